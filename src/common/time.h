@@ -1,0 +1,24 @@
+// Instants: RFC 3339 parsing and the clock, in nanoseconds since the Unix epoch.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace tempo {
+
+// Nanoseconds since 1970-01-01T00:00:00Z.
+using UnixNanos = int64_t;
+
+// Parses an RFC 3339 date-time as SPEC §11.12 defines it:
+// "YYYY-MM-DDTHH:MM:SS[.f{0,9}](Z|+HH:MM|-HH:MM)", uppercase T and Z only,
+// 0-9 fractional digits (a '.' must be followed by at least one digit),
+// calendar-valid date (leap years), hour 00-23, minute 00-59, second 00-59
+// (no leap second), offset hours 00-23 and minutes 00-59.
+// Returns nullopt for anything else, including trailing bytes.
+std::optional<UnixNanos> ParseRfc3339(std::string_view text);
+
+// The wall clock now.
+UnixNanos NowUnixNanos();
+
+}  // namespace tempo

@@ -1,0 +1,143 @@
+// LayoutService: routing, validation order, ETag/304 and the error bodies.
+#include "api/service.h"
+
+#include <xxhash.h>
+
+#include <cstdio>
+
+#include "api/page_loader.h"
+#include "common/json.h"
+#include "common/time.h"
+#include "select/select.h"
+
+namespace tempo::api {
+namespace {
+
+constexpr std::string_view kV1Path = "/api/v1/tempo/layouts";
+constexpr std::string_view kV2Path = "/api/v2/tempo/layouts";
+constexpr std::string_view kHealthPath = "/healthz";
+
+void AddHeader(http::Response* r, const char* name, std::string value) {
+  r->headers.emplace_back(name, std::move(value));
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+void SetError(const ApiError& error, http::Response* response) {
+  response->status = error.status;
+  response->headers.clear();
+  AddHeader(response, "Content-Type", "application/json");
+  AddHeader(response, "Cache-Control", "no-store");
+  if (error.status == 405) AddHeader(response, "Allow", "GET");
+  response->body.clear();
+  response->body.append("{\"error\":{\"code\":");
+  AppendJsonString(error.code, &response->body);
+  response->body.append(",\"message\":");
+  AppendJsonString(error.message, &response->body);
+  response->body.append("}}");
+}
+
+std::string ComputeETag(std::string_view body) {
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "\"%016llx\"",
+                static_cast<unsigned long long>(XXH3_64bits(body.data(), body.size())));
+  return buf;
+}
+
+bool IfNoneMatchMatches(std::string_view header, std::string_view etag) {
+  while (!header.empty()) {
+    const size_t comma = header.find(',');
+    std::string_view item = Trim(header.substr(0, comma));
+    header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
+    if (item == "*") return true;
+    if (item.starts_with("W/")) item.remove_prefix(2);
+    if (item == etag) return true;
+  }
+  return false;
+}
+
+LayoutService::LayoutService(origin::Origin* origin, ServiceOptions options)
+    : origin_(origin), options_(options) {}
+
+void LayoutService::Handle(const http::Request& request, http::Response* response) const {
+  std::string_view target = request.target;
+  const size_t q = target.find('?');
+  const std::string_view path = target.substr(0, q);
+  const std::string_view query =
+      q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+  int api_version = 0;
+  if (path == kV1Path) {
+    api_version = 1;
+  } else if (path == kV2Path) {
+    api_version = 2;
+  } else if (path != kHealthPath) {
+    SetError({404, "not_found", "No such path."}, response);
+    return;
+  }
+  if (request.method != "GET") {
+    SetError({405, "method_not_allowed", "Only GET is allowed here."}, response);
+    return;
+  }
+  if (api_version == 0) {
+    response->status = 200;
+    AddHeader(response, "Content-Type", "text/plain");
+    AddHeader(response, "Cache-Control", "no-store");
+    response->body = "ok";
+    return;
+  }
+  if (target.size() > kMaxUriBytes) {
+    SetError({400, "uri_too_long", "The request target is longer than 8192 bytes."}, response);
+    return;
+  }
+  HandleLayout(request, api_version, query, response);
+}
+
+void LayoutService::HandleLayout(const http::Request& request, int api_version,
+                                 std::string_view query, http::Response* response) const {
+  auto parsed = ParseLayoutQuery(query, api_version, QueryOptions{options_.allow_preview});
+  if (auto* error = std::get_if<ApiError>(&parsed)) {
+    SetError(*error, response);
+    return;
+  }
+  const PageRequest& page = std::get<PageRequest>(parsed);
+  auto known = origin_->TenantKnown(page.tenant);
+  if (!known.ok()) {
+    SetError({503, "unavailable", "The content store cannot answer now."}, response);
+    return;
+  }
+  if (!*known) {
+    SetError({404, "unknown_tenant", "No content exists for this tenant."}, response);
+    return;
+  }
+  std::optional<std::string_view> page_id;
+  if (page.page_id) page_id = *page.page_id;
+  auto loaded = LoadPage(*origin_, {page.tenant, page.channel, page.page_type}, page_id);
+  if (!loaded.ok()) {
+    SetError({503, "unavailable", "The content store cannot answer now."}, response);
+    return;
+  }
+  const select::Selection selection = select::Select(
+      page, *loaded->type_slice, loaded->page_slice.get(), NowUnixNanos());
+  response->status = 200;
+  response->body.clear();
+  select::Render(page, selection, &response->body);
+  std::string etag = ComputeETag(response->body);
+  response->headers.clear();
+  AddHeader(response, "Content-Type", "application/json");
+  AddHeader(response, "Cache-Control", "private, max-age=0");
+  AddHeader(response, "X-Tempo-Cache", "origin");
+  if (!request.if_none_match.empty() && IfNoneMatchMatches(request.if_none_match, etag)) {
+    response->status = 304;
+    response->omit_body = true;
+    response->body.clear();
+  }
+  AddHeader(response, "ETag", std::move(etag));
+}
+
+}  // namespace tempo::api

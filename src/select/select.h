@@ -1,0 +1,45 @@
+// Selection (SPEC §4, §11.18-25) and rendering (SPEC §2, §11.21) of a page.
+//
+// Select() is a pure function of the compiled slices, the request and the
+// instant: the same inputs always give the same bytes from Render().
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "api/page_request.h"
+#include "common/time.h"
+#include "select/slice.h"
+
+namespace tempo::select {
+
+// One module chosen for the page, with its priority after overrides.
+struct SelectedModule {
+  const CompiledModule* module = nullptr;
+  int64_t priority = 0;
+};
+
+struct SelectedZone {
+  std::string_view zone;
+  std::vector<SelectedModule> modules;  // priority desc, id asc
+};
+
+struct Selection {
+  int64_t version = 0;  // rule 20
+  std::vector<std::pair<std::string_view, std::string_view>> experiments;  // (id, variant) by id
+  std::vector<SelectedZone> zones;  // template order, then by name; empty zones omitted
+};
+
+// Runs the selection algorithm for `request` over the type-wide slice and,
+// when the request has a pageId, that page's slice (may be null when the
+// request has no pageId). `now` is used unless the request carries `at`.
+// REQUIRES: the slices outlive the returned Selection (it points into them).
+Selection Select(const api::PageRequest& request, const PageSlice& type_slice,
+                 const PageSlice* page_slice, UnixNanos now);
+
+// Appends the response body for request.api_version (1 or 2) to `out`.
+void Render(const api::PageRequest& request, const Selection& selection, std::string* out);
+
+}  // namespace tempo::select

@@ -1,0 +1,563 @@
+// ECMAScript pattern -> RE2 pattern translation (see regex.h for the rules).
+#include "cond/regex.h"
+
+#include <re2/re2.h>
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "cond/js_string.h"
+
+namespace tempo::cond {
+namespace {
+
+constexpr uint32_t kMaxCodePoint = 0x10FFFF;
+constexpr uint32_t kFirstSurrogate = 0xD800;
+constexpr uint32_t kLastSurrogate = 0xDFFF;
+constexpr uint32_t kFirstLowSurrogate = 0xDC00;
+// Bounds the memory one compiled pattern may take (RE2's own default).
+constexpr int64_t kRegexMaxMemBytes = 8 << 20;
+
+using Range = std::pair<uint32_t, uint32_t>;
+
+// JavaScript's \s: WhiteSpace and LineTerminator.
+const std::vector<Range>& JsSpaceRanges() {
+  static const std::vector<Range> kRanges = {
+      {0x09, 0x0D},     {0x20, 0x20},     {0xA0, 0xA0},     {0x1680, 0x1680}, {0x2000, 0x200A},
+      {0x2028, 0x2029}, {0x202F, 0x202F}, {0x205F, 0x205F}, {0x3000, 0x3000}, {0xFEFF, 0xFEFF},
+  };
+  return kRanges;
+}
+
+// Everything but `ranges` (sorted, disjoint) and the surrogates.
+std::vector<Range> Complement(const std::vector<Range>& ranges) {
+  std::vector<Range> out;
+  uint32_t next = 0;
+  for (const auto& [lo, hi] : ranges) {
+    if (lo > next) out.emplace_back(next, lo - 1);
+    next = hi + 1;
+  }
+  if (next <= kMaxCodePoint) out.emplace_back(next, kMaxCodePoint);
+  return out;
+}
+
+bool IsDecimal(char c) { return c >= '0' && c <= '9'; }
+bool IsOctal(char c) { return c >= '0' && c <= '7'; }
+bool IsAsciiLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool IsAsciiAlnum(uint32_t c) {
+  return c < 0x80 && (IsAsciiLetter(static_cast<char>(c)) || IsDecimal(static_cast<char>(c)));
+}
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+bool IsSurrogate(uint32_t cp) { return cp >= kFirstSurrogate && cp <= kLastSurrogate; }
+
+void AppendHexCodePoint(uint32_t cp, std::string* out) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  char digits[8];
+  int n = 0;
+  do {
+    digits[n++] = kHex[cp & 0xF];
+    cp >>= 4;
+  } while (cp != 0);
+  out->append("\\x{");
+  while (n > 0) out->push_back(digits[--n]);
+  out->push_back('}');
+}
+
+void AppendRanges(const std::vector<Range>& ranges, std::string* out) {
+  for (auto [lo, hi] : ranges) {
+    // RE2 works on UTF-8 text, where surrogates cannot occur: leave them out.
+    if (lo <= kLastSurrogate && hi >= kFirstSurrogate) {
+      if (lo < kFirstSurrogate) AppendRanges({{lo, kFirstSurrogate - 1}}, out);
+      if (hi > kLastSurrogate) AppendRanges({{kLastSurrogate + 1, hi}}, out);
+      continue;
+    }
+    AppendHexCodePoint(lo, out);
+    if (hi != lo) {
+      out->push_back('-');
+      AppendHexCodePoint(hi, out);
+    }
+  }
+}
+
+// One element of a character class: a code point range or a class escape.
+struct ClassAtom {
+  bool is_set = false;
+  std::string set;  // RE2 class-body text when is_set
+  uint32_t cp = 0;
+};
+
+class Translator {
+ public:
+  explicit Translator(std::string_view pattern) : p_(pattern) {}
+
+  std::optional<std::string> Run() {
+    CountGroups();
+    while (!AtEnd()) {
+      if (!TranslateTerm()) return std::nullopt;
+    }
+    if (open_groups_ != 0) return std::nullopt;
+    return std::move(out_);
+  }
+
+ private:
+  bool AtEnd() const { return i_ >= p_.size(); }
+  char Peek(size_t ahead = 0) const { return i_ + ahead < p_.size() ? p_[i_ + ahead] : '\0'; }
+  uint32_t NextCodePoint() { return DecodeUtf8(p_, &i_); }
+
+  // The number of capturing groups decides whether \N is a backreference.
+  void CountGroups() {
+    bool in_class = false;
+    for (size_t k = 0; k < p_.size(); ++k) {
+      char c = p_[k];
+      if (c == '\\') {
+        ++k;
+      } else if (in_class) {
+        if (c == ']') in_class = false;
+      } else if (c == '[') {
+        in_class = true;
+      } else if (c == '(') {
+        if (k + 1 >= p_.size() || p_[k + 1] != '?') {
+          ++capturing_groups_;
+        } else if (k + 2 < p_.size() && p_[k + 2] == '<' && k + 3 < p_.size() &&
+                   p_[k + 3] != '=' && p_[k + 3] != '!') {
+          ++capturing_groups_;
+          has_named_groups_ = true;
+        }
+      }
+    }
+  }
+
+  void EmitLiteral(uint32_t cp) {
+    if (IsAsciiAlnum(cp) || (cp >= 0x80 && !IsSurrogate(cp))) {
+      AppendUtf8(cp, &out_);
+    } else {
+      AppendHexCodePoint(cp, &out_);
+    }
+  }
+
+  bool TranslateTerm() {
+    const char c = Peek();
+    switch (c) {
+      case '\\':
+        return TranslateEscape();
+      case '.':
+        ++i_;
+        out_.append("[^\\n\\r\\x{2028}\\x{2029}]");
+        can_quantify_ = true;
+        return true;
+      case '(':
+        return TranslateGroupOpen();
+      case ')':
+        ++i_;
+        if (open_groups_ == 0) return false;
+        --open_groups_;
+        out_.push_back(')');
+        can_quantify_ = true;
+        return true;
+      case '[':
+        if (!TranslateClass()) return false;
+        can_quantify_ = true;
+        return true;
+      case '*':
+      case '+':
+      case '?':
+        if (!can_quantify_) return false;
+        ++i_;
+        out_.push_back(c);
+        TranslateLazySuffix();
+        return true;
+      case '{': {
+        size_t end = 0;
+        uint64_t min = 0;
+        uint64_t max = 0;
+        if (ParseBracedQuantifier(&end, &min, &max)) {
+          if (!can_quantify_ || max < min) return false;
+          out_.append(p_.substr(i_, end - i_));
+          i_ = end;
+          TranslateLazySuffix();
+          return true;
+        }
+        ++i_;
+        EmitLiteral('{');  // Annex B: a brace that is no quantifier is literal
+        can_quantify_ = true;
+        return true;
+      }
+      case '^':
+      case '$':
+      case '|':
+        ++i_;
+        out_.push_back(c);
+        can_quantify_ = false;
+        return true;
+      default: {
+        uint32_t cp = NextCodePoint();
+        if (IsSurrogate(cp)) return false;
+        EmitLiteral(cp);  // includes a stray '}' or ']' (literal in Annex B)
+        can_quantify_ = true;
+        return true;
+      }
+    }
+  }
+
+  // After a quantifier: a '?' makes it lazy; nothing may quantify it again.
+  void TranslateLazySuffix() {
+    if (Peek() == '?') {
+      ++i_;
+      out_.push_back('?');
+    }
+    can_quantify_ = false;
+  }
+
+  // {n}, {n,} or {n,m} at i_; sets *end past the closing brace.
+  bool ParseBracedQuantifier(size_t* end, uint64_t* min, uint64_t* max) {
+    constexpr uint64_t kSaturated = 1ull << 40;
+    size_t k = i_ + 1;
+    auto parse_number = [&](uint64_t* n) {
+      size_t start = k;
+      *n = 0;
+      while (k < p_.size() && IsDecimal(p_[k])) {
+        *n = std::min(kSaturated, *n * 10 + static_cast<uint64_t>(p_[k] - '0'));
+        ++k;
+      }
+      return k > start;
+    };
+    if (!parse_number(min)) return false;
+    *max = *min;
+    if (k < p_.size() && p_[k] == ',') {
+      ++k;
+      if (!parse_number(max)) *max = kSaturated;
+    }
+    if (k >= p_.size() || p_[k] != '}') return false;
+    *end = k + 1;
+    return true;
+  }
+
+  bool TranslateGroupOpen() {
+    ++i_;
+    can_quantify_ = false;
+    ++open_groups_;
+    if (Peek() != '?') {
+      out_.push_back('(');
+      return true;
+    }
+    if (Peek(1) == ':') {
+      i_ += 2;
+      out_.append("(?:");
+      return true;
+    }
+    if (Peek(1) != '<' || Peek(2) == '=' || Peek(2) == '!') {
+      return false;  // lookahead/lookbehind (unsupported) or a syntax error
+    }
+    // A named group: RE2 spells it (?P<name>...) and allows word characters.
+    i_ += 2;
+    size_t name_begin = i_;
+    while (!AtEnd() && Peek() != '>') {
+      char n = Peek();
+      if (!(IsAsciiLetter(n) || n == '_' || (IsDecimal(n) && i_ > name_begin))) return false;
+      ++i_;
+    }
+    if (AtEnd() || i_ == name_begin) return false;
+    out_.append("(?P<");
+    out_.append(p_.substr(name_begin, i_ - name_begin));
+    out_.push_back('>');
+    ++i_;
+    return true;
+  }
+
+  // Annex B LegacyOctalEscapeSequence, first digit at i_.
+  uint32_t ParseLegacyOctal() {
+    const size_t max_digits = (p_[i_] <= '3') ? 3 : 2;
+    uint32_t v = 0;
+    for (size_t n = 0; n < max_digits && !AtEnd() && IsOctal(Peek()); ++n) {
+      v = v * 8 + static_cast<uint32_t>(Peek() - '0');
+      ++i_;
+    }
+    return v;
+  }
+
+  // \xHH or \uHHHH (with a following low surrogate escape joined to its
+  // high surrogate) at i_ pointing after the backslash. Returns false with
+  // i_ unchanged when the escape is an identity escape ('x' or 'u').
+  bool ParseHexEscape(uint32_t* cp, bool* unsupported) {
+    const char kind = Peek();
+    const size_t digits = kind == 'x' ? 2 : 4;
+    if (i_ + digits >= p_.size()) return false;
+    uint32_t v = 0;
+    for (size_t n = 1; n <= digits; ++n) {
+      int h = HexValue(p_[i_ + n]);
+      if (h < 0) return false;
+      v = v * 16 + static_cast<uint32_t>(h);
+    }
+    i_ += digits + 1;
+    if (kind == 'u' && v >= kFirstSurrogate && v < kFirstLowSurrogate && Peek() == '\\' &&
+        Peek(1) == 'u') {
+      uint32_t low = 0;
+      bool ok = true;
+      for (size_t n = 2; n <= 5 && ok; ++n) {
+        int h = HexValue(Peek(n));
+        ok = h >= 0;
+        low = low * 16 + static_cast<uint32_t>(h < 0 ? 0 : h);
+      }
+      if (ok && low >= kFirstLowSurrogate && low <= kLastSurrogate) {
+        i_ += 6;
+        v = 0x10000 + ((v - kFirstSurrogate) << 10) + (low - kFirstLowSurrogate);
+      }
+    }
+    *unsupported = IsSurrogate(v);
+    *cp = v;
+    return true;
+  }
+
+  // A CharacterEscape (shared by atoms and classes), i_ after the backslash.
+  // Returns false on a syntax error or unsupported escape.
+  bool ParseCharacterEscape(bool in_class, uint32_t* cp) {
+    const char e = Peek();
+    switch (e) {
+      case 'f':
+        ++i_;
+        *cp = '\f';
+        return true;
+      case 'n':
+        ++i_;
+        *cp = '\n';
+        return true;
+      case 'r':
+        ++i_;
+        *cp = '\r';
+        return true;
+      case 't':
+        ++i_;
+        *cp = '\t';
+        return true;
+      case 'v':
+        ++i_;
+        *cp = '\v';
+        return true;
+      case 'c': {
+        const char l = Peek(1);
+        if (IsAsciiLetter(l) || (in_class && (IsDecimal(l) || l == '_'))) {
+          i_ += 2;
+          *cp = static_cast<uint32_t>(l) % 32;
+          return true;
+        }
+        *cp = '\\';  // Annex B: "\c" not followed by a letter is a backslash, then "c"
+        return true;
+      }
+      case 'x':
+      case 'u': {
+        bool unsupported = false;
+        if (ParseHexEscape(cp, &unsupported)) return !unsupported;
+        ++i_;
+        *cp = static_cast<uint32_t>(e);
+        return true;
+      }
+      case 'k':
+        if (has_named_groups_) return false;  // a named backreference
+        ++i_;
+        *cp = 'k';
+        return true;
+      default:
+        break;
+    }
+    if (IsOctal(e)) {
+      if (e == '0' && !IsDecimal(Peek(1))) {
+        ++i_;
+        *cp = 0;
+        return true;
+      }
+      if (!in_class && e != '0') {
+        // \N: a backreference when that group exists, else legacy octal.
+        size_t k = i_;
+        uint64_t n = 0;
+        while (k < p_.size() && IsDecimal(p_[k]) && n <= capturing_groups_) {
+          n = n * 10 + static_cast<uint64_t>(p_[k] - '0');
+          ++k;
+        }
+        if (n <= capturing_groups_) return false;  // backreferences are unsupported
+      }
+      *cp = ParseLegacyOctal();
+      return true;
+    }
+    if (!in_class && (e == '8' || e == '9')) {
+      size_t k = i_;
+      uint64_t n = 0;
+      while (k < p_.size() && IsDecimal(p_[k]) && n <= capturing_groups_) {
+        n = n * 10 + static_cast<uint64_t>(p_[k] - '0');
+        ++k;
+      }
+      if (n <= capturing_groups_) return false;
+    }
+    // An identity escape: the character itself.
+    *cp = NextCodePoint();
+    return !IsSurrogate(*cp);
+  }
+
+  bool TranslateEscape() {
+    ++i_;  // the backslash
+    if (AtEnd()) return false;
+    const char e = Peek();
+    switch (e) {
+      case 'd':
+      case 'D':
+      case 'w':
+      case 'W':
+        ++i_;
+        out_.push_back('\\');
+        out_.push_back(e);
+        can_quantify_ = true;
+        return true;
+      case 's':
+      case 'S':
+        ++i_;
+        out_.append(e == 's' ? "[" : "[^");
+        AppendRanges(JsSpaceRanges(), &out_);
+        out_.push_back(']');
+        can_quantify_ = true;
+        return true;
+      case 'b':
+      case 'B':
+        ++i_;
+        out_.push_back('\\');
+        out_.push_back(e);
+        can_quantify_ = false;
+        return true;
+      default:
+        break;
+    }
+    uint32_t cp = 0;
+    if (!ParseCharacterEscape(/*in_class=*/false, &cp)) return false;
+    EmitLiteral(cp);
+    can_quantify_ = true;
+    return true;
+  }
+
+  // A ClassAtom at i_ (not the closing ']').
+  bool ParseClassAtom(ClassAtom* atom) {
+    if (Peek() != '\\') {
+      atom->cp = NextCodePoint();
+      return true;
+    }
+    ++i_;
+    if (AtEnd()) return false;
+    const char e = Peek();
+    switch (e) {
+      case 'd':
+      case 'D':
+      case 'w':
+      case 'W':
+        ++i_;
+        atom->is_set = true;
+        atom->set = std::string("\\") + e;
+        return true;
+      case 's':
+      case 'S':
+        ++i_;
+        atom->is_set = true;
+        AppendRanges(e == 's' ? JsSpaceRanges() : Complement(JsSpaceRanges()), &atom->set);
+        return true;
+      case 'b':
+        ++i_;
+        atom->cp = '\b';
+        return true;
+      case '-':
+        ++i_;
+        atom->cp = '-';
+        return true;
+      default:
+        return ParseCharacterEscape(/*in_class=*/true, &atom->cp);
+    }
+  }
+
+  bool TranslateClass() {
+    ++i_;  // '['
+    bool negated = false;
+    if (Peek() == '^') {
+      negated = true;
+      ++i_;
+    }
+    std::vector<Range> ranges;
+    std::string sets;
+    for (;;) {
+      if (AtEnd()) return false;
+      if (Peek() == ']') {
+        ++i_;
+        break;
+      }
+      ClassAtom a;
+      if (!ParseClassAtom(&a)) return false;
+      if (Peek() == '-' && Peek(1) != ']' && i_ + 1 < p_.size()) {
+        ++i_;  // '-'
+        ClassAtom b;
+        if (!ParseClassAtom(&b)) return false;
+        if (a.is_set || b.is_set) {
+          // Annex B: a range with a class escape on one side is a union with '-'.
+          for (const ClassAtom* x : {&a, &b}) {
+            if (x->is_set) {
+              sets.append(x->set);
+            } else {
+              ranges.emplace_back(x->cp, x->cp);
+            }
+          }
+          ranges.emplace_back('-', '-');
+          continue;
+        }
+        if (a.cp > b.cp) return false;
+        ranges.emplace_back(a.cp, b.cp);
+        continue;
+      }
+      if (a.is_set) {
+        sets.append(a.set);
+      } else {
+        ranges.emplace_back(a.cp, a.cp);
+      }
+    }
+    std::string body = sets;
+    AppendRanges(ranges, &body);
+    if (body.empty()) {
+      // [] matches nothing and [^] matches anything.
+      out_.append(negated ? "[\\x{0}-\\x{10FFFF}]" : "[^\\x{0}-\\x{10FFFF}]");
+      return true;
+    }
+    out_.push_back('[');
+    if (negated) out_.push_back('^');
+    out_.append(body);
+    out_.push_back(']');
+    return true;
+  }
+
+  std::string_view p_;
+  size_t i_ = 0;
+  std::string out_;
+  uint64_t capturing_groups_ = 0;
+  bool has_named_groups_ = false;
+  int open_groups_ = 0;
+  bool can_quantify_ = false;
+};
+
+}  // namespace
+
+std::optional<std::string> TranslateEcmaScriptRegex(std::string_view pattern) {
+  return Translator(pattern).Run();
+}
+
+std::shared_ptr<const re2::RE2> CompileEcmaScriptRegex(std::string_view pattern, bool ignore_case) {
+  std::optional<std::string> translated = TranslateEcmaScriptRegex(pattern);
+  if (!translated) return nullptr;
+  re2::RE2::Options options;
+  options.set_encoding(re2::RE2::Options::EncodingUTF8);
+  options.set_case_sensitive(!ignore_case);
+  options.set_never_capture(true);
+  options.set_log_errors(false);
+  options.set_max_mem(kRegexMaxMemBytes);
+  auto re = std::make_shared<const re2::RE2>(*translated, options);
+  if (!re->ok()) return nullptr;
+  return re;
+}
+
+}  // namespace tempo::cond

@@ -1,0 +1,592 @@
+// Tests of the HTTP server over real sockets on 127.0.0.1.
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+namespace tempo::http {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+// A client socket with a receive timeout, so a broken server fails the test
+// instead of hanging it.
+class Client {
+ public:
+  struct Reply {
+    int status = 0;
+    std::map<std::string, std::string> headers;  // names lower-cased
+    std::string body;
+    bool Has(const std::string& name) const { return headers.count(name) > 0; }
+    std::string Header(const std::string& name) const {
+      auto it = headers.find(name);
+      return it == headers.end() ? "" : it->second;
+    }
+  };
+
+  explicit Client(uint16_t port) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    timeval timeout{5, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  }
+  ~Client() { close(fd_); }
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  bool connected() const { return connected_; }
+
+  bool Send(std::string_view bytes) {
+    while (!bytes.empty()) {
+      const ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      bytes.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+
+  // Reads one response. `no_body`: the response has no content whatever its
+  // Content-Length says (an answer to HEAD).
+  std::optional<Reply> Read(bool no_body = false) {
+    size_t end;
+    while ((end = buffered_.find("\r\n\r\n")) == std::string::npos) {
+      if (!Fill()) return std::nullopt;
+    }
+    Reply reply;
+    const std::string head = buffered_.substr(0, end + 2);
+    buffered_.erase(0, end + 4);
+    size_t line_end = head.find("\r\n");
+    const std::string status_line = head.substr(0, line_end);
+    if (status_line.rfind("HTTP/1.1 ", 0) != 0) return std::nullopt;
+    reply.status = std::stoi(status_line.substr(9, 3));
+    for (size_t pos = line_end + 2; pos < head.size();) {
+      const size_t next = head.find("\r\n", pos);
+      const std::string line = head.substr(pos, next - pos);
+      const size_t colon = line.find(": ");
+      std::string name = line.substr(0, colon);
+      for (char& c : name) c = static_cast<char>(tolower(c));
+      reply.headers[name] = line.substr(colon + 2);
+      pos = next + 2;
+    }
+    if (no_body || reply.status == 304 || reply.status == 204) return reply;
+    if (!reply.Has("content-length")) return std::nullopt;
+    const size_t length = std::stoul(reply.Header("content-length"));
+    while (buffered_.size() < length) {
+      if (!Fill()) return std::nullopt;
+    }
+    reply.body = buffered_.substr(0, length);
+    buffered_.erase(0, length);
+    return reply;
+  }
+
+  // True when the server has closed the connection (after any bytes that
+  // were still to be read, which must be none).
+  bool ClosedByServer() {
+    char c;
+    const ssize_t n = recv(fd_, &c, 1, 0);
+    return buffered_.empty() && (n == 0 || (n < 0 && errno == ECONNRESET));
+  }
+
+  // Bytes received and not yet consumed by Read.
+  const std::string& buffered() const { return buffered_; }
+
+ private:
+  bool Fill() {
+    char chunk[16384];
+    const ssize_t n = recv(fd_, chunk, sizeof chunk, 0);
+    if (n <= 0) return false;
+    buffered_.append(chunk, static_cast<size_t>(n));
+    return true;
+  }
+
+  int fd_;
+  bool connected_ = false;
+  std::string buffered_;
+};
+
+std::string Get(std::string_view target, std::string_view extra_headers = "") {
+  return "GET " + std::string(target) + " HTTP/1.1\r\nHost: test\r\n" + std::string(extra_headers) +
+         "\r\n";
+}
+
+// Echoes the request: body "<method> <target>", X-If-None-Match when sent.
+// "/304" answers Not Modified; "/throw" throws.
+void EchoHandler(const Request& request, Response* response) {
+  if (request.target == "/throw") throw std::runtime_error("handler bug");
+  response->headers.emplace_back("Content-Type", "text/plain");
+  if (!request.if_none_match.empty()) {
+    response->headers.emplace_back("X-If-None-Match", std::string(request.if_none_match));
+  }
+  if (request.target == "/304") {
+    response->status = 304;
+    response->headers.emplace_back("ETag", "\"v1\"");
+    response->omit_body = true;
+    return;
+  }
+  response->body = std::string(request.method) + " " + std::string(request.target);
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void StartServer(ServerOptions options = {}, Handler handler = EchoHandler) {
+    if (options.threads == 0) options.threads = 1;
+    auto started = Server::Start(options, std::move(handler));
+    ASSERT_TRUE(started.ok()) << started.status().ToString();
+    server_ = std::move(started).value();
+    ASSERT_NE(server_->port(), 0);
+  }
+
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(ServerTest, GetIsAnswered) {
+  StartServer();
+  Client client(server_->port());
+  ASSERT_TRUE(client.connected());
+  ASSERT_TRUE(client.Send(Get("/api/v1/x?a=1&b=2")));
+  auto reply = client.Read();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->body, "GET /api/v1/x?a=1&b=2");
+  EXPECT_EQ(reply->Header("server"), "tempo");
+  EXPECT_EQ(reply->Header("content-type"), "text/plain");
+  EXPECT_EQ(reply->Header("content-length"), std::to_string(reply->body.size()));
+  EXPECT_EQ(reply->Header("date").size(), 29u);
+  EXPECT_FALSE(reply->Has("connection"));
+}
+
+TEST_F(ServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
+  StartServer();
+  Client client(server_->port());
+  for (int i = 0; i < 5; ++i) {
+    const std::string target = "/req/" + std::to_string(i);
+    ASSERT_TRUE(client.Send(Get(target)));
+    auto reply = client.Read();
+    ASSERT_TRUE(reply) << i;
+    EXPECT_EQ(reply->body, "GET " + target);
+  }
+}
+
+TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  StartServer();
+  Client client(server_->port());
+  std::string batch;
+  for (int i = 0; i < 20; ++i) batch += Get("/p/" + std::to_string(i));
+  // Split mid-request too, so a request spans two reads.
+  ASSERT_TRUE(client.Send(batch.substr(0, 100)));
+  std::this_thread::sleep_for(milliseconds(20));
+  ASSERT_TRUE(client.Send(batch.substr(100)));
+  for (int i = 0; i < 20; ++i) {
+    auto reply = client.Read();
+    ASSERT_TRUE(reply) << i;
+    EXPECT_EQ(reply->body, "GET /p/" + std::to_string(i));
+  }
+}
+
+TEST_F(ServerTest, ConnectionCloseIsHonoured) {
+  StartServer();
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(Get("/a", "Connection: close\r\n") + Get("/never")));
+  auto reply = client.Read();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->body, "GET /a");
+  EXPECT_EQ(reply->Header("connection"), "close");
+  EXPECT_TRUE(client.ClosedByServer());
+}
+
+TEST_F(ServerTest, Http10ClosesUnlessKeepAliveAsked) {
+  StartServer();
+  {
+    Client client(server_->port());
+    ASSERT_TRUE(client.Send("GET /old HTTP/1.0\r\n\r\n"));
+    auto reply = client.Read();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->body, "GET /old");
+    EXPECT_EQ(reply->Header("connection"), "close");
+    EXPECT_TRUE(client.ClosedByServer());
+  }
+  {
+    Client client(server_->port());
+    for (int i = 0; i < 2; ++i) {
+      ASSERT_TRUE(client.Send("GET /old HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+      auto reply = client.Read();
+      ASSERT_TRUE(reply);
+      EXPECT_EQ(reply->Header("connection"), "keep-alive");
+    }
+  }
+}
+
+TEST_F(ServerTest, HeadReachesHandlerAndGetsHeadersOnly) {
+  StartServer();
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send("HEAD /h HTTP/1.1\r\nHost: t\r\n\r\n" + Get("/next")));
+  auto head = client.Read(/*no_body=*/true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  // The length GET would have had ("HEAD /h" is what the handler wrote).
+  EXPECT_EQ(head->Header("content-length"), "7");
+  // No body bytes: the next response follows the head directly.
+  auto next = client.Read();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->body, "GET /next");
+}
+
+TEST_F(ServerTest, IfNoneMatchIsPassedAndRepeatedFieldsJoined) {
+  StartServer();
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(Get("/e", "If-None-Match: \"a\"\r\n")));
+  auto reply = client.Read();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->Header("x-if-none-match"), "\"a\"");
+  ASSERT_TRUE(client.Send(Get("/e", "If-None-Match: \"a\"\r\nIf-None-Match: W/\"b\"\r\n")));
+  reply = client.Read();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->Header("x-if-none-match"), "\"a\", W/\"b\"");
+  ASSERT_TRUE(client.Send(Get("/e")));
+  reply = client.Read();
+  ASSERT_TRUE(reply);
+  EXPECT_FALSE(reply->Has("x-if-none-match"));
+}
+
+TEST_F(ServerTest, NotModifiedHasNoBodyAndConnectionStaysUsable) {
+  StartServer();
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(Get("/304", "If-None-Match: \"v1\"\r\n") + Get("/after")));
+  auto reply = client.Read();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 304);
+  EXPECT_EQ(reply->Header("etag"), "\"v1\"");
+  EXPECT_FALSE(reply->Has("content-length"));
+  auto after = client.Read();
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->body, "GET /after");
+}
+
+TEST_F(ServerTest, OmittedBodyOnGetIsAnnouncedAsEmpty) {
+  StartServer({}, [](const Request&, Response* response) {
+    response->body = "not sent";
+    response->omit_body = true;
+  });
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(Get("/a") + Get("/b")));
+  for (int i = 0; i < 2; ++i) {
+    auto reply = client.Read();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->status, 200);
+    EXPECT_EQ(reply->Header("content-length"), "0");
+    EXPECT_EQ(reply->body, "");
+  }
+}
+
+void ExpectJsonError(const Client::Reply& reply, int status, const std::string& code) {
+  EXPECT_EQ(reply.status, status);
+  EXPECT_EQ(reply.Header("content-type"), "application/json");
+  EXPECT_EQ(reply.Header("cache-control"), "no-store");
+  EXPECT_EQ(reply.Header("connection"), "close");
+  EXPECT_EQ(reply.body.rfind("{\"error\":{\"code\":\"" + code + "\",\"message\":\"", 0), 0u)
+      << reply.body;
+}
+
+TEST_F(ServerTest, OversizedHeaderGets431) {
+  StartServer();
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(Get("/big", "X-Big: " + std::string(70000, 'h') + "\r\n")));
+  auto reply = client.Read();
+  ASSERT_TRUE(reply);
+  ExpectJsonError(*reply, 431, "header_too_large");
+  EXPECT_TRUE(client.ClosedByServer());
+}
+
+TEST_F(ServerTest, HeaderLimitIsTheOption) {
+  ServerOptions options;
+  options.max_header_bytes = 1024;
+  StartServer(options);
+  Client small(server_->port());
+  ASSERT_TRUE(small.Send(Get("/ok", "X-Pad: " + std::string(800, 'p') + "\r\n")));
+  auto reply = small.Read();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+  Client big(server_->port());
+  ASSERT_TRUE(big.Send(Get("/no", "X-Pad: " + std::string(1100, 'p') + "\r\n")));
+  reply = big.Read();
+  ASSERT_TRUE(reply);
+  ExpectJsonError(*reply, 431, "header_too_large");
+}
+
+TEST_F(ServerTest, LongTargetWithinHeaderLimitReachesHandler) {
+  StartServer();
+  Client client(server_->port());
+  const std::string target = "/t?q=" + std::string(10000 - 5, 'a');
+  ASSERT_EQ(target.size(), 10000u);
+  ASSERT_TRUE(client.Send(Get(target)));
+  auto reply = client.Read();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->body, "GET " + target);
+}
+
+TEST_F(ServerTest, TargetTooLongToParseGetsUriTooLong) {
+  StartServer();
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(Get("/t?q=" + std::string(70000, 'a'))));
+  auto reply = client.Read();
+  ASSERT_TRUE(reply);
+  ExpectJsonError(*reply, 400, "uri_too_long");
+  EXPECT_TRUE(client.ClosedByServer());
+}
+
+TEST_F(ServerTest, ShortTargetWithHugeHeaderIsNotUriTooLong) {
+  ServerOptions options;
+  options.max_header_bytes = 4096;
+  StartServer(options);
+  // The request line is over the header limit but the target is under 8192.
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(Get("/t?q=" + std::string(6000, 'a'))));
+  auto reply = client.Read();
+  ASSERT_TRUE(reply);
+  ExpectJsonError(*reply, 431, "header_too_large");
+}
+
+TEST_F(ServerTest, MalformedRequestGets400AndClose) {
+  StartServer();
+  for (const char* garbage :
+       {"GARBAGE\r\n\r\n", "GET /x HTTP/9.9\r\n\r\n", "GET /x HTTP/1.1\r\nBad Header\r\n\r\n"}) {
+    Client client(server_->port());
+    ASSERT_TRUE(client.Send(garbage));
+    auto reply = client.Read();
+    ASSERT_TRUE(reply) << garbage;
+    ExpectJsonError(*reply, 400, "bad_request");
+    EXPECT_TRUE(client.ClosedByServer()) << garbage;
+  }
+}
+
+TEST_F(ServerTest, BodiesAreIgnoredButBounded) {
+  StartServer();
+  {
+    Client client(server_->port());
+    ASSERT_TRUE(
+        client.Send("POST /with-body HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello" + Get("/next")));
+    auto reply = client.Read();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->body, "POST /with-body");
+    reply = client.Read();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->body, "GET /next");
+  }
+  {
+    Client client(server_->port());
+    ASSERT_TRUE(client.Send("POST /big HTTP/1.1\r\nContent-Length: 100000\r\n\r\n"));
+    auto reply = client.Read();
+    ASSERT_TRUE(reply);
+    ExpectJsonError(*reply, 413, "body_too_large");
+  }
+  {
+    Client client(server_->port());
+    std::string chunked = "POST /chunked HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (int i = 0; i < 20; ++i) chunked += "1000\r\n" + std::string(4096, 'c') + "\r\n";
+    chunked += "0\r\n\r\n";
+    ASSERT_TRUE(client.Send(chunked));
+    auto reply = client.Read();
+    ASSERT_TRUE(reply);
+    ExpectJsonError(*reply, 413, "body_too_large");
+  }
+}
+
+TEST_F(ServerTest, LargeBodiesAreWrittenWhole) {
+  const std::string large(300 * 1024, 'L');
+  StartServer({}, [&large](const Request&, Response* response) { response->body = large; });
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(Get("/1") + Get("/2")));
+  for (int i = 0; i < 2; ++i) {
+    auto reply = client.Read();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->body, large);
+  }
+}
+
+TEST_F(ServerTest, ServerOwnedHeadersFromHandlerAreDropped) {
+  StartServer({}, [](const Request&, Response* response) {
+    response->headers.emplace_back("Content-Length", "999");
+    response->headers.emplace_back("X-Injected", "a\r\nSet-Cookie: x=1");
+    response->headers.emplace_back("X-Fine", "yes");
+    response->body = "abc";
+  });
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(Get("/")));
+  auto reply = client.Read();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->Header("content-length"), "3");
+  EXPECT_FALSE(reply->Has("x-injected"));
+  EXPECT_FALSE(reply->Has("set-cookie"));
+  EXPECT_EQ(reply->Header("x-fine"), "yes");
+  EXPECT_EQ(reply->body, "abc");
+}
+
+TEST_F(ServerTest, ThrowingHandlerGets500) {
+  StartServer();
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(Get("/throw")));
+  auto reply = client.Read();
+  ASSERT_TRUE(reply);
+  ExpectJsonError(*reply, 500, "internal");
+}
+
+TEST_F(ServerTest, IdleConnectionsAreClosed) {
+  ServerOptions options;
+  options.idle_timeout_ms = 100;
+  StartServer(options);
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(Get("/a")));
+  ASSERT_TRUE(client.Read());
+  const auto start = steady_clock::now();
+  EXPECT_TRUE(client.ClosedByServer());
+  EXPECT_LT(steady_clock::now() - start, milliseconds(2000));
+  // A request that never completes is cut off the same way.
+  Client slow(server_->port());
+  ASSERT_TRUE(slow.Send("GET /slow HTTP/1.1\r\n"));
+  EXPECT_TRUE(slow.ClosedByServer());
+}
+
+TEST_F(ServerTest, StopWithIdleClientIsPrompt) {
+  StartServer();
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(Get("/a")));
+  ASSERT_TRUE(client.Read());
+  const auto start = steady_clock::now();
+  server_->Stop();
+  EXPECT_LT(steady_clock::now() - start, milliseconds(500));
+  EXPECT_TRUE(client.ClosedByServer());
+  server_->Stop();  // idempotent
+  server_->Wait();  // returns at once after Stop
+}
+
+TEST_F(ServerTest, StopLetsInFlightRequestFinish) {
+  StartServer();
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send("GET /inflight HTTP/1.1\r\nHost: t\r\n"));
+  std::this_thread::sleep_for(milliseconds(50));
+  const auto start = steady_clock::now();
+  std::thread stopper([this] { server_->Stop(); });
+  std::this_thread::sleep_for(milliseconds(100));
+  ASSERT_TRUE(client.Send("\r\n"));
+  auto reply = client.Read();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->body, "GET /inflight");
+  EXPECT_EQ(reply->Header("connection"), "close");
+  stopper.join();
+  EXPECT_LT(steady_clock::now() - start, milliseconds(1500));
+  // No new connections are accepted.
+  Client late(server_->port());
+  EXPECT_TRUE(!late.connected() || late.ClosedByServer());
+}
+
+TEST_F(ServerTest, StopClosesStalledRequestWithinDrainBound) {
+  StartServer();
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send("GET /stalled HTTP/1.1\r\n"));
+  std::this_thread::sleep_for(milliseconds(50));
+  const auto start = steady_clock::now();
+  server_->Stop();
+  EXPECT_LT(steady_clock::now() - start, milliseconds(3000));
+  EXPECT_TRUE(client.ClosedByServer());
+}
+
+TEST_F(ServerTest, WaitReturnsWhenAnotherThreadStops) {
+  StartServer();
+  std::thread stopper([this] {
+    std::this_thread::sleep_for(milliseconds(50));
+    server_->Stop();
+  });
+  server_->Wait();
+  stopper.join();
+}
+
+TEST_F(ServerTest, HandlerMayStopItsOwnServer) {
+  Server* self = nullptr;
+  std::atomic<bool> stopped{false};
+  StartServer({}, [&](const Request&, Response* response) {
+    self->Stop();
+    stopped = true;
+    response->body = "bye";
+  });
+  self = server_.get();
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(Get("/stop")));
+  auto reply = client.Read();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->body, "bye");
+  EXPECT_TRUE(client.ClosedByServer());
+  server_->Wait();
+  EXPECT_TRUE(stopped);
+}
+
+TEST_F(ServerTest, SeveralThreadsServe) {
+  std::mutex mu;
+  std::set<std::thread::id> seen;
+  ServerOptions options;
+  options.threads = 2;
+  StartServer(options, [&](const Request& request, Response* response) {
+    std::lock_guard<std::mutex> lock(mu);
+    seen.insert(std::this_thread::get_id());
+    response->body = std::string(request.target);
+  });
+  // The kernel hashes each connection to one of the two acceptors: with 64
+  // connections all landing on one is a 2^-63 chance.
+  for (int i = 0; i < 64; ++i) {
+    Client client(server_->port());
+    ASSERT_TRUE(client.Send(Get("/c" + std::to_string(i))));
+    auto reply = client.Read();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->body, "/c" + std::to_string(i));
+  }
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(seen.size(), 2u);
+}
+
+TEST_F(ServerTest, PortInUseIsAnError) {
+  StartServer();
+  ServerOptions options;
+  options.port = server_->port();
+  options.threads = 1;
+  auto second = Server::Start(options, EchoHandler);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Status::Code::kIOError);
+}
+
+TEST_F(ServerTest, BadHostIsAnError) {
+  ServerOptions options;
+  options.host = "no-such-host.invalid";
+  options.threads = 1;
+  EXPECT_FALSE(Server::Start(options, EchoHandler).ok());
+}
+
+TEST_F(ServerTest, DestructorStopsRunningServer) {
+  StartServer();
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(Get("/a")));
+  ASSERT_TRUE(client.Read());
+  server_.reset();
+  EXPECT_TRUE(client.ClosedByServer());
+}
+
+}  // namespace
+}  // namespace tempo::http

@@ -1,0 +1,176 @@
+// Worker: accept loop, idle sweep and graceful stop of one serving thread.
+#include "http/worker.h"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <boost/asio/socket_base.hpp>
+#include <chrono>
+#include <ctime>
+#include <string>
+#include <utility>
+
+#include "http/response_head.h"
+
+namespace tempo::http {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+// Each io_context is driven by exactly one thread and only that thread does
+// I/O on its sockets, so the reactor's per-descriptor locks can go; the
+// scheduler keeps its lock because RequestStop posts from other threads.
+constexpr int kConcurrencyHint = BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO;
+// The sweep runs at a quarter of the idle timeout, within these bounds: the
+// clock (and so the Date header and every deadline) is at most this stale.
+constexpr int64_t kMinSweepIntervalMs = 10;
+constexpr int64_t kMaxSweepIntervalMs = 1000;
+// A failed accept (out of descriptors, say) is retried after this pause
+// rather than in a busy loop.
+constexpr int64_t kAcceptRetryMs = 10;
+// After a stop request, connections still mid-request get this long to be
+// answered before they are closed.
+constexpr int64_t kStopDrainMs = 2000;
+
+using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+int64_t SteadyNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Worker::Worker(const ServerOptions& options, const Handler& handler)
+    : options_(options),
+      handler_(handler),
+      io_(kConcurrencyHint),
+      acceptor_(io_),
+      sweep_timer_(io_),
+      accept_retry_timer_(io_),
+      drain_timer_(io_),
+      sweep_interval_ms_(std::clamp<int64_t>(options.idle_timeout_ms / 4, kMinSweepIntervalMs,
+                                             kMaxSweepIntervalMs)) {
+  RefreshClock();
+}
+
+Worker::~Worker() {
+  // Connections hold sockets of io_, so they go first.
+  connections_.clear_and_dispose([](Connection* c) { delete c; });
+}
+
+Status Worker::Listen(const tcp::endpoint& endpoint) {
+  const std::string where = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  error_code ec;
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.set_option(ReusePort(true), ec);
+  if (ec)
+    return Status::IOError("cannot open a listening socket for " + where + ": " + ec.message());
+  acceptor_.bind(endpoint, ec);
+  if (ec) return Status::IOError("cannot bind " + where + ": " + ec.message());
+  acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Status::IOError("cannot listen on " + where + ": " + ec.message());
+  const tcp::endpoint bound = acceptor_.local_endpoint(ec);
+  if (ec) return Status::IOError("cannot read the bound port of " + where + ": " + ec.message());
+  port_ = bound.port();
+  return Status::OK();
+}
+
+void Worker::Run() {
+  Accept();
+  ScheduleSweep();
+  for (;;) {
+    try {
+      io_.run();
+      return;
+    } catch (...) {
+      // Only an allocation failure can get here; keep serving the others.
+    }
+  }
+}
+
+void Worker::RequestStop() {
+  asio::post(io_, [this] { BeginStop(); });
+}
+
+void Worker::Remove(Connection* c) {
+  connections_.erase(connections_.iterator_to(*c));
+  delete c;
+  if (stopping_ && connections_.empty()) drain_timer_.cancel();
+}
+
+void Worker::Accept() {
+  acceptor_.async_accept(
+      [this](const error_code& ec, tcp::socket socket) { OnAccept(ec, std::move(socket)); });
+}
+
+void Worker::OnAccept(const error_code& ec, tcp::socket socket) {
+  if (stopping_ || ec == asio::error::operation_aborted) return;
+  if (ec) {
+    accept_retry_timer_.expires_after(std::chrono::milliseconds(kAcceptRetryMs));
+    accept_retry_timer_.async_wait([this](const error_code& wait_ec) {
+      if (!wait_ec && !stopping_) Accept();
+    });
+    return;
+  }
+  // Each response goes out in one write; Nagle would only delay it.
+  error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  auto* connection = new Connection(this, std::move(socket));
+  connections_.push_back(*connection);
+  connection->Start();
+  Accept();
+}
+
+void Worker::ScheduleSweep() {
+  sweep_timer_.expires_after(std::chrono::milliseconds(sweep_interval_ms_));
+  sweep_timer_.async_wait([this](const error_code& ec) {
+    if (ec || stopping_) return;
+    Sweep();
+    ScheduleSweep();
+  });
+}
+
+void Worker::Sweep() {
+  RefreshClock();
+  for (Connection& c : connections_) {
+    if (now_ms_ >= c.deadline_ms()) c.Abort();  // its pending operation then removes it
+  }
+}
+
+void Worker::RefreshClock() {
+  now_ms_ = SteadyNowMs();
+  const std::time_t wall = std::time(nullptr);
+  if (wall != date_time_) {
+    date_time_ = wall;
+    date_ = FormatHttpDate(wall);
+  }
+}
+
+void Worker::BeginStop() {
+  if (stopping_) return;
+  stopping_ = true;
+  error_code ignored;
+  acceptor_.close(ignored);
+  sweep_timer_.cancel();
+  accept_retry_timer_.cancel();
+  for (Connection& c : connections_) {
+    if (c.IsIdle() || c.IsLingering()) c.Abort();
+  }
+  if (connections_.empty()) return;
+  drain_timer_.expires_after(std::chrono::milliseconds(kStopDrainMs));
+  drain_timer_.async_wait([this](const error_code& ec) {
+    if (!ec) AbortAll();
+  });
+}
+
+void Worker::AbortAll() {
+  for (Connection& c : connections_) c.Abort();
+}
+
+}  // namespace tempo::http

@@ -1,0 +1,82 @@
+// Worker: one thread's share of the server -- an io_context, an acceptor on
+// the shared port (SO_REUSEPORT lets the kernel spread connections over the
+// workers' acceptors), and the connections it accepted.
+//
+// Everything but RequestStop runs on the worker's own thread, so no state is
+// shared between workers and nothing on the request path takes a lock.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/intrusive/list.hpp>
+#include <cstdint>
+#include <ctime>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "http/connection.h"
+#include "http/server.h"
+
+namespace tempo::http {
+
+class Worker {
+ public:
+  // `options` and `handler` must outlive the worker.
+  Worker(const ServerOptions& options, const Handler& handler);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Opens the acceptor with SO_REUSEPORT, binds it to `endpoint` and listens.
+  Status Listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  // The bound port. REQUIRES: Listen succeeded.
+  uint16_t port() const { return port_; }
+
+  // Serves until stopped. Call once, on the worker's thread.
+  void Run();
+  // Makes Run return once in-flight requests are answered (at most
+  // kStopDrainMs later). Thread-safe; idempotent.
+  void RequestStop();
+
+  // For connections, on the worker's thread.
+  const Handler& handler() const { return handler_; }
+  const ServerOptions& options() const { return options_; }
+  bool stopping() const { return stopping_; }
+  // A coarse monotonic clock (ms), refreshed by the sweep timer: reading it
+  // costs nothing on the request path.
+  int64_t now_ms() const { return now_ms_; }
+  // The current Date header value, refreshed with now_ms().
+  std::string_view date() const { return date_; }
+  // Unlinks and deletes `c`. Called by `c` itself once it has no operation
+  // in flight.
+  void Remove(Connection* c);
+
+ private:
+  void Accept();
+  void OnAccept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket);
+  void ScheduleSweep();
+  // Refreshes the clock and closes connections past their deadline.
+  void Sweep();
+  void RefreshClock();
+  void BeginStop();
+  void AbortAll();
+
+  const ServerOptions& options_;
+  const Handler& handler_;
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer sweep_timer_;
+  boost::asio::steady_timer accept_retry_timer_;
+  boost::asio::steady_timer drain_timer_;
+  boost::intrusive::list<Connection> connections_;
+  int64_t sweep_interval_ms_;
+  int64_t now_ms_ = 0;
+  std::time_t date_time_ = 0;  // the second date_ shows
+  std::string date_;
+  uint16_t port_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace tempo::http

@@ -1,0 +1,520 @@
+// The embedded origin (SPEC §7) on RocksDB: OpenRocksOrigin.
+//
+// Key layout. Every key is a one-byte tag followed by a tuple of strings in
+// the order-preserving encoding of coding.h, so bytewise key order is tuple
+// order whatever bytes tenants and ids hold ("a" < "a-b"; ids with 0x00 and
+// 0xFF bytes sort bytewise), and no element can run into the next one.
+//
+//   'p' (tenant, channel, page_type, scope, kind name, id)  -> a row:
+//       fixed64 version, then the body (the record JSON as published).
+//       scope is "*" or a pageId; id is "" for the template. A partition is
+//       one contiguous key range and, inside it, each scope is a contiguous
+//       range in (kind, id) order, so a page read is one iterator (one
+//       implicit snapshot) seeking twice: to scope "*", then to the page.
+//   'r' (tenant, kind name, id)  -> the record entry of one record key (id is
+//       "<channel>:<pageType>" for templates, as in events::RecordKey):
+//       u8 format, fixed64 version, u8 flags (bit 0: tombstone),
+//       length-prefixed publishedAt, length-prefixed record JSON, varint
+//       count + length-prefixed row keys the record currently owns, so an
+//       upsert that moved channels/pages, or a delete, removes exactly the
+//       old rows. Kind names sort "experiment" < "module" < "template", so a
+//       scan of the 'r' range is already `tempo export` order.
+//   't' (tenant)  -> fixed64 number of live records of the tenant; absent
+//       when zero (TenantKnown, SPEC §11.14/18).
+//
+// Every Apply is one WriteBatch (rows, record entry and tenant count change
+// together or not at all), serialised by a mutex.
+//
+// Durability trade-off: writes go through the WAL with sync=false. A write is
+// in the OS page cache when Apply returns, so it survives a crash of the
+// process (the sync service's offset commit after Apply is then safe), but
+// not a power loss or kernel crash; syncing every write would cost an fsync
+// per event and make bulk import disk-latency bound. The WAL is synced when
+// the origin is closed. After a power loss the sync service replays from its
+// last committed offset, and the version rule makes the replay idempotent.
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "origin/coding.h"
+#include "origin/origin.h"
+#include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/options.h"
+#include "rocksdb/table.h"
+#include "rocksdb/write_batch.h"
+
+namespace tempo::origin {
+namespace {
+
+using events::Event;
+using events::Kind;
+using events::Op;
+
+constexpr char kRowTag = 'p';
+constexpr char kRecordTag = 'r';
+constexpr char kTenantTag = 't';
+
+// The scope of type-wide rows; also the pageId that never matches (rule 16).
+constexpr std::string_view kTypeWideScope = "*";
+
+// Kind names as stored in keys. They equal events::KindName but are part of
+// the on-disk format, so they are fixed here; their bytewise order is the
+// export order of SPEC §11 ("experiment" < "module" < "template").
+constexpr std::string_view kExperimentName = "experiment";
+constexpr std::string_view kModuleName = "module";
+constexpr std::string_view kTemplateName = "template";
+
+constexpr uint8_t kRecordEntryFormat = 1;
+constexpr uint8_t kTombstoneFlag = 0x01;
+
+// 10 bits per key gives about 1% false positives on record-entry and tenant
+// point lookups (RocksDB's recommended default).
+constexpr double kBloomBitsPerKey = 10;
+
+// RocksDB starts a new info LOG file on every open; keep a few for diagnosis
+// instead of its default of 1000.
+constexpr size_t kKeptInfoLogFiles = 5;
+
+std::string_view StoredKindName(Kind kind) {
+  switch (kind) {
+    case Kind::kExperiment:
+      return kExperimentName;
+    case Kind::kModule:
+      return kModuleName;
+    case Kind::kTemplate:
+      return kTemplateName;
+  }
+  return kModuleName;  // unreachable: every enumerator is handled above
+}
+
+bool KindFromStoredName(std::string_view name, Kind* kind) {
+  if (name == kExperimentName) {
+    *kind = Kind::kExperiment;
+  } else if (name == kModuleName) {
+    *kind = Kind::kModule;
+  } else if (name == kTemplateName) {
+    *kind = Kind::kTemplate;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  std::string msg = "origin: " + std::string(what) + ": " + s.ToString();
+  if (s.IsCorruption()) return Status::Corruption(std::move(msg));
+  if (s.IsBusy() || s.IsTryAgain() || s.IsTimedOut()) return Status::Unavailable(std::move(msg));
+  if (s.IsNotFound()) return Status::NotFound(std::move(msg));
+  return Status::IOError(std::move(msg));
+}
+
+// ---- keys -----------------------------------------------------------------
+
+std::string PartitionPrefix(std::string_view tenant, std::string_view channel,
+                            std::string_view page_type) {
+  std::string key(1, kRowTag);
+  AppendTupleElement(&key, tenant);
+  AppendTupleElement(&key, channel);
+  AppendTupleElement(&key, page_type);
+  return key;
+}
+
+std::string RowKey(std::string_view tenant, std::string_view channel, std::string_view page_type,
+                   std::string_view scope, Kind kind, std::string_view id) {
+  std::string key = PartitionPrefix(tenant, channel, page_type);
+  AppendTupleElement(&key, scope);
+  AppendTupleElement(&key, StoredKindName(kind));
+  AppendTupleElement(&key, id);
+  return key;
+}
+
+std::string RecordEntryKey(const events::RecordKey& key) {
+  std::string out(1, kRecordTag);
+  AppendTupleElement(&out, key.tenant);
+  AppendTupleElement(&out, StoredKindName(key.kind));
+  AppendTupleElement(&out, key.id);
+  return out;
+}
+
+std::string TenantCountKey(std::string_view tenant) {
+  std::string key(1, kTenantTag);
+  AppendTupleElement(&key, tenant);
+  return key;
+}
+
+// The rows a live record serves (SPEC §7, rule 16), as row keys.
+std::vector<std::string> OwnedRowKeys(const events::Record& record) {
+  std::vector<std::string> keys;
+  if (const auto* m = std::get_if<events::Module>(&record)) {
+    for (const std::string& channel : m->channels) {
+      if (m->page_ids.empty()) {
+        keys.push_back(
+            RowKey(m->tenant, channel, m->page_type, kTypeWideScope, Kind::kModule, m->id));
+        continue;
+      }
+      for (const std::string& page_id : m->page_ids) {
+        if (page_id.empty() || page_id == kTypeWideScope) continue;  // never matches
+        keys.push_back(RowKey(m->tenant, channel, m->page_type, page_id, Kind::kModule, m->id));
+      }
+    }
+  } else if (const auto* e = std::get_if<events::Experiment>(&record)) {
+    for (const std::string& channel : e->channels) {
+      keys.push_back(
+          RowKey(e->tenant, channel, e->page_type, kTypeWideScope, Kind::kExperiment, e->id));
+    }
+  } else if (const auto* t = std::get_if<events::Template>(&record)) {
+    keys.push_back(
+        RowKey(t->tenant, t->channel, t->page_type, kTypeWideScope, Kind::kTemplate, ""));
+  }
+  // The decoder de-duplicates channels and pageIds; this keeps the owned list
+  // exact even if a caller did not.
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  return keys;
+}
+
+// Checks that an event is self-consistent before it is written: the key
+// matches the record it carries, so the entry and the rows agree.
+Status CheckEvent(const Event& event) {
+  if (event.key.kind != event.kind) {
+    return Status::InvalidArgument("origin: event kind differs from its key's kind");
+  }
+  if (event.op == Op::kDelete) return Status::OK();
+  if (!event.record) return Status::InvalidArgument("origin: upsert without a decoded record");
+  const events::RecordKey& key = event.key;
+  bool matches = false;
+  switch (event.kind) {
+    case Kind::kModule:
+      if (const auto* m = std::get_if<events::Module>(&*event.record)) {
+        matches = m->tenant == key.tenant && m->id == key.id;
+      }
+      break;
+    case Kind::kExperiment:
+      if (const auto* e = std::get_if<events::Experiment>(&*event.record)) {
+        matches = e->tenant == key.tenant && e->id == key.id;
+      }
+      break;
+    case Kind::kTemplate:
+      if (const auto* t = std::get_if<events::Template>(&*event.record)) {
+        matches = t->tenant == key.tenant && key.id == t->channel + ":" + t->page_type;
+      }
+      break;
+  }
+  if (!matches) {
+    return Status::InvalidArgument("origin: upsert record does not match its key");
+  }
+  return Status::OK();
+}
+
+// ---- values ---------------------------------------------------------------
+
+std::string EncodeRow(int64_t version, std::string_view body) {
+  std::string value;
+  value.reserve(sizeof(uint64_t) + body.size());
+  AppendFixed64(&value, static_cast<uint64_t>(version));
+  value.append(body);
+  return value;
+}
+
+// The decoded value of an 'r' key.
+struct RecordEntry {
+  int64_t version = 0;
+  bool tombstone = false;
+  std::string published_at;
+  std::string record_json;
+  std::vector<std::string> row_keys;
+};
+
+std::string EncodeRecordEntry(const RecordEntry& entry) {
+  std::string value;
+  value.push_back(static_cast<char>(kRecordEntryFormat));
+  AppendFixed64(&value, static_cast<uint64_t>(entry.version));
+  value.push_back(static_cast<char>(entry.tombstone ? kTombstoneFlag : 0));
+  AppendLengthPrefixed(&value, entry.published_at);
+  AppendLengthPrefixed(&value, entry.record_json);
+  AppendVarint64(&value, entry.row_keys.size());
+  for (const std::string& key : entry.row_keys) AppendLengthPrefixed(&value, key);
+  return value;
+}
+
+Status DecodeRecordEntry(std::string_view in, RecordEntry* entry) {
+  const Status bad = Status::Corruption("origin: malformed record entry");
+  if (in.empty() || static_cast<uint8_t>(in[0]) != kRecordEntryFormat) {
+    return Status::Corruption("origin: unknown record entry format");
+  }
+  in.remove_prefix(1);
+  uint64_t version = 0;
+  if (!ReadFixed64(&in, &version) || in.empty()) return bad;
+  uint8_t flags = static_cast<uint8_t>(in[0]);
+  in.remove_prefix(1);
+  std::string_view published_at, record_json;
+  uint64_t row_count = 0;
+  if (!ReadLengthPrefixed(&in, &published_at) || !ReadLengthPrefixed(&in, &record_json) ||
+      !ReadVarint64(&in, &row_count)) {
+    return bad;
+  }
+  // Each row key takes at least one byte, which bounds the reservation.
+  if (row_count > in.size()) return bad;
+  entry->version = static_cast<int64_t>(version);
+  entry->tombstone = (flags & kTombstoneFlag) != 0;
+  entry->published_at = published_at;
+  entry->record_json = record_json;
+  entry->row_keys.clear();
+  entry->row_keys.reserve(row_count);
+  for (uint64_t i = 0; i < row_count; ++i) {
+    std::string_view key;
+    if (!ReadLengthPrefixed(&in, &key)) return bad;
+    entry->row_keys.emplace_back(key);
+  }
+  if (!in.empty()) return bad;
+  return Status::OK();
+}
+
+Status DecodeRecordKey(std::string_view in, events::RecordKey* key) {
+  const Status bad = Status::Corruption("origin: malformed record key");
+  if (in.empty() || in[0] != kRecordTag) return bad;
+  in.remove_prefix(1);
+  std::string kind_name;
+  if (!ReadTupleElement(&in, &key->tenant) || !ReadTupleElement(&in, &kind_name) ||
+      !ReadTupleElement(&in, &key->id) || !in.empty() ||
+      !KindFromStoredName(kind_name, &key->kind)) {
+    return bad;
+  }
+  return Status::OK();
+}
+
+// ---- the store ------------------------------------------------------------
+
+class RocksOrigin final : public Origin {
+ public:
+  RocksOrigin(std::unique_ptr<rocksdb::DB> db, std::map<std::string, int64_t, std::less<>> counts)
+      : db_(std::move(db)), live_counts_(std::move(counts)) {}
+
+  ~RocksOrigin() override {
+    // Make sync=false writes survive a power loss after a clean shutdown. A
+    // destructor cannot report failure; the data is still in the WAL file.
+    (void)db_->SyncWAL();
+    (void)db_->Close();
+  }
+
+  RocksOrigin(const RocksOrigin&) = delete;
+  RocksOrigin& operator=(const RocksOrigin&) = delete;
+
+  Result<ApplyOutcome> Apply(const Event& event) override;
+  Result<std::vector<Row>> ReadPage(const PartitionKey& partition,
+                                    std::optional<std::string_view> page_id) override;
+  Result<bool> TenantKnown(std::string_view tenant) override;
+  Status ForEachRecord(const std::function<Status(const StoredRecord&)>& fn) override;
+
+ private:
+  // Appends the rows of `scope` in `partition_prefix` to `*rows`.
+  static Status ReadScope(rocksdb::Iterator* it, const std::string& partition_prefix,
+                          std::string_view scope, std::vector<Row>* rows);
+
+  std::unique_ptr<rocksdb::DB> db_;
+  std::mutex write_mu_;  // serialises Apply's read-modify-write
+
+  // Live-record counts per tenant, mirroring the 't' keys (which are the
+  // truth on restart). Written under write_mu_ and counts_mu_ (exclusive).
+  std::shared_mutex counts_mu_;
+  std::map<std::string, int64_t, std::less<>> live_counts_;
+};
+
+Result<ApplyOutcome> RocksOrigin::Apply(const Event& event) {
+  if (Status s = CheckEvent(event); !s.ok()) return s;
+  const std::string entry_key = RecordEntryKey(event.key);
+
+  std::lock_guard<std::mutex> lock(write_mu_);
+  std::optional<RecordEntry> old;
+  std::string raw;
+  rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), entry_key, &raw);
+  if (got.ok()) {
+    old.emplace();
+    if (Status s = DecodeRecordEntry(raw, &*old); !s.ok()) return s;
+  } else if (!got.IsNotFound()) {
+    return FromRocks(got, "read record entry");
+  }
+  // Rule 14: strictly higher wins, against live records and tombstones alike.
+  if (old && event.version <= old->version) return ApplyOutcome::kStale;
+
+  RecordEntry next;
+  next.version = event.version;
+  next.tombstone = event.op == Op::kDelete;
+  next.published_at = event.published_at;
+  next.record_json = event.record_json;
+  if (!next.tombstone) next.row_keys = OwnedRowKeys(*event.record);
+
+  rocksdb::WriteBatch batch;
+  // Deleting every old row then putting the new ones is exact: within a batch
+  // a later Put of the same key wins over the earlier Delete.
+  if (old) {
+    for (const std::string& key : old->row_keys) batch.Delete(key);
+  }
+  const std::string row_value = next.tombstone ? "" : EncodeRow(event.version, event.record_json);
+  for (const std::string& key : next.row_keys) batch.Put(key, row_value);
+  batch.Put(entry_key, EncodeRecordEntry(next));
+
+  const int live_delta = (next.tombstone ? 0 : 1) - (old && !old->tombstone ? 1 : 0);
+  int64_t new_count = 0;
+  if (live_delta != 0) {
+    auto it = live_counts_.find(event.key.tenant);  // only this thread writes the map
+    new_count = (it == live_counts_.end() ? 0 : it->second) + live_delta;
+    if (new_count < 0) return Status::Internal("origin: negative live-record count");
+    const std::string count_key = TenantCountKey(event.key.tenant);
+    if (new_count == 0) {
+      batch.Delete(count_key);
+    } else {
+      std::string value;
+      AppendFixed64(&value, static_cast<uint64_t>(new_count));
+      batch.Put(count_key, value);
+    }
+  }
+
+  rocksdb::WriteOptions options;
+  options.sync = false;  // see "Durability trade-off" at the top of this file
+  if (rocksdb::Status s = db_->Write(options, &batch); !s.ok()) {
+    return FromRocks(s, "write");
+  }
+  if (live_delta != 0) {
+    std::unique_lock<std::shared_mutex> counts_lock(counts_mu_);
+    if (new_count == 0) {
+      live_counts_.erase(event.key.tenant);
+    } else {
+      live_counts_[event.key.tenant] = new_count;
+    }
+  }
+  return ApplyOutcome::kApplied;
+}
+
+Status RocksOrigin::ReadScope(rocksdb::Iterator* it, const std::string& partition_prefix,
+                              std::string_view scope, std::vector<Row>* rows) {
+  std::string prefix = partition_prefix;
+  AppendTupleElement(&prefix, scope);
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    rocksdb::Slice key = it->key();
+    if (!key.starts_with(prefix)) break;
+    std::string_view rest(key.data() + prefix.size(), key.size() - prefix.size());
+    Row row;
+    std::string kind_name;
+    if (!ReadTupleElement(&rest, &kind_name) || !ReadTupleElement(&rest, &row.id) ||
+        !rest.empty() || !KindFromStoredName(kind_name, &row.kind)) {
+      return Status::Corruption("origin: malformed row key");
+    }
+    std::string_view value(it->value().data(), it->value().size());
+    uint64_t version = 0;
+    if (!ReadFixed64(&value, &version)) return Status::Corruption("origin: malformed row value");
+    row.scope = scope;
+    row.version = static_cast<int64_t>(version);
+    row.body = value;
+    rows->push_back(std::move(row));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "read page");
+  return Status::OK();
+}
+
+Result<std::vector<Row>> RocksOrigin::ReadPage(const PartitionKey& partition,
+                                               std::optional<std::string_view> page_id) {
+  const std::string prefix =
+      PartitionPrefix(partition.tenant, partition.channel, partition.page_type);
+  // One iterator: both scopes come from the same implicit snapshot.
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  std::vector<Row> rows;
+  if (Status s = ReadScope(it.get(), prefix, kTypeWideScope, &rows); !s.ok()) return s;
+  // "*" is the type-wide scope itself, and "" never has rows (rule 16).
+  if (page_id && !page_id->empty() && *page_id != kTypeWideScope) {
+    if (Status s = ReadScope(it.get(), prefix, *page_id, &rows); !s.ok()) return s;
+  }
+  return rows;
+}
+
+Result<bool> RocksOrigin::TenantKnown(std::string_view tenant) {
+  std::shared_lock<std::shared_mutex> lock(counts_mu_);
+  return live_counts_.find(tenant) != live_counts_.end();
+}
+
+Status RocksOrigin::ForEachRecord(const std::function<Status(const StoredRecord&)>& fn) {
+  const std::string prefix(1, kRecordTag);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    rocksdb::Slice key = it->key();
+    if (!key.starts_with(prefix)) break;
+    StoredRecord record;
+    if (Status s = DecodeRecordKey(std::string_view(key.data(), key.size()), &record.key);
+        !s.ok()) {
+      return s;
+    }
+    RecordEntry entry;
+    if (Status s =
+            DecodeRecordEntry(std::string_view(it->value().data(), it->value().size()), &entry);
+        !s.ok()) {
+      return s;
+    }
+    record.version = entry.version;
+    record.tombstone = entry.tombstone;
+    record.published_at = std::move(entry.published_at);
+    record.record_json = std::move(entry.record_json);
+    if (Status s = fn(record); !s.ok()) return s;
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "list records");
+  return Status::OK();
+}
+
+// Reads every 't' key into a map.
+Status LoadLiveCounts(rocksdb::DB* db, std::map<std::string, int64_t, std::less<>>* counts) {
+  const std::string prefix(1, kTenantTag);
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    rocksdb::Slice key = it->key();
+    if (!key.starts_with(prefix)) break;
+    std::string_view rest(key.data() + prefix.size(), key.size() - prefix.size());
+    std::string tenant;
+    std::string_view value(it->value().data(), it->value().size());
+    uint64_t count = 0;
+    if (!ReadTupleElement(&rest, &tenant) || !rest.empty() || !ReadFixed64(&value, &count) ||
+        !value.empty() || count == 0 || count > static_cast<uint64_t>(INT64_MAX)) {
+      return Status::Corruption("origin: malformed tenant count");
+    }
+    (*counts)[std::move(tenant)] = static_cast<int64_t>(count);
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "load tenant counts");
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Origin>> OpenRocksOrigin(const std::string& path) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.keep_log_file_num = kKeptInfoLogFiles;
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kBloomBitsPerKey));
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(options, path, &raw);
+  if (!s.ok()) {
+    std::string what = "open " + path;
+    // RocksDB reports a held LOCK file as an IOError mentioning "lock".
+    if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+      what += " (directory in use by another origin; only one process may open it)";
+    }
+    return FromRocks(s, what);
+  }
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::map<std::string, int64_t, std::less<>> counts;
+  if (Status load = LoadLiveCounts(db.get(), &counts); !load.ok()) return load;
+  return std::unique_ptr<Origin>(std::make_unique<RocksOrigin>(std::move(db), std::move(counts)));
+}
+
+}  // namespace tempo::origin

@@ -1,0 +1,605 @@
+// Tests of the RocksDB origin (origin.h) against SPEC §7 and §11.13-16.
+//
+// Events are built directly (no JSON decoding): an Event carries the decoded
+// record, and the origin stores record_json verbatim as the row body.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <ostream>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "origin/coding.h"
+#include "origin/origin.h"
+#include "rocksdb/db.h"
+
+namespace tempo::events {
+// Readable failure messages for record keys (found by argument lookup).
+void PrintTo(const RecordKey& key, std::ostream* os) {
+  *os << ::testing::PrintToString(key.tenant) << "/kind" << static_cast<int>(key.kind) << "/"
+      << ::testing::PrintToString(key.id);
+}
+}  // namespace tempo::events
+
+namespace tempo::origin {
+namespace {
+
+using events::Event;
+using events::Kind;
+using events::Op;
+
+constexpr char kPageType[] = "home";
+
+// A fresh directory under /tmp, removed with everything in it at the end.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = "/tmp/tempo_origin_test.XXXXXX";
+    char* made = mkdtemp(pattern.data());
+    EXPECT_NE(made, nullptr);
+    path_ = pattern;
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// A distinct body per (id, version) so tests can tell which write a row holds.
+std::string Body(std::string_view id, int64_t version) {
+  return "{\"id\":\"" + std::string(id) + "\",\"version\":" + std::to_string(version) + "}";
+}
+
+Event ModuleEvent(const std::string& tenant, const std::string& id, int64_t version,
+                  std::vector<std::string> channels, std::vector<std::string> page_ids = {},
+                  const std::string& page_type = kPageType) {
+  events::Module m;
+  m.id = id;
+  m.tenant = tenant;
+  m.page_type = page_type;
+  m.zone = "main";
+  m.channels = std::move(channels);
+  m.page_ids = std::move(page_ids);
+  m.version = version;
+  Event e;
+  e.kind = Kind::kModule;
+  e.op = Op::kUpsert;
+  e.key = {tenant, Kind::kModule, id};
+  e.version = version;
+  e.published_at = "2026-11-22T10:00:00Z";
+  e.record_json = Body(id, version);
+  e.record = std::move(m);
+  return e;
+}
+
+Event ExperimentEvent(const std::string& tenant, const std::string& id, int64_t version,
+                      std::vector<std::string> channels) {
+  events::Experiment x;
+  x.id = id;
+  x.tenant = tenant;
+  x.page_type = kPageType;
+  x.channels = std::move(channels);
+  x.version = version;
+  x.variants.push_back(events::Variant{"control", {}, {}, {}});
+  Event e;
+  e.kind = Kind::kExperiment;
+  e.key = {tenant, Kind::kExperiment, id};
+  e.version = version;
+  e.record_json = Body(id, version);
+  e.record = std::move(x);
+  return e;
+}
+
+Event TemplateEvent(const std::string& tenant, const std::string& channel, int64_t version) {
+  events::Template t;
+  t.tenant = tenant;
+  t.channel = channel;
+  t.page_type = kPageType;
+  t.version = version;
+  t.zones.push_back({"main", std::nullopt});
+  Event e;
+  e.kind = Kind::kTemplate;
+  e.key = {tenant, Kind::kTemplate, channel + ":" + kPageType};
+  e.version = version;
+  e.record_json = Body("template", version);
+  e.record = std::move(t);
+  return e;
+}
+
+Event DeleteEvent(Kind kind, const std::string& tenant, const std::string& id, int64_t version) {
+  Event e;
+  e.kind = kind;
+  e.op = Op::kDelete;
+  e.key = {tenant, kind, id};
+  e.version = version;
+  e.published_at = "2026-11-23T00:00:00Z";
+  e.record_json = "{\"deleted\":\"" + id + "\",\"version\":" + std::to_string(version) + "}";
+  return e;
+}
+
+// (scope, kind, id, version) of each row, for compact expectations.
+using RowSummary = std::tuple<std::string, Kind, std::string, int64_t>;
+
+class RocksOriginTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+
+  void Open() {
+    auto opened = OpenRocksOrigin(dir_.path());
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    origin_ = std::move(*opened);
+  }
+  void Reopen() {
+    origin_.reset();
+    Open();
+  }
+
+  ApplyOutcome Apply(const Event& e) {
+    auto r = origin_->Apply(e);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : ApplyOutcome::kStale;
+  }
+
+  std::vector<Row> Read(const std::string& channel,
+                        std::optional<std::string_view> page_id = std::nullopt,
+                        const std::string& tenant = "t1",
+                        const std::string& page_type = kPageType) {
+    auto r = origin_->ReadPage({tenant, channel, page_type}, page_id);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : std::vector<Row>{};
+  }
+
+  std::vector<RowSummary> Summary(const std::vector<Row>& rows) {
+    std::vector<RowSummary> out;
+    for (const Row& r : rows) out.emplace_back(r.scope, r.kind, r.id, r.version);
+    return out;
+  }
+
+  bool Known(const std::string& tenant) {
+    auto r = origin_->TenantKnown(tenant);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() && *r;
+  }
+
+  std::vector<StoredRecord> Records() {
+    std::vector<StoredRecord> out;
+    Status s = origin_->ForEachRecord([&](const StoredRecord& r) {
+      out.push_back(r);
+      return Status::OK();
+    });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return out;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Origin> origin_;
+};
+
+// ---- §7: rows and page reads ----------------------------------------------
+
+TEST_F(RocksOriginTest, Rule7_AppliedModuleIsReadWithVersionAndBody) {
+  EXPECT_EQ(Apply(ModuleEvent("t1", "m1", 3, {"web"})), ApplyOutcome::kApplied);
+  std::vector<Row> rows = Read("web");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].scope, "*");
+  EXPECT_EQ(rows[0].kind, Kind::kModule);
+  EXPECT_EQ(rows[0].id, "m1");
+  EXPECT_EQ(rows[0].version, 3);
+  EXPECT_EQ(rows[0].body, Body("m1", 3));
+  EXPECT_TRUE(Read("ios").empty());
+  EXPECT_TRUE(Read("web", std::nullopt, "t2").empty());
+  EXPECT_TRUE(Read("web", std::nullopt, "t1", "other").empty());
+}
+
+TEST_F(RocksOriginTest, Rule7_ModuleServesEveryChannelTimesPage) {
+  Apply(ModuleEvent("t1", "m1", 1, {"web", "ios"}, {"p1", "p2"}));
+  for (const char* channel : {"web", "ios"}) {
+    EXPECT_TRUE(Read(channel).empty()) << channel;  // page-specific: no "*" row
+    for (const char* page : {"p1", "p2"}) {
+      EXPECT_EQ(Summary(Read(channel, page)),
+                (std::vector<RowSummary>{{page, Kind::kModule, "m1", 1}}))
+          << channel << " " << page;
+    }
+    EXPECT_TRUE(Read(channel, "p3").empty());
+  }
+}
+
+TEST_F(RocksOriginTest, Rule7_PageReadReturnsTypeWideRowsThenPageRows) {
+  Apply(ModuleEvent("t1", "wide-b", 1, {"web"}));
+  Apply(ModuleEvent("t1", "wide-a", 2, {"web"}));
+  Apply(ModuleEvent("t1", "on-p1", 3, {"web"}, {"p1"}));
+  // "!" sorts before "*" bytewise; its rows still come after the "*" rows.
+  Apply(ModuleEvent("t1", "on-bang", 4, {"web"}, {"!"}));
+  Apply(ModuleEvent("t1", "on-p1-too", 5, {"web"}, {"p2", "p1"}));
+
+  EXPECT_EQ(Summary(Read("web")), (std::vector<RowSummary>{{"*", Kind::kModule, "wide-a", 2},
+                                                           {"*", Kind::kModule, "wide-b", 1}}));
+  EXPECT_EQ(Summary(Read("web", "p1")),
+            (std::vector<RowSummary>{{"*", Kind::kModule, "wide-a", 2},
+                                     {"*", Kind::kModule, "wide-b", 1},
+                                     {"p1", Kind::kModule, "on-p1", 3},
+                                     {"p1", Kind::kModule, "on-p1-too", 5}}));
+  EXPECT_EQ(Summary(Read("web", "!")),
+            (std::vector<RowSummary>{{"*", Kind::kModule, "wide-a", 2},
+                                     {"*", Kind::kModule, "wide-b", 1},
+                                     {"!", Kind::kModule, "on-bang", 4}}));
+}
+
+TEST_F(RocksOriginTest, Rule7_StarPageIdReadsTypeWideRowsOnce) {
+  Apply(ModuleEvent("t1", "wide", 1, {"web"}));
+  Apply(ModuleEvent("t1", "paged", 1, {"web"}, {"p1"}));
+  EXPECT_EQ(Summary(Read("web", "*")), (std::vector<RowSummary>{{"*", Kind::kModule, "wide", 1}}));
+  EXPECT_EQ(Summary(Read("web", "")), (std::vector<RowSummary>{{"*", Kind::kModule, "wide", 1}}));
+}
+
+TEST_F(RocksOriginTest, Rule7_TwoExperimentsAndTemplateAreTypeWideRowsInKindOrder) {
+  Apply(TemplateEvent("t1", "web", 7));
+  Apply(ModuleEvent("t1", "m1", 1, {"web"}));
+  Apply(ExperimentEvent("t1", "exp-b", 2, {"web", "ios"}));
+  Apply(ExperimentEvent("t1", "exp-a", 3, {"web"}));
+  Apply(ModuleEvent("t1", "m2", 1, {"web"}, {"p1"}));
+
+  std::vector<Row> rows = Read("web", "p1");
+  EXPECT_EQ(Summary(rows), (std::vector<RowSummary>{{"*", Kind::kExperiment, "exp-a", 3},
+                                                    {"*", Kind::kExperiment, "exp-b", 2},
+                                                    {"*", Kind::kModule, "m1", 1},
+                                                    {"*", Kind::kTemplate, "", 7},
+                                                    {"p1", Kind::kModule, "m2", 1}}));
+  EXPECT_EQ(rows[0].body, Body("exp-a", 3));
+  EXPECT_EQ(rows[3].body, Body("template", 7));
+  // The template is per channel; exp-b also serves ios.
+  EXPECT_EQ(Summary(Read("ios")), (std::vector<RowSummary>{{"*", Kind::kExperiment, "exp-b", 2}}));
+}
+
+TEST_F(RocksOriginTest, Rule7_PageReadIsOneSnapshot) {
+  // A writer moves one module between type-wide and page p1; every read of
+  // page p1 must see it exactly once (one atomic batch, one snapshot).
+  Apply(ModuleEvent("t1", "mover", 1, {"web"}));
+  std::atomic<bool> done{false};
+  std::atomic<int> bad_reads{0};
+  std::thread reader([&] {
+    while (!done.load()) {
+      auto rows = origin_->ReadPage({"t1", "web", kPageType}, "p1");
+      if (!rows.ok() || rows->size() != 1) bad_reads.fetch_add(1);
+    }
+  });
+  constexpr int kMoves = 300;
+  for (int v = 2; v < 2 + kMoves; ++v) {
+    auto page_ids = v % 2 == 0 ? std::vector<std::string>{"p1"} : std::vector<std::string>{};
+    auto r = origin_->Apply(ModuleEvent("t1", "mover", v, {"web"}, page_ids));
+    ASSERT_TRUE(r.ok());
+  }
+  done.store(true);
+  reader.join();
+  EXPECT_EQ(bad_reads.load(), 0);
+}
+
+// ---- §11.14: the version rule ---------------------------------------------
+
+TEST_F(RocksOriginTest, Rule14_HigherVersionWins) {
+  Apply(ModuleEvent("t1", "m1", 5, {"web"}));
+  EXPECT_EQ(Apply(ModuleEvent("t1", "m1", 6, {"web"})), ApplyOutcome::kApplied);
+  std::vector<Row> rows = Read("web");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].version, 6);
+  EXPECT_EQ(rows[0].body, Body("m1", 6));
+}
+
+TEST_F(RocksOriginTest, Rule14_EqualVersionIgnored) {
+  Apply(ModuleEvent("t1", "m1", 5, {"web"}));
+  Event same = ModuleEvent("t1", "m1", 5, {"ios"});
+  same.record_json = "{\"changed\":true}";
+  EXPECT_EQ(Apply(same), ApplyOutcome::kStale);
+  EXPECT_EQ(Summary(Read("web")), (std::vector<RowSummary>{{"*", Kind::kModule, "m1", 5}}));
+  EXPECT_EQ(Read("web")[0].body, Body("m1", 5));
+  EXPECT_TRUE(Read("ios").empty());
+}
+
+TEST_F(RocksOriginTest, Rule14_LowerVersionIgnored) {
+  Apply(ModuleEvent("t1", "m1", 5, {"web"}));
+  EXPECT_EQ(Apply(ModuleEvent("t1", "m1", 4, {"ios"})), ApplyOutcome::kStale);
+  EXPECT_EQ(Apply(DeleteEvent(Kind::kModule, "t1", "m1", 5)), ApplyOutcome::kStale);
+  EXPECT_EQ(Apply(DeleteEvent(Kind::kModule, "t1", "m1", 1)), ApplyOutcome::kStale);
+  EXPECT_EQ(Summary(Read("web")), (std::vector<RowSummary>{{"*", Kind::kModule, "m1", 5}}));
+  EXPECT_TRUE(Read("ios").empty());
+}
+
+TEST_F(RocksOriginTest, Rule14_DeleteRemovesRowsAndLeavesTombstone) {
+  Apply(ModuleEvent("t1", "m1", 2, {"web", "ios"}, {"p1"}));
+  Apply(ModuleEvent("t1", "keep", 1, {"web"}));
+  EXPECT_EQ(Apply(DeleteEvent(Kind::kModule, "t1", "m1", 3)), ApplyOutcome::kApplied);
+  EXPECT_EQ(Summary(Read("web", "p1")), (std::vector<RowSummary>{{"*", Kind::kModule, "keep", 1}}));
+  EXPECT_TRUE(Read("ios", "p1").empty());
+
+  std::vector<StoredRecord> records = Records();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[1].key, (events::RecordKey{"t1", Kind::kModule, "m1"}));
+  EXPECT_TRUE(records[1].tombstone);
+  EXPECT_EQ(records[1].version, 3);
+  EXPECT_EQ(records[1].published_at, "2026-11-23T00:00:00Z");
+  EXPECT_EQ(records[1].record_json, DeleteEvent(Kind::kModule, "t1", "m1", 3).record_json);
+}
+
+TEST_F(RocksOriginTest, Rule14_UpsertAfterTombstoneNeedsHigherVersion) {
+  Apply(ModuleEvent("t1", "m1", 2, {"web"}));
+  Apply(DeleteEvent(Kind::kModule, "t1", "m1", 4));
+  EXPECT_EQ(Apply(ModuleEvent("t1", "m1", 3, {"web"})), ApplyOutcome::kStale);
+  EXPECT_EQ(Apply(ModuleEvent("t1", "m1", 4, {"web"})), ApplyOutcome::kStale);
+  EXPECT_EQ(Apply(DeleteEvent(Kind::kModule, "t1", "m1", 4)), ApplyOutcome::kStale);
+  EXPECT_TRUE(Read("web").empty());
+  EXPECT_EQ(Apply(ModuleEvent("t1", "m1", 5, {"web"})), ApplyOutcome::kApplied);
+  EXPECT_EQ(Summary(Read("web")), (std::vector<RowSummary>{{"*", Kind::kModule, "m1", 5}}));
+  ASSERT_EQ(Records().size(), 1u);
+  EXPECT_FALSE(Records()[0].tombstone);
+}
+
+TEST_F(RocksOriginTest, Rule14_DeleteOfUnknownRecordLeavesTombstone) {
+  EXPECT_EQ(Apply(DeleteEvent(Kind::kExperiment, "t1", "never", 9)), ApplyOutcome::kApplied);
+  EXPECT_EQ(Apply(ExperimentEvent("t1", "never", 9, {"web"})), ApplyOutcome::kStale);
+  EXPECT_TRUE(Read("web").empty());
+  std::vector<StoredRecord> records = Records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_TRUE(records[0].tombstone);
+  EXPECT_EQ(records[0].version, 9);
+  EXPECT_FALSE(Known("t1"));
+}
+
+TEST_F(RocksOriginTest, Rule14_UpsertThatMovesChannelsAndPagesMovesRows) {
+  Apply(ModuleEvent("t1", "m1", 1, {"web", "ios"}, {"p1", "p2"}));
+  Apply(ModuleEvent("t1", "m1", 2, {"ios", "app"}, {"p2", "p3"}));
+  EXPECT_TRUE(Read("web", "p1").empty());
+  EXPECT_TRUE(Read("web", "p2").empty());
+  EXPECT_TRUE(Read("ios", "p1").empty());
+  for (const char* channel : {"ios", "app"}) {
+    for (const char* page : {"p2", "p3"}) {
+      EXPECT_EQ(Summary(Read(channel, page)),
+                (std::vector<RowSummary>{{page, Kind::kModule, "m1", 2}}));
+    }
+  }
+  // Now type-wide on web only: every page row goes, one "*" row appears.
+  Apply(ModuleEvent("t1", "m1", 3, {"web"}));
+  EXPECT_EQ(Summary(Read("web", "p1")), (std::vector<RowSummary>{{"*", Kind::kModule, "m1", 3}}));
+  EXPECT_TRUE(Read("ios", "p2").empty());
+  EXPECT_TRUE(Read("app", "p3").empty());
+  // And a page type change moves it to another partition.
+  Apply(ModuleEvent("t1", "m1", 4, {"web"}, {}, "search"));
+  EXPECT_TRUE(Read("web").empty());
+  EXPECT_EQ(Summary(Read("web", std::nullopt, "t1", "search")),
+            (std::vector<RowSummary>{{"*", Kind::kModule, "m1", 4}}));
+}
+
+TEST_F(RocksOriginTest, Rule14_TombstonesDoNotMakeTenantKnown) {
+  EXPECT_FALSE(Known("t1"));
+  Apply(ModuleEvent("t1", "m1", 1, {"web"}));
+  Apply(TemplateEvent("t1", "web", 1));
+  EXPECT_TRUE(Known("t1"));
+  EXPECT_FALSE(Known("t"));
+  EXPECT_FALSE(Known("t1x"));
+  Apply(DeleteEvent(Kind::kModule, "t1", "m1", 2));
+  EXPECT_TRUE(Known("t1"));
+  Apply(DeleteEvent(Kind::kTemplate, "t1", "web:home", 2));
+  EXPECT_FALSE(Known("t1"));
+  // The tombstones are still there.
+  EXPECT_EQ(Records().size(), 2u);
+  Apply(ExperimentEvent("t1", "e1", 1, {"web"}));
+  EXPECT_TRUE(Known("t1"));
+}
+
+TEST_F(RocksOriginTest, Rule14_TenantKnownSurvivesReplacingUpserts) {
+  Apply(ModuleEvent("t1", "m1", 1, {"web"}));
+  Apply(ModuleEvent("t1", "m1", 2, {"web"}));
+  Apply(ModuleEvent("t1", "m1", 3, {"ios"}));
+  Apply(DeleteEvent(Kind::kModule, "t1", "m1", 4));
+  EXPECT_FALSE(Known("t1"));  // counted once, not once per upsert
+}
+
+// ---- §11.16: channels and pageIds -----------------------------------------
+
+TEST_F(RocksOriginTest, Rule16_StarPageIdNeverMatches) {
+  Apply(ModuleEvent("t1", "star-only", 1, {"web"}, {"*"}));
+  Apply(ModuleEvent("t1", "star-and-p1", 1, {"web"}, {"*", "p1"}));
+  EXPECT_TRUE(Read("web").empty());
+  EXPECT_TRUE(Read("web", "*").empty());
+  EXPECT_EQ(Summary(Read("web", "p1")),
+            (std::vector<RowSummary>{{"p1", Kind::kModule, "star-and-p1", 1}}));
+  EXPECT_TRUE(Known("t1"));
+  EXPECT_EQ(Records().size(), 2u);
+}
+
+TEST_F(RocksOriginTest, Rule16_EmptyPageIdNeverMatches) {
+  Apply(ModuleEvent("t1", "empty-only", 1, {"web"}, {""}));
+  Apply(ModuleEvent("t1", "empty-star-p2", 1, {"web"}, {"", "*", "p2"}));
+  EXPECT_TRUE(Read("web").empty());
+  EXPECT_TRUE(Read("web", "").empty());
+  EXPECT_EQ(Summary(Read("web", "p2")),
+            (std::vector<RowSummary>{{"p2", Kind::kModule, "empty-star-p2", 1}}));
+  EXPECT_TRUE(Known("t1"));
+}
+
+TEST_F(RocksOriginTest, Rule16_EmptyChannelsStoredNeverServedTenantKnown) {
+  EXPECT_EQ(Apply(ModuleEvent("t1", "nowhere", 1, {})), ApplyOutcome::kApplied);
+  EXPECT_TRUE(Read("web").empty());
+  EXPECT_TRUE(Read("").empty());
+  EXPECT_TRUE(Known("t1"));
+  std::vector<StoredRecord> records = Records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_FALSE(records[0].tombstone);
+  EXPECT_EQ(records[0].record_json, Body("nowhere", 1));
+  // Still under the version rule.
+  EXPECT_EQ(Apply(ModuleEvent("t1", "nowhere", 1, {"web"})), ApplyOutcome::kStale);
+  EXPECT_EQ(Apply(ModuleEvent("t1", "nowhere", 2, {"web"})), ApplyOutcome::kApplied);
+  EXPECT_EQ(Read("web").size(), 1u);
+}
+
+TEST_F(RocksOriginTest, Rule16_DuplicateChannelsAndPagesGiveOneRowEach) {
+  Apply(ModuleEvent("t1", "m1", 1, {"web", "web"}, {"p1", "p1"}));
+  EXPECT_EQ(Read("web", "p1").size(), 1u);
+  Apply(DeleteEvent(Kind::kModule, "t1", "m1", 2));
+  EXPECT_TRUE(Read("web", "p1").empty());
+  EXPECT_FALSE(Known("t1"));
+}
+
+// ---- §11.13 record keys and export order ------------------------------------
+
+TEST_F(RocksOriginTest, Rule13_ForEachRecordInTenantKindIdOrder) {
+  const std::string nul_id("a\0b", 3);
+  const std::string ff_id("a\xFF", 2);
+  const std::string tenant_nul("a\0", 2);
+  // Applied in scrambled order.
+  Apply(ModuleEvent("a-b", "m", 1, {"web"}));
+  Apply(ModuleEvent("a", ff_id, 1, {"web"}));
+  Apply(TemplateEvent("a", "web", 1));
+  Apply(ModuleEvent("b", "m", 1, {"web"}));
+  Apply(ModuleEvent("a", nul_id, 1, {"web"}));
+  Apply(ExperimentEvent("a", "z-exp", 1, {"web"}));
+  Apply(ModuleEvent("a", "a", 1, {"web"}));
+  Apply(ModuleEvent(tenant_nul, "m", 1, {"web"}));
+  Apply(DeleteEvent(Kind::kModule, "a", "ab", 1));
+  Apply(TemplateEvent("a", "ios", 1));
+
+  std::vector<events::RecordKey> expected = {
+      {"a", Kind::kExperiment, "z-exp"},  // experiment < module < template
+      {"a", Kind::kModule, "a"},          // "a" < "a\0b" < "ab" < "a\xFF"
+      {"a", Kind::kModule, nul_id},
+      {"a", Kind::kModule, "ab"},
+      {"a", Kind::kModule, ff_id},
+      {"a", Kind::kTemplate, "ios:home"},
+      {"a", Kind::kTemplate, "web:home"},
+      {tenant_nul, Kind::kModule, "m"},  // "a" < "a\0" < "a-b" < "b"
+      {"a-b", Kind::kModule, "m"},
+      {"b", Kind::kModule, "m"},
+  };
+  std::vector<events::RecordKey> keys;
+  for (const StoredRecord& r : Records()) keys.push_back(r.key);
+  EXPECT_EQ(keys, expected);
+  // Ids with 0x00/0xFF bytes are exact row ids too.
+  std::vector<Row> rows = Read("web", std::nullopt, "a");
+  EXPECT_EQ(Summary(rows), (std::vector<RowSummary>{{"*", Kind::kExperiment, "z-exp", 1},
+                                                    {"*", Kind::kModule, "a", 1},
+                                                    {"*", Kind::kModule, nul_id, 1},
+                                                    {"*", Kind::kModule, ff_id, 1},
+                                                    {"*", Kind::kTemplate, "", 1}}));
+}
+
+TEST_F(RocksOriginTest, Rule13_ForEachRecordStopsAtFirstError) {
+  Apply(ModuleEvent("t1", "m1", 1, {"web"}));
+  Apply(ModuleEvent("t1", "m2", 1, {"web"}));
+  int calls = 0;
+  Status s = origin_->ForEachRecord([&](const StoredRecord&) {
+    ++calls;
+    return Status::IOError("disk full");
+  });
+  EXPECT_EQ(s.code(), Status::Code::kIOError);
+  EXPECT_EQ(s.message(), "disk full");
+  EXPECT_EQ(calls, 1);
+}
+
+TEST_F(RocksOriginTest, Rule13_TemplatesAreKeyedByChannelAndPageType) {
+  Apply(TemplateEvent("t1", "web", 3));
+  EXPECT_EQ(Apply(TemplateEvent("t1", "ios", 1)), ApplyOutcome::kApplied);  // another key
+  EXPECT_EQ(Apply(TemplateEvent("t1", "web", 2)), ApplyOutcome::kStale);
+  EXPECT_EQ(Summary(Read("web")), (std::vector<RowSummary>{{"*", Kind::kTemplate, "", 3}}));
+  EXPECT_EQ(Summary(Read("ios")), (std::vector<RowSummary>{{"*", Kind::kTemplate, "", 1}}));
+}
+
+TEST_F(RocksOriginTest, Rule13_EventWhoseRecordDoesNotMatchItsKeyIsRejected) {
+  Event e = ModuleEvent("t1", "m1", 1, {"web"});
+  e.key.id = "other";
+  auto r = origin_->Apply(e);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument);
+  Event no_record = ModuleEvent("t1", "m1", 1, {"web"});
+  no_record.record.reset();
+  EXPECT_FALSE(origin_->Apply(no_record).ok());
+  EXPECT_TRUE(Records().empty());
+}
+
+// ---- durability -------------------------------------------------------------
+
+TEST_F(RocksOriginTest, Rule7_RestartKeepsRowsRecordsAndTenants) {
+  Apply(ModuleEvent("t1", "m1", 4, {"web"}, {"p1"}));
+  Apply(ExperimentEvent("t1", "e1", 2, {"web"}));
+  Apply(ModuleEvent("t2", "gone", 1, {"web"}));
+  Apply(DeleteEvent(Kind::kModule, "t2", "gone", 7));
+  Reopen();
+  EXPECT_EQ(Summary(Read("web", "p1")), (std::vector<RowSummary>{{"*", Kind::kExperiment, "e1", 2},
+                                                                 {"p1", Kind::kModule, "m1", 4}}));
+  EXPECT_TRUE(Known("t1"));
+  EXPECT_FALSE(Known("t2"));
+  EXPECT_EQ(Records().size(), 3u);
+  // The version rule still holds against what was stored before the restart.
+  EXPECT_EQ(Apply(ModuleEvent("t2", "gone", 7, {"web"})), ApplyOutcome::kStale);
+  EXPECT_EQ(Apply(ModuleEvent("t1", "m1", 5, {"web"})), ApplyOutcome::kApplied);
+  Apply(DeleteEvent(Kind::kExperiment, "t1", "e1", 3));
+  Apply(DeleteEvent(Kind::kModule, "t1", "m1", 6));
+  Reopen();
+  EXPECT_FALSE(Known("t1"));  // the live count was persisted, not only cached
+  EXPECT_TRUE(Read("web", "p1").empty());
+}
+
+TEST_F(RocksOriginTest, Rule7_SecondOpenOfSameDirectoryFailsClearly) {
+  auto second = OpenRocksOrigin(dir_.path());
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Status::Code::kIOError);
+  EXPECT_NE(second.status().message().find("in use"), std::string::npos)
+      << second.status().message();
+  // The first handle is unaffected.
+  EXPECT_EQ(Apply(ModuleEvent("t1", "m1", 1, {"web"})), ApplyOutcome::kApplied);
+}
+
+// Writes raw bytes under a tuple key, bypassing the origin (which must be closed).
+void PutRaw(const std::string& path, char tag, const std::vector<std::string>& tuple,
+            const std::string& value) {
+  std::string key(1, tag);
+  for (const std::string& element : tuple) AppendTupleElement(&key, element);
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), path, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), key, value).ok());
+  ASSERT_TRUE(db->Close().ok());
+}
+
+TEST_F(RocksOriginTest, Rule7_CorruptStoredBytesAreReportedNotFatal) {
+  Apply(ModuleEvent("t1", "m1", 1, {"web"}));
+  origin_.reset();
+  PutRaw(dir_.path(), 'r', {"t1", "module", "m1"}, "garbage");
+  PutRaw(dir_.path(), 'p', {"t1", "web", kPageType, "*", "module", "m2"}, "short");
+  Open();
+  auto applied = origin_->Apply(ModuleEvent("t1", "m1", 2, {"web"}));
+  ASSERT_FALSE(applied.ok());
+  EXPECT_EQ(applied.status().code(), Status::Code::kCorruption);
+  Status listed = origin_->ForEachRecord([](const StoredRecord&) { return Status::OK(); });
+  EXPECT_EQ(listed.code(), Status::Code::kCorruption);
+  auto read = origin_->ReadPage({"t1", "web", kPageType}, std::nullopt);
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), Status::Code::kCorruption);
+
+  origin_.reset();
+  PutRaw(dir_.path(), 't', {"t1"}, "not eight bytes");
+  auto reopened = OpenRocksOrigin(dir_.path());
+  ASSERT_FALSE(reopened.ok());
+  EXPECT_EQ(reopened.status().code(), Status::Code::kCorruption);
+}
+
+TEST(RocksOriginOpen, Rule7_UnusablePathIsAnError) {
+  TempDir dir;
+  std::string file = dir.path() + "/not-a-dir";
+  {
+    FILE* f = std::fopen(file.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fclose(f);
+  }
+  auto opened = OpenRocksOrigin(file + "/db");
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().code(), Status::Code::kIOError);
+}
+
+}  // namespace
+}  // namespace tempo::origin

@@ -5,6 +5,7 @@
 
 #include "cond/compiled_node.h"
 #include "cond/js_string.h"
+#include "cond/regex.h"
 #include "cond/text_buffer.h"
 #include "cond/version.h"
 
@@ -191,7 +192,8 @@ Truth EvalOperator(const OperatorTest& t, const Value& actual) {
       if (t.regex == nullptr) return Truth::kFalse;
       // test() matches against String(actual).
       JsStringBuffer buffer;
-      const std::string_view text = JsStringOf(actual, &buffer);
+      std::string storage;
+      const std::string_view text = RegexSubject(JsStringOf(actual, &buffer), &storage);
       return FromBool(re2::RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), *t.regex));
     }
     case Op::kType:

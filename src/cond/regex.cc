@@ -3,6 +3,7 @@
 
 #include <re2/re2.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -16,6 +17,14 @@ constexpr uint32_t kMaxCodePoint = 0x10FFFF;
 constexpr uint32_t kFirstSurrogate = 0xD800;
 constexpr uint32_t kLastSurrogate = 0xDFFF;
 constexpr uint32_t kFirstLowSurrogate = 0xDC00;
+constexpr uint32_t kLastBmp = 0xFFFF;
+// JavaScript (non-Unicode) regexes see strings as UTF-16 code units, so a
+// character outside the BMP is two units that `.`, classes and quantifiers
+// treat separately. RE2 sees code points; to keep JavaScript's meaning, each
+// surrogate unit D800..DFFF is spelled as one code point of the
+// Supplementary Private Use Area-A, F0000..F07FF (monotonic, so unit ranges
+// stay ranges), in the pattern and in the subject alike.
+constexpr uint32_t kSurrogateStandIn = 0xF0000;
 // Bounds the memory one compiled pattern may take (RE2's own default).
 constexpr int64_t kRegexMaxMemBytes = 8 << 20;
 
@@ -30,7 +39,7 @@ const std::vector<Range>& JsSpaceRanges() {
   return kRanges;
 }
 
-// Everything but `ranges` (sorted, disjoint) and the surrogates.
+// Every code unit but `ranges` (sorted, disjoint).
 std::vector<Range> Complement(const std::vector<Range>& ranges) {
   std::vector<Range> out;
   uint32_t next = 0;
@@ -38,7 +47,7 @@ std::vector<Range> Complement(const std::vector<Range>& ranges) {
     if (lo > next) out.emplace_back(next, lo - 1);
     next = hi + 1;
   }
-  if (next <= kMaxCodePoint) out.emplace_back(next, kMaxCodePoint);
+  if (next <= kLastBmp) out.emplace_back(next, kLastBmp);
   return out;
 }
 
@@ -55,6 +64,7 @@ int HexValue(char c) {
   return -1;
 }
 bool IsSurrogate(uint32_t cp) { return cp >= kFirstSurrogate && cp <= kLastSurrogate; }
+uint32_t StandIn(uint32_t unit) { return kSurrogateStandIn + (unit - kFirstSurrogate); }
 
 void AppendHexCodePoint(uint32_t cp, std::string* out) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -69,11 +79,14 @@ void AppendHexCodePoint(uint32_t cp, std::string* out) {
   out->push_back('}');
 }
 
+// Appends class ranges of code units, surrogates as their stand-ins.
 void AppendRanges(const std::vector<Range>& ranges, std::string* out) {
   for (auto [lo, hi] : ranges) {
-    // RE2 works on UTF-8 text, where surrogates cannot occur: leave them out.
     if (lo <= kLastSurrogate && hi >= kFirstSurrogate) {
       if (lo < kFirstSurrogate) AppendRanges({{lo, kFirstSurrogate - 1}}, out);
+      AppendHexCodePoint(StandIn(std::max(lo, kFirstSurrogate)), out);
+      out->push_back('-');
+      AppendHexCodePoint(StandIn(std::min(hi, kLastSurrogate)), out);
       if (hi > kLastSurrogate) AppendRanges({{kLastSurrogate + 1, hi}}, out);
       continue;
     }
@@ -89,7 +102,7 @@ void AppendRanges(const std::vector<Range>& ranges, std::string* out) {
 struct ClassAtom {
   bool is_set = false;
   std::string set;  // RE2 class-body text when is_set
-  uint32_t cp = 0;
+  uint32_t cp = 0;  // a UTF-16 code unit
 };
 
 class Translator {
@@ -106,9 +119,17 @@ class Translator {
   }
 
  private:
-  bool AtEnd() const { return i_ >= p_.size(); }
+  bool AtEnd() const { return pending_low_unit_ == 0 && i_ >= p_.size(); }
   char Peek(size_t ahead = 0) const { return i_ + ahead < p_.size() ? p_[i_ + ahead] : '\0'; }
-  uint32_t NextCodePoint() { return DecodeUtf8(p_, &i_); }
+  // The next UTF-16 code unit of the pattern: a character outside the BMP
+  // yields its high surrogate now and its low surrogate next time.
+  uint32_t NextUnit() {
+    if (pending_low_unit_ != 0) return std::exchange(pending_low_unit_, 0);
+    uint32_t cp = DecodeUtf8(p_, &i_);
+    if (cp <= kLastBmp) return cp;
+    pending_low_unit_ = kFirstLowSurrogate + ((cp - 0x10000) & 0x3FF);
+    return kFirstSurrogate + ((cp - 0x10000) >> 10);
+  }
 
   // The number of capturing groups decides whether \N is a backreference.
   void CountGroups() {
@@ -133,15 +154,22 @@ class Translator {
     }
   }
 
-  void EmitLiteral(uint32_t cp) {
-    if (IsAsciiAlnum(cp) || (cp >= 0x80 && !IsSurrogate(cp))) {
-      AppendUtf8(cp, &out_);
+  void EmitLiteral(uint32_t unit) {
+    if (IsSurrogate(unit)) {
+      AppendHexCodePoint(StandIn(unit), &out_);
+    } else if (IsAsciiAlnum(unit) || unit >= 0x80) {
+      AppendUtf8(unit, &out_);
     } else {
-      AppendHexCodePoint(cp, &out_);
+      AppendHexCodePoint(unit, &out_);
     }
   }
 
   bool TranslateTerm() {
+    if (pending_low_unit_ != 0) {
+      EmitLiteral(NextUnit());
+      can_quantify_ = true;
+      return true;
+    }
     const char c = Peek();
     switch (c) {
       case '\\':
@@ -196,9 +224,7 @@ class Translator {
         can_quantify_ = false;
         return true;
       default: {
-        uint32_t cp = NextCodePoint();
-        if (IsSurrogate(cp)) return false;
-        EmitLiteral(cp);  // includes a stray '}' or ']' (literal in Annex B)
+        EmitLiteral(NextUnit());  // includes a stray '}' or ']' (literal in Annex B)
         can_quantify_ = true;
         return true;
       }
@@ -281,12 +307,10 @@ class Translator {
     return v;
   }
 
-  // \xHH or \uHHHH (with a following low surrogate escape joined to its
-  // high surrogate) at i_ pointing after the backslash. Returns false with
-  // i_ unchanged when the escape is an identity escape ('x' or 'u').
-  bool ParseHexEscape(uint32_t* cp, bool* unsupported) {
-    const char kind = Peek();
-    const size_t digits = kind == 'x' ? 2 : 4;
+  // \xHH or \uHHHH at i_ (after the backslash). Returns false with i_
+  // unchanged when it is an identity escape ('x' or 'u') instead.
+  bool ParseHexEscape(uint32_t* unit) {
+    const size_t digits = Peek() == 'x' ? 2 : 4;
     if (i_ + digits >= p_.size()) return false;
     uint32_t v = 0;
     for (size_t n = 1; n <= digits; ++n) {
@@ -295,22 +319,7 @@ class Translator {
       v = v * 16 + static_cast<uint32_t>(h);
     }
     i_ += digits + 1;
-    if (kind == 'u' && v >= kFirstSurrogate && v < kFirstLowSurrogate && Peek() == '\\' &&
-        Peek(1) == 'u') {
-      uint32_t low = 0;
-      bool ok = true;
-      for (size_t n = 2; n <= 5 && ok; ++n) {
-        int h = HexValue(Peek(n));
-        ok = h >= 0;
-        low = low * 16 + static_cast<uint32_t>(h < 0 ? 0 : h);
-      }
-      if (ok && low >= kFirstLowSurrogate && low <= kLastSurrogate) {
-        i_ += 6;
-        v = 0x10000 + ((v - kFirstSurrogate) << 10) + (low - kFirstLowSurrogate);
-      }
-    }
-    *unsupported = IsSurrogate(v);
-    *cp = v;
+    *unit = v;
     return true;
   }
 
@@ -350,13 +359,11 @@ class Translator {
         return true;
       }
       case 'x':
-      case 'u': {
-        bool unsupported = false;
-        if (ParseHexEscape(cp, &unsupported)) return !unsupported;
+      case 'u':
+        if (ParseHexEscape(cp)) return true;
         ++i_;
         *cp = static_cast<uint32_t>(e);
         return true;
-      }
       case 'k':
         if (has_named_groups_) return false;  // a named backreference
         ++i_;
@@ -393,9 +400,9 @@ class Translator {
       }
       if (n <= capturing_groups_) return false;
     }
-    // An identity escape: the character itself.
-    *cp = NextCodePoint();
-    return !IsSurrogate(*cp);
+    // An identity escape: the character (its first code unit) itself.
+    *cp = NextUnit();
+    return true;
   }
 
   bool TranslateEscape() {
@@ -439,8 +446,8 @@ class Translator {
 
   // A ClassAtom at i_ (not the closing ']').
   bool ParseClassAtom(ClassAtom* atom) {
-    if (Peek() != '\\') {
-      atom->cp = NextCodePoint();
+    if (pending_low_unit_ != 0 || Peek() != '\\') {
+      atom->cp = NextUnit();
       return true;
     }
     ++i_;
@@ -485,13 +492,13 @@ class Translator {
     std::string sets;
     for (;;) {
       if (AtEnd()) return false;
-      if (Peek() == ']') {
+      if (pending_low_unit_ == 0 && Peek() == ']') {
         ++i_;
         break;
       }
       ClassAtom a;
       if (!ParseClassAtom(&a)) return false;
-      if (Peek() == '-' && Peek(1) != ']' && i_ + 1 < p_.size()) {
+      if (pending_low_unit_ == 0 && Peek() == '-' && Peek(1) != ']' && i_ + 1 < p_.size()) {
         ++i_;  // '-'
         ClassAtom b;
         if (!ParseClassAtom(&b)) return false;
@@ -538,12 +545,39 @@ class Translator {
   bool has_named_groups_ = false;
   int open_groups_ = 0;
   bool can_quantify_ = false;
+  uint32_t pending_low_unit_ = 0;
 };
 
 }  // namespace
 
 std::optional<std::string> TranslateEcmaScriptRegex(std::string_view pattern) {
   return Translator(pattern).Run();
+}
+
+std::string_view RegexSubject(std::string_view text, std::string* storage) {
+  bool needs_stand_ins = false;
+  for (size_t i = 0; i < text.size() && !needs_stand_ins; ++i) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    // A 4-byte sequence (outside the BMP) or a WTF-8 surrogate (ED A0..BF).
+    needs_stand_ins = b >= 0xF0 || (b == 0xED && i + 1 < text.size() &&
+                                    static_cast<unsigned char>(text[i + 1]) >= 0xA0);
+  }
+  if (!needs_stand_ins) return text;
+  storage->clear();
+  size_t i = 0;
+  while (i < text.size()) {
+    const size_t start = i;
+    const uint32_t cp = DecodeUtf8(text, &i);
+    if (cp > kLastBmp) {
+      AppendUtf8(StandIn(kFirstSurrogate + ((cp - 0x10000) >> 10)), storage);
+      AppendUtf8(StandIn(kFirstLowSurrogate + ((cp - 0x10000) & 0x3FF)), storage);
+    } else if (IsSurrogate(cp)) {
+      AppendUtf8(StandIn(cp), storage);
+    } else {
+      storage->append(text.substr(start, i - start));
+    }
+  }
+  return *storage;
 }
 
 std::shared_ptr<const re2::RE2> CompileEcmaScriptRegex(std::string_view pattern, bool ignore_case) {

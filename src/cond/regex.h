@@ -9,8 +9,12 @@
 // identity escapes such as `\a` (a letter, not BEL). Features RE2 lacks
 // (backreferences, lookahead and lookbehind) and invalid patterns make the
 // translation fail, which the caller treats as "the operator is false".
-// Known difference: a character outside the BMP counts as one character
-// here, as two UTF-16 code units in JavaScript.
+//
+// JavaScript matches UTF-16 code units: a character outside the BMP is two
+// units that `.`, classes and quantifiers see separately. To keep that
+// meaning on RE2 (which matches code points), each surrogate unit is written
+// as a private-use stand-in code point, both in the translated pattern and,
+// through RegexSubject(), in the text matched.
 #pragma once
 
 #include <memory>
@@ -29,8 +33,13 @@ namespace tempo::cond {
 std::optional<std::string> TranslateEcmaScriptRegex(std::string_view pattern);
 
 // `new RegExp(pattern, ignore_case ? "i" : "")` ready for test(), which is
-// an unanchored search (RE2::PartialMatch). nullptr when the pattern cannot
-// be compiled.
+// an unanchored search: RE2::PartialMatch(RegexSubject(text), *re). nullptr
+// when the pattern cannot be compiled.
 std::shared_ptr<const re2::RE2> CompileEcmaScriptRegex(std::string_view pattern, bool ignore_case);
+
+// The text to give a compiled pattern for JavaScript string `text`: `text`
+// itself unless it holds characters outside the BMP or lone surrogates, which
+// are rewritten into `storage` as their code units' stand-ins.
+std::string_view RegexSubject(std::string_view text, std::string* storage);
 
 }  // namespace tempo::cond

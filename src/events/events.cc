@@ -70,8 +70,8 @@ Status Compact(std::string_view text, Scratch* scratch) {
 }
 
 // Starts On-Demand over `json`, a slice of scratch->compact, as an object.
-Status IterateObject(Scratch* scratch, std::string_view json, const FieldPath& path,
-                     document* doc, object* out) {
+Status IterateObject(Scratch* scratch, std::string_view json, const FieldPath& path, document* doc,
+                     object* out) {
   const size_t offset = static_cast<size_t>(json.data() - scratch->compact.data());
   const size_t capacity = scratch->compact.size() - offset;
   if (auto error = scratch->parser.iterate(json.data(), json.size(), capacity).get(*doc)) {
@@ -117,9 +117,7 @@ Status ReadEnvelope(Scratch* scratch, Envelope* env) {
     if (auto error = value.type().get(type)) return JsonError(root.Field(key), error);
     if (key == "schema") {
       // Decided on the literal: 1.0 and 1e0 are not the integer 1 (rule 15).
-      std::string_view token;
-      env->schema_is_one =
-          type == json_type::number && !value.raw_json_token().get(token) && token == "1";
+      env->schema_is_one = type == json_type::number && value.raw_json_token() == "1";
     } else if (key == "kind" || key == "op") {
       std::string_view name;
       if (type != json_type::string || value.get_string().get(name)) name = {};
@@ -137,7 +135,8 @@ Status ReadEnvelope(Scratch* scratch, Envelope* env) {
       object record;
       env->record = {};
       if (type == json_type::object && !value.get_object().get(record)) {
-        if (auto error = record.raw_json().get(env->record)) return JsonError(root.Field(key), error);
+        if (auto error = record.raw_json().get(env->record))
+          return JsonError(root.Field(key), error);
       }
     }
     return Status::OK();
@@ -154,8 +153,7 @@ Result<Event> DecodeEvent(std::string_view line) {
   if (Status s = ReadEnvelope(scratch, &env); !s.ok()) return s;
   if (!env.schema_is_one) return Status::InvalidArgument("schema: must be the integer 1");
   if (!env.kind) {
-    return Status::InvalidArgument(
-        "kind: must be \"module\", \"experiment\" or \"template\"");
+    return Status::InvalidArgument("kind: must be \"module\", \"experiment\" or \"template\"");
   }
   if (!env.op) return Status::InvalidArgument("op: must be \"upsert\" or \"delete\"");
   if (env.record.empty()) return Status::InvalidArgument("record: must be an object");

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
 namespace tempo::events {
 namespace {
@@ -17,7 +18,9 @@ bool TypeIs(JsonValue& v, json_type want) {
 
 // The raw spelling of a number value (exact: the document is compact).
 bool NumberToken(JsonValue& v, std::string_view* token) {
-  return TypeIs(v, json_type::number) && !v.raw_json_token().get(*token);
+  if (!TypeIs(v, json_type::number)) return false;
+  *token = v.raw_json_token();
+  return true;
 }
 
 // Parses `v` as a JSON integer literal within int64. Decided on the spelling,
@@ -65,7 +68,7 @@ Status ReadStringList(JsonValue& v, const FieldPath& path, std::vector<std::stri
   size_t index = 0;
   for (auto element : array) {
     JsonValue item;
-    if (auto error = element.get(item)) return JsonError(path.Index(index), error);
+    if (auto error = std::move(element).get(item)) return JsonError(path.Index(index), error);
     out->emplace_back();
     if (Status s = ReadString(item, path.Index(index), &out->back()); !s.ok()) return s;
     ++index;
@@ -128,7 +131,7 @@ Status ReadAnyJson(JsonValue& v, const FieldPath& path, std::string* out) {
     error = v.get_array().get(array);
     if (!error) error = array.raw_json().get(raw);
   } else {
-    error = v.raw_json_token().get(raw);
+    raw = v.raw_json_token();
   }
   if (error) return JsonError(path, error);
   out->assign(raw);

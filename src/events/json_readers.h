@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -59,12 +60,13 @@ Status ReadObject(JsonValue& v, const FieldPath& path, simdjson::ondemand::objec
 template <typename Fn>
 Status ForEachField(simdjson::ondemand::object& object, const FieldPath& path, Fn&& fn) {
   for (auto result : object) {
-    simdjson::ondemand::field field;
-    if (auto error = result.get(field)) return JsonError(path, error);
+    if (auto error = result.error()) return JsonError(path, error);
     std::string_view key;
     // A key simdjson cannot unescape (a lone surrogate) names no known field.
-    if (field.unescaped_key().get(key)) continue;
-    if (Status s = fn(key, field.value()); !s.ok()) return s;
+    if (result.unescaped_key().get(key)) continue;
+    JsonValue value;
+    if (auto error = result.value().get(value)) return JsonError(path, error);
+    if (Status s = fn(key, value); !s.ok()) return s;
   }
   return Status::OK();
 }
@@ -82,7 +84,7 @@ Status ForEachElement(JsonValue& v, const FieldPath& path, std::string_view what
   size_t index = 0;
   for (auto result : list) {
     JsonValue element;
-    if (auto error = result.get(element)) return JsonError(path.Index(index), error);
+    if (auto error = std::move(result).get(element)) return JsonError(path.Index(index), error);
     if (Status s = fn(index, element); !s.ok()) return s;
     ++index;
   }

@@ -173,17 +173,16 @@ Status DecodeVariant(JsonValue& v, const FieldPath& path, Variant* variant) {
       variant->add.clear();
       if (IsNull(value)) return Status::OK();
       const FieldPath add_path = path.Field("add");
-      return ForEachElement(value, add_path, "must be a list of modules",
-                            [&](size_t index, JsonValue& element) {
-                              const FieldPath element_path = add_path.Index(index);
-                              object module;
-                              if (Status as = ReadObject(element, element_path, &module); !as.ok()) {
-                                return as;
-                              }
-                              variant->add.emplace_back();
-                              return DecodeModule(module, element_path, ModuleShape::kAdd,
-                                                  &variant->add.back());
-                            });
+      return ForEachElement(
+          value, add_path, "must be a list of modules", [&](size_t index, JsonValue& element) {
+            const FieldPath element_path = add_path.Index(index);
+            object module;
+            if (Status as = ReadObject(element, element_path, &module); !as.ok()) {
+              return as;
+            }
+            variant->add.emplace_back();
+            return DecodeModule(module, element_path, ModuleShape::kAdd, &variant->add.back());
+          });
     }
     if (key == "priority") {
       variant->priority.clear();
@@ -252,12 +251,11 @@ Status DecodeExperiment(object& obj, const FieldPath& path, Experiment* x) {
       if (IsNull(value)) return Status::OK();
       const FieldPath weights_path = path.Field("weights");
       x->weights.emplace();
-      return ForEachElement(value, weights_path, "must be a list of numbers",
-                            [&](size_t index, JsonValue& element) {
-                              x->weights->emplace_back();
-                              return ReadNumber(element, weights_path.Index(index),
-                                                &x->weights->back());
-                            });
+      return ForEachElement(
+          value, weights_path, "must be a list of numbers", [&](size_t index, JsonValue& element) {
+            x->weights->emplace_back();
+            return ReadNumber(element, weights_path.Index(index), &x->weights->back());
+          });
     }
     if (key == "condition") {
       x->condition_json.clear();
@@ -343,12 +341,11 @@ Status DecodeTemplate(object& obj, const FieldPath& path, Template* t) {
       required.Saw(kZonesBit);
       t->zones.clear();
       const FieldPath zones_path = path.Field("zones");
-      return ForEachElement(value, zones_path, "must be a list of objects",
-                            [&](size_t index, JsonValue& element) {
-                              t->zones.emplace_back();
-                              return DecodeTemplateZone(element, zones_path.Index(index),
-                                                        &t->zones.back());
-                            });
+      return ForEachElement(
+          value, zones_path, "must be a list of objects", [&](size_t index, JsonValue& element) {
+            t->zones.emplace_back();
+            return DecodeTemplateZone(element, zones_path.Index(index), &t->zones.back());
+          });
     }
     return Status::OK();
   });
@@ -359,7 +356,8 @@ Status DecodeTemplate(object& obj, const FieldPath& path, Template* t) {
   if (s = required.Check(kPageTypeBit, path, "pageType"); !s.ok()) return s;
   if (s = required.Check(kVersionBit, path, "version"); !s.ok()) return s;
   if (s = required.Check(kZonesBit, path, "zones"); !s.ok()) return s;
-  KeepFirstOccurrences(&t->zones, [](const TemplateZone& z) -> const std::string& { return z.zone; });
+  KeepFirstOccurrences(&t->zones,
+                       [](const TemplateZone& z) -> const std::string& { return z.zone; });
   return Status::OK();
 }
 

@@ -16,11 +16,12 @@ constexpr uint64_t kExperimentStream = 3;
 constexpr uint64_t kTemplateStream = 4;
 
 constexpr std::string_view kFixedTenants[] = {
-    "ACME", "Globex", "initech", "WM_GLASS", "Umbrella", "hooli", "Soylent_Corp", "stark-ind",
-    "Wonka", "CA", "MX", "Tyrell", "Cyberdyne", "oscorp", "Vandelay_Ind", "Dunder-Mifflin"};
+    "ACME",         "Globex",        "initech", "WM_GLASS", "Umbrella", "hooli",     "Soylent_Corp",
+    "stark-ind",    "Wonka",         "CA",      "MX",       "Tyrell",   "Cyberdyne", "oscorp",
+    "Vandelay_Ind", "Dunder-Mifflin"};
 
-constexpr std::string_view kUnknownTenants[] = {"NOPE", "GONE", "acme", "Initech2", "ghost-tenant",
-                                                "WM_GLAS", "tenant-x"};
+constexpr std::string_view kUnknownTenants[] = {"NOPE",         "GONE",    "acme",    "Initech2",
+                                                "ghost-tenant", "WM_GLAS", "tenant-x"};
 
 // Pages pinned per page-specific module, on average: keeps a page slice at a
 // realistic size (a few dozen modules) whatever the module count.
@@ -34,7 +35,7 @@ constexpr int64_t kMinExperiments = 2;
 constexpr int64_t kMaxExperiments = 40;
 constexpr int64_t kModulesPerExperiment = 2500;
 
-constexpr std::string_view kSearchTerms[] = {"shoes",   "hats",       "red-dress",  "sale",
+constexpr std::string_view kSearchTerms[] = {"shoes",   "hats",       "red-dress",   "sale",
                                              "jeans",   "sneakers",   "winter-coat", "gift-ideas",
                                              "laptops", "headphones", "tv",          "kids"};
 
@@ -48,8 +49,6 @@ int TypeWideWeight(std::string_view page_type) {
   return 10;
 }
 
-void AppendNumber(int64_t v, std::string* out) { AppendInt(v, out); }
-
 void AddPages(TenantPlan* plan, std::string_view type, int64_t count, Rng& rng) {
   const auto t = static_cast<uint32_t>(
       std::find(plan->page_types.begin(), plan->page_types.end(), type) - plan->page_types.begin());
@@ -61,29 +60,29 @@ void AddPages(TenantPlan* plan, std::string_view type, int64_t count, Rng& rng) 
     } else if (type == "cart") {
       page.id = i == 0 ? "cart" : "cart-" + std::to_string(i);
     } else if (type == "landing") {
-      static constexpr std::string_view kLanding[] = {"lp:black-friday", "lp:summer", "lp:back-to-school",
-                                                      "lp:cyber-monday", "lp:outlet"};
+      static constexpr std::string_view kLanding[] = {
+          "lp:black-friday", "lp:summer", "lp:back-to-school", "lp:cyber-monday", "lp:outlet"};
       page.id = std::string(kLanding[i % 5]);
       if (i >= 5) page.id += "-" + std::to_string(i / 5);
     } else if (type == "category") {
       // Two spellings, as catalogues migrated between id schemes do.
       page.id = rng.Percent(10) ? "cat_" : "cat-";
-      AppendNumber(i + 1, &page.id);
+      AppendInt(i + 1, &page.id);
     } else if (type == "search") {
       page.id = "q:";
       if (i < static_cast<int64_t>(std::size(kSearchTerms))) {
         page.id += kSearchTerms[i];
       } else {
         page.id += "term-";
-        AppendNumber(i, &page.id);
+        AppendInt(i, &page.id);
       }
     } else {  // product
       if (i % 9 == 4) {
         page.id = "sku.";
-        AppendNumber(70 + i, &page.id);
+        AppendInt(70 + i, &page.id);
       } else {
         page.id = "p:";
-        AppendNumber(1001 + i, &page.id);
+        AppendInt(1001 + i, &page.id);
       }
     }
     plan->pages_by_type[t].push_back(static_cast<uint32_t>(plan->pages.size()));
@@ -143,9 +142,8 @@ TenantPlan BuildTenantPlan(uint64_t seed, uint32_t index, int64_t modules) {
 
   // Experiments: a handful per tenant, several on the hot page types so that
   // overlays stack (they apply in id order).
-  const int64_t experiments =
-      std::clamp<int64_t>(kMinExperiments + modules / kModulesPerExperiment, kMinExperiments,
-                          kMaxExperiments);
+  const int64_t experiments = std::clamp<int64_t>(kMinExperiments + modules / kModulesPerExperiment,
+                                                  kMinExperiments, kMaxExperiments);
   std::vector<int> type_weights;
   for (const auto& t : plan.page_types) type_weights.push_back(TypeWideWeight(t));
   for (int64_t e = 0; e < experiments; ++e) {
@@ -182,8 +180,8 @@ ModulePlan PlanModule(const TenantPlan& plan, int64_t index) {
   m.index = index;
   m.seed = rng.Next();
   m.type = rng.Pick(kModuleTypes);
-  m.type_wide = index % plan.type_wide_stride == 0 &&
-                index / plan.type_wide_stride < plan.type_wide_count;
+  m.type_wide =
+      index % plan.type_wide_stride == 0 && index / plan.type_wide_stride < plan.type_wide_count;
   if (m.type_wide) {
     int weights[8] = {};
     const size_t n = std::min<size_t>(plan.page_types.size(), 8);

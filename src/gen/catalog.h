@@ -15,7 +15,8 @@
 namespace tempo::gen {
 
 // The zones every template and module draws from.
-inline constexpr std::string_view kZones[] = {"header", "hero", "main", "promo", "sidebar", "footer"};
+inline constexpr std::string_view kZones[] = {"header", "hero",    "main",
+                                              "promo",  "sidebar", "footer"};
 // Module `type` values; a module id ends with its type ("m00042-banner").
 inline constexpr std::string_view kModuleTypes[] = {
     "banner", "carousel", "grid", "text", "video", "product-tile", "countdown", "recommendations"};

@@ -35,15 +35,29 @@ class ObjectWriter {
   bool first_ = true;
 };
 
-constexpr std::string_view kTitles[] = {
-    "Black Friday deals",   "Free shipping over $50", "New arrivals",        "Winter sale",
-    "Soldes d'hiver",       "Rebajas de invierno",    "Winterschlussverkauf", "冬のセール",
-    "Новинки недели",       "Nouveautés — été",       "Últimas unidades",   "Back to school",
-    "Gift ideas under €25", "Top rated",              "Just for you",        "Clearance: up to 70% off",
-    "Summer \"hot\" picks", "Ofertas relámpago",      "限时抢购",            "Ürün önerileri"};
+constexpr std::string_view kTitles[] = {"Black Friday deals",
+                                        "Free shipping over $50",
+                                        "New arrivals",
+                                        "Winter sale",
+                                        "Soldes d'hiver",
+                                        "Rebajas de invierno",
+                                        "Winterschlussverkauf",
+                                        "冬のセール",
+                                        "Новинки недели",
+                                        "Nouveautés — été",
+                                        "Últimas unidades",
+                                        "Back to school",
+                                        "Gift ideas under €25",
+                                        "Top rated",
+                                        "Just for you",
+                                        "Clearance: up to 70% off",
+                                        "Summer \"hot\" picks",
+                                        "Ofertas relámpago",
+                                        "限时抢购",
+                                        "Ürün önerileri"};
 
-constexpr std::string_view kCtas[] = {"Shop now", "Discover", "Ver ofertas", "Jetzt kaufen",
-                                      "En savoir plus", "今すぐ購入", "Learn more", "Add to cart"};
+constexpr std::string_view kCtas[] = {"Shop now",       "Discover",   "Ver ofertas", "Jetzt kaufen",
+                                      "En savoir plus", "今すぐ購入", "Learn more",  "Add to cart"};
 
 constexpr std::string_view kBadges[] = {"new", "-20%", "bestseller", "eco", "limited", "ÉTÉ"};
 
@@ -258,20 +272,14 @@ constexpr std::string_view kDeviceTests[] = {
     R"("device":{"$not":{"$regex":"tablet"}})",
 };
 constexpr std::string_view kAppVersionTests[] = {
-    R"("appVersion":{"$vgte":"2.1.0"})",
-    R"("appVersion":{"$vlt":"3.0.0-beta"})",
-    R"("appVersion":{"$veq":"2.1.0"})",
-    R"("appVersion":{"$vgt":"1.9.9","$vlt":"3.0.0"})",
-    R"("appVersion":{"$vne":"2.10.1"})",
-    R"("appVersion":{"$vlte":"2.10.1"})",
+    R"("appVersion":{"$vgte":"2.1.0"})", R"("appVersion":{"$vlt":"3.0.0-beta"})",
+    R"("appVersion":{"$veq":"2.1.0"})",  R"("appVersion":{"$vgt":"1.9.9","$vlt":"3.0.0"})",
+    R"("appVersion":{"$vne":"2.10.1"})", R"("appVersion":{"$vlte":"2.10.1"})",
 };
 constexpr std::string_view kAgeTests[] = {
-    R"("age":{"$gt":30})",
-    R"("age":{"$gte":"18","$lt":65})",
-    R"("age":{"$lte":25})",
-    R"("age":{"$in":["31",31,"65"]})",
-    R"("age":{"$exists":false})",
-    R"("age":{"$type":"string"})",
+    R"("age":{"$gt":30})",        R"("age":{"$gte":"18","$lt":65})",
+    R"("age":{"$lte":25})",       R"("age":{"$in":["31",31,"65"]})",
+    R"("age":{"$exists":false})", R"("age":{"$type":"string"})",
     R"("age":{"$gt":"30"})",
 };
 constexpr std::string_view kTagsTests[] = {
@@ -296,10 +304,8 @@ constexpr std::string_view kUserIdTests[] = {
     R"("userId":{"$in":["u-7","u-42","u-99"]})",
 };
 constexpr std::string_view kBuiltinTests[] = {
-    R"("channel":"android")",
-    R"("channel":{"$in":["ios","android"]})",
-    R"("pageId":{"$regex":"^p:10"})",
-    R"("visitorId":{"$regex":"[37]$"})",
+    R"("channel":"android")",         R"("channel":{"$in":["ios","android"]})",
+    R"("pageId":{"$regex":"^p:10"})", R"("visitorId":{"$regex":"[37]$"})",
     R"("pageType":{"$ne":"cart"})",
 };
 

@@ -130,8 +130,8 @@ void EmitExperiments(const TenantPlan& tenant, Pass pass, EventStream* events) {
 
 }  // namespace
 
-Status GenerateWithManifest(const GenOptions& options, std::ostream& events,
-                            std::ostream* requests, const Progress& progress, Manifest* manifest) {
+Status GenerateWithManifest(const GenOptions& options, std::ostream& events, std::ostream* requests,
+                            const Progress& progress, Manifest* manifest) {
   *manifest = Manifest();
   if (options.tenants < 1) return Status::InvalidArgument("tenants must be at least 1");
   if (options.modules < 1) return Status::InvalidArgument("modules must be at least 1");
@@ -143,8 +143,7 @@ Status GenerateWithManifest(const GenOptions& options, std::ostream& events,
     tenants.push_back(BuildTenantPlan(options.seed, static_cast<uint32_t>(t), options.modules));
   }
 
-  const uint64_t request_units =
-      requests != nullptr ? static_cast<uint64_t>(options.requests) : 0;
+  const uint64_t request_units = requests != nullptr ? static_cast<uint64_t>(options.requests) : 0;
   const uint64_t total = uint64_t{kPassCount} * static_cast<uint64_t>(options.tenants) *
                              static_cast<uint64_t>(options.modules) +
                          request_units;

@@ -61,8 +61,8 @@ std::string Int(int64_t v) {
 }
 
 RawRecord ModuleRecord(Rng& rng, const TenantPlan& tenant) {
-  const ModulePlan m = PlanModule(tenant, static_cast<int64_t>(rng.Below(
-                                              static_cast<uint64_t>(tenant.modules))));
+  const ModulePlan m =
+      PlanModule(tenant, static_cast<int64_t>(rng.Below(static_cast<uint64_t>(tenant.modules))));
   std::string id;
   AppendModuleId(m.index, m.type, &id);
   RawRecord r;
@@ -103,126 +103,195 @@ RawRecord TemplateRecord(Rng& rng, const TenantPlan& tenant) {
   return r;
 }
 
-struct Envelope {
+// An event being broken: envelope members as raw JSON, and the record.
+struct Broken {
   std::string schema = "1";
   std::string kind = "\"module\"";
   std::string op = "\"upsert\"";
-  std::string record;  // raw JSON
+  RawRecord record;
+  std::string raw_record;  // replaces `record` when not empty
 };
 
-constexpr std::string_view kBadInstants[] = {
-    "2026-13-01T00:00:00Z",  "2026-11-20 10:00:00Z", "2026-11-20t10:00:00z",
-    "2026-02-30T00:00:00Z",  "2026-11-20T24:00:00Z", "2026-11-20T10:00:00",
-    "2026-11-20T10:00:00.Z", "2026-11-20T10:00:60Z", "2026-11-20T10:00:00+2:00",
-    "tomorrow",              "",                     "2026-11-20T10:00:00.1234567890Z"};
+constexpr std::string_view kBadInstants[] = {"2026-13-01T00:00:00Z",
+                                             "2026-11-20 10:00:00Z",
+                                             "2026-11-20t10:00:00z",
+                                             "2026-02-30T00:00:00Z",
+                                             "2026-11-20T24:00:00Z",
+                                             "2026-11-20T10:00:00",
+                                             "2026-11-20T10:00:00.Z",
+                                             "2026-11-20T10:00:60Z",
+                                             "2026-11-20T10:00:00+2:00",
+                                             "tomorrow",
+                                             "",
+                                             "2026-11-20T10:00:00.1234567890Z"};
+
+using Breaker = void (*)(Rng& rng, const TenantPlan& tenant, Broken* b);
+
+struct Defect {
+  std::string_view name;
+  Breaker apply;
+};
+
+void AsExperiment(Rng& rng, const TenantPlan& tenant, Broken* b) {
+  b->kind = "\"experiment\"";
+  b->record = ExperimentRecord(rng, tenant);
+}
+
+void AsTemplate(Rng& rng, const TenantPlan& tenant, Broken* b) {
+  b->kind = "\"template\"";
+  b->record = TemplateRecord(rng, tenant);
+}
+
+// Each defect starts from a valid module upsert (Broken's defaults plus
+// ModuleRecord) and breaks exactly one rule.
+constexpr Defect kDefects[] = {
+    {"schema 2", [](Rng&, const TenantPlan&, Broken* b) { b->schema = "2"; }},
+    {"schema string", [](Rng&, const TenantPlan&, Broken* b) { b->schema = "\"1\""; }},
+    {"schema float", [](Rng&, const TenantPlan&, Broken* b) { b->schema = "1.0"; }},
+    {"unknown kind", [](Rng&, const TenantPlan&, Broken* b) { b->kind = "\"widget\""; }},
+    {"kind case", [](Rng&, const TenantPlan&, Broken* b) { b->kind = "\"Module\""; }},
+    {"unknown op", [](Rng&, const TenantPlan&, Broken* b) { b->op = "\"patch\""; }},
+    {"op case", [](Rng&, const TenantPlan&, Broken* b) { b->op = "\"UPSERT\""; }},
+    {"record array",
+     [](Rng&, const TenantPlan&, Broken* b) { b->raw_record = R"(["m00001-banner"])"; }},
+    {"record string",
+     [](Rng&, const TenantPlan&, Broken* b) { b->raw_record = "\"m00001-banner\""; }},
+    {"record null", [](Rng&, const TenantPlan&, Broken* b) { b->raw_record = "null"; }},
+    {"missing zone", [](Rng&, const TenantPlan&, Broken* b) { b->record.Remove("zone"); }},
+    {"missing tenant", [](Rng&, const TenantPlan&, Broken* b) { b->record.Remove("tenant"); }},
+    {"missing pageType",
+     [](Rng&, const TenantPlan&, Broken* b) { b->record.Remove("pageType"); }},
+    {"missing channels",
+     [](Rng&, const TenantPlan&, Broken* b) { b->record.Remove("channels"); }},
+    {"empty id", [](Rng&, const TenantPlan&, Broken* b) { b->record.Set("id", "\"\""); }},
+    {"float version", [](Rng&, const TenantPlan&, Broken* b) { b->record.Set("version", "3.0"); }},
+    {"fractional version",
+     [](Rng&, const TenantPlan&, Broken* b) { b->record.Set("version", "2.5"); }},
+    {"exponent version",
+     [](Rng&, const TenantPlan&, Broken* b) { b->record.Set("version", "1e2"); }},
+    {"zero version", [](Rng&, const TenantPlan&, Broken* b) { b->record.Set("version", "0"); }},
+    {"negative version",
+     [](Rng&, const TenantPlan&, Broken* b) { b->record.Set("version", "-4"); }},
+    {"string version",
+     [](Rng&, const TenantPlan&, Broken* b) { b->record.Set("version", "\"7\""); }},
+    {"version 2^63",
+     [](Rng&, const TenantPlan&, Broken* b) {
+       b->record.Set("version", "9223372036854775808");
+     }},
+    {"missing version", [](Rng&, const TenantPlan&, Broken* b) { b->record.Remove("version"); }},
+    {"bad schedule start",
+     [](Rng& rng, const TenantPlan&, Broken* b) {
+       b->record.Set("schedule", "{\"start\":" + Quoted(rng.Pick(kBadInstants)) + "}");
+     }},
+    {"bad schedule end",
+     [](Rng& rng, const TenantPlan&, Broken* b) {
+       b->record.Set("schedule", "{\"start\":\"2026-11-01T00:00:00Z\",\"end\":" +
+                                     Quoted(rng.Pick(kBadInstants)) + "}");
+     }},
+    {"numeric schedule",
+     [](Rng&, const TenantPlan&, Broken* b) {
+       b->record.Set("schedule", R"({"start":1732000000})");
+     }},
+    {"schedule string",
+     [](Rng&, const TenantPlan&, Broken* b) {
+       b->record.Set("schedule", "\"2026-11-20T00:00:00Z\"");
+     }},
+    {"channels string",
+     [](Rng&, const TenantPlan&, Broken* b) { b->record.Set("channels", "\"web\""); }},
+    {"channels number",
+     [](Rng&, const TenantPlan&, Broken* b) { b->record.Set("channels", R"([1,"web"])"); }},
+    {"pageIds string",
+     [](Rng&, const TenantPlan&, Broken* b) { b->record.Set("pageIds", "\"home\""); }},
+    {"float priority",
+     [](Rng&, const TenantPlan&, Broken* b) { b->record.Set("priority", "1.5"); }},
+    {"string priority",
+     [](Rng&, const TenantPlan&, Broken* b) { b->record.Set("priority", "\"10\""); }},
+    {"targeting array",
+     [](Rng&, const TenantPlan&, Broken* b) { b->record.Set("targeting", R"(["geo"])"); }},
+    {"targeting string",
+     [](Rng&, const TenantPlan&, Broken* b) { b->record.Set("targeting", "\"geo=US\""); }},
+    {"numeric type", [](Rng&, const TenantPlan&, Broken* b) { b->record.Set("type", "7"); }},
+    {"empty zone", [](Rng&, const TenantPlan&, Broken* b) { b->record.Set("zone", "\"\""); }},
+    {"no variants",
+     [](Rng& rng, const TenantPlan& t, Broken* b) {
+       AsExperiment(rng, t, b);
+       b->record.Set("variants", "[]");
+     }},
+    {"variant without key",
+     [](Rng& rng, const TenantPlan& t, Broken* b) {
+       AsExperiment(rng, t, b);
+       b->record.Set("variants", R"([{"key":"control"},{"remove":["m00001-banner"]}])");
+     }},
+    {"variant strings",
+     [](Rng& rng, const TenantPlan& t, Broken* b) {
+       AsExperiment(rng, t, b);
+       b->record.Set("variants", R"(["control","B"])");
+     }},
+    {"hashVersion string",
+     [](Rng& rng, const TenantPlan& t, Broken* b) {
+       AsExperiment(rng, t, b);
+       b->record.Set("hashVersion", "\"2\"");
+     }},
+    {"weights strings",
+     [](Rng& rng, const TenantPlan& t, Broken* b) {
+       AsExperiment(rng, t, b);
+       b->record.Set("weights", R"(["0.5","0.5"])");
+     }},
+    {"add without zone",
+     [](Rng& rng, const TenantPlan& t, Broken* b) {
+       AsExperiment(rng, t, b);
+       b->record.Set("variants", R"([{"key":"control"},{"key":"B","add":[{"id":"x-bad-1"}]}])");
+     }},
+    {"experiment without channels",
+     [](Rng& rng, const TenantPlan& t, Broken* b) {
+       AsExperiment(rng, t, b);
+       b->record.Remove("channels");
+     }},
+    {"negative limit",
+     [](Rng& rng, const TenantPlan& t, Broken* b) {
+       AsTemplate(rng, t, b);
+       b->record.Set("zones", R"([{"zone":"main","limit":-1}])");
+     }},
+    {"template without zones",
+     [](Rng& rng, const TenantPlan& t, Broken* b) {
+       AsTemplate(rng, t, b);
+       b->record.Remove("zones");
+     }},
+    {"delete without version",
+     [](Rng&, const TenantPlan&, Broken* b) {
+       b->op = "\"delete\"";
+       b->record.Remove("version");
+     }},
+    {"template delete without channel",
+     [](Rng& rng, const TenantPlan& t, Broken* b) {
+       AsTemplate(rng, t, b);
+       b->op = "\"delete\"";
+       b->record.Remove("zones");
+       b->record.Remove("channel");
+     }},
+};
 
 }  // namespace
 
 std::string_view AppendInvalidEvent(Rng& rng, const TenantPlan& tenant,
                                     std::string_view published_at, std::string* out) {
-  Envelope env;
-  std::string_view defect;
-  RawRecord rec = ModuleRecord(rng, tenant);
-  constexpr int kDefects = 46;
-  switch (rng.Below(kDefects)) {
-    case 0: env.schema = "2", defect = "schema 2"; break;
-    case 1: env.schema = "\"1\"", defect = "schema string"; break;
-    case 2: env.schema = "1.0", defect = "schema float"; break;
-    case 3: env.kind = "\"widget\"", defect = "unknown kind"; break;
-    case 4: env.kind = "\"Module\"", defect = "kind case"; break;
-    case 5: env.op = "\"patch\"", defect = "unknown op"; break;
-    case 6: env.op = "\"UPSERT\"", defect = "op case"; break;
-    case 7: env.record = R"(["m00001-banner"])", defect = "record array"; break;
-    case 8: env.record = "\"m00001-banner\"", defect = "record string"; break;
-    case 9: env.record = "null", defect = "record null"; break;
-    case 10: rec.Remove("zone"), defect = "missing zone"; break;
-    case 11: rec.Remove("tenant"), defect = "missing tenant"; break;
-    case 12: rec.Remove("pageType"), defect = "missing pageType"; break;
-    case 13: rec.Set("id", "\"\""), defect = "empty id"; break;
-    case 14: rec.Set("version", "3.0"), defect = "float version"; break;
-    case 15: rec.Set("version", "2.5"), defect = "fractional version"; break;
-    case 16: rec.Set("version", "1e2"), defect = "exponent version"; break;
-    case 17: rec.Set("version", "0"), defect = "zero version"; break;
-    case 18: rec.Set("version", "-4"), defect = "negative version"; break;
-    case 19: rec.Set("version", "\"7\""), defect = "string version"; break;
-    case 20: rec.Set("version", "9223372036854775808"), defect = "version 2^63"; break;
-    case 21: rec.Remove("version"), defect = "missing version"; break;
-    case 22:
-    case 23:
-    case 24: {
-      const std::string_view bad = rng.Pick(kBadInstants);
-      rec.Set("schedule", std::string(rng.Percent(50) ? "{\"start\":" : "{\"end\":") + Quoted(bad) +
-                              "}");
-      defect = "bad schedule instant";
-      break;
-    }
-    case 25: rec.Set("schedule", R"({"start":1732000000})"), defect = "numeric schedule"; break;
-    case 26: rec.Set("schedule", "\"2026-11-20T00:00:00Z\""), defect = "schedule string"; break;
-    case 27: rec.Set("channels", "\"web\""), defect = "channels string"; break;
-    case 28: rec.Set("channels", R"([1,"web"])"), defect = "channels number"; break;
-    case 29: rec.Set("pageIds", "\"home\""), defect = "pageIds string"; break;
-    case 30: rec.Set("priority", "1.5"), defect = "float priority"; break;
-    case 31: rec.Set("priority", "\"10\""), defect = "string priority"; break;
-    case 32: rec.Set("targeting", R"(["geo"])"), defect = "targeting array"; break;
-    case 33: rec.Set("targeting", "\"geo=US\""), defect = "targeting string"; break;
-    case 34: rec.Set("type", "7"), defect = "numeric type"; break;
-    case 35: rec.Set("zone", "\"\""), defect = "empty zone"; break;
-    default: {
-      // Experiments, templates and deletes.
-      env.kind = "\"experiment\"";
-      RawRecord exp = ExperimentRecord(rng, tenant);
-      RawRecord tmpl = TemplateRecord(rng, tenant);
-      switch (rng.Below(10)) {
-        case 0: exp.Set("variants", "[]"), defect = "no variants"; break;
-        case 1: exp.Set("variants", R"([{"remove":["m00001-banner"]}])"), defect = "variant key"; break;
-        case 2: exp.Set("variants", R"(["control","B"])"), defect = "variant strings"; break;
-        case 3: exp.Set("hashVersion", "\"2\""), defect = "hashVersion string"; break;
-        case 4: exp.Set("weights", R"(["0.5","0.5"])"), defect = "weights strings"; break;
-        case 5:
-          exp.Set("variants", R"([{"key":"control"},{"key":"B","add":[{"id":"x-bad-1"}]}])");
-          defect = "add without zone";
-          break;
-        case 6:
-          env.kind = "\"template\"";
-          tmpl.Set("zones", R"([{"zone":"main","limit":-1}])");
-          defect = "negative limit";
-          break;
-        case 7:
-          env.kind = "\"template\"";
-          tmpl.Remove("zones");
-          defect = "template without zones";
-          break;
-        case 8:
-          env.kind = "\"module\"";
-          env.op = "\"delete\"";
-          rec.Remove("version");
-          defect = "delete without version";
-          break;
-        default:
-          env.kind = "\"template\"";
-          env.op = "\"delete\"";
-          tmpl.Remove("channel");
-          defect = "template delete without channel";
-          break;
-      }
-      if (env.kind == "\"experiment\"") exp.AppendTo(&env.record);
-      if (env.kind == "\"template\"") tmpl.AppendTo(&env.record);
-      break;
-    }
-  }
-  if (env.record.empty()) rec.AppendTo(&env.record);
+  Broken b;
+  b.record = ModuleRecord(rng, tenant);
+  const Defect& defect = rng.Pick(kDefects);
+  defect.apply(rng, tenant, &b);
+  if (b.raw_record.empty()) b.record.AppendTo(&b.raw_record);
   out->append("{\"schema\":");
-  out->append(env.schema);
+  out->append(b.schema);
   out->append(",\"kind\":");
-  out->append(env.kind);
+  out->append(b.kind);
   out->append(",\"op\":");
-  out->append(env.op);
+  out->append(b.op);
   out->append(",\"publishedAt\":\"");
   out->append(published_at);
   out->append("\",\"record\":");
-  out->append(env.record);
+  out->append(b.raw_record);
   out->push_back('}');
-  return defect;
+  return defect.name;
 }
 
 }  // namespace tempo::gen

@@ -34,7 +34,7 @@ struct Manifest {
 };
 
 // Generate (generator.h) that also fills `manifest` (which it clears first).
-Status GenerateWithManifest(const GenOptions& options, std::ostream& events,
-                            std::ostream* requests, const Progress& progress, Manifest* manifest);
+Status GenerateWithManifest(const GenOptions& options, std::ostream& events, std::ostream* requests,
+                            const Progress& progress, Manifest* manifest);
 
 }  // namespace tempo::gen

@@ -232,11 +232,10 @@ void AppendTargetModuleId(Rng& rng, const TenantPlan& tenant, uint32_t page_type
   constexpr int kTries = 24;
   for (int i = 0; i < kTries; ++i) {
     const bool type_wide = i < kTries / 2;
-    const int64_t index = type_wide ? static_cast<int64_t>(rng.Below(static_cast<uint64_t>(
-                                          tenant.type_wide_count))) *
-                                          tenant.type_wide_stride
-                                    : static_cast<int64_t>(rng.Below(
-                                          static_cast<uint64_t>(tenant.modules)));
+    const int64_t index =
+        type_wide ? static_cast<int64_t>(rng.Below(static_cast<uint64_t>(tenant.type_wide_count))) *
+                        tenant.type_wide_stride
+                  : static_cast<int64_t>(rng.Below(static_cast<uint64_t>(tenant.modules)));
     if (index >= tenant.modules) continue;
     const ModulePlan m = PlanModule(tenant, index);
     if (m.page_type != page_type) continue;
@@ -530,10 +529,10 @@ void AppendExperimentRecord(const TenantPlan& tenant, const ExperimentPlan& expe
   }
   {
     Rng rng = FieldRng(seed, kCoverageField, revision);
-    static constexpr std::string_view kCoverage[] = {"", "", "", "", "", "",  "",   "", "", "",
-                                                     "1", "1", "1", "0.5", "0.5", "0.8", "0.8",
-                                                     "0.95", "null", "1.0"};
-    const std::string_view coverage = rng.Pick(kCoverage);
+    // absent (= 1), 1, 0.5, 0.8, 0.95, null (= 1), 1.0
+    static constexpr std::string_view kCoverage[] = {"", "1", "0.5", "0.8", "0.95", "null", "1.0"};
+    static constexpr int kCoverageWeights[] = {50, 15, 10, 10, 5, 5, 5};
+    const std::string_view coverage = kCoverage[rng.Weighted(kCoverageWeights)];
     if (!coverage.empty()) {
       out->append(",\"coverage\":");
       out->append(coverage);

@@ -12,6 +12,7 @@
 
 #include "gen/catalog.h"
 #include "gen/history.h"
+#include "gen/rng.h"
 
 namespace tempo::gen {
 

@@ -34,10 +34,10 @@ constexpr std::string_view kBadPaths[] = {"/api/v2/tempo/layouts/", "/api/v3/tem
 
 // How one value is percent-encoded: real clients differ.
 struct Encoding {
-  bool raw_colon = false;    // ':' left as is (allowed) or %3A
-  bool raw_comma = false;    // ',' left as is or %2C
-  bool lower_hex = false;    // %3a instead of %3A
-  bool gratuitous = false;   // one 'e' written as %65
+  bool raw_colon = false;   // ':' left as is (allowed) or %3A
+  bool raw_comma = false;   // ',' left as is or %2C
+  bool lower_hex = false;   // %3a instead of %3A
+  bool gratuitous = false;  // one 'e' written as %65
 };
 
 Encoding DrawEncoding(Rng& rng) {
@@ -188,13 +188,13 @@ void AddAttributes(Rng& rng, std::string_view channel, Query* q) {
                                               : rng.Pick(kDesktop));
   }
   if (rng.Percent(channel == "web" ? 5 : 60)) {
-    static constexpr std::string_view kVersions[] = {"1.9.9", "2.1.0", "2.10.1", "3.0.0-beta",
+    static constexpr std::string_view kVersions[] = {"1.9.9", "2.1.0", "2.10.1",      "3.0.0-beta",
                                                      "3.0.0", "v2.2",  "2.1.0+build7"};
     q->Add("t.appVersion", rng.Pick(kVersions));
   }
   if (rng.Percent(20)) {
-    static constexpr std::string_view kAges[] = {"17", "18", "25", "30", "31", "42", "65", "030",
-                                                 "abc", "1e2", ""};
+    static constexpr std::string_view kAges[] = {"17", "18",  "25",  "30",  "31", "42",
+                                                 "65", "030", "abc", "1e2", ""};
     if (rng.Percent(8)) {
       q->AddVerbatim("t.age", "+42");  // '+' decodes to a space: " 42"
     } else {
@@ -250,8 +250,8 @@ void BuildPageRequest(Rng& rng, const TenantPlan& tenant, const Traffic& traffic
   q->Add("pageType", tenant.page_types[page.page_type]);
   if (rng.Percent(85)) q->Add("pageId", page.id);
   if (rng.Percent(85)) {
-    q->Add("visitorId", rng.Percent(90) ? Number("v", rng.Below(1'000'000))
-                                        : Number("anon:", rng.Next() >> 16));
+    q->Add("visitorId",
+           rng.Percent(90) ? Number("v", rng.Below(1'000'000)) : Number("anon:", rng.Next() >> 16));
   }
   AddAttributes(rng, channel, q);
   if (rng.Percent(8)) AddZones(rng, q);
@@ -316,7 +316,8 @@ std::string_view Break(Rng& rng, Query* q) {
       return "invalid_parameter";
     }
     case 9: {
-      static constexpr std::string_view kZonesBad[] = {"he ro", "hero!", "main,side bar", "z%C3%A9"};
+      static constexpr std::string_view kZonesBad[] = {"he ro", "hero!", "main,side bar",
+                                                       "z%C3%A9"};
       q->Add("zone", rng.Pick(kZonesBad));
       return "invalid_parameter";
     }

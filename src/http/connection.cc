@@ -242,6 +242,12 @@ void Connection::Linger() {
   in_.consume(in_.size());
   error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  // A stopping server does not wait for the client to close: with nothing
+  // unread, closing now cannot reset the connection.
+  if (worker_->stopping() && socket_.available(ignored) == 0) {
+    Destroy();
+    return;
+  }
   socket_.async_read_some(in_.prepare(kReadChunkBytes),
                           [this](const error_code& ec, size_t bytes) { OnLingerRead(ec, bytes); });
 }

@@ -3,6 +3,7 @@
 
 #include <boost/beast/http/status.hpp>
 #include <charconv>
+#include <ostream>  // before Beast's status.hpp, which uses std::ostream without including it
 
 #include "common/json.h"
 

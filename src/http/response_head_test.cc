@@ -67,8 +67,8 @@ TEST(AppendResponseHead, DropsServerOwnedAndUnsafeHeaders) {
 
 TEST(AppendResponseHead, UnknownStatusGetsAReason) {
   std::string out;
-  AppendResponseHead(599, {}, 0, kDate, Persistence::kKeepAlive, &out);
-  EXPECT_EQ(out.rfind("HTTP/1.1 599 Unknown\r\n", 0), 0u);
+  AppendResponseHead(299, {}, 0, kDate, Persistence::kKeepAlive, &out);
+  EXPECT_EQ(out.rfind("HTTP/1.1 299 Unknown\r\n", 0), 0u);
 }
 
 TEST(AppendErrorResponse, JsonBodyWithHeaders) {

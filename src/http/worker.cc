@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/socket_base.hpp>
+#include <cerrno>
 #include <chrono>
 #include <ctime>
 #include <string>
@@ -34,8 +35,6 @@ constexpr int64_t kAcceptRetryMs = 10;
 // After a stop request, connections still mid-request get this long to be
 // answered before they are closed.
 constexpr int64_t kStopDrainMs = 2000;
-
-using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
 int64_t SteadyNowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -68,7 +67,13 @@ Status Worker::Listen(const tcp::endpoint& endpoint) {
   error_code ec;
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor_.set_option(ReusePort(true), ec);
+  if (!ec) {
+    // Asio has no portable name for SO_REUSEPORT.
+    const int on = 1;
+    if (setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
+      ec.assign(errno, boost::system::system_category());
+    }
+  }
   if (ec)
     return Status::IOError("cannot open a listening socket for " + where + ": " + ec.message());
   acceptor_.bind(endpoint, ec);

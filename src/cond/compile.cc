@@ -1,6 +1,4 @@
 // Compiling a condition Value into the CompiledNode tree.
-#include <re2/re2.h>
-
 #include <string_view>
 
 #include "cond/compiled_node.h"
@@ -340,7 +338,7 @@ class Compiler {
         // getRegex() calls operand.replace(): anything but a string throws,
         // which the SDK catches as false.
         if (operand.is_string()) {
-          t.regex = CompileEcmaScriptRegex(operand.string_value(), name == "$regexi");
+          t.regex = EcmaScriptRegex::Compile(operand.string_value(), name == "$regexi");
         }
         break;
       case Op::kType:

@@ -18,11 +18,9 @@
 #include "cond/js_value.h"
 #include "cond/value.h"
 
-namespace re2 {
-class RE2;
-}  // namespace re2
-
 namespace tempo::cond {
+
+class EcmaScriptRegex;
 
 // The outcome of evaluating part of a condition. On some malformed
 // conditions (e.g. {"$and": null}) the SDK throws a TypeError; kThrow carries
@@ -98,7 +96,7 @@ struct OperatorTest {
   // $all/$alli: one test per operand element.
   std::vector<ValueTest> all;
   // $regex/$regexi; null when the operand is no string or does not compile.
-  std::shared_ptr<const re2::RE2> regex;
+  std::shared_ptr<const EcmaScriptRegex> regex;
   // $type: the getType() result asked for; nullopt matches nothing.
   std::optional<JsType> type;
 };

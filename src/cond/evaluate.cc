@@ -1,8 +1,6 @@
 // Evaluating a CompiledNode tree against attributes, as the SDK's
 // mongrule.ts does. The common cases (string and number equality, paths into
 // objects, comparisons, versions, regexes on strings) allocate nothing.
-#include <re2/re2.h>
-
 #include "cond/compiled_node.h"
 #include "cond/js_string.h"
 #include "cond/regex.h"
@@ -192,9 +190,7 @@ Truth EvalOperator(const OperatorTest& t, const Value& actual) {
       if (t.regex == nullptr) return Truth::kFalse;
       // test() matches against String(actual).
       JsStringBuffer buffer;
-      std::string storage;
-      const std::string_view text = RegexSubject(JsStringOf(actual, &buffer), &storage);
-      return FromBool(re2::RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), *t.regex));
+      return FromBool(t.regex->Test(JsStringOf(actual, &buffer)));
     }
     case Op::kType:
       return FromBool(t.type.has_value() && TypeOf(actual) == *t.type);

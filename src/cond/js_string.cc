@@ -3,12 +3,17 @@
 
 #include <algorithm>
 
+#include "cond/unicode_tables.h"
+
 namespace tempo::cond {
 namespace {
 
 constexpr uint32_t kReplacementChar = 0xFFFD;
-constexpr uint32_t kDottedCapitalI = 0x130;     // lowercases to "i" + U+0307
+constexpr uint32_t kDottedCapitalI = 0x130;  // lowercases to "i" + U+0307
 constexpr uint32_t kCombiningDotAbove = 0x307;
+constexpr uint32_t kCapitalSigma = 0x3A3;
+constexpr uint32_t kSmallSigma = 0x3C3;
+constexpr uint32_t kFinalSigma = 0x3C2;
 
 bool IsContinuation(unsigned char b) { return (b & 0xC0) == 0x80; }
 
@@ -61,81 +66,69 @@ class Utf16Units {
   int32_t pending_low_ = 0;
 };
 
-// The simple lowercase mapping of `c` (U+0130 is special-cased by callers).
+template <typename Range>
+const Range* FindRange(const Range* table, size_t count, uint32_t cp) {
+  const Range* end = table + count;
+  const Range* it = std::upper_bound(table, end, cp,
+                                     [](uint32_t c, const Range& r) { return c < r.first; });
+  if (it == table) return nullptr;
+  --it;
+  return cp <= it->last ? it : nullptr;
+}
+
+bool IsCased(uint32_t cp) { return FindRange(kCasedRanges, kCasedRangeCount, cp) != nullptr; }
+bool IsCaseIgnorable(uint32_t cp) {
+  return FindRange(kCaseIgnorableRanges, kCaseIgnorableRangeCount, cp) != nullptr;
+}
+
+// The simple lowercase mapping of `c`.
 uint32_t LowerCodePoint(uint32_t c) {
   if (c < 0x80) return (c >= 'A' && c <= 'Z') ? c + 32 : c;
-  if (c < 0x100) return (c >= 0xC0 && c <= 0xDE && c != 0xD7) ? c + 32 : c;
-  if (c < 0x180) {  // Latin Extended-A: mostly even upper / odd lower pairs
-    if (c == 0x131 || c == 0x138 || c == 0x149 || c == 0x17F) return c;
-    if (c == 0x178) return 0xFF;
-    if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) return (c & 1) ? c + 1 : c;
-    return (c & 1) ? c : c + 1;
-  }
-  if (c < 0x250) {  // Latin Extended-B: the regular runs
-    if (c == 0x1C4 || c == 0x1C7 || c == 0x1CA || c == 0x1F1) return c + 2;
-    if (c == 0x1C5 || c == 0x1C8 || c == 0x1CB || c == 0x1F2) return c + 1;
-    if (c >= 0x1CD && c <= 0x1DC) return (c & 1) ? c + 1 : c;
-    if ((c >= 0x1DE && c <= 0x1EF) || (c >= 0x1F8 && c <= 0x21F) || (c >= 0x222 && c <= 0x233)) {
-      return (c & 1) ? c : c + 1;
+  const LowercaseRun* run = FindRange(kLowercaseRuns, kLowercaseRunCount, c);
+  if (run == nullptr || (c - run->first) % run->stride != 0) return c;
+  return static_cast<uint32_t>(static_cast<int32_t>(c) + run->delta);
+}
+
+// Unicode's Final_Sigma condition for the capital sigma at s[start, end):
+// preceded by a cased letter (case-ignorable characters between) and not
+// followed by one.
+bool IsFinalSigma(std::string_view s, size_t start, size_t end) {
+  bool preceded = false;
+  size_t i = start;
+  while (i > 0) {
+    size_t k = i - 1;
+    while (k > 0 && IsContinuation(static_cast<unsigned char>(s[k]))) --k;
+    size_t next = k;
+    const uint32_t cp = DecodeUtf8(s, &next);
+    i = k;
+    if (IsCased(cp)) {
+      preceded = true;
+      break;
     }
-    return c;
+    if (!IsCaseIgnorable(cp)) break;
   }
-  if (c >= 0x370 && c < 0x400) {  // Greek
-    if (c == 0x386) return 0x3AC;
-    if (c >= 0x388 && c <= 0x38A) return c + 37;
-    if (c == 0x38C) return 0x3CC;
-    if (c == 0x38E || c == 0x38F) return c + 63;
-    if ((c >= 0x391 && c <= 0x3A1) || (c >= 0x3A3 && c <= 0x3AB)) return c + 32;
-    if (c == 0x3CF) return 0x3D7;
-    if (c >= 0x3D8 && c <= 0x3EF) return (c & 1) ? c : c + 1;
-    if (c == 0x3F4) return 0x3B8;
-    if (c == 0x3F7 || c == 0x3FA) return c + 1;
-    if (c == 0x3F9) return 0x3F2;
-    if (c >= 0x3FD) return c - 130;
-    return c;
+  if (!preceded) return false;
+  i = end;
+  while (i < s.size()) {
+    const uint32_t cp = DecodeUtf8(s, &i);
+    if (IsCased(cp)) return false;
+    if (!IsCaseIgnorable(cp)) break;
   }
-  if (c >= 0x400 && c < 0x530) {  // Cyrillic
-    if (c < 0x410) return c + 80;
-    if (c < 0x430) return c + 32;
-    if ((c >= 0x460 && c <= 0x481) || (c >= 0x48A && c <= 0x4BF) || (c >= 0x4D0 && c <= 0x52F)) {
-      return (c & 1) ? c : c + 1;
-    }
-    if (c == 0x4C0) return 0x4CF;
-    if (c >= 0x4C1 && c <= 0x4CE) return (c & 1) ? c + 1 : c;
-    return c;
+  return true;
+}
+
+// The lowercase of the code point `cp` at s[start, end), UTF-8 encoded into
+// buf (toLowerCase's full mapping: U+0130 becomes two code points, and a
+// capital sigma depends on its neighbours). Returns the length.
+size_t LowercaseAt(std::string_view s, size_t start, size_t end, uint32_t cp, char* buf) {
+  if (cp == kDottedCapitalI) {
+    buf[0] = 'i';
+    return 1 + EncodeUtf8(kCombiningDotAbove, buf + 1);
   }
-  if (c >= 0x531 && c <= 0x556) return c + 48;  // Armenian
-  if (c >= 0x10A0 && c <= 0x10C5) return c + 0x1C60;  // Georgian
-  if (c == 0x10C7 || c == 0x10CD) return c + 0x1C60;
-  if (c >= 0x1E00 && c <= 0x1EFF) {  // Latin Extended Additional
-    if (c == 0x1E9E) return 0xDF;
-    if (c <= 0x1E95 || c >= 0x1EA0) return (c & 1) ? c : c + 1;
-    return c;
+  if (cp == kCapitalSigma) {
+    return EncodeUtf8(IsFinalSigma(s, start, end) ? kFinalSigma : kSmallSigma, buf);
   }
-  if (c >= 0x1F08 && c <= 0x1FAF) {  // Greek Extended: capitals sit 8 above
-    uint32_t low = c & 0xF;
-    uint32_t row = c & 0xFFF0;
-    bool capital_row = (row == 0x1F00 || row == 0x1F10 || row == 0x1F20 || row == 0x1F30 ||
-                        row == 0x1F40 || row == 0x1F60 || row == 0x1F80 || row == 0x1F90 ||
-                        row == 0x1FA0);
-    if (capital_row && low >= 8) {
-      if ((row == 0x1F10 || row == 0x1F40) && low > 0xD) return c;
-      return c - 8;
-    }
-    if (row == 0x1F50 && (low == 9 || low == 0xB || low == 0xD || low == 0xF)) return c - 8;
-    return c;
-  }
-  if (c == 0x2126) return 0x3C9;  // Ohm sign
-  if (c == 0x212A) return 'k';    // Kelvin sign
-  if (c == 0x212B) return 0xE5;   // Angstrom sign
-  if (c == 0x2132) return 0x214E;
-  if (c >= 0x2160 && c <= 0x216F) return c + 16;  // Roman numerals
-  if (c == 0x2183) return 0x2184;
-  if (c >= 0x24B6 && c <= 0x24CF) return c + 26;  // circled letters
-  if (c >= 0x2C00 && c <= 0x2C2F) return c + 48;  // Glagolitic
-  if (c >= 0xFF21 && c <= 0xFF3A) return c + 32;  // fullwidth Latin
-  if (c >= 0x10400 && c <= 0x10427) return c + 40;  // Deseret
-  return c;
+  return EncodeUtf8(LowerCodePoint(cp), buf);
 }
 
 }  // namespace
@@ -253,18 +246,16 @@ std::string_view TrimJsWhitespace(std::string_view s) {
 
 void AppendLowercase(std::string_view s, std::string* out) {
   size_t i = 0;
+  char buf[8];
   while (i < s.size()) {
-    size_t start = i;
-    uint32_t cp = DecodeUtf8(s, &i);
+    const size_t start = i;
+    const uint32_t cp = DecodeUtf8(s, &i);
     if (cp < 0x80) {
       out->push_back(static_cast<char>(LowerCodePoint(cp)));
-    } else if (cp == kDottedCapitalI) {
-      out->push_back('i');
-      AppendUtf8(kCombiningDotAbove, out);
     } else if (cp == kReplacementChar) {
       out->append(s.substr(start, i - start));  // keep undecodable bytes as they are
     } else {
-      AppendUtf8(LowerCodePoint(cp), out);
+      out->append(buf, LowercaseAt(s, start, i, cp, buf));
     }
   }
 }
@@ -274,19 +265,16 @@ bool LowercaseEquals(std::string_view s, std::string_view lowered) {
   size_t j = 0;
   char buf[8];
   while (i < s.size()) {
-    size_t start = i;
-    uint32_t cp = DecodeUtf8(s, &i);
+    const size_t start = i;
+    const uint32_t cp = DecodeUtf8(s, &i);
     std::string_view piece;
     if (cp < 0x80) {
       buf[0] = static_cast<char>(LowerCodePoint(cp));
       piece = std::string_view(buf, 1);
-    } else if (cp == kDottedCapitalI) {
-      buf[0] = 'i';
-      piece = std::string_view(buf, 1 + EncodeUtf8(kCombiningDotAbove, buf + 1));
     } else if (cp == kReplacementChar) {
       piece = s.substr(start, i - start);
     } else {
-      piece = std::string_view(buf, EncodeUtf8(LowerCodePoint(cp), buf));
+      piece = std::string_view(buf, LowercaseAt(s, start, i, cp, buf));
     }
     if (lowered.substr(j, piece.size()) != piece) return false;
     j += piece.size();

@@ -38,10 +38,9 @@ bool IsJsWhitespace(uint32_t cp);
 // `s` without leading and trailing JavaScript whitespace.
 std::string_view TrimJsWhitespace(std::string_view s);
 
-// Appends s.toLowerCase(). Covers ASCII, Latin-1, Latin Extended-A and
-// Additional, Greek, Cyrillic, Armenian, letterlike symbols, fullwidth Latin
-// and Deseret, which is every cased script the attribute data uses; other
-// characters are kept as they are.
+// Appends s.toLowerCase(): Unicode's lowercase mappings (unicode_tables.h),
+// with the full mapping of U+0130 and the final-sigma rule, as JavaScript
+// applies them.
 void AppendLowercase(std::string_view s, std::string* out);
 
 // True when s.toLowerCase() == `lowered`, without building the lowered copy.

@@ -13,6 +13,8 @@
 namespace tempo::cond {
 namespace {
 
+using Range = std::pair<uint32_t, uint32_t>;
+
 constexpr uint32_t kMaxCodePoint = 0x10FFFF;
 constexpr uint32_t kFirstSurrogate = 0xD800;
 constexpr uint32_t kLastSurrogate = 0xDFFF;
@@ -25,10 +27,19 @@ constexpr uint32_t kLastBmp = 0xFFFF;
 // Supplementary Private Use Area-A, F0000..F07FF (monotonic, so unit ranges
 // stay ranges), in the pattern and in the subject alike.
 constexpr uint32_t kSurrogateStandIn = 0xF0000;
+// With "i", characters RE2 would fold with others but JavaScript does not are
+// spelled as 0x100000 + cp (Supplementary Private Use Area-B), which RE2
+// folds with nothing. Found by comparing, for every BMP character, RE2's
+// (?i) matches with JavaScript's Canonicalize() (toUpperCase, but never a
+// non-ASCII character to ASCII or to more than one unit).
+constexpr uint32_t kFoldExceptionStandIn = 0x100000;
+constexpr Range kFoldExceptions[] = {
+    {0x17F, 0x17F},   {0x3F4, 0x3F4},   {0x1E9E, 0x1E9E}, {0x1F80, 0x1FAF},
+    {0x1FB3, 0x1FB3}, {0x1FBC, 0x1FBC}, {0x1FC3, 0x1FC3}, {0x1FCC, 0x1FCC},
+    {0x1FF3, 0x1FF3}, {0x1FFC, 0x1FFC}, {0x2126, 0x2126}, {0x212A, 0x212B},
+};
 // Bounds the memory one compiled pattern may take (RE2's own default).
 constexpr int64_t kRegexMaxMemBytes = 8 << 20;
-
-using Range = std::pair<uint32_t, uint32_t>;
 
 // JavaScript's \s: WhiteSpace and LineTerminator.
 const std::vector<Range>& JsSpaceRanges() {
@@ -79,22 +90,47 @@ void AppendHexCodePoint(uint32_t cp, std::string* out) {
   out->push_back('}');
 }
 
-// Appends class ranges of code units, surrogates as their stand-ins.
-void AppendRanges(const std::vector<Range>& ranges, std::string* out) {
+bool IsFoldException(uint32_t unit) {
+  for (const auto& [lo, hi] : kFoldExceptions) {
+    if (unit >= lo && unit <= hi) return true;
+  }
+  return false;
+}
+
+// The code point RE2 sees for code unit `unit`.
+uint32_t Spelling(uint32_t unit, bool ignore_case) {
+  if (IsSurrogate(unit)) return StandIn(unit);
+  if (ignore_case && IsFoldException(unit)) return kFoldExceptionStandIn + unit;
+  return unit;
+}
+
+void AppendRange(uint32_t lo, uint32_t hi, std::string* out) {
+  AppendHexCodePoint(lo, out);
+  if (hi != lo) {
+    out->push_back('-');
+    AppendHexCodePoint(hi, out);
+  }
+}
+
+// Appends class ranges of code units, each unit as Spelling() writes it.
+// Stand-ins are offsets of contiguous blocks, so a range stays a range.
+void AppendRanges(const std::vector<Range>& ranges, bool ignore_case, std::string* out) {
+  std::vector<Range> remapped = {{kFirstSurrogate, kLastSurrogate}};
+  if (ignore_case) {
+    remapped.insert(remapped.end(), std::begin(kFoldExceptions), std::end(kFoldExceptions));
+    std::sort(remapped.begin(), remapped.end());
+  }
   for (auto [lo, hi] : ranges) {
-    if (lo <= kLastSurrogate && hi >= kFirstSurrogate) {
-      if (lo < kFirstSurrogate) AppendRanges({{lo, kFirstSurrogate - 1}}, out);
-      AppendHexCodePoint(StandIn(std::max(lo, kFirstSurrogate)), out);
-      out->push_back('-');
-      AppendHexCodePoint(StandIn(std::min(hi, kLastSurrogate)), out);
-      if (hi > kLastSurrogate) AppendRanges({{kLastSurrogate + 1, hi}}, out);
-      continue;
+    uint32_t next = lo;
+    for (const auto& [rlo, rhi] : remapped) {
+      if (rhi < next || rlo > hi) continue;
+      if (rlo > next) AppendRange(next, rlo - 1, out);
+      const uint32_t a = std::max(next, rlo);
+      const uint32_t b = std::min(hi, rhi);
+      AppendRange(Spelling(a, ignore_case), Spelling(b, ignore_case), out);
+      next = b + 1;
     }
-    AppendHexCodePoint(lo, out);
-    if (hi != lo) {
-      out->push_back('-');
-      AppendHexCodePoint(hi, out);
-    }
+    if (next <= hi) AppendRange(next, hi, out);
   }
 }
 
@@ -107,7 +143,8 @@ struct ClassAtom {
 
 class Translator {
  public:
-  explicit Translator(std::string_view pattern) : p_(pattern) {}
+  Translator(std::string_view pattern, bool ignore_case)
+      : p_(pattern), ignore_case_(ignore_case) {}
 
   std::optional<std::string> Run() {
     CountGroups();
@@ -155,8 +192,9 @@ class Translator {
   }
 
   void EmitLiteral(uint32_t unit) {
-    if (IsSurrogate(unit)) {
-      AppendHexCodePoint(StandIn(unit), &out_);
+    const uint32_t spelled = Spelling(unit, ignore_case_);
+    if (spelled != unit) {
+      AppendHexCodePoint(spelled, &out_);
     } else if (IsAsciiAlnum(unit) || unit >= 0x80) {
       AppendUtf8(unit, &out_);
     } else {
@@ -423,7 +461,7 @@ class Translator {
       case 'S':
         ++i_;
         out_.append(e == 's' ? "[" : "[^");
-        AppendRanges(JsSpaceRanges(), &out_);
+        AppendRanges(JsSpaceRanges(), ignore_case_, &out_);
         out_.push_back(']');
         can_quantify_ = true;
         return true;
@@ -466,7 +504,8 @@ class Translator {
       case 'S':
         ++i_;
         atom->is_set = true;
-        AppendRanges(e == 's' ? JsSpaceRanges() : Complement(JsSpaceRanges()), &atom->set);
+        AppendRanges(e == 's' ? JsSpaceRanges() : Complement(JsSpaceRanges()), ignore_case_,
+                     &atom->set);
         return true;
       case 'b':
         ++i_;
@@ -525,7 +564,7 @@ class Translator {
       }
     }
     std::string body = sets;
-    AppendRanges(ranges, &body);
+    AppendRanges(ranges, ignore_case_, &body);
     if (body.empty()) {
       // [] matches nothing and [^] matches anything.
       out_.append(negated ? "[\\x{0}-\\x{10FFFF}]" : "[^\\x{0}-\\x{10FFFF}]");
@@ -539,6 +578,7 @@ class Translator {
   }
 
   std::string_view p_;
+  const bool ignore_case_;
   size_t i_ = 0;
   std::string out_;
   uint64_t capturing_groups_ = 0;
@@ -548,21 +588,19 @@ class Translator {
   uint32_t pending_low_unit_ = 0;
 };
 
-}  // namespace
-
-std::optional<std::string> TranslateEcmaScriptRegex(std::string_view pattern) {
-  return Translator(pattern).Run();
-}
-
-std::string_view RegexSubject(std::string_view text, std::string* storage) {
-  bool needs_stand_ins = false;
-  for (size_t i = 0; i < text.size() && !needs_stand_ins; ++i) {
+// The text RE2 matches for JavaScript string `text`: `text` itself unless it
+// holds characters that have stand-ins, which are rewritten into `storage`.
+std::string_view Subject(std::string_view text, bool ignore_case, std::string* storage) {
+  bool rewrite = false;
+  for (size_t i = 0; i < text.size() && !rewrite; ++i) {
     const auto b = static_cast<unsigned char>(text[i]);
-    // A 4-byte sequence (outside the BMP) or a WTF-8 surrogate (ED A0..BF).
-    needs_stand_ins = b >= 0xF0 || (b == 0xED && i + 1 < text.size() &&
-                                    static_cast<unsigned char>(text[i + 1]) >= 0xA0);
+    // 4-byte sequences (outside the BMP), WTF-8 surrogates (ED A0..BF), and
+    // with "i" the lead bytes of the fold exceptions.
+    rewrite = b >= 0xF0 ||
+              (b == 0xED && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0xA0) ||
+              (ignore_case && (b == 0xC5 || b == 0xCF || b == 0xE1 || b == 0xE2));
   }
-  if (!needs_stand_ins) return text;
+  if (!rewrite) return text;
   storage->clear();
   size_t i = 0;
   while (i < text.size()) {
@@ -571,8 +609,8 @@ std::string_view RegexSubject(std::string_view text, std::string* storage) {
     if (cp > kLastBmp) {
       AppendUtf8(StandIn(kFirstSurrogate + ((cp - 0x10000) >> 10)), storage);
       AppendUtf8(StandIn(kFirstLowSurrogate + ((cp - 0x10000) & 0x3FF)), storage);
-    } else if (IsSurrogate(cp)) {
-      AppendUtf8(StandIn(cp), storage);
+    } else if (const uint32_t spelled = Spelling(cp, ignore_case); spelled != cp) {
+      AppendUtf8(spelled, storage);
     } else {
       storage->append(text.substr(start, i - start));
     }
@@ -580,8 +618,15 @@ std::string_view RegexSubject(std::string_view text, std::string* storage) {
   return *storage;
 }
 
-std::shared_ptr<const re2::RE2> CompileEcmaScriptRegex(std::string_view pattern, bool ignore_case) {
-  std::optional<std::string> translated = TranslateEcmaScriptRegex(pattern);
+}  // namespace
+
+std::optional<std::string> TranslateEcmaScriptRegex(std::string_view pattern, bool ignore_case) {
+  return Translator(pattern, ignore_case).Run();
+}
+
+std::shared_ptr<const EcmaScriptRegex> EcmaScriptRegex::Compile(std::string_view pattern,
+                                                                bool ignore_case) {
+  std::optional<std::string> translated = TranslateEcmaScriptRegex(pattern, ignore_case);
   if (!translated) return nullptr;
   re2::RE2::Options options;
   options.set_encoding(re2::RE2::Options::EncodingUTF8);
@@ -589,9 +634,20 @@ std::shared_ptr<const re2::RE2> CompileEcmaScriptRegex(std::string_view pattern,
   options.set_never_capture(true);
   options.set_log_errors(false);
   options.set_max_mem(kRegexMaxMemBytes);
-  auto re = std::make_shared<const re2::RE2>(*translated, options);
+  auto re = std::make_unique<re2::RE2>(*translated, options);
   if (!re->ok()) return nullptr;
-  return re;
+  return std::shared_ptr<const EcmaScriptRegex>(new EcmaScriptRegex(std::move(re), ignore_case));
+}
+
+EcmaScriptRegex::EcmaScriptRegex(std::unique_ptr<re2::RE2> re, bool ignore_case)
+    : re_(std::move(re)), ignore_case_(ignore_case) {}
+
+EcmaScriptRegex::~EcmaScriptRegex() = default;
+
+bool EcmaScriptRegex::Test(std::string_view text) const {
+  std::string storage;
+  const std::string_view subject = Subject(text, ignore_case_, &storage);
+  return re2::RE2::PartialMatch(re2::StringPiece(subject.data(), subject.size()), *re_);
 }
 
 }  // namespace tempo::cond

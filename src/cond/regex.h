@@ -13,8 +13,11 @@
 // JavaScript matches UTF-16 code units: a character outside the BMP is two
 // units that `.`, classes and quantifiers see separately. To keep that
 // meaning on RE2 (which matches code points), each surrogate unit is written
-// as a private-use stand-in code point, both in the translated pattern and,
-// through RegexSubject(), in the text matched.
+// as a private-use stand-in code point, both in the translated pattern and in
+// the text matched. Likewise with "i", the few BMP characters that RE2's
+// case folding pairs but JavaScript's (non-Unicode) canonicalization keeps
+// apart (U+017F, U+03F4, U+1E9E, U+2126, U+212A, U+212B and the Greek
+// titlecase letters with iota subscript) are given stand-ins of their own.
 #pragma once
 
 #include <memory>
@@ -28,18 +31,32 @@ class RE2;
 
 namespace tempo::cond {
 
-// The RE2 form of ECMAScript pattern source `pattern`, or nullopt when the
-// pattern is not valid ECMAScript or needs a feature RE2 does not have.
-std::optional<std::string> TranslateEcmaScriptRegex(std::string_view pattern);
+// A compiled `new RegExp(pattern, flags)` with flags "" or "i". Immutable and
+// safe to use from many threads.
+class EcmaScriptRegex {
+ public:
+  // nullptr when `pattern` is not valid ECMAScript, needs a feature RE2 lacks,
+  // or exceeds RE2's memory budget.
+  static std::shared_ptr<const EcmaScriptRegex> Compile(std::string_view pattern, bool ignore_case);
 
-// `new RegExp(pattern, ignore_case ? "i" : "")` ready for test(), which is
-// an unanchored search: RE2::PartialMatch(RegexSubject(text), *re). nullptr
-// when the pattern cannot be compiled.
-std::shared_ptr<const re2::RE2> CompileEcmaScriptRegex(std::string_view pattern, bool ignore_case);
+  ~EcmaScriptRegex();
+  EcmaScriptRegex(const EcmaScriptRegex&) = delete;
+  EcmaScriptRegex& operator=(const EcmaScriptRegex&) = delete;
 
-// The text to give a compiled pattern for JavaScript string `text`: `text`
-// itself unless it holds characters outside the BMP or lone surrogates, which
-// are rewritten into `storage` as their code units' stand-ins.
-std::string_view RegexSubject(std::string_view text, std::string* storage);
+  // RegExp.prototype.test(text): whether the pattern matches anywhere in
+  // `text` (an unanchored search). Time is linear in text.size().
+  bool Test(std::string_view text) const;
+
+ private:
+  EcmaScriptRegex(std::unique_ptr<re2::RE2> re, bool ignore_case);
+
+  std::unique_ptr<re2::RE2> re_;
+  bool ignore_case_;
+};
+
+// The RE2 form of ECMAScript pattern source `pattern` (stand-ins included),
+// or nullopt when the pattern is not valid ECMAScript or needs a feature RE2
+// does not have. Exposed for tests.
+std::optional<std::string> TranslateEcmaScriptRegex(std::string_view pattern, bool ignore_case);
 
 }  // namespace tempo::cond

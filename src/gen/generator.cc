@@ -80,7 +80,7 @@ class EventStream {
       const std::string_view defect =
           AppendInvalidEvent(invalid_rng_, tenant, clock_.Next(), writer_.line());
       writer_.EndLine();
-      manifest_->invalid_events.push_back({at, std::string(defect)});
+      if (manifest_ != nullptr) manifest_->invalid_events.push_back({at, std::string(defect)});
     }
   }
 
@@ -91,7 +91,7 @@ class EventStream {
   PublishClock clock_;
   Rng invalid_rng_;
   int64_t until_invalid_ = 0;
-  Manifest* manifest_;
+  Manifest* manifest_;  // null: record nothing
 };
 
 void EmitTemplates(const TenantPlan& tenant, Pass pass, EventStream* events) {
@@ -128,11 +128,10 @@ void EmitExperiments(const TenantPlan& tenant, Pass pass, EventStream* events) {
   }
 }
 
-}  // namespace
-
-Status GenerateWithManifest(const GenOptions& options, std::ostream& events, std::ostream* requests,
-                            const Progress& progress, Manifest* manifest) {
-  *manifest = Manifest();
+// Generate, recording intent in `manifest` unless it is null (a billion-line
+// request log would otherwise keep tens of millions of entries in memory).
+Status GenerateImpl(const GenOptions& options, std::ostream& events, std::ostream* requests,
+                    const Progress& progress, Manifest* manifest) {
   if (options.tenants < 1) return Status::InvalidArgument("tenants must be at least 1");
   if (options.modules < 1) return Status::InvalidArgument("modules must be at least 1");
   if (options.requests < 0) return Status::InvalidArgument("requests must not be negative");
@@ -191,22 +190,29 @@ Status GenerateWithManifest(const GenOptions& options, std::ostream& events, std
     }
   }
   if (!stream.writer().Flush()) return Status::IOError("writing events failed");
-  manifest->event_lines = stream.writer().lines();
+  if (manifest != nullptr) manifest->event_lines = stream.writer().lines();
 
   if (request_units > 0) {
     LineWriter writer(requests);
-    WriteRequestLog(options.seed, tenants, request_units, &writer, &manifest->failing_requests,
-                    report);
+    WriteRequestLog(options.seed, tenants, request_units, &writer,
+                    manifest != nullptr ? &manifest->failing_requests : nullptr, report);
     if (!writer.Flush()) return Status::IOError("writing requests failed");
-    manifest->request_lines = writer.lines();
+    if (manifest != nullptr) manifest->request_lines = writer.lines();
   }
   return Status::OK();
 }
 
+}  // namespace
+
+Status GenerateWithManifest(const GenOptions& options, std::ostream& events, std::ostream* requests,
+                            const Progress& progress, Manifest* manifest) {
+  *manifest = Manifest();
+  return GenerateImpl(options, events, requests, progress, manifest);
+}
+
 Status Generate(const GenOptions& options, std::ostream& events, std::ostream* requests,
                 const Progress& progress) {
-  Manifest manifest;
-  return GenerateWithManifest(options, events, requests, progress, &manifest);
+  return GenerateImpl(options, events, requests, progress, nullptr);
 }
 
 }  // namespace tempo::gen

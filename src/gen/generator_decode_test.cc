@@ -8,8 +8,11 @@
 #include <string>
 
 #include "events/events.h"
+#include "gen/catalog.h"
 #include "gen/generator.h"
+#include "gen/invalid.h"
 #include "gen/manifest.h"
+#include "gen/rng.h"
 
 namespace tempo::gen {
 namespace {
@@ -69,6 +72,22 @@ TEST(GenerateDecode, OtherSeedsToo) {
     options.modules = 700;
     CheckDecoding(options);
   }
+}
+
+// Each kind of defect, drawn many times, is rejected by the decoder.
+TEST(GenerateDecode, EveryDefectIsRejected) {
+  const TenantPlan tenant = BuildTenantPlan(1, 0, 500);
+  Rng rng(5);
+  std::set<std::string> defects;
+  for (int i = 0; i < 5000; ++i) {
+    std::string line;
+    const std::string_view defect =
+        AppendInvalidEvent(rng, tenant, "2026-11-20T00:00:00.000Z", &line);
+    defects.insert(std::string(defect));
+    const Result<events::Event> decoded = events::DecodeEvent(line);
+    EXPECT_FALSE(decoded.ok()) << defect << ": " << line;
+  }
+  EXPECT_GT(defects.size(), 40u);
 }
 
 }  // namespace

@@ -25,6 +25,10 @@ constexpr uint64_t kFailingPerMille = 45;
 constexpr uint64_t kUnknownTenantPerMille = 30;
 constexpr uint64_t kBadPathPerMille = 2;
 constexpr uint64_t kUnknownPagePerMille = 33;
+constexpr uint64_t kFailingEnd = kFailingPerMille;
+constexpr uint64_t kUnknownTenantEnd = kFailingEnd + kUnknownTenantPerMille;
+constexpr uint64_t kBadPathEnd = kUnknownTenantEnd + kBadPathPerMille;
+constexpr uint64_t kUnknownPageEnd = kBadPathEnd + kUnknownPagePerMille;
 
 constexpr std::string_view kV1Path = "/api/v1/tempo/layouts";
 constexpr std::string_view kV2Path = "/api/v2/tempo/layouts";
@@ -387,20 +391,19 @@ void WriteRequestLog(uint64_t seed, const std::vector<TenantPlan>& tenants, uint
     const bool canonical_order = rng.Percent(30);
 
     const uint64_t kind = rng.Below(1000);
-    uint64_t bound = kFailingPerMille;
     std::string_view code;
     int status = 400;
-    if (kind < bound) {
+    if (kind < kFailingEnd) {
       code = Break(rng, &q);
-    } else if (kind < (bound += kUnknownTenantPerMille)) {
+    } else if (kind < kUnknownTenantEnd) {
       q.Set("tenant", rng.Pick(unknown_tenants));
       code = "unknown_tenant";
       status = 404;
-    } else if (kind < (bound += kBadPathPerMille)) {
+    } else if (kind < kBadPathEnd) {
       path = rng.Pick(kBadPaths);
       code = "not_found";
       status = 404;
-    } else if (kind < (bound += kUnknownPagePerMille)) {
+    } else if (kind < kUnknownPageEnd) {
       // A known tenant asking for something it has nothing for: 200, empty.
       switch (rng.Below(4)) {
         case 0:
@@ -423,7 +426,7 @@ void WriteRequestLog(uint64_t seed, const std::vector<TenantPlan>& tenants, uint
 
     q.AppendTo(path, writer->line());
     writer->EndLine();
-    if (!code.empty()) failing->push_back({line, status, std::string(code)});
+    if (!code.empty() && failing != nullptr) failing->push_back({line, status, std::string(code)});
     if ((line + 1) % kTickLines == 0) tick(kTickLines);
   }
   tick(count % kTickLines);

@@ -19,7 +19,8 @@
 namespace tempo::gen {
 
 // Writes `count` request lines for `tenants` to `writer`. Lines built to fail
-// are appended to `failing` with their 0-based line number in the log.
+// are appended to `failing` (unless it is null) with their 0-based line
+// number in the log.
 // `tick(n)` is called after every n lines written.
 void WriteRequestLog(uint64_t seed, const std::vector<TenantPlan>& tenants, uint64_t count,
                      LineWriter* writer, std::vector<FailingRequest>* failing,

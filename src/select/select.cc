@@ -9,7 +9,8 @@ namespace {
 
 using api::PageRequest;
 
-bool Contains(const std::vector<std::string>& list, std::string_view s) {
+template <typename Str>
+bool Contains(const std::vector<Str>& list, std::string_view s) {
   return std::find(list.begin(), list.end(), s) != list.end();
 }
 

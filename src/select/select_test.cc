@@ -55,7 +55,7 @@ struct Page {
   std::shared_ptr<const PageSlice> type_slice;
   std::shared_ptr<const PageSlice> page_slice;
   Selection Run(const PageRequest& r) const {
-    return Select(r, *type_slice, page_slice.get(), kNow);
+    return Select(r, *type_slice, r.page_id ? page_slice.get() : nullptr, kNow);
   }
 };
 
@@ -123,7 +123,7 @@ TEST(Select, Step5_ScheduleStartInclusiveEndExclusive) {
   EXPECT_EQ(Ids(p.Run(Req())), "main:a");
   PageRequest r = Req();
   r.at = kNow + 1;  // preview instant replaces the clock
-  EXPECT_EQ(Ids(p.Run(r)), "main:c,a");
+  EXPECT_EQ(Ids(p.Run(r)), "main:a,c");
 }
 
 TEST(Select, Step5_TargetingOnAttributesAndBuiltins) {

@@ -30,6 +30,20 @@ size_t ModuleBytes(const CompiledModule& m) {
   return bytes;
 }
 
+CompiledExperiment CompileExperiment(const events::Experiment& exp);
+
+size_t ExperimentBytes(const CompiledExperiment& e) {
+  size_t bytes = sizeof(CompiledExperiment) + StringBytes(e.id) + StringBytes(e.seed) +
+                 StringBytes(e.hash_attribute) + e.ranges.size() * sizeof(cond::BucketRange);
+  for (const CompiledVariant& v : e.variants) {
+    bytes += sizeof(CompiledVariant) + StringBytes(v.key);
+    for (const auto& r : v.remove) bytes += StringBytes(r);
+    for (const auto& [id, priority] : v.priority) bytes += StringBytes(id) + sizeof(priority);
+    for (const auto& add : v.add) bytes += ModuleBytes(add);
+  }
+  return bytes;
+}
+
 }  // namespace
 
 CompiledModule CompileModule(const events::Module& module, int64_t default_version) {
@@ -59,6 +73,33 @@ CompiledModule CompileModule(const events::Module& module, int64_t default_versi
   return m;
 }
 
+namespace {
+
+CompiledExperiment CompileExperiment(const events::Experiment& exp) {
+  std::vector<CompiledVariant> variants;
+  variants.reserve(exp.variants.size());
+  for (const events::Variant& v : exp.variants) {
+    std::vector<CompiledModule> adds;
+    adds.reserve(v.add.size());
+    for (const events::Module& add : v.add) adds.push_back(CompileModule(add, exp.version));
+    variants.push_back(CompiledVariant{v.key, v.remove, std::move(adds), v.priority});
+  }
+  bool broken = false;
+  auto condition = CompileCondition(exp.condition_json, &broken);
+  return CompiledExperiment{
+      exp.id,
+      exp.hash_attribute,
+      exp.seed,
+      exp.hash_version,
+      cond::GetBucketRanges(static_cast<int>(exp.variants.size()), exp.coverage, exp.weights),
+      std::move(condition),
+      broken,
+      std::move(variants),
+  };
+}
+
+}  // namespace
+
 std::shared_ptr<const PageSlice> CompileSlice(std::string scope,
                                               const std::vector<events::Record>& records) {
   auto slice = std::make_shared<PageSlice>();
@@ -72,32 +113,8 @@ std::shared_ptr<const PageSlice> CompileSlice(std::string scope,
       slice->bytes += ModuleBytes(slice->modules.back());
     } else if (const auto* exp = std::get_if<events::Experiment>(&record)) {
       slice->max_version = std::max(slice->max_version, exp->version);
-      CompiledExperiment e;
-      e.id = exp->id;
-      e.hash_attribute = exp->hash_attribute;
-      e.seed = exp->seed;
-      e.hash_version = exp->hash_version;
-      e.ranges = cond::GetBucketRanges(static_cast<int>(exp->variants.size()), exp->coverage,
-                                       exp->weights);
-      e.condition = CompileCondition(exp->condition_json, &e.condition_broken);
-      size_t bytes = sizeof(CompiledExperiment) + StringBytes(e.id) + StringBytes(e.seed) +
-                     StringBytes(e.hash_attribute) + e.ranges.size() * sizeof(cond::BucketRange);
-      for (const events::Variant& v : exp->variants) {
-        CompiledVariant cv;
-        cv.key = v.key;
-        cv.remove = v.remove;
-        cv.priority = v.priority;
-        bytes += sizeof(CompiledVariant) + StringBytes(cv.key);
-        for (const auto& r : cv.remove) bytes += StringBytes(r);
-        bytes += cv.priority.size() * (sizeof(std::pair<std::string, int64_t>) + 16);
-        for (const events::Module& add : v.add) {
-          cv.add.push_back(CompileModule(add, exp->version));
-          bytes += ModuleBytes(cv.add.back());
-        }
-        e.variants.push_back(std::move(cv));
-      }
-      slice->bytes += bytes;
-      slice->experiments.push_back(std::move(e));
+      slice->experiments.push_back(CompileExperiment(*exp));
+      slice->bytes += ExperimentBytes(slice->experiments.back());
     } else if (const auto* tmpl = std::get_if<events::Template>(&record)) {
       slice->max_version = std::max(slice->max_version, tmpl->version);
       slice->page_template = *tmpl;

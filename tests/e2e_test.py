@@ -56,15 +56,19 @@ class Server:
         return r.status, {k.lower(): v for k, v in r.getheaders()}, body
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                return self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                raise AssertionError("server did not stop within 15 s of SIGTERM")
-        return self.proc.returncode
+        try:
+            if self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGTERM)
+                try:
+                    self.proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+                    raise AssertionError("server did not stop within 15 s of SIGTERM")
+            return self.proc.returncode
+        finally:
+            self.proc.stdout.close()
+            self.proc.stderr.close()
 
 
 class Base(unittest.TestCase):
@@ -189,6 +193,7 @@ class StoreTest(Base):
                 r = c.getresponse()
                 r.read()
                 statuses[r.status] = statuses.get(r.status, 0) + 1
+        c.close()
         print(f"gen request log statuses: {statuses}")
         self.assertEqual(sum(statuses.values()), 300)
         self.assertGreater(statuses.get(200, 0), 150)

@@ -101,6 +101,13 @@ void RegisterServe(CLI::App& app, int* exit_code) {
   cmd->add_option("--threads", *threads, "Serving threads (0 = one per core)")->default_val(0)
       ->check(CLI::Range(0, 1024));
   cmd->callback([=] {
+    // Block the stop signals before any thread exists (RocksDB starts its own
+    // background threads on open), so that only the waiter below receives them.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     std::string path = *store;
     if (path.empty()) {
       if (!*embedded) {
@@ -134,12 +141,6 @@ void RegisterServe(CLI::App& app, int* exit_code) {
     }
     server_options.threads = *threads;
     api::LayoutService service(origin->get(), api::ServiceOptions{*allow_preview});
-    // Block the stop signals in every thread; one thread waits for them.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     auto server = http::Server::Start(
         server_options, [&service](const http::Request& req, http::Response* resp) {
           service.Handle(req, resp);

@@ -327,8 +327,14 @@ class Translator {
       ++i_;
     }
     if (AtEnd() || i_ == name_begin) return false;
+    const std::string_view name = p_.substr(name_begin, i_ - name_begin);
+    // JavaScript rejects a repeated group name.
+    if (std::find(group_names_.begin(), group_names_.end(), name) != group_names_.end()) {
+      return false;
+    }
+    group_names_.push_back(name);
     out_.append("(?P<");
-    out_.append(p_.substr(name_begin, i_ - name_begin));
+    out_.append(name);
     out_.push_back('>');
     ++i_;
     return true;
@@ -583,6 +589,7 @@ class Translator {
   std::string out_;
   uint64_t capturing_groups_ = 0;
   bool has_named_groups_ = false;
+  std::vector<std::string_view> group_names_;
   int open_groups_ = 0;
   bool can_quantify_ = false;
   uint32_t pending_low_unit_ = 0;

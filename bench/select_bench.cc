@@ -61,7 +61,7 @@ std::vector<events::Record> PageRecords() {
 
 void BM_SelectAndRender(benchmark::State& state) {
   auto slice = CompileSlice("*", PageRecords());
-  api::PageRequest request;
+  select::PageRequest request;
   request.api_version = static_cast<int>(state.range(0));
   request.tenant = "ACME";
   request.channel = "web";

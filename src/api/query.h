@@ -5,9 +5,11 @@
 #include <string_view>
 #include <variant>
 
-#include "api/page_request.h"
+#include "select/page_request.h"
 
 namespace tempo::api {
+
+using select::PageRequest;
 
 // A request rejected by validation: the HTTP status, the snake_case code of
 // SPEC §11.5 and a human sentence naming the parameter.

@@ -14,7 +14,7 @@
 namespace {
 
 using tempo::api::ApiError;
-using tempo::api::PageRequest;
+using tempo::select::PageRequest;
 using tempo::api::ParseLayoutQuery;
 using tempo::api::QueryOptions;
 

@@ -26,8 +26,17 @@ constexpr std::array<bool, 256> kStringStop = [] {
 
 class Compactor {
  public:
+  // Writes through a raw pointer into `*out`, grown once by the input size:
+  // the output is never longer than the input, and a per-byte push_back
+  // (with its capacity check) measured at a third of the decode time.
   Compactor(std::string_view text, std::string* out)
-      : p_(text.data()), n_(text.size()), out_(out) {}
+      : p_(text.data()), n_(text.size()), out_(out), base_(out->size()) {
+    out_->resize(base_ + n_);
+    w_ = out_->data() + base_;
+  }
+  ~Compactor() { out_->resize(static_cast<size_t>(w_ - out_->data())); }
+  Compactor(const Compactor&) = delete;
+  Compactor& operator=(const Compactor&) = delete;
 
   Status Run() {
     // Each entry is the closing byte of an open container: '}' or ']'.
@@ -40,11 +49,11 @@ class Compactor {
       if (c == '{' || c == '[') {
         if (open.size() >= kMaxJsonDepth) return Fail("nesting deeper than 1024 levels");
         const char close = c == '{' ? '}' : ']';
-        out_->push_back(c);
+        Put(c);
         ++pos_;
         SkipWhitespace();
         if (pos_ < n_ && p_[pos_] == close) {
-          out_->push_back(close);
+          Put(close);
           ++pos_;
         } else {
           open.push_back(close);
@@ -77,7 +86,7 @@ class Compactor {
         if (pos_ >= n_) return Fail("unexpected end of input");
         const char d = p_[pos_];
         if (d == ',') {
-          out_->push_back(',');
+          Put(',');
           ++pos_;
           SkipWhitespace();
           if (open.back() == '}') {
@@ -86,7 +95,7 @@ class Compactor {
           break;
         }
         if (d != open.back()) return Fail("unexpected character");
-        out_->push_back(d);
+        Put(d);
         ++pos_;
         open.pop_back();
       }
@@ -94,6 +103,13 @@ class Compactor {
   }
 
  private:
+  void Put(char c) { *w_++ = c; }
+  // Copies the input from `start` up to pos_.
+  void Copy(size_t start) {
+    std::memcpy(w_, p_ + start, pos_ - start);
+    w_ += pos_ - start;
+  }
+
   void SkipWhitespace() {
     while (pos_ < n_ && IsJsonWhitespace(p_[pos_])) ++pos_;
   }
@@ -115,7 +131,7 @@ class Compactor {
     SkipWhitespace();
     if (pos_ >= n_) return Fail("unexpected end of input");
     if (p_[pos_] != ':') return Fail("expected ':'");
-    out_->push_back(':');
+    Put(':');
     ++pos_;
     SkipWhitespace();
     return Status::OK();
@@ -153,7 +169,7 @@ class Compactor {
       }
     }
     ++pos_;  // the closing quote
-    out_->append(p_ + start, pos_ - start);
+    Copy(start);
     return Status::OK();
   }
 
@@ -178,7 +194,7 @@ class Compactor {
       if (pos_ >= n_ || !IsDigit(p_[pos_])) return Fail("invalid number");
       while (pos_ < n_ && IsDigit(p_[pos_])) ++pos_;
     }
-    out_->append(p_ + start, pos_ - start);
+    Copy(start);
     return Status::OK();
   }
 
@@ -186,7 +202,8 @@ class Compactor {
     if (n_ - pos_ < word.size() || std::memcmp(p_ + pos_, word.data(), word.size()) != 0) {
       return Fail("invalid literal");
     }
-    out_->append(word);
+    std::memcpy(w_, word.data(), word.size());
+    w_ += word.size();
     pos_ += word.size();
     return Status::OK();
   }
@@ -195,6 +212,8 @@ class Compactor {
   size_t n_;
   size_t pos_ = 0;
   std::string* out_;
+  size_t base_;
+  char* w_;
 };
 
 }  // namespace

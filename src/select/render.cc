@@ -19,7 +19,7 @@ void AppendModule(const SelectedModule& s, bool v1, std::string* out) {
 
 }  // namespace
 
-void Render(const api::PageRequest& request, const Selection& selection, std::string* out) {
+void Render(const select::PageRequest& request, const Selection& selection, std::string* out) {
   if (request.api_version == 1) {
     out->append("{\"modules\":[");
     bool first = true;

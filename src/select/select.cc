@@ -7,7 +7,6 @@
 namespace tempo::select {
 namespace {
 
-using api::PageRequest;
 
 template <typename Str>
 bool Contains(const std::vector<Str>& list, std::string_view s) {

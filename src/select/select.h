@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "api/page_request.h"
+#include "select/page_request.h"
 #include "common/time.h"
 #include "select/slice.h"
 
@@ -36,10 +36,10 @@ struct Selection {
 // when the request has a pageId, that page's slice (may be null when the
 // request has no pageId). `now` is used unless the request carries `at`.
 // REQUIRES: the slices outlive the returned Selection (it points into them).
-Selection Select(const api::PageRequest& request, const PageSlice& type_slice,
+Selection Select(const PageRequest& request, const PageSlice& type_slice,
                  const PageSlice* page_slice, UnixNanos now);
 
 // Appends the response body for request.api_version (1 or 2) to `out`.
-void Render(const api::PageRequest& request, const Selection& selection, std::string* out);
+void Render(const PageRequest& request, const Selection& selection, std::string* out);
 
 }  // namespace tempo::select

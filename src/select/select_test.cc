@@ -6,7 +6,6 @@
 namespace tempo::select {
 namespace {
 
-using api::PageRequest;
 using events::Experiment;
 using events::Module;
 using events::Record;

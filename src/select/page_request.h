@@ -1,4 +1,4 @@
-// A validated layout request: what the query parser produces and selection consumes.
+// A validated layout request: what api::ParseLayoutQuery produces and Select consumes.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +9,7 @@
 
 #include "common/time.h"
 
-namespace tempo::api {
+namespace tempo::select {
 
 struct PageRequest {
   int api_version = 2;  // 1 or 2 (from the path)
@@ -34,4 +34,4 @@ struct PageRequest {
   std::optional<UnixNanos> at;
 };
 
-}  // namespace tempo::api
+}  // namespace tempo::select

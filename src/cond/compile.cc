@@ -1,4 +1,5 @@
 // Compiling a condition Value into the CompiledNode tree.
+#include <algorithm>
 #include <string_view>
 
 #include "cond/compiled_node.h"
@@ -10,6 +11,10 @@
 namespace tempo::cond {
 namespace {
 
+// $in lists longer than this get a sorted index of their strings; shorter
+// ones are scanned, which is faster for a handful of candidates.
+constexpr size_t kMaxScannedCandidates = 16;
+
 // Conditions nest at most this deep; deeper ones are rejected rather than
 // risk the stack (JSON parsing already stops at the same depth).
 constexpr int kMaxConditionDepth = 1024;
@@ -20,19 +25,32 @@ struct OperatorName {
 };
 
 constexpr OperatorName kOperators[] = {
-    {"$veq", OperatorTest::Op::kVersionEq},   {"$vne", OperatorTest::Op::kVersionNe},
-    {"$vgt", OperatorTest::Op::kVersionGt},   {"$vgte", OperatorTest::Op::kVersionGte},
-    {"$vlt", OperatorTest::Op::kVersionLt},   {"$vlte", OperatorTest::Op::kVersionLte},
-    {"$eq", OperatorTest::Op::kEq},           {"$ne", OperatorTest::Op::kNe},
-    {"$lt", OperatorTest::Op::kLt},           {"$lte", OperatorTest::Op::kLte},
-    {"$gt", OperatorTest::Op::kGt},           {"$gte", OperatorTest::Op::kGte},
-    {"$exists", OperatorTest::Op::kExists},   {"$in", OperatorTest::Op::kIn},
-    {"$nin", OperatorTest::Op::kNin},         {"$ini", OperatorTest::Op::kIni},
-    {"$nini", OperatorTest::Op::kNini},       {"$inGroup", OperatorTest::Op::kInGroup},
-    {"$notInGroup", OperatorTest::Op::kNotInGroup}, {"$not", OperatorTest::Op::kNot},
-    {"$size", OperatorTest::Op::kSize},       {"$elemMatch", OperatorTest::Op::kElemMatch},
-    {"$all", OperatorTest::Op::kAll},         {"$alli", OperatorTest::Op::kAlli},
-    {"$regex", OperatorTest::Op::kRegex},     {"$regexi", OperatorTest::Op::kRegex},
+    {"$veq", OperatorTest::Op::kVersionEq},
+    {"$vne", OperatorTest::Op::kVersionNe},
+    {"$vgt", OperatorTest::Op::kVersionGt},
+    {"$vgte", OperatorTest::Op::kVersionGte},
+    {"$vlt", OperatorTest::Op::kVersionLt},
+    {"$vlte", OperatorTest::Op::kVersionLte},
+    {"$eq", OperatorTest::Op::kEq},
+    {"$ne", OperatorTest::Op::kNe},
+    {"$lt", OperatorTest::Op::kLt},
+    {"$lte", OperatorTest::Op::kLte},
+    {"$gt", OperatorTest::Op::kGt},
+    {"$gte", OperatorTest::Op::kGte},
+    {"$exists", OperatorTest::Op::kExists},
+    {"$in", OperatorTest::Op::kIn},
+    {"$nin", OperatorTest::Op::kNin},
+    {"$ini", OperatorTest::Op::kIni},
+    {"$nini", OperatorTest::Op::kNini},
+    {"$inGroup", OperatorTest::Op::kInGroup},
+    {"$notInGroup", OperatorTest::Op::kNotInGroup},
+    {"$not", OperatorTest::Op::kNot},
+    {"$size", OperatorTest::Op::kSize},
+    {"$elemMatch", OperatorTest::Op::kElemMatch},
+    {"$all", OperatorTest::Op::kAll},
+    {"$alli", OperatorTest::Op::kAlli},
+    {"$regex", OperatorTest::Op::kRegex},
+    {"$regexi", OperatorTest::Op::kRegex},
     {"$type", OperatorTest::Op::kType},
 };
 
@@ -88,6 +106,16 @@ Value LowercaseStrings(const Value& array) {
     }
   }
   return Value::Array(std::move(items));
+}
+
+// Fills t->sorted_strings from t->operand (an array) when it is long.
+void IndexCandidates(OperatorTest* t) {
+  const auto& items = t->operand.array_items();
+  if (items.size() <= kMaxScannedCandidates) return;
+  for (const Value& v : items) {
+    if (v.is_string()) t->sorted_strings.push_back(v.string_value());
+  }
+  std::sort(t->sorted_strings.begin(), t->sorted_strings.end());
 }
 
 class Compiler {
@@ -293,11 +321,13 @@ class Compiler {
       case Op::kNin:
         t.operand_is_array = operand.is_array();
         if (t.operand_is_array) t.operand = operand;
+        IndexCandidates(&t);
         break;
       case Op::kIni:
       case Op::kNini:
         t.operand_is_array = operand.is_array();
         if (t.operand_is_array) t.operand = LowercaseStrings(operand);
+        IndexCandidates(&t);
         break;
       case Op::kInGroup:
       case Op::kNotInGroup: {
@@ -310,6 +340,7 @@ class Compiler {
           const Value* group = saved_groups_->Find(id);
           if (group != nullptr && group->is_array()) t.operand = *group;
         }
+        IndexCandidates(&t);
         break;
       }
       case Op::kNot:

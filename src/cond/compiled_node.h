@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -78,6 +79,9 @@ struct OperatorTest {
   // $in/$nin/$ini/$nini/$all/$alli: false when the operand is not an array,
   // which makes the operator false.
   bool operand_is_array = false;
+  // The $in family's string candidates, sorted, when there are many: a
+  // string attribute is then looked up in O(log n). Views into `operand`.
+  std::vector<std::string_view> sorted_strings;
   // Version operators: paddedVersionString(operand).
   std::string padded_version;
   // $lt/$lte/$gt/$gte: ToPrimitive(operand), with Number() of a string.
@@ -123,9 +127,9 @@ struct ValueTest {
 
 // The operand of $or/$and/$nor seen as the SDK's loops see it.
 struct ConditionList {
-  bool throws = false;                // null: reading .length throws
-  bool no_length = false;             // !conditions.length (then $or holds)
-  std::vector<ConditionExpr> items;   // conditions[i] while i < length
+  bool throws = false;               // null: reading .length throws
+  bool no_length = false;            // !conditions.length (then $or holds)
+  std::vector<ConditionExpr> items;  // conditions[i] while i < length
 };
 
 // One [key, value] entry of a condition object.

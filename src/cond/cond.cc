@@ -19,7 +19,10 @@ Result<Condition> Condition::Compile(const Value& condition) {
   return c;
 }
 
-bool Condition::Evaluate(const Value& attributes) const { return root_->Evaluate(attributes); }
+bool Condition::Evaluate(const Value& attributes) const {
+  // A default-constructed Condition was never compiled: it matches nothing.
+  return root_ != nullptr && root_->Evaluate(attributes);
+}
 
 std::string EvalLine(std::string_view line) {
   Result<Value> parsed = ParseJson(line);

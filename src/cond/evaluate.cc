@@ -1,6 +1,9 @@
 // Evaluating a CompiledNode tree against attributes, as the SDK's
 // mongrule.ts does. The common cases (string and number equality, paths into
 // objects, comparisons, versions, regexes on strings) allocate nothing.
+#include <algorithm>
+#include <optional>
+
 #include "cond/compiled_node.h"
 #include "cond/js_string.h"
 #include "cond/regex.h"
@@ -47,20 +50,31 @@ const Value& GetPath(const Value& obj, const std::vector<PathSegment>& path, Val
   return *current;
 }
 
-// caseFold(a) === caseFold(b) where b is already case-folded.
-bool CaseFoldEquals(const Value& a, const Value& folded) {
-  if (a.is_string() && folded.is_string()) {
-    return LowercaseEquals(a.string_value(), folded.string_value());
+bool HasString(const OperatorTest& t, std::string_view s) {
+  if (!t.sorted_strings.empty()) {
+    return std::binary_search(t.sorted_strings.begin(), t.sorted_strings.end(), s);
   }
-  return StrictEquals(a, folded);
+  for (const Value& c : t.operand.array_items()) {
+    if (c.is_string() && c.string_value() == s) return true;
+  }
+  return false;
 }
 
-// isIn(): membership, or intersection when `actual` is an array.
-bool IsIn(const Value& actual, const Value& expected, bool insensitive) {
-  const auto& candidates = expected.array_items();
+// isIn(): membership in t.operand, or intersection when `actual` is an
+// array. With `insensitive`, strings compare lowercased (the candidates
+// already are).
+bool IsIn(const Value& actual, const OperatorTest& t, bool insensitive) {
   auto matches = [&](const Value& v) {
-    for (const Value& c : candidates) {
-      if (insensitive ? CaseFoldEquals(v, c) : SameValueZero(v, c)) return true;
+    if (v.is_string()) {
+      if (!insensitive) return HasString(t, v.string_value());
+      TextBuffer lowered;
+      AppendLowercase(v.string_value(), &lowered);
+      return HasString(t, lowered.view());
+    }
+    // Non-strings do not fold: === (which differs from SameValueZero only
+    // for NaN, and NaN never comes from JSON).
+    for (const Value& c : t.operand.array_items()) {
+      if (SameValueZero(v, c)) return true;
     }
     return false;
   };
@@ -73,10 +87,23 @@ bool IsIn(const Value& actual, const Value& expected, bool insensitive) {
   return matches(actual);
 }
 
-Truth EvalVersion(const OperatorTest& t, const Value& actual) {
-  TextBuffer padded;
-  AppendPaddedVersion(actual, &padded);
-  const int c = CompareUtf16(padded.view(), t.padded_version);
+// paddedVersionString(actual), computed once for all the version operators
+// of one operator object ({"$vgte": .., "$vlt": ..} pads the attribute once).
+class PaddedActual {
+ public:
+  explicit PaddedActual(const Value& actual) : actual_(actual) {}
+  std::string_view Get() {
+    if (!padded_) AppendPaddedVersion(actual_, &padded_.emplace());
+    return padded_->view();
+  }
+
+ private:
+  const Value& actual_;
+  std::optional<TextBuffer> padded_;  // built on first use only
+};
+
+Truth EvalVersion(const OperatorTest& t, PaddedActual* padded) {
+  const int c = CompareUtf16(padded->Get(), t.padded_version);
   switch (t.op) {
     case Op::kVersionEq:
       return FromBool(c == 0);
@@ -141,7 +168,7 @@ Truth EvalAll(const OperatorTest& t, const Value& actual) {
   return Truth::kTrue;
 }
 
-Truth EvalOperator(const OperatorTest& t, const Value& actual) {
+Truth EvalOperator(const OperatorTest& t, const Value& actual, PaddedActual* padded) {
   switch (t.op) {
     case Op::kVersionEq:
     case Op::kVersionNe:
@@ -149,7 +176,7 @@ Truth EvalOperator(const OperatorTest& t, const Value& actual) {
     case Op::kVersionGte:
     case Op::kVersionLt:
     case Op::kVersionLte:
-      return EvalVersion(t, actual);
+      return EvalVersion(t, padded);
     case Op::kEq:
       return FromBool(StrictEquals(actual, t.operand));
     case Op::kNe:
@@ -163,14 +190,14 @@ Truth EvalOperator(const OperatorTest& t, const Value& actual) {
       return FromBool(t.exists != actual.is_null());
     case Op::kIn:
     case Op::kInGroup:
-      return FromBool(t.operand_is_array && IsIn(actual, t.operand, false));
+      return FromBool(t.operand_is_array && IsIn(actual, t, false));
     case Op::kNin:
     case Op::kNotInGroup:
-      return FromBool(t.operand_is_array && !IsIn(actual, t.operand, false));
+      return FromBool(t.operand_is_array && !IsIn(actual, t, false));
     case Op::kIni:
-      return FromBool(t.operand_is_array && IsIn(actual, t.operand, true));
+      return FromBool(t.operand_is_array && IsIn(actual, t, true));
     case Op::kNini:
-      return FromBool(t.operand_is_array && !IsIn(actual, t.operand, true));
+      return FromBool(t.operand_is_array && !IsIn(actual, t, true));
     case Op::kNot: {
       const Truth r = EvalValueTest(*t.value_test, actual);
       if (r == Truth::kThrow) return r;
@@ -215,12 +242,14 @@ Truth EvalValueTest(const ValueTest& t, const Value& value) {
       return FromBool(value.is_null());
     case ValueTest::Kind::kJsonEquals:
       return FromBool(JsonEquals(value, t.json));
-    case ValueTest::Kind::kOperators:
+    case ValueTest::Kind::kOperators: {
+      PaddedActual padded(value);
       for (const OperatorTest& op : t.operators) {
-        const Truth r = EvalOperator(op, value);
+        const Truth r = EvalOperator(op, value, &padded);
         if (r != Truth::kTrue) return r;
       }
       return Truth::kTrue;
+    }
   }
   return Truth::kFalse;
 }

@@ -70,7 +70,8 @@ double OutOfRangeDecimal(std::string_view unsigned_literal, bool negative) {
     }
     if (exponent_negative) exponent = -exponent;
   }
-  magnitude = integer_digits > 0 ? integer_digits - 1 + exponent : exponent - leading_fraction_zeros - 1;
+  magnitude =
+      integer_digits > 0 ? integer_digits - 1 + exponent : exponent - leading_fraction_zeros - 1;
   double v = magnitude >= 0 ? std::numeric_limits<double>::infinity() : 0.0;
   return negative ? -v : v;
 }

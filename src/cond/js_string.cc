@@ -69,8 +69,8 @@ class Utf16Units {
 template <typename Range>
 const Range* FindRange(const Range* table, size_t count, uint32_t cp) {
   const Range* end = table + count;
-  const Range* it = std::upper_bound(table, end, cp,
-                                     [](uint32_t c, const Range& r) { return c < r.first; });
+  const Range* it =
+      std::upper_bound(table, end, cp, [](uint32_t c, const Range& r) { return c < r.first; });
   if (it == table) return nullptr;
   --it;
   return cp <= it->last ? it : nullptr;
@@ -244,7 +244,8 @@ std::string_view TrimJsWhitespace(std::string_view s) {
   return s.substr(begin, end - begin);
 }
 
-void AppendLowercase(std::string_view s, std::string* out) {
+template <typename Out>
+void AppendLowercaseTo(std::string_view s, Out* out) {
   size_t i = 0;
   char buf[8];
   while (i < s.size()) {
@@ -255,10 +256,13 @@ void AppendLowercase(std::string_view s, std::string* out) {
     } else if (cp == kReplacementChar) {
       out->append(s.substr(start, i - start));  // keep undecodable bytes as they are
     } else {
-      out->append(buf, LowercaseAt(s, start, i, cp, buf));
+      out->append(std::string_view(buf, LowercaseAt(s, start, i, cp, buf)));
     }
   }
 }
+
+void AppendLowercase(std::string_view s, std::string* out) { AppendLowercaseTo(s, out); }
+void AppendLowercase(std::string_view s, TextBuffer* out) { AppendLowercaseTo(s, out); }
 
 bool LowercaseEquals(std::string_view s, std::string_view lowered) {
   size_t i = 0;

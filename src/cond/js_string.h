@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "cond/text_buffer.h"
+
 namespace tempo::cond {
 
 // Decodes the code point at s[*i] and advances *i past it. Surrogate code
@@ -42,6 +44,7 @@ std::string_view TrimJsWhitespace(std::string_view s);
 // with the full mapping of U+0130 and the final-sigma rule, as JavaScript
 // applies them.
 void AppendLowercase(std::string_view s, std::string* out);
+void AppendLowercase(std::string_view s, TextBuffer* out);
 
 // True when s.toLowerCase() == `lowered`, without building the lowered copy.
 bool LowercaseEquals(std::string_view s, std::string_view lowered);

@@ -166,8 +166,8 @@ class TextParser {
       if (c != '\\') {
         const size_t start = i_;
         const uint32_t cp = DecodeUtf8(s_, &i_);
-        const bool invalid = (cp == kReplacementChar && i_ - start != 3) ||
-                             (cp >= 0xD800 && cp <= 0xDFFF);
+        const bool invalid =
+            (cp == kReplacementChar && i_ - start != 3) || (cp >= 0xD800 && cp <= 0xDFFF);
         if (invalid) return false;
         out->append(s_.substr(start, i_ - start));
         continue;

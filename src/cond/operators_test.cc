@@ -97,14 +97,33 @@ TEST(EqualityTest, EqAndNeAreStrict) {
 
 TEST(MembershipTest, InAndNin) {
   EXPECT_TRUE(Eval(R"({"a":{"$in":["x",2]}})", R"({"a":2})"));
-  EXPECT_FALSE(Eval(R"({"a":{"$in":["2"]}})", R"({"a":2})"));  // strict
+  EXPECT_FALSE(Eval(R"({"a":{"$in":["2"]}})", R"({"a":2})"));             // strict
   EXPECT_TRUE(Eval(R"({"a":{"$in":["b","z"]}})", R"({"a":["a","b"]})"));  // intersection
   EXPECT_FALSE(Eval(R"({"a":{"$in":[]}})", R"({"a":[]})"));
-  EXPECT_FALSE(Eval(R"({"a":{"$in":"abc"}})", R"({"a":"abc"})"));   // not an array
+  EXPECT_FALSE(Eval(R"({"a":{"$in":"abc"}})", R"({"a":"abc"})"));  // not an array
   EXPECT_FALSE(Eval(R"({"a":{"$nin":"abc"}})", R"({"a":"x"})"));   // not an array either
   EXPECT_TRUE(Eval(R"({"a":{"$nin":["x"]}})", R"({"a":["y"]})"));
   EXPECT_TRUE(Eval(R"({"a":{"$in":[null]}})", R"({})"));
   EXPECT_FALSE(Eval(R"({"a":{"$in":[[1]]}})", R"({"a":[[1]]})"));
+}
+
+TEST(MembershipTest, LongListsAreIndexedWithTheSameAnswers) {
+  std::string list;
+  for (int i = 0; i < 100; ++i) list += "\"id" + std::to_string(i) + "\",";
+  list += "7,null";
+  const std::string in = R"({"a":{"$in":[)" + list + "]}}";
+  const std::string nin = R"({"a":{"$nin":[)" + list + "]}}";
+  const std::string ini = R"({"a":{"$ini":[)" + list + "]}}";
+  EXPECT_TRUE(Eval(in, R"({"a":"id0"})"));
+  EXPECT_TRUE(Eval(in, R"({"a":"id99"})"));
+  EXPECT_TRUE(Eval(in, R"({"a":["x","id42"]})"));
+  EXPECT_TRUE(Eval(in, R"({"a":7})"));
+  EXPECT_TRUE(Eval(in, R"({})"));
+  EXPECT_FALSE(Eval(in, R"({"a":"id100"})"));
+  EXPECT_FALSE(Eval(in, R"({"a":"7"})"));
+  EXPECT_FALSE(Eval(nin, R"({"a":"id5"})"));
+  EXPECT_TRUE(Eval(nin, R"({"a":"ID5"})"));
+  EXPECT_TRUE(Eval(ini, R"({"a":"ID5"})"));
 }
 
 TEST(MembershipTest, CaseInsensitiveVariants) {
@@ -181,7 +200,8 @@ TEST(ExistsTypeSizeTest, Size) {
 
 TEST(ElemMatchTest, OperatorsAndNestedConditions) {
   EXPECT_TRUE(Eval(R"({"a":{"$elemMatch":{"$gt":10}}})", R"({"a":[1,11]})"));
-  EXPECT_TRUE(Eval(R"({"a":{"$elemMatch":{"n":{"$regex":"^p"}}}})", R"({"a":[{"n":"x"},{"n":"pp"}]})"));
+  EXPECT_TRUE(
+      Eval(R"({"a":{"$elemMatch":{"n":{"$regex":"^p"}}}})", R"({"a":[{"n":"x"},{"n":"pp"}]})"));
   EXPECT_FALSE(Eval(R"({"a":{"$elemMatch":{"$gt":10}}})", R"({"a":20})"));
 }
 
@@ -216,7 +236,7 @@ TEST(LogicalTest, AndOrNorNot) {
 }
 
 TEST(LogicalTest, OddOperandsFollowTheSdkLoops) {
-  EXPECT_TRUE(Eval(R"({"$or":5})", R"({})"));    // (5).length is undefined
+  EXPECT_TRUE(Eval(R"({"$or":5})", R"({})"));  // (5).length is undefined
   EXPECT_TRUE(Eval(R"({"$and":true})", R"({})"));
   EXPECT_FALSE(Eval(R"({"$or":"ab"})", R"({})"));  // "a" is {"0":"a"}: getPath("0") is null
   EXPECT_TRUE(Eval(R"({"$or":"a"})", R"({"0":"a"})"));
@@ -265,9 +285,9 @@ TEST(RegexOperatorTest, MatchesStringForm) {
   EXPECT_TRUE(Eval(R"({"a":{"$regex":"^1e\\+21$"}})", R"({"a":1e21})"));
   EXPECT_TRUE(Eval(R"({"a":{"$regexi":"^GOLD$"}})", R"({"a":"gold"})"));
   EXPECT_FALSE(Eval(R"({"a":{"$regex":"^GOLD$"}})", R"({"a":"gold"})"));
-  EXPECT_FALSE(Eval(R"({"a":{"$regex":"("}})", R"({"a":"("})"));   // invalid pattern
-  EXPECT_FALSE(Eval(R"({"a":{"$regex":5}})", R"({"a":5})"));       // not a string
-  EXPECT_FALSE(Eval(R"({"a":{"$regex":"(?=a)"}})", R"({"a":"a"})"));  // lookahead: RE2 cannot
+  EXPECT_FALSE(Eval(R"({"a":{"$regex":"("}})", R"({"a":"("})"));        // invalid pattern
+  EXPECT_FALSE(Eval(R"({"a":{"$regex":5}})", R"({"a":5})"));            // not a string
+  EXPECT_FALSE(Eval(R"j({"a":{"$regex":"(?=a)"}})j", R"({"a":"a"})"));  // lookahead: RE2 cannot
 }
 
 TEST(UnknownOperatorTest, IsFalse) {
@@ -283,6 +303,18 @@ TEST(ConditionTest, CopiesShareTheTreeAndEvaluateAlike) {
   const Value attrs = Json(R"({"a":2})");
   EXPECT_TRUE(copy.Evaluate(attrs));
   EXPECT_TRUE(compiled->Evaluate(attrs));
+}
+
+TEST(ConditionTest, DefaultConstructedMatchesNothing) {
+  const Condition c;
+  EXPECT_FALSE(c.Evaluate(Value()));
+}
+
+TEST(ConditionTest, NestingUpToTheLimitEvaluates) {
+  std::string json = R"({"a":1})";
+  for (int i = 0; i < 900; ++i) json = R"({"$not":)" + json + "}";
+  EXPECT_TRUE(Eval(json, R"({"a":1})"));  // an even number of negations
+  EXPECT_FALSE(Eval(json, R"({"a":2})"));
 }
 
 TEST(EvalLineTest, ErrorsAndAnswers) {

@@ -143,8 +143,7 @@ struct ClassAtom {
 
 class Translator {
  public:
-  Translator(std::string_view pattern, bool ignore_case)
-      : p_(pattern), ignore_case_(ignore_case) {}
+  Translator(std::string_view pattern, bool ignore_case) : p_(pattern), ignore_case_(ignore_case) {}
 
   std::optional<std::string> Run() {
     CountGroups();
@@ -182,8 +181,8 @@ class Translator {
       } else if (c == '(') {
         if (k + 1 >= p_.size() || p_[k + 1] != '?') {
           ++capturing_groups_;
-        } else if (k + 2 < p_.size() && p_[k + 2] == '<' && k + 3 < p_.size() &&
-                   p_[k + 3] != '=' && p_[k + 3] != '!') {
+        } else if (k + 2 < p_.size() && p_[k + 2] == '<' && k + 3 < p_.size() && p_[k + 3] != '=' &&
+                   p_[k + 3] != '!') {
           ++capturing_groups_;
           has_named_groups_ = true;
         }
@@ -603,9 +602,10 @@ std::string_view Subject(std::string_view text, bool ignore_case, std::string* s
     const auto b = static_cast<unsigned char>(text[i]);
     // 4-byte sequences (outside the BMP), WTF-8 surrogates (ED A0..BF), and
     // with "i" the lead bytes of the fold exceptions.
-    rewrite = b >= 0xF0 ||
-              (b == 0xED && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0xA0) ||
-              (ignore_case && (b == 0xC5 || b == 0xCF || b == 0xE1 || b == 0xE2));
+    rewrite =
+        b >= 0xF0 ||
+        (b == 0xED && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0xA0) ||
+        (ignore_case && (b == 0xC5 || b == 0xCF || b == 0xE1 || b == 0xE2));
   }
   if (!rewrite) return text;
   storage->clear();

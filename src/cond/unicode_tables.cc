@@ -3,6 +3,7 @@
 
 namespace tempo::cond {
 
+// clang-format off
 const char kUnicodeTablesVersion[] = "17.0";
 
 const LowercaseRun kLowercaseRuns[] = {
@@ -823,5 +824,7 @@ const CodePointRange kCaseIgnorableRanges[] = {
     {0xE0100, 0xE01EF},
 };
 const size_t kCaseIgnorableRangeCount = sizeof(kCaseIgnorableRanges) / sizeof(kCaseIgnorableRanges[0]);
+
+// clang-format on
 
 }  // namespace tempo::cond

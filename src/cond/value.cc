@@ -7,6 +7,14 @@
 #include "cond/js_value.h"
 
 namespace tempo::cond {
+
+struct Value::Children {
+  std::vector<Value> items;
+  std::vector<Member> members;
+  // (hash << 32 | member position), sorted; empty for small objects.
+  std::vector<uint64_t> index;
+};
+
 namespace {
 
 uint64_t IndexEntry(uint32_t hash, size_t position) {
@@ -66,13 +74,16 @@ Value Value::String(std::string s) {
 Value Value::Array(std::vector<Value> items) {
   Value v;
   v.type_ = Type::kArray;
-  v.items_ = std::move(items);
+  auto children = std::make_shared<Children>();
+  children->items = std::move(items);
+  v.children_ = std::move(children);
   return v;
 }
 
 Value Value::Object(std::vector<Member> members) {
   Value v;
   v.type_ = Type::kObject;
+  auto children = std::make_shared<Children>();
   if (members.size() <= kIndexedMemberCount) {
     if (HasRepeatedKeysSmall(members)) members = MergeRepeatedKeys(std::move(members));
   } else {
@@ -97,7 +108,7 @@ Value Value::Object(std::vector<Member> members) {
       }
       std::sort(index.begin(), index.end());
     }
-    if (members.size() > kIndexedMemberCount) v.index_ = std::move(index);
+    if (members.size() > kIndexedMemberCount) children->index = std::move(index);
   }
   for (const auto& m : members) {
     if (IsArrayIndex(m.first)) {
@@ -105,21 +116,34 @@ Value Value::Object(std::vector<Member> members) {
       break;
     }
   }
-  v.members_ = std::move(members);
+  children->members = std::move(members);
+  v.children_ = std::move(children);
   return v;
+}
+
+const std::vector<Value>& Value::array_items() const {
+  static const std::vector<Value> kNoItems;
+  return children_ != nullptr ? children_->items : kNoItems;
+}
+
+const std::vector<Value::Member>& Value::object_members() const {
+  static const std::vector<Member> kNoMembers;
+  return children_ != nullptr ? children_->members : kNoMembers;
 }
 
 const Value* Value::Find(std::string_view key, uint32_t key_hash) const {
   if (type_ != Type::kObject) return nullptr;
-  if (index_.empty()) {
-    for (const auto& m : members_) {
+  const std::vector<Member>& members = children_->members;
+  const std::vector<uint64_t>& index = children_->index;
+  if (index.empty()) {
+    for (const auto& m : members) {
       if (m.first == key) return &m.second;
     }
     return nullptr;
   }
-  auto it = std::lower_bound(index_.begin(), index_.end(), IndexEntry(key_hash, 0));
-  for (; it != index_.end() && (*it >> 32) == key_hash; ++it) {
-    const Member& m = members_[*it & 0xffffffffu];
+  auto it = std::lower_bound(index.begin(), index.end(), IndexEntry(key_hash, 0));
+  for (; it != index.end() && (*it >> 32) == key_hash; ++it) {
+    const Member& m = members[*it & 0xffffffffu];
     if (m.first == key) return &m.second;
   }
   return nullptr;

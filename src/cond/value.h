@@ -3,11 +3,13 @@
 //
 // A Value is null, a boolean, a number (an IEEE double, as in JavaScript), a
 // UTF-8 string, an array, or an object whose members keep their insertion
-// order. It is a plain value type: copies are deep, moves are cheap, and a
-// const Value may be read from many threads at once.
+// order. It is an immutable value type: the elements of an array or object
+// live in one block that copies share (copying is cheap and never changes
+// what either copy holds), and a Value may be read from many threads at once.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -47,9 +49,9 @@ class Value {
   // REQUIRES: is_string().
   const std::string& string_value() const { return string_; }
   // REQUIRES: is_array().
-  const std::vector<Value>& array_items() const { return items_; }
+  const std::vector<Value>& array_items() const;
   // REQUIRES: is_object(). Members in insertion order.
-  const std::vector<Member>& object_members() const { return members_; }
+  const std::vector<Member>& object_members() const;
 
   // The value of member `key`, or nullptr when absent or when this is not an
   // object.
@@ -64,19 +66,21 @@ class Value {
   bool has_index_keys() const { return has_index_keys_; }
 
  private:
-  // Objects with more members than this get `index_`; below it a linear scan
+  // Objects with more members than this get an index; below it a linear scan
   // of the keys is faster than hashing the probe.
   static constexpr size_t kIndexedMemberCount = 12;
+
+  // The elements of an array or object, shared by copies. Kept out of line
+  // so that a Value is 64 bytes: a request's attribute object is built from
+  // dozens of them, and moving them dominated building it.
+  struct Children;
 
   Type type_ = Type::kNull;
   bool bool_ = false;
   bool has_index_keys_ = false;
   double number_ = 0;
   std::string string_;
-  std::vector<Value> items_;
-  std::vector<Member> members_;
-  // (hash << 32 | member position), sorted; empty for small objects.
-  std::vector<uint64_t> index_;
+  std::shared_ptr<const Children> children_;
 };
 
 }  // namespace tempo::cond

@@ -42,8 +42,9 @@ void AppendPaddedVersionOfText(std::string_view s, TextBuffer* out) {
   const std::string_view core = s.substr(begin, end - begin);
 
   // .split(/[-.]/)
-  const size_t parts = 1 + static_cast<size_t>(std::count_if(
-                               core.begin(), core.end(), [](char c) { return c == '-' || c == '.'; }));
+  const size_t parts = 1 + static_cast<size_t>(std::count_if(core.begin(), core.end(), [](char c) {
+                         return c == '-' || c == '.';
+                       }));
   size_t part_begin = 0;
   for (size_t i = 0; i < parts; ++i) {
     size_t part_end = core.find_first_of("-.", part_begin);

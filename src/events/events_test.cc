@@ -532,6 +532,8 @@ TEST(DecodeEvent, Rule15_ExperimentNumbersKeptAsGiven) {
             "record.hashVersion: must be a number");
   EXPECT_EQ(Error(Experiment(With(kExperiment, "coverage", "true"))),
             "record.coverage: must be a number");
+  EXPECT_EQ(Error(Experiment(With(kExperiment, "coverage", "1e400"))),
+            "record.coverage: must be a number within the double range");
   EXPECT_EQ(Error(Experiment(With(kExperiment, "weights", "[0.5,\"0.5\"]"))),
             "record.weights[1]: must be a number");
   EXPECT_EQ(Error(Experiment(With(kExperiment, "weights", "0.5"))),

@@ -55,6 +55,30 @@ TEST(CompactJson, RejectsGrammarViolations) {
   for (const char* text : bad) EXPECT_FALSE(Valid(text)) << text;
 }
 
+// String bodies are scanned eight bytes at a time: put every kind of special
+// byte at every offset of strings of every length around that stride.
+TEST(CompactJson, StringsOfEveryLengthAndSpecialBytePosition) {
+  const std::string valid_specials[] = {"\\\"",     "\\\\", "\\/", "\\n", "\\u00e9",
+                                        "\xc3\xa9", "\x7f", " ",   "!",   "\xe2\x82\xac"};
+  const std::string invalid_specials[] = {
+      std::string(1, '\0'), "\x01", "\x1f", "\n", "\\x", "\\u00g0", "\""};
+  for (size_t length = 1; length <= 26; ++length) {
+    for (size_t at = 0; at < length; ++at) {
+      const std::string before(at, 'a');
+      const std::string after(length - at - 1, 'b');
+      for (const std::string& special : valid_specials) {
+        const std::string doc = "[ \"" + before + special + after + "\" , 1 ]";
+        const std::string want = "[\"" + before + special + after + "\",1]";
+        EXPECT_EQ(Compact(doc), want) << doc;
+      }
+      for (const std::string& special : invalid_specials) {
+        const std::string doc = "[\"" + before + special + after + "\"]";
+        EXPECT_FALSE(Valid(doc)) << doc;
+      }
+    }
+  }
+}
+
 TEST(CompactJson, RejectsUnescapedControlCharacters) {
   EXPECT_FALSE(Valid(std::string("\"a\x01z\"")));
   EXPECT_FALSE(Valid(std::string("\"a\nz\"")));

@@ -9,7 +9,7 @@
 namespace tempo::cond {
 namespace {
 
-TEST(HashTest, Versions) {
+TEST(CondHashTest, Versions) {
   EXPECT_EQ(Hash("", "a", 1), 0.22);
   EXPECT_EQ(Hash("seed", "a", 2), 0.0505);
   EXPECT_FALSE(Hash("a", "b", 3).has_value());
@@ -17,14 +17,14 @@ TEST(HashTest, Versions) {
   EXPECT_EQ(Hash("a", "b", 2.0), Hash("a", "b", 2));
 }
 
-TEST(HashTest, HashesUtf16CodeUnits) {
+TEST(CondHashTest, HashesUtf16CodeUnits) {
   // Reference values from the SDK's algorithm over charCodeAt() units.
   EXPECT_EQ(Hash("exp", "\u00e9", 1), 0.875);
   EXPECT_EQ(Hash("exp", "😀", 2), 0.7506);
   EXPECT_EQ(Hash("😀", "user-1", 2), 0.847);
 }
 
-TEST(HashTest, ResultsStayInUnitInterval) {
+TEST(CondHashTest, ResultsStayInUnitInterval) {
   for (int i = 0; i < 1000; ++i) {
     for (double version : {1.0, 2.0}) {
       const double h = *Hash("seed", "user" + std::to_string(i), version);
@@ -34,7 +34,7 @@ TEST(HashTest, ResultsStayInUnitInterval) {
   }
 }
 
-TEST(GetBucketRangesTest, EdgeCases) {
+TEST(CondGetBucketRangesTest, EdgeCases) {
   EXPECT_TRUE(GetBucketRanges(0, 1, std::nullopt).empty());
   EXPECT_TRUE(GetBucketRanges(-1, 1, std::vector<double>{1}).empty());
   const auto one = GetBucketRanges(1, 0.5, std::nullopt);
@@ -47,7 +47,7 @@ TEST(GetBucketRangesTest, EdgeCases) {
   EXPECT_EQ(weighted[0], BucketRange(0, 0.995));  // within the 0.01 tolerance
 }
 
-TEST(ChooseVariationTest, HalfOpenRanges) {
+TEST(CondChooseVariationTest, HalfOpenRanges) {
   const std::vector<BucketRange> ranges = {{0, 0.25}, {0.5, 0.75}};
   EXPECT_EQ(ChooseVariation(0, ranges), 0);
   EXPECT_EQ(ChooseVariation(0.25, ranges), -1);

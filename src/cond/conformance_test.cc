@@ -135,7 +135,7 @@ class Conformance {
   size_t total_ = 0;
 };
 
-TEST(ConformanceTest, EveryNormativeCasePasses) {
+TEST(CondConformanceTest, EveryNormativeCasePasses) {
   const std::string text = ReadFile(kCasesPath);
   ASSERT_FALSE(text.empty()) << "cannot read " << kCasesPath;
   auto cases = ParseJson(text);

@@ -26,7 +26,9 @@ Truth EvalCondition(const ConditionExpr& e, const Value& obj);
 Truth EvalValueTest(const ValueTest& t, const Value& value);
 
 // getPath(): missing steps give null; arrays answer indices and "length"
-// (the length is materialized in `scratch`).
+// (the length is materialized in `scratch`). Only own members count: the
+// SDK's `in` would also find inherited ones ("constructor", "toString"),
+// which attributes built from JSON never name on purpose.
 const Value& GetPath(const Value& obj, const std::vector<PathSegment>& path, Value* scratch) {
   const Value* current = &obj;
   for (const PathSegment& s : path) {

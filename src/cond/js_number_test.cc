@@ -16,7 +16,7 @@ std::string Format(double v) {
   return out;
 }
 
-TEST(FormatJsNumberTest, MatchesNumberToString) {
+TEST(CondFormatJsNumberTest, MatchesNumberToString) {
   EXPECT_EQ(Format(0), "0");
   EXPECT_EQ(Format(-0.0), "0");
   EXPECT_EQ(Format(1), "1");
@@ -29,7 +29,7 @@ TEST(FormatJsNumberTest, MatchesNumberToString) {
   EXPECT_EQ(Format(9007199254740994.0), "9007199254740994");
 }
 
-TEST(FormatJsNumberTest, SwitchesToExponentsAt1e21AndBelow1e6) {
+TEST(CondFormatJsNumberTest, SwitchesToExponentsAt1e21AndBelow1e6) {
   EXPECT_EQ(Format(1e20), "100000000000000000000");
   EXPECT_EQ(Format(123456789012345680000.0), "123456789012345680000");
   EXPECT_EQ(Format(1e21), "1e+21");
@@ -43,13 +43,13 @@ TEST(FormatJsNumberTest, SwitchesToExponentsAt1e21AndBelow1e6) {
   EXPECT_EQ(Format(5e-324), "5e-324");
 }
 
-TEST(FormatJsNumberTest, NonFiniteValues) {
+TEST(CondFormatJsNumberTest, NonFiniteValues) {
   EXPECT_EQ(Format(std::nan("")), "NaN");
   EXPECT_EQ(Format(std::numeric_limits<double>::infinity()), "Infinity");
   EXPECT_EQ(Format(-std::numeric_limits<double>::infinity()), "-Infinity");
 }
 
-TEST(JsStringToNumberTest, DecimalForms) {
+TEST(CondJsStringToNumberTest, DecimalForms) {
   EXPECT_EQ(JsStringToNumber("1e2"), 100);
   EXPECT_EQ(JsStringToNumber(".5"), 0.5);
   EXPECT_EQ(JsStringToNumber("5."), 5);
@@ -64,7 +64,7 @@ TEST(JsStringToNumberTest, DecimalForms) {
   EXPECT_TRUE(std::isnan(JsStringToNumber("e5")));
 }
 
-TEST(JsStringToNumberTest, WhitespaceIsTrimmedAndEmptyIsZero) {
+TEST(CondJsStringToNumberTest, WhitespaceIsTrimmedAndEmptyIsZero) {
   EXPECT_EQ(JsStringToNumber(""), 0);
   EXPECT_EQ(JsStringToNumber("  "), 0);
   EXPECT_EQ(JsStringToNumber(" 42 "), 42);
@@ -75,7 +75,7 @@ TEST(JsStringToNumberTest, WhitespaceIsTrimmedAndEmptyIsZero) {
   EXPECT_TRUE(std::isnan(JsStringToNumber("\u200b5")));  // ZWSP is not whitespace
 }
 
-TEST(JsStringToNumberTest, RadixPrefixes) {
+TEST(CondJsStringToNumberTest, RadixPrefixes) {
   EXPECT_EQ(JsStringToNumber("0x1A"), 26);
   EXPECT_EQ(JsStringToNumber("0X1a"), 26);
   EXPECT_EQ(JsStringToNumber("0b11"), 3);
@@ -90,7 +90,7 @@ TEST(JsStringToNumberTest, RadixPrefixes) {
   EXPECT_EQ(JsStringToNumber("0o777777777777777777777"), 9223372036854776000.0);
 }
 
-TEST(JsStringToNumberTest, InfinityAndRange) {
+TEST(CondJsStringToNumberTest, InfinityAndRange) {
   const double inf = std::numeric_limits<double>::infinity();
   EXPECT_EQ(JsStringToNumber("Infinity"), inf);
   EXPECT_EQ(JsStringToNumber("+Infinity"), inf);
@@ -105,7 +105,7 @@ TEST(JsStringToNumberTest, InfinityAndRange) {
   EXPECT_EQ(JsStringToNumber("2.4703282292062328e-324"), 5e-324);
 }
 
-TEST(JsNumberRoundTripTest, FormatThenParseIsIdentity) {
+TEST(CondJsNumberRoundTripTest, FormatThenParseIsIdentity) {
   for (double v : {0.1, 1.0 / 3, 2.5e-7, 1e21, 123456.789, -9.87e-300, 6.02214076e23}) {
     EXPECT_EQ(JsStringToNumber(Format(v)), v) << Format(v);
   }

@@ -23,7 +23,7 @@ std::string String(const Value& v) {
   return out;
 }
 
-TEST(TruthinessTest, FalsyValues) {
+TEST(CondTruthinessTest, FalsyValues) {
   for (const char* falsy : {"null", "false", "0", "-0", "\"\""})
     EXPECT_FALSE(IsTruthy(Json(falsy)));
   for (const char* truthy : {"true", "1", "\"0\"", "[]", "{}", "\" \""}) {
@@ -32,7 +32,7 @@ TEST(TruthinessTest, FalsyValues) {
   EXPECT_FALSE(IsTruthy(Value::Number(std::nan(""))));
 }
 
-TEST(ToStringTest, ArraysJoinAndObjectsAreOpaque) {
+TEST(CondToStringTest, ArraysJoinAndObjectsAreOpaque) {
   EXPECT_EQ(String(Json("[1,[2,[3]],null,true,\"x\"]")), "1,2,3,,true,x");
   EXPECT_EQ(String(Json("[]")), "");
   EXPECT_EQ(String(Json("[null]")), "");
@@ -44,7 +44,7 @@ TEST(ToStringTest, ArraysJoinAndObjectsAreOpaque) {
   EXPECT_EQ(JsStringOf(Json("2.5"), &buffer), "2.5");
 }
 
-TEST(ToNumberTest, Coercions) {
+TEST(CondToNumberTest, Coercions) {
   EXPECT_EQ(JsToNumber(Json("null")), 0);
   EXPECT_EQ(JsToNumber(Json("true")), 1);
   EXPECT_EQ(JsToNumber(Json("\" 7 \"")), 7);
@@ -54,7 +54,7 @@ TEST(ToNumberTest, Coercions) {
   EXPECT_TRUE(std::isnan(JsToNumber(Json("{}"))));
 }
 
-TEST(JsEqualityTest, StrictAndSameValueZero) {
+TEST(CondJsEqualityTest, StrictAndSameValueZero) {
   EXPECT_TRUE(StrictEquals(Json("1"), Json("1.0")));
   EXPECT_TRUE(StrictEquals(Value::Number(0), Value::Number(-0.0)));
   EXPECT_FALSE(StrictEquals(Json("1"), Json("\"1\"")));
@@ -64,7 +64,7 @@ TEST(JsEqualityTest, StrictAndSameValueZero) {
   EXPECT_TRUE(SameValueZero(nan, nan));
 }
 
-TEST(JsEqualityTest, JsonStringifyEquality) {
+TEST(CondJsEqualityTest, JsonStringifyEquality) {
   EXPECT_TRUE(JsonEquals(Json("{\"a\":[1,{\"b\":null}]}"), Json("{\"a\":[1,{\"b\":null}]}")));
   EXPECT_FALSE(JsonEquals(Json("{\"a\":1,\"b\":2}"), Json("{\"b\":2,\"a\":1}")));
   EXPECT_TRUE(JsonEquals(Json("{\"b\":2,\"1\":1}"), Json("{\"1\":1,\"b\":2}")));
@@ -78,7 +78,7 @@ TEST(JsEqualityTest, JsonStringifyEquality) {
   EXPECT_FALSE(JsonEquals(Json("[1]"), Json("[1,1]")));
 }
 
-TEST(RelationalTest, IsLessThan) {
+TEST(CondRelationalTest, IsLessThan) {
   std::string s1;
   std::string s2;
   auto prim = [](const Value& v, std::string* storage) { return ToPrimitive(v, storage, true); };
@@ -93,14 +93,14 @@ TEST(RelationalTest, IsLessThan) {
   EXPECT_EQ(IsLessThan(prim(Json("[2]"), &s1), prim(Json("10"), &s2)), LessThan::kTrue);
 }
 
-TEST(TypeOfTest, GetType) {
+TEST(CondTypeOfTest, GetType) {
   EXPECT_EQ(TypeOf(Json("null")), JsType::kNull);
   EXPECT_EQ(TypeOf(Json("[]")), JsType::kArray);
   EXPECT_EQ(TypeOf(Json("{}")), JsType::kObject);
   EXPECT_EQ(TypeOf(Json("\"\"")), JsType::kString);
 }
 
-TEST(KeyOrderTest, ArrayIndicesFirst) {
+TEST(CondKeyOrderTest, ArrayIndicesFirst) {
   uint32_t index = 0;
   EXPECT_TRUE(IsArrayIndex("0", &index));
   EXPECT_TRUE(IsArrayIndex("4294967294", &index));

@@ -28,7 +28,7 @@ Truth EvalTruth(std::string_view c, std::string_view a) {
   return node.ok() ? (*node)->EvaluateTruth(Json(a)) : Truth::kFalse;
 }
 
-TEST(CompileTest, TopLevelMustBeAnObject) {
+TEST(CondCompileTest, TopLevelMustBeAnObject) {
   EXPECT_FALSE(Condition::Compile("[]").ok());
   EXPECT_FALSE(Condition::Compile("\"x\"").ok());
   EXPECT_FALSE(Condition::Compile("null").ok());
@@ -37,13 +37,13 @@ TEST(CompileTest, TopLevelMustBeAnObject) {
   EXPECT_FALSE(Condition::Compile(Value::Array({})).ok());
 }
 
-TEST(CompileTest, DeepNestingIsRejectedNotOverflowed) {
+TEST(CondCompileTest, DeepNestingIsRejectedNotOverflowed) {
   Value v = Value::Object({{"a", Value::Number(1)}});
   for (int i = 0; i < 5000; ++i) v = Value::Object({{"$not", std::move(v)}});
   EXPECT_FALSE(Condition::Compile(v).ok());
 }
 
-TEST(EqualityTest, StringConditionComparesStringForm) {
+TEST(CondEqualityTest, StringConditionComparesStringForm) {
   EXPECT_TRUE(Eval(R"({"a":"US"})", R"({"a":"US"})"));
   EXPECT_FALSE(Eval(R"({"a":"US"})", R"({"a":"us"})"));
   EXPECT_TRUE(Eval(R"({"a":"30"})", R"({"a":30})"));
@@ -54,7 +54,7 @@ TEST(EqualityTest, StringConditionComparesStringForm) {
   EXPECT_TRUE(Eval(R"({"a":"true"})", R"({"a":true})"));
 }
 
-TEST(EqualityTest, NumberConditionCoercesWithNumber) {
+TEST(CondEqualityTest, NumberConditionCoercesWithNumber) {
   EXPECT_TRUE(Eval(R"({"a":30})", R"({"a":"30"})"));
   EXPECT_TRUE(Eval(R"({"a":42})", R"({"a":" 42 "})"));
   EXPECT_TRUE(Eval(R"({"a":26})", R"({"a":"0x1A"})"));
@@ -66,7 +66,7 @@ TEST(EqualityTest, NumberConditionCoercesWithNumber) {
   EXPECT_FALSE(Eval(R"({"a":10})", R"({"a":"1_0"})"));
 }
 
-TEST(EqualityTest, BooleanAndNullConditions) {
+TEST(CondEqualityTest, BooleanAndNullConditions) {
   EXPECT_TRUE(Eval(R"({"a":true})", R"({"a":"x"})"));
   EXPECT_TRUE(Eval(R"({"a":false})", R"({"a":0})"));
   EXPECT_FALSE(Eval(R"({"a":false})", R"({})"));  // null never equals a boolean
@@ -74,7 +74,7 @@ TEST(EqualityTest, BooleanAndNullConditions) {
   EXPECT_FALSE(Eval(R"({"a":null})", R"({"a":0})"));
 }
 
-TEST(EqualityTest, ArraysAndObjectsCompareAsJsonText) {
+TEST(CondEqualityTest, ArraysAndObjectsCompareAsJsonText) {
   EXPECT_TRUE(Eval(R"({"a":[1,"x",null]})", R"({"a":[1,"x",null]})"));
   EXPECT_FALSE(Eval(R"({"a":[1,2]})", R"({"a":[2,1]})"));
   EXPECT_TRUE(Eval(R"({"a":{"x":1,"y":2}})", R"({"a":{"x":1,"y":2}})"));
@@ -86,7 +86,7 @@ TEST(EqualityTest, ArraysAndObjectsCompareAsJsonText) {
   EXPECT_TRUE(Eval(R"({"a":[]})", R"({"a":[]})"));
 }
 
-TEST(EqualityTest, EqAndNeAreStrict) {
+TEST(CondEqualityTest, EqAndNeAreStrict) {
   EXPECT_TRUE(Eval(R"({"a":{"$eq":"30"}})", R"({"a":"30"})"));
   EXPECT_FALSE(Eval(R"({"a":{"$eq":"30"}})", R"({"a":30})"));
   EXPECT_FALSE(Eval(R"({"a":{"$eq":[1]}})", R"({"a":[1]})"));  // distinct objects
@@ -95,7 +95,7 @@ TEST(EqualityTest, EqAndNeAreStrict) {
   EXPECT_FALSE(Eval(R"({"a":{"$eq":false}})", R"({})"));
 }
 
-TEST(MembershipTest, InAndNin) {
+TEST(CondMembershipTest, InAndNin) {
   EXPECT_TRUE(Eval(R"({"a":{"$in":["x",2]}})", R"({"a":2})"));
   EXPECT_FALSE(Eval(R"({"a":{"$in":["2"]}})", R"({"a":2})"));             // strict
   EXPECT_TRUE(Eval(R"({"a":{"$in":["b","z"]}})", R"({"a":["a","b"]})"));  // intersection
@@ -107,7 +107,7 @@ TEST(MembershipTest, InAndNin) {
   EXPECT_FALSE(Eval(R"({"a":{"$in":[[1]]}})", R"({"a":[[1]]})"));
 }
 
-TEST(MembershipTest, LongListsAreIndexedWithTheSameAnswers) {
+TEST(CondMembershipTest, LongListsAreIndexedWithTheSameAnswers) {
   std::string list;
   for (int i = 0; i < 100; ++i) list += "\"id" + std::to_string(i) + "\",";
   list += "7,null";
@@ -126,7 +126,7 @@ TEST(MembershipTest, LongListsAreIndexedWithTheSameAnswers) {
   EXPECT_TRUE(Eval(ini, R"({"a":"ID5"})"));
 }
 
-TEST(MembershipTest, CaseInsensitiveVariants) {
+TEST(CondMembershipTest, CaseInsensitiveVariants) {
   EXPECT_TRUE(Eval(R"({"a":{"$ini":["GOLD"]}})", R"({"a":"gold"})"));
   EXPECT_TRUE(Eval(R"({"a":{"$ini":["É"]}})", R"({"a":["x","é"]})"));
   EXPECT_FALSE(Eval(R"({"a":{"$ini":["1"]}})", R"({"a":1})"));  // only strings fold
@@ -135,7 +135,7 @@ TEST(MembershipTest, CaseInsensitiveVariants) {
   EXPECT_TRUE(Eval(R"({"a":{"$ini":["ος"]}})", R"({"a":"ΟΣ"})"));  // final sigma
 }
 
-TEST(MembershipTest, AllAndAlli) {
+TEST(CondMembershipTest, AllAndAlli) {
   EXPECT_TRUE(Eval(R"({"a":{"$all":["x","y"]}})", R"({"a":["y","z","x"]})"));
   EXPECT_FALSE(Eval(R"({"a":{"$all":["x","y"]}})", R"({"a":["x"]})"));
   EXPECT_TRUE(Eval(R"({"a":{"$all":[]}})", R"({"a":[]})"));
@@ -146,12 +146,12 @@ TEST(MembershipTest, AllAndAlli) {
   EXPECT_FALSE(Eval(R"({"a":{"$alli":"x"}})", R"({"a":["x"]})"));
 }
 
-TEST(MembershipTest, SavedGroupsDoNotExist) {
+TEST(CondMembershipTest, SavedGroupsDoNotExist) {
   EXPECT_FALSE(Eval(R"({"a":{"$inGroup":"g"}})", R"({"a":1})"));
   EXPECT_TRUE(Eval(R"({"a":{"$notInGroup":"g"}})", R"({"a":1})"));
 }
 
-TEST(MembershipTest, SavedGroupsWhenGiven) {
+TEST(CondMembershipTest, SavedGroupsWhenGiven) {
   const Value groups = Json(R"({"g":[1,"2"]})");
   auto node = CompiledNode::Compile(Json(R"({"a":{"$inGroup":"g"}})"), &groups);
   ASSERT_TRUE(node.ok());
@@ -159,7 +159,7 @@ TEST(MembershipTest, SavedGroupsWhenGiven) {
   EXPECT_FALSE((*node)->Evaluate(Json(R"({"a":2})")));
 }
 
-TEST(ComparisonTest, NumbersAndStrings) {
+TEST(CondComparisonTest, NumbersAndStrings) {
   EXPECT_TRUE(Eval(R"({"a":{"$gt":30}})", R"({"a":"31"})"));
   EXPECT_TRUE(Eval(R"({"a":{"$lt":"10"}})", R"({"a":9})"));
   EXPECT_FALSE(Eval(R"({"a":{"$lt":"10"}})", R"({"a":"9"})"));  // string order
@@ -174,14 +174,14 @@ TEST(ComparisonTest, NumbersAndStrings) {
   EXPECT_TRUE(Eval(R"({"a":{"$lt":"\ufff0"}})", R"({"a":"😀"})"));  // UTF-16 order
 }
 
-TEST(ExistsTypeSizeTest, Exists) {
+TEST(CondExistsTypeSizeTest, Exists) {
   EXPECT_TRUE(Eval(R"({"a.b":{"$exists":true}})", R"({"a":{"b":0}})"));
   EXPECT_FALSE(Eval(R"({"a.b":{"$exists":true}})", R"({"a":{"b":null}})"));
   EXPECT_TRUE(Eval(R"({"a":{"$exists":0}})", R"({})"));  // operand truthiness
   EXPECT_TRUE(Eval(R"({"a":{"$exists":"x"}})", R"({"a":1})"));
 }
 
-TEST(ExistsTypeSizeTest, Type) {
+TEST(CondExistsTypeSizeTest, Type) {
   EXPECT_TRUE(Eval(R"({"a":{"$type":"array"}})", R"({"a":[]})"));
   EXPECT_TRUE(Eval(R"({"a":{"$type":"object"}})", R"({"a":{}})"));
   EXPECT_TRUE(Eval(R"({"a":{"$type":"null"}})", R"({})"));
@@ -191,27 +191,27 @@ TEST(ExistsTypeSizeTest, Type) {
   EXPECT_FALSE(Eval(R"({"a":{"$type":5}})", R"({"a":5})"));
 }
 
-TEST(ExistsTypeSizeTest, Size) {
+TEST(CondExistsTypeSizeTest, Size) {
   EXPECT_TRUE(Eval(R"({"a":{"$size":2}})", R"({"a":[0,0]})"));
   EXPECT_TRUE(Eval(R"({"a":{"$size":"2"}})", R"({"a":[0,0]})"));  // "2" === String(2)
   EXPECT_TRUE(Eval(R"({"a":{"$size":{"$gte":1}}})", R"({"a":[0]})"));
   EXPECT_FALSE(Eval(R"({"a":{"$size":3}})", R"({"a":"abc"})"));
 }
 
-TEST(ElemMatchTest, OperatorsAndNestedConditions) {
+TEST(CondElemMatchTest, OperatorsAndNestedConditions) {
   EXPECT_TRUE(Eval(R"({"a":{"$elemMatch":{"$gt":10}}})", R"({"a":[1,11]})"));
   EXPECT_TRUE(
       Eval(R"({"a":{"$elemMatch":{"n":{"$regex":"^p"}}}})", R"({"a":[{"n":"x"},{"n":"pp"}]})"));
   EXPECT_FALSE(Eval(R"({"a":{"$elemMatch":{"$gt":10}}})", R"({"a":20})"));
 }
 
-TEST(ElemMatchTest, FalsyElementsAreSkipped) {
+TEST(CondElemMatchTest, FalsyElementsAreSkipped) {
   EXPECT_FALSE(Eval(R"({"a":{"$elemMatch":{"$eq":0}}})", R"({"a":[0]})"));
   EXPECT_FALSE(Eval(R"({"a":{"$elemMatch":{"$eq":""}}})", R"({"a":["",null,false]})"));
   EXPECT_TRUE(Eval(R"({"a":{"$elemMatch":{"$eq":1}}})", R"({"a":[0,1]})"));
 }
 
-TEST(ElemMatchTest, NonObjectOperands) {
+TEST(CondElemMatchTest, NonObjectOperands) {
   EXPECT_TRUE(Eval(R"({"a":{"$elemMatch":5}})", R"({"a":[1]})"));  // no entries: vacuous
   EXPECT_TRUE(Eval(R"({"a":{"$elemMatch":{}}})", R"({"a":[1]})"));
   EXPECT_FALSE(Eval(R"({"a":{"$elemMatch":{}}})", R"({"a":[]})"));
@@ -222,7 +222,7 @@ TEST(ElemMatchTest, NonObjectOperands) {
   EXPECT_EQ(EvalTruth(R"({"a":{"$elemMatch":null}})", R"({"a":1})"), Truth::kFalse);
 }
 
-TEST(LogicalTest, AndOrNorNot) {
+TEST(CondLogicalTest, AndOrNorNot) {
   EXPECT_TRUE(Eval(R"({"$or":[{"a":1},{"b":1}]})", R"({"b":1})"));
   EXPECT_FALSE(Eval(R"({"$or":[{"a":1},{"b":1}]})", R"({})"));
   EXPECT_TRUE(Eval(R"({"$or":[]})", R"({})"));
@@ -235,7 +235,7 @@ TEST(LogicalTest, AndOrNorNot) {
   EXPECT_FALSE(Eval(R"({"a":{"$or":[]}})", R"({"a":2})"));  // not an operator at value level
 }
 
-TEST(LogicalTest, OddOperandsFollowTheSdkLoops) {
+TEST(CondLogicalTest, OddOperandsFollowTheSdkLoops) {
   EXPECT_TRUE(Eval(R"({"$or":5})", R"({})"));  // (5).length is undefined
   EXPECT_TRUE(Eval(R"({"$and":true})", R"({})"));
   EXPECT_FALSE(Eval(R"({"$or":"ab"})", R"({})"));  // "a" is {"0":"a"}: getPath("0") is null
@@ -250,14 +250,14 @@ TEST(LogicalTest, OddOperandsFollowTheSdkLoops) {
   EXPECT_FALSE(Eval(R"({"$nor":[{"$and":null}]})", R"({})"));
 }
 
-TEST(LogicalTest, EntriesRunInJavaScriptKeyOrder) {
+TEST(CondLogicalTest, EntriesRunInJavaScriptKeyOrder) {
   // Integer keys come first: the false "1" clause runs before the throwing one.
   EXPECT_EQ(EvalTruth(R"({"$and":null,"1":"x"})", R"({})"), Truth::kFalse);
   EXPECT_EQ(EvalTruth(R"({"1":null,"$and":null})", R"({"1":2})"), Truth::kFalse);
   EXPECT_EQ(EvalTruth(R"({"$and":null,"b":"x"})", R"({})"), Truth::kThrow);
 }
 
-TEST(PathTest, DotsIndicesAndLength) {
+TEST(CondPathTest, DotsIndicesAndLength) {
   EXPECT_TRUE(Eval(R"({"a.b.c":1})", R"({"a":{"b":{"c":1}}})"));
   EXPECT_TRUE(Eval(R"({"a.1":"y"})", R"({"a":["x","y"]})"));
   EXPECT_TRUE(Eval(R"({"a.01":null})", R"({"a":["x","y"]})"));  // not an index
@@ -269,7 +269,7 @@ TEST(PathTest, DotsIndicesAndLength) {
   EXPECT_TRUE(Eval(R"({"0":"x"})", R"(["x"])"));  // attributes need not be an object
 }
 
-TEST(VersionTest, Operators) {
+TEST(CondVersionTest, Operators) {
   EXPECT_TRUE(Eval(R"({"v":{"$vgt":"1.2.9","$vlt":"1.10.0"}})", R"({"v":"1.2.10"})"));
   EXPECT_TRUE(Eval(R"({"v":{"$veq":"1.2.3"}})", R"({"v":"v1.2.3+build"})"));
   EXPECT_TRUE(Eval(R"({"v":{"$vlt":"1.0.0"}})", R"({"v":"1.0.0-rc.1"})"));
@@ -279,7 +279,7 @@ TEST(VersionTest, Operators) {
   EXPECT_TRUE(Eval(R"({"v":{"$vlte":"1.2.3"}})", R"({"v":"1.2.3"})"));
 }
 
-TEST(RegexOperatorTest, MatchesStringForm) {
+TEST(CondRegexOperatorTest, MatchesStringForm) {
   EXPECT_TRUE(Eval(R"({"a":{"$regex":"-12-25$"}})", R"({"a":"1980-12-25"})"));
   EXPECT_TRUE(Eval(R"({"a":{"$regex":"^nu"}})", R"({})"));  // String(null)
   EXPECT_TRUE(Eval(R"({"a":{"$regex":"^1e\\+21$"}})", R"({"a":1e21})"));
@@ -290,13 +290,13 @@ TEST(RegexOperatorTest, MatchesStringForm) {
   EXPECT_FALSE(Eval(R"j({"a":{"$regex":"(?=a)"}})j", R"({"a":"a"})"));  // lookahead: RE2 cannot
 }
 
-TEST(UnknownOperatorTest, IsFalse) {
+TEST(CondUnknownOperatorTest, IsFalse) {
   EXPECT_FALSE(Eval(R"({"a":{"$bogus":1}})", R"({"a":1})"));
   // Not all keys start with "$": plain JSON equality.
   EXPECT_TRUE(Eval(R"({"a":{"$eq":1,"b":2}})", R"({"a":{"$eq":1,"b":2}})"));
 }
 
-TEST(ConditionTest, CopiesShareTheTreeAndEvaluateAlike) {
+TEST(CondConditionTest, CopiesShareTheTreeAndEvaluateAlike) {
   auto compiled = Condition::Compile(R"({"a":{"$in":[1,2]}})");
   ASSERT_TRUE(compiled.ok());
   const Condition copy = *compiled;
@@ -305,19 +305,19 @@ TEST(ConditionTest, CopiesShareTheTreeAndEvaluateAlike) {
   EXPECT_TRUE(compiled->Evaluate(attrs));
 }
 
-TEST(ConditionTest, DefaultConstructedMatchesNothing) {
+TEST(CondConditionTest, DefaultConstructedMatchesNothing) {
   const Condition c;
   EXPECT_FALSE(c.Evaluate(Value()));
 }
 
-TEST(ConditionTest, NestingUpToTheLimitEvaluates) {
+TEST(CondConditionTest, NestingUpToTheLimitEvaluates) {
   std::string json = R"({"a":1})";
   for (int i = 0; i < 900; ++i) json = R"({"$not":)" + json + "}";
   EXPECT_TRUE(Eval(json, R"({"a":1})"));  // an even number of negations
   EXPECT_FALSE(Eval(json, R"({"a":2})"));
 }
 
-TEST(EvalLineTest, ErrorsAndAnswers) {
+TEST(CondEvalLineTest, ErrorsAndAnswers) {
   EXPECT_EQ(EvalLine(R"([{"a":1},{"a":1}])"), "true");
   EXPECT_EQ(EvalLine(R"([{"a":1},{"a":2}])"), "false");
   EXPECT_EQ(EvalLine(R"([{"a":1},5])"), "false");

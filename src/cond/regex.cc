@@ -15,7 +15,6 @@ namespace {
 
 using Range = std::pair<uint32_t, uint32_t>;
 
-constexpr uint32_t kMaxCodePoint = 0x10FFFF;
 constexpr uint32_t kFirstSurrogate = 0xD800;
 constexpr uint32_t kLastSurrogate = 0xDFFF;
 constexpr uint32_t kFirstLowSurrogate = 0xDC00;

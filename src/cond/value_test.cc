@@ -9,7 +9,7 @@
 namespace tempo::cond {
 namespace {
 
-TEST(ValueTest, Factories) {
+TEST(CondValueTest, Factories) {
   EXPECT_TRUE(Value().is_null());
   EXPECT_TRUE(Value::Bool(true).bool_value());
   EXPECT_EQ(Value::Number(2.5).number_value(), 2.5);
@@ -18,7 +18,7 @@ TEST(ValueTest, Factories) {
   EXPECT_EQ(Value::Object({{"a", Value()}}).type(), Value::Type::kObject);
 }
 
-TEST(ValueTest, FindInSmallAndLargeObjects) {
+TEST(CondValueTest, FindInSmallAndLargeObjects) {
   for (int n : {3, 70}) {
     std::vector<Value::Member> members;
     for (int i = 0; i < n; ++i) members.emplace_back("key" + std::to_string(i), Value::Number(i));
@@ -34,7 +34,7 @@ TEST(ValueTest, FindInSmallAndLargeObjects) {
   EXPECT_EQ(Value::Array({}).Find("a"), nullptr);
 }
 
-TEST(ValueTest, RepeatedKeysMerge) {
+TEST(CondValueTest, RepeatedKeysMerge) {
   for (int n : {2, 40}) {
     std::vector<Value::Member> members;
     members.emplace_back("dup", Value::Number(1));
@@ -48,12 +48,12 @@ TEST(ValueTest, RepeatedKeysMerge) {
   }
 }
 
-TEST(ValueTest, IndexKeysAreNoticed) {
+TEST(CondValueTest, IndexKeysAreNoticed) {
   EXPECT_TRUE(Value::Object({{"b", Value()}, {"7", Value()}}).has_index_keys());
   EXPECT_FALSE(Value::Object({{"b", Value()}, {"07", Value()}}).has_index_keys());
 }
 
-TEST(ValueTest, CopiesAreDeep) {
+TEST(CondValueTest, CopiesAreDeep) {
   Value a = Value::Array({Value::String("x")});
   Value b = a;
   a = Value::Number(1);

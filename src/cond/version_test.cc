@@ -15,7 +15,7 @@ std::string Padded(const Value& v) {
 }
 std::string Padded(std::string s) { return Padded(Value::String(std::move(s))); }
 
-TEST(PaddedVersionTest, ReleasesGetATildePart) {
+TEST(CondPaddedVersionTest, ReleasesGetATildePart) {
   EXPECT_EQ(Padded("1.2.3"), "    1-    2-    3-~");
   EXPECT_EQ(Padded("1-2-3"), "    1-    2-    3-~");
   EXPECT_EQ(Padded("v1.2.3+build"), "    1-    2-    3-~");
@@ -24,7 +24,7 @@ TEST(PaddedVersionTest, ReleasesGetATildePart) {
   EXPECT_EQ(Padded("v1.2"), "    1-    2");
 }
 
-TEST(PaddedVersionTest, LongAndOddParts) {
+TEST(CondPaddedVersionTest, LongAndOddParts) {
   EXPECT_EQ(Padded("123456.2.3"), "123456-    2-    3-~");
   EXPECT_EQ(Padded("10000.0.0"), "10000-    0-    0-~");
   EXPECT_EQ(Padded("1..2"), "    1--    2-~");
@@ -33,13 +33,13 @@ TEST(PaddedVersionTest, LongAndOddParts) {
   EXPECT_EQ(Padded("+x"), "");
 }
 
-TEST(PaddedVersionTest, BuildSuffixStopsAtLineTerminators) {
+TEST(CondPaddedVersionTest, BuildSuffixStopsAtLineTerminators) {
   // `\+.*$` cannot cross the newline, so this "+" stays.
   EXPECT_EQ(Padded("1.2.3+x\ny"), "    1-    2-3+x\ny-~");
   EXPECT_EQ(Padded("1\n2+x"), "1\n2");
 }
 
-TEST(PaddedVersionTest, NonStrings) {
+TEST(CondPaddedVersionTest, NonStrings) {
   EXPECT_EQ(Padded(Value::String("")), "    0");
   EXPECT_EQ(Padded(Value::Number(0)), "    0");
   EXPECT_EQ(Padded(Value::Number(5)), "    5");

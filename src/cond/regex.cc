@@ -150,6 +150,11 @@ class Translator {
       if (!TranslateTerm()) return std::nullopt;
     }
     if (open_groups_ != 0) return std::nullopt;
+    if (uses_non_boundary_) {
+      // RE2's \B also holds between the bytes of one UTF-8 character, where
+      // an unanchored search may start a match. Advance whole characters.
+      return "^(?s:.)*?(?:" + out_ + ")";
+    }
     return std::move(out_);
   }
 
@@ -474,6 +479,7 @@ class Translator {
         ++i_;
         out_.push_back('\\');
         out_.push_back(e);
+        uses_non_boundary_ = uses_non_boundary_ || e == 'B';
         can_quantify_ = false;
         return true;
       default:
@@ -590,6 +596,7 @@ class Translator {
   std::vector<std::string_view> group_names_;
   int open_groups_ = 0;
   bool can_quantify_ = false;
+  bool uses_non_boundary_ = false;
   uint32_t pending_low_unit_ = 0;
 };
 

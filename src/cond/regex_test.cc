@@ -82,6 +82,15 @@ TEST(CondRegexTest, Escapes) {
   EXPECT_EQ(Match("\\.", "x"), 0);
 }
 
+TEST(CondRegexTest, NonBoundaryNeverFallsInsideACharacter) {
+  EXPECT_EQ(Match("\\B", "0\u1E9Ev"), 0);  // every position is a boundary
+  EXPECT_EQ(Match("\\B", "ab"), 1);
+  EXPECT_EQ(Match("a\\Bb", "xab"), 1);
+  EXPECT_EQ(Match("\\B\\u00e9", "\u00e9\u00e9"), 1);  // between two non-word characters
+  EXPECT_EQ(Match("^\\B", "\u00e9"), 1);
+  EXPECT_EQ(Match("\\B$", "a"), 0);
+}
+
 TEST(CondRegexTest, CharacterClasses) {
   EXPECT_EQ(Match("^[]$", ""), 0);
   EXPECT_EQ(Match("[]", "a"), 0);

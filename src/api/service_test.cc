@@ -3,6 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "events/events.h"
+
 namespace tempo::api {
 namespace {
 
@@ -81,6 +87,89 @@ TEST(ETag, Rule29_IfNoneMatchListWeakAndStar) {
   EXPECT_TRUE(IfNoneMatchMatches("*", etag));
   EXPECT_FALSE(IfNoneMatchMatches("\"0123456789abcdee\"", etag));
   EXPECT_FALSE(IfNoneMatchMatches("", etag));
+}
+
+// A service over a real RocksDB origin in a temporary directory.
+class ServiceWithStore : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("tempo-service-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    auto origin = origin::OpenRocksOrigin(dir_.string());
+    ASSERT_TRUE(origin.ok()) << origin.status().ToString();
+    origin_ = std::move(origin).value();
+    service_ = std::make_unique<LayoutService>(origin_.get(), ServiceOptions{true});
+  }
+  void TearDown() override {
+    service_.reset();
+    origin_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Publish(std::string_view kind, std::string_view record) {
+    const std::string line = std::string(R"({"schema":1,"kind":")") + std::string(kind) +
+                             R"(","op":"upsert","record":)" + std::string(record) + "}";
+    auto event = events::DecodeEvent(line);
+    ASSERT_TRUE(event.ok()) << event.status().ToString();
+    ASSERT_TRUE(origin_->Apply(*event).ok());
+  }
+  std::string Body(std::string_view target) {
+    http::Response r = Call(*service_, "GET", target);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.body;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<origin::Origin> origin_;
+  std::unique_ptr<LayoutService> service_;
+};
+
+constexpr std::string_view kPage = "/api/v1/tempo/layouts?tenant=T&channel=web&pageType=home";
+
+TEST_F(ServiceWithStore, Step1_UnknownTenantIs404) {
+  http::Response r = Call(*service_, "GET", kPage);
+  EXPECT_EQ(r.status, 404);
+  EXPECT_NE(r.body.find("\"unknown_tenant\""), std::string::npos);
+  // A module with no channels still makes its tenant known (rule 16).
+  Publish("module", R"({"id":"m","tenant":"T","channels":[],"pageType":"home","zone":"z","version":1})");
+  EXPECT_EQ(Body(kPage), R"({"modules":[]})");
+}
+
+TEST_F(ServiceWithStore, Step2_ChannelFilter) {
+  Publish("module", R"({"id":"w","tenant":"T","channels":["web"],"pageType":"home","zone":"z","version":1})");
+  Publish("module", R"({"id":"i","tenant":"T","channels":["ios"],"pageType":"home","zone":"z","version":2})");
+  EXPECT_EQ(Body(kPage),
+            R"({"modules":[{"id":"w","type":"","priority":0,"version":1,"content":null,"zone":"z"}]})");
+}
+
+TEST_F(ServiceWithStore, Step6_ExpoOverlayForcedVariant) {
+  Publish("module", R"({"id":"a","tenant":"T","channels":["web"],"pageType":"home","zone":"z","version":1})");
+  Publish("experiment", R"({"id":"e","tenant":"T","channels":["web"],"pageType":"home","version":5,)"
+                        R"("variants":[{"key":"control"},{"key":"B","remove":["a"]}]})");
+  const std::string v2 = "/api/v2/tempo/layouts?tenant=T&channel=web&pageType=home";
+  EXPECT_EQ(Body(v2 + "&variant=e:B"),
+            R"({"tenant":"T","channel":"web","pageType":"home","version":5,)"
+            R"("experiments":[{"id":"e","variant":"B"}],"zones":[]})");
+  EXPECT_EQ(Body(v2 + "&variant=e:control"),
+            R"({"tenant":"T","channel":"web","pageType":"home","version":5,)"
+            R"("experiments":[{"id":"e","variant":"control"}],"zones":[{"zone":"z","modules":[)"
+            R"({"id":"a","type":"","priority":0,"version":1,"content":null}]}]})");
+}
+
+TEST_F(ServiceWithStore, Rule29_EtagAnd304) {
+  Publish("module", R"({"id":"a","tenant":"T","channels":["web"],"pageType":"home","zone":"z","version":1})");
+  http::Response first = Call(*service_, "GET", kPage);
+  ASSERT_EQ(first.status, 200);
+  EXPECT_EQ(Header(first, "X-Tempo-Cache"), "origin");
+  const std::string etag = Header(first, "ETag");
+  EXPECT_EQ(etag, ComputeETag(first.body));
+  http::Response again;
+  service_->Handle(http::Request{"GET", kPage, etag}, &again);
+  EXPECT_EQ(again.status, 304);
+  EXPECT_TRUE(again.omit_body);
+  EXPECT_EQ(Header(again, "ETag"), etag);
+  EXPECT_EQ(Header(again, "Cache-Control"), "private, max-age=0");
 }
 
 }  // namespace

@@ -28,6 +28,7 @@ curl -sf "http://127.0.0.1:$tempo_port$TARGET" -o "$work/body.json"
 nginx_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 mkdir -p "$work/nginx/www"
 cp "$work/body.json" "$work/nginx/www/layout.json"
+chmod -R a+rX "$work"  # nginx workers run as www-data
 cat >"$work/nginx/nginx.conf" <<CONF
 worker_processes 1;
 daemon off;

@@ -152,6 +152,11 @@ void RegisterServe(CLI::App& app, int* exit_code) {
     }
     std::cout << "tempo serve: listening on http://" << server_options.host << ":"
               << (*server)->port() << " (store " << path << ")" << std::endl;
+    if (*embedded) {
+      std::cout << "try: curl 'http://" << server_options.host << ":" << (*server)->port()
+                << "/api/v2/tempo/layouts?tenant=ACME&channel=web&pageType=homepage'"
+                << std::endl;
+    }
     std::thread waiter([&] {
       int sig = 0;
       sigwait(&stop_signals, &sig);

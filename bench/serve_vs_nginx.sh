@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Serving benchmark: wrk against `tempo serve` for one demo URL, then against
+# Serving benchmark: wrk against `tempo serve` for one hot URL (and, with a
+# generated data set, for a rotation over its request log), then against
 # nginx (Debian package, one worker, access log off, open_file_cache on)
 # serving that exact response body as a static file, in the same run.
-# Prints requests/s, p50/p99 latency and server CPU µs per request for both.
+# Prints requests/s, p50/p99 latency and server CPU µs per request for each.
 #
 # usage: bench/serve_vs_nginx.sh [TEMPO_BINARY] [DURATION_S] [THREADS]
+#   DATA=golden (default): ../shared/golden/data.ndjson and one demo URL
+#   DATA=gen: `tempo gen --tenants 8 --modules 300` and its request log; the
+#             hot URL is the log's most frequent request that answers 200
+#   EXTRA_SERVE_ARGS: more flags for `tempo serve`
 # Everything listens on 127.0.0.1 only and is stopped at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,17 +17,31 @@ TEMPO=${1:-build/release/src/cli/tempo}
 DURATION=${2:-10}
 THREADS=${3:-1}
 SHARED=${SHARED:-../shared}
+DATA=${DATA:-golden}
 TARGET=${TARGET:-"/api/v2/tempo/layouts?tenant=ACME&channel=web&pageType=homepage&pageId=home-b&t.segment=gold&visitorId=v-42"}
 work=$(mktemp -d /tmp/tempo-bench.XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.2; rm -rf "$work"; }
 trap cleanup EXIT
 
-"$TEMPO" import --store "$work/store" "$SHARED/golden/data.ndjson" >/dev/null 2>&1
-"$TEMPO" serve --store "$work/store" --listen 127.0.0.1:0 --threads "$THREADS" >"$work/serve.out" 2>&1 &
+if [ "$DATA" = gen ]; then
+  "$TEMPO" gen --seed 1 --tenants 8 --modules 300 --out "$work/events.ndjson" \
+    --requests 20000 --requests-out "$work/requests.txt" 2>/dev/null
+  "$TEMPO" import --store "$work/store" "$work/events.ndjson" >/dev/null 2>&1
+else
+  "$TEMPO" import --store "$work/store" "$SHARED/golden/data.ndjson" >/dev/null 2>&1
+fi
+"$TEMPO" serve --store "$work/store" --listen 127.0.0.1:0 --threads "$THREADS" \
+  ${EXTRA_SERVE_ARGS:-} >"$work/serve.out" 2>&1 &
 tempo_pid=$!; pids+=("$tempo_pid")
 for _ in $(seq 100); do grep -q listening "$work/serve.out" && break; sleep 0.1; done
 tempo_port=$(grep -o '127.0.0.1:[0-9]*' "$work/serve.out" | head -1 | cut -d: -f2)
+if [ "$DATA" = gen ]; then
+  TARGET=""
+  while read -r _ candidate; do
+    if curl -sf "http://127.0.0.1:$tempo_port$candidate" -o /dev/null; then TARGET=$candidate; break; fi
+  done < <(sort "$work/requests.txt" | uniq -c | sort -rn | head -50)
+fi
 curl -sf "http://127.0.0.1:$tempo_port$TARGET" -o "$work/body.json"
 
 nginx_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -53,12 +72,13 @@ nginx_worker=$(pgrep -P "$nginx_master" | head -1)
 
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 
-measure() {  # name pid url
+measure() {  # name pid url [wrk args...]
   local name=$1 pid=$2 url=$3
-  wrk -t1 -c64 -d2s "$url" >/dev/null 2>&1  # warm-up
+  shift 3
+  wrk -t1 -c64 -d2s "$url" "$@" >/dev/null 2>&1  # warm-up
   local before after
   before=$(cpu_ticks "$pid")
-  wrk -t1 -c64 -d"${DURATION}s" --latency "$url" >"$work/$name.wrk" 2>&1
+  wrk -t1 -c64 -d"${DURATION}s" --latency "$url" "$@" >"$work/$name.wrk" 2>&1
   after=$(cpu_ticks "$pid")
   python3 - "$name" "$work/$name.wrk" "$before" "$after" "$(getconf CLK_TCK)" <<'PY'
 import re, sys
@@ -72,13 +92,17 @@ def pct(p):
     return v * {"us": 0.001, "ms": 1, "s": 1000}[u]
 non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
 cpu_us = (after - before) / hz * 1e6 / max(total, 1)
-print(f"{name:6s} {rps:10.0f} req/s  p50 {pct(50):6.3f} ms  p99 {pct(99):6.3f} ms  "
+print(f"{name:7s} {rps:10.0f} req/s  p50 {pct(50):6.3f} ms  p99 {pct(99):6.3f} ms  "
       f"cpu {cpu_us:5.1f} us/req  non2xx {non2xx.group(1) if non2xx else 0}")
 with open(path + ".rps", "w") as f: f.write(str(rps))
 PY
 }
 
+echo "hot URL: $TARGET"
 echo "body: $(wc -c <"$work/body.json") bytes; wrk -t1 -c64 -d${DURATION}s; tempo threads: $THREADS; $(nproc) cores"
 measure tempo "$tempo_pid" "http://127.0.0.1:$tempo_port$TARGET"
+if [ "$DATA" = gen ]; then
+  measure rotate "$tempo_pid" "http://127.0.0.1:$tempo_port/" -s bench/rotate.lua -- "$work/requests.txt"
+fi
 measure nginx "$nginx_worker" "http://127.0.0.1:$nginx_port/layout.json"
 python3 -c "import sys; t=float(open('$work/tempo.wrk.rps').read()); n=float(open('$work/nginx.wrk.rps').read()); print(f'ratio tempo/nginx: {t/n:.2f}')"

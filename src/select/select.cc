@@ -106,35 +106,49 @@ class Selector {
     }
   }
 
+  // Step 7: one sort by (zone, priority desc, id) groups each zone's modules
+  // in final order; the zones are then emitted in template order, then by
+  // name (rule 25). Sorting once replaced a zone × module scan that was the
+  // top of the profile (memcmp, 14 % of select + render).
   void Finish(const PageSlice& type_slice, Selection* out) {
-    std::vector<std::string_view> zone_order;
-    const auto& tmpl = type_slice.page_template;
-    if (tmpl) {
-      for (const auto& z : tmpl->zones) zone_order.push_back(z.zone);
+    std::sort(selected_.begin(), selected_.end(),
+              [](const SelectedModule& a, const SelectedModule& b) {
+                if (int c = a.module->zone.compare(b.module->zone); c != 0) return c < 0;
+                if (a.priority != b.priority) return a.priority > b.priority;
+                return a.module->id < b.module->id;
+              });
+    // [begin, end) of each zone's run in selected_, in name order.
+    struct Run {
+      std::string_view zone;
+      size_t begin, end;
+      bool emitted;
+    };
+    std::vector<Run> runs;
+    for (size_t i = 0; i < selected_.size(); ++i) {
+      std::string_view zone = selected_[i].module->zone;
+      if (runs.empty() || runs.back().zone != zone) runs.push_back({zone, i, i, false});
+      runs.back().end = i + 1;
     }
-    std::vector<std::string_view> others;
-    for (const auto& s : selected_) {
-      std::string_view z = s.module->zone;
-      if (!Contains(zone_order, z) && !Contains(others, z)) others.push_back(z);
-    }
-    std::sort(others.begin(), others.end());
-    zone_order.insert(zone_order.end(), others.begin(), others.end());
-    for (size_t zi = 0; zi < zone_order.size(); ++zi) {
+    auto emit = [&](Run& run, std::optional<int64_t> limit) {
+      run.emitted = true;
+      size_t n = run.end - run.begin;
+      if (limit) n = std::min(n, static_cast<size_t>(*limit));
+      if (n == 0) return;
       SelectedZone zone;
-      zone.zone = zone_order[zi];
-      for (const auto& s : selected_) {
-        if (s.module->zone == zone.zone) zone.modules.push_back(s);
+      zone.zone = run.zone;
+      zone.modules.assign(selected_.begin() + static_cast<ptrdiff_t>(run.begin),
+                          selected_.begin() + static_cast<ptrdiff_t>(run.begin + n));
+      out->zones.push_back(std::move(zone));
+    };
+    if (const auto& tmpl = type_slice.page_template) {
+      for (const auto& z : tmpl->zones) {
+        auto it = std::lower_bound(runs.begin(), runs.end(), z.zone,
+                                   [](const Run& r, std::string_view name) { return r.zone < name; });
+        if (it != runs.end() && it->zone == z.zone) emit(*it, z.limit);
       }
-      std::sort(zone.modules.begin(), zone.modules.end(),
-                [](const SelectedModule& a, const SelectedModule& b) {
-                  if (a.priority != b.priority) return a.priority > b.priority;
-                  return a.module->id < b.module->id;
-                });
-      if (tmpl && zi < tmpl->zones.size() && tmpl->zones[zi].limit) {
-        const auto limit = static_cast<size_t>(*tmpl->zones[zi].limit);
-        if (zone.modules.size() > limit) zone.modules.resize(limit);
-      }
-      if (!zone.modules.empty()) out->zones.push_back(std::move(zone));
+    }
+    for (Run& run : runs) {
+      if (!run.emitted) emit(run, std::nullopt);
     }
   }
 

@@ -1,0 +1,256 @@
+// Cache: Tempo's in-process L1 cache (SPEC §8) of immutable values, such as
+// compiled page slices, keyed by strings.
+//
+// A Cache maps keys to values. It is safe for concurrent use by any number of
+// threads without external synchronization.
+//
+// Values are immutable and shared: V is std::shared_ptr<const T>, and a
+// lookup hands the reader its own reference, so a value stays valid for as
+// long as the reader holds it, even after the cache has evicted, replaced or
+// invalidated it.
+//
+// Capacity is in bytes. Every entry has a "charge": the number of bytes the
+// caller measured for its value. The sum of the charges of the resident
+// entries never exceeds Options::capacity_bytes (the cache's own bookkeeping,
+// about 150 bytes per entry plus the key, is not charged). The keys are split
+// over Options::shards independent shards by hash, each holding
+// capacity_bytes / shards; an entry whose charge exceeds that is not cached.
+//
+// What stays when the cache is full is decided by W-TinyLFU, Caffeine's
+// policy: a new entry enters a small LRU window (1% of the capacity); when it
+// leaves the window it is admitted to the main region only if a frequency
+// sketch estimates it was requested more often, recently, than the entry it
+// would evict. So a one-hit wonder (or a long scan of them) cannot push out
+// an entry that is requested often. Frequencies age: all counts are halved
+// after about 10 requests per resident entry.
+//
+// Entries expire. An entry is fresh for `ttl` after it was stored. Once
+// expired, GetOrLoad still returns it (marked kStale) for up to `max_stale`
+// more, while one background refresh reloads it with the loader of the
+// request that found it stale; when the refresh succeeds the new value
+// replaces the old, and when it fails the stale value keeps being served (and
+// another refresh is tried no sooner than `refresh_retry_backoff` later)
+// until `max_stale` is exceeded, after which the entry is a miss.
+//
+// Concurrent misses on one key make one load ("single flight"): the first
+// caller runs its loader, the others wait for that result. An invalidation
+// (or Insert) of a key while its load is in flight makes the cache discard
+// that load's result instead of storing it, so a value read before an
+// invalidation is never stored after it.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "cache/sharded_cache.h"
+#include "common/status.h"
+
+namespace tempo::cache {
+
+// Where the value an entry lookup returned came from.
+enum class Source {
+  kHit,     // the cache held a fresh value
+  kStale,   // the cache held an expired value (within max_stale); a refresh is under way
+  kLoaded,  // this call loaded it, or waited for the concurrent load of the same key
+};
+
+// How a Cache behaves. The defaults are the recommended settings.
+struct CacheOptions {
+  // The most bytes (sum of charges) the cache holds.
+  size_t capacity_bytes = size_t{256} << 20;
+
+  // How long after it was stored an entry is fresh. Loaders and Insert may
+  // give an entry its own ttl.
+  std::chrono::milliseconds ttl{std::chrono::seconds(60)};
+
+  // How long past its ttl an entry may be served stale while it is refreshed.
+  // Zero disables stale serving: an expired entry is a miss.
+  std::chrono::milliseconds max_stale{std::chrono::minutes(5)};
+
+  // Independent shards (each with its own lock, table and policy); rounded
+  // up to a power of two, at most kMaxShards. More shards mean less lock
+  // contention; fewer mean each shard's policy sees more of the traffic.
+  int shards = 32;
+
+  // Threads that run background refreshes. Zero disables stale serving.
+  int refresh_threads = 2;
+
+  // Refreshes that may wait for a refresh thread; more are not scheduled.
+  size_t refresh_queue_limit = 1024;
+
+  // After a failed refresh, how long stale reads wait before trying another.
+  std::chrono::milliseconds refresh_retry_backoff{std::chrono::seconds(1)};
+
+  // How long a caller waits for another caller's load of the same key before
+  // GetOrLoad gives up with Unavailable. Real (steady) time, not `clock`.
+  std::chrono::milliseconds load_wait_timeout{std::chrono::seconds(5)};
+
+  // Policy tuning (see bench/hit_ratio.cc for how these were chosen).
+  // Share of the capacity used by the LRU admission window.
+  double window_fraction = 0.01;
+  // Share of the main region (capacity minus window) kept for entries hit
+  // at least twice.
+  double protected_fraction = 0.8;
+  // The frequency sketch halves its counts after this many requests per
+  // resident entry.
+  int sketch_samples_per_entry = 10;
+  // Seeds the policy's rare random admissions, so runs are reproducible.
+  uint64_t seed = 0x7e3b0c5a;
+
+  // Monotonic time in nanoseconds, for ttl and max_stale; tests inject a fake.
+  // Empty: CLOCK_MONOTONIC_COARSE (a few ms resolution; about 5 ns to read).
+  std::function<int64_t()> clock;
+};
+
+// The largest number of shards a cache uses.
+inline constexpr int kMaxShards = 1024;
+
+// Counters since the cache was created, and its current size.
+struct CacheStats {
+  uint64_t hits = 0;              // fresh values returned
+  uint64_t stale_served = 0;      // expired values returned within max_stale
+  uint64_t misses = 0;            // lookups that found no usable value
+  uint64_t loads = 0;             // loader calls on the request path
+  uint64_t load_failures = 0;     // ... that returned an error
+  uint64_t load_timeouts = 0;     // waits for another caller's load that timed out
+  uint64_t loads_discarded = 0;   // loaded values not stored: invalidated meanwhile
+  uint64_t refreshes = 0;         // loader calls by background refreshes
+  uint64_t refresh_failures = 0;  // ... that returned an error
+  uint64_t refreshes_dropped = 0; // refreshes not scheduled: the queue was full
+  uint64_t evictions = 0;         // entries removed to respect the capacity
+  uint64_t admissions_rejected = 0;  // new entries evicted instead of their victim
+  uint64_t expirations = 0;       // entries removed because they were past max_stale
+  uint64_t invalidations = 0;     // entries removed by Invalidate or InvalidatePrefix
+  size_t bytes = 0;               // sum of the charges of the resident entries
+  size_t entries = 0;             // resident entries
+};
+
+namespace internal {
+template <typename V>
+struct IsSharedPtrToConst : std::false_type {};
+template <typename T>
+struct IsSharedPtrToConst<std::shared_ptr<const T>> : std::true_type {};
+}  // namespace internal
+
+// A cache of V = std::shared_ptr<const T> values. See the top of this file.
+template <typename V>
+class Cache final {
+  static_assert(internal::IsSharedPtrToConst<V>::value,
+                "Cache<V> holds immutable shared values: V = std::shared_ptr<const T>");
+
+ public:
+  using Options = CacheOptions;
+
+  // What a loader produces: the value, its charge in bytes, and optionally
+  // its own ttl (otherwise Options::ttl).
+  struct Loaded {
+    V value;
+    size_t charge = 0;
+    std::optional<std::chrono::milliseconds> ttl;
+  };
+
+  // Loads the value of one key, typically from L2 or the origin. An error
+  // is returned to the callers waiting for this load and nothing is cached.
+  using Loader = std::function<Result<Loaded>()>;
+
+  // A value and where it came from.
+  struct Entry {
+    V value;
+    Source source;
+  };
+
+  explicit Cache(const Options& options = Options()) : core_(options) {}
+  // Waits for running refreshes; queued ones are cancelled.
+  // REQUIRES: no call to this cache is in progress.
+  ~Cache() = default;
+  Cache(const Cache&) = delete;
+  Cache& operator=(const Cache&) = delete;
+
+  // Returns the value of `key`: from memory when the cache holds a fresh one
+  // (kHit) or a stale one within max_stale (kStale, and a background refresh
+  // calls a copy of `loader` unless one is already running); otherwise from
+  // `loader`, called on this thread (kLoaded) and stored before this returns,
+  // so the next lookup is a hit unless it was larger than a shard. When
+  // another thread is already loading `key`, waits for its result instead,
+  // for at most load_wait_timeout (then Unavailable). Returns the loader's
+  // error when the load fails. Does not allocate when the cache holds a
+  // fresh value.
+  // REQUIRES: `loader` returns a non-null value and may be copied and called
+  // later on a refresh thread (so it must not capture references to the
+  // caller's stack); it must not call this cache for the same key.
+  Result<Entry> GetOrLoad(std::string_view key, const Loader& loader) {
+    const LoaderSource source(loader);
+    Result<internal::ErasedEntry> r = core_.GetOrLoad(key, source);
+    if (!r.ok()) return r.status();
+    return Entry{Cast(std::move(r->value)), r->source};
+  }
+
+  // Returns the value of `key` when the cache holds a fresh one or a stale
+  // one within max_stale (without scheduling a refresh), else nullopt.
+  // Never loads; does not allocate.
+  std::optional<V> Get(std::string_view key) {
+    std::shared_ptr<const void> value = core_.Get(key);
+    if (value == nullptr) return std::nullopt;
+    return Cast(std::move(value));
+  }
+
+  // Stores `value` under `key`, fresh from now, replacing any value the key
+  // had; an in-flight load of `key` will not overwrite it. The entry then
+  // competes for space like any other (the least valuable entries go). Not
+  // stored when `charge` exceeds a shard's capacity. `ttl` defaults to
+  // Options::ttl. REQUIRES: value != nullptr.
+  void Insert(std::string key, V value, size_t charge,
+              std::optional<std::chrono::milliseconds> ttl = std::nullopt) {
+    core_.Insert(std::move(key), std::move(value), charge, ttl);
+  }
+
+  // Removes `key`, and makes the cache discard the result of a load of `key`
+  // that is in flight. A later lookup loads again.
+  void Invalidate(std::string_view key) { core_.Invalidate(key); }
+
+  // Invalidates every key that starts with `prefix` (for example all slices
+  // of one tenant: include the separator, "acme\x1f", so that "acme2" stays).
+  // Takes time proportional to the number of entries.
+  void InvalidatePrefix(std::string_view prefix) { core_.InvalidatePrefix(prefix); }
+
+  // The counters and current size, summed over the shards (each shard is
+  // read at a different instant, so the sum is not one snapshot).
+  CacheStats Stats() const { return core_.Stats(); }
+
+ private:
+  using Element = typename V::element_type;  // const T
+
+  static V Cast(std::shared_ptr<const void>&& value) {
+    return std::static_pointer_cast<Element>(std::move(value));
+  }
+
+  // Presents a typed Loader to the untyped core without copying it: the core
+  // copies it (Share) only when it schedules a refresh.
+  class LoaderSource final : public internal::LoadSource {
+   public:
+    explicit LoaderSource(const Loader& loader) : loader_(loader) {}
+    Result<internal::ErasedLoaded> Load() const override { return Erase(loader_()); }
+    internal::ErasedLoader Share() const override {
+      return [loader = loader_]() { return Erase(loader()); };
+    }
+
+   private:
+    static Result<internal::ErasedLoaded> Erase(Result<Loaded> loaded) {
+      if (!loaded.ok()) return loaded.status();
+      return internal::ErasedLoaded{std::move(loaded->value), loaded->charge, loaded->ttl};
+    }
+    const Loader& loader_;
+  };
+
+  internal::ShardedCache core_;
+};
+
+}  // namespace tempo::cache

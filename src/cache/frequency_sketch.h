@@ -1,0 +1,67 @@
+// FrequencySketch: a Count-Min sketch of how often each key was accessed
+// recently, with 4-bit counters and periodic aging (TinyLFU's "reset").
+//
+// The layout follows Caffeine's FrequencySketch: the table is split into
+// 64-byte blocks; a key's four counters (one per row of the Count-Min sketch)
+// all sit in one block, so an increment or an estimate touches one cache line.
+// Counters saturate at 15. After `sample_period` increments every counter is
+// halved, so the sketch forgets old popularity and tracks a sliding window.
+// Not thread-safe: each cache shard owns one under its lock.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace tempo::cache::internal {
+
+class FrequencySketch {
+ public:
+  // The largest count a counter holds.
+  static constexpr int kMaxCount = 15;
+
+  // `samples_per_entry`: the aging period in increments per expected entry
+  // (TinyLFU's W / C; Caffeine uses 10).
+  explicit FrequencySketch(int samples_per_entry);
+
+  FrequencySketch(const FrequencySketch&) = delete;
+  FrequencySketch& operator=(const FrequencySketch&) = delete;
+
+  // Tells the sketch that `entries` keys are resident. The aging period
+  // follows the largest value seen; the table grows (and is cleared, as in
+  // Caffeine) when `entries` exceeds its size, so sizing is automatic for
+  // caches bounded in bytes whose entry count is not known in advance.
+  void EnsureCapacity(size_t entries);
+
+  // The estimated access count of `hash` since the last agings, in [0, 15].
+  int Estimate(uint64_t hash) const;
+
+  // Counts one access of `hash`; halves every counter when the sample period
+  // is reached.
+  void Increment(uint64_t hash);
+
+  // Increments counted towards the next aging (for tests).
+  size_t additions() const { return additions_; }
+  // Increments between two agings.
+  size_t sample_period() const { return sample_period_; }
+
+ private:
+  static constexpr size_t kWordsPerBlock = 8;  // 8 x 64 bits = one cache line
+  static constexpr size_t kMinWords = 64;
+
+  struct Slots {
+    size_t word[4];
+    int shift[4];
+  };
+  Slots Locate(uint64_t hash) const;
+  void Halve();
+
+  const size_t samples_per_entry_;
+  std::vector<uint64_t> table_;
+  size_t block_mask_ = 0;
+  size_t max_entries_ = 0;
+  size_t sample_period_;
+  size_t additions_ = 0;
+};
+
+}  // namespace tempo::cache::internal

@@ -1,0 +1,54 @@
+// LruList: an intrusive doubly-linked list, most recently used at the front.
+//
+// Intrusive so that moving a node on a hit is four pointer writes and never
+// allocates. Not thread-safe; the owner's lock guards it.
+#pragma once
+
+namespace tempo::cache::internal {
+
+// The links a listed object embeds (by deriving from it).
+struct ListLinks {
+  ListLinks* prev = nullptr;
+  ListLinks* next = nullptr;
+};
+
+class LruList {
+ public:
+  LruList() { head_.prev = head_.next = &head_; }
+  LruList(const LruList&) = delete;
+  LruList& operator=(const LruList&) = delete;
+
+  bool empty() const { return head_.next == &head_; }
+
+  // Links `n` as the most recently used. REQUIRES: `n` is in no list.
+  void PushFront(ListLinks* n) {
+    n->prev = &head_;
+    n->next = head_.next;
+    head_.next->prev = n;
+    head_.next = n;
+  }
+
+  // Unlinks `n`. REQUIRES: `n` is in this list.
+  static void Remove(ListLinks* n) {
+    n->prev->next = n->next;
+    n->next->prev = n->prev;
+    n->prev = n->next = nullptr;
+  }
+
+  // Makes `n` the most recently used. REQUIRES: `n` is in this list.
+  void MoveToFront(ListLinks* n) {
+    Remove(n);
+    PushFront(n);
+  }
+
+  // The least recently used element, or nullptr when empty.
+  ListLinks* Back() const { return empty() ? nullptr : head_.prev; }
+
+  // The element used just before `n` (towards the front), or nullptr at the front.
+  ListLinks* Newer(const ListLinks* n) const { return n->prev == &head_ ? nullptr : n->prev; }
+
+ private:
+  ListLinks head_;  // sentinel: head_.next is the front, head_.prev the back
+};
+
+}  // namespace tempo::cache::internal

@@ -1,0 +1,36 @@
+// Node: one cached entry as the cache's internals see it (untyped value).
+//
+// A node lives in exactly one shard: its hash table indexes it by key and its
+// W-TinyLFU policy links it into one LRU list. Both are guarded by the
+// shard's mutex; nothing here is thread-safe on its own.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "cache/lru_list.h"
+
+namespace tempo::cache::internal {
+
+// Which of the policy's three LRU lists holds a node.
+enum class Region : uint8_t {
+  kNone,       // not linked (new, or just taken out of the window)
+  kWindow,     // the small admission window: every new entry starts here
+  kProbation,  // main region, seen once since it was admitted or demoted
+  kProtected,  // main region, hit again while in probation
+};
+
+struct Node : ListLinks {
+  uint64_t hash = 0;  // KeyHash(key), computed once
+  size_t charge = 0;  // bytes counted against the capacity, as the caller measured them
+  Region region = Region::kNone;
+  std::string key;
+  std::shared_ptr<const void> value;  // never null
+  int64_t written_ns = 0;             // clock time when `value` was stored
+  int64_t ttl_ns = 0;                 // fresh while now - written_ns <= ttl_ns
+  int64_t refresh_not_before_ns = 0;  // set after a failed refresh: back off until then
+};
+
+}  // namespace tempo::cache::internal

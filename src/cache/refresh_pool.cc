@@ -1,0 +1,49 @@
+// RefreshPool: fixed threads draining a bounded FIFO.
+#include "cache/refresh_pool.h"
+
+#include <utility>
+
+namespace tempo::cache::internal {
+
+RefreshPool::RefreshPool(int threads, size_t queue_limit) : queue_limit_(queue_limit) {
+  threads_.reserve(static_cast<size_t>(threads));
+  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+}
+
+RefreshPool::~RefreshPool() {
+  std::deque<Task> cancelled;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    cancelled.swap(queue_);
+  }
+  cv_.notify_all();
+  for (std::thread& t : threads_) t.join();
+  for (Task& task : cancelled) task(/*cancelled=*/true);
+}
+
+bool RefreshPool::TrySubmit(Task task) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ || queue_.size() >= queue_limit_) return false;
+    queue_.push_back(std::move(task));
+  }
+  cv_.notify_one();
+  return true;
+}
+
+void RefreshPool::Run() {
+  for (;;) {
+    Task task;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      task = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    task(/*cancelled=*/false);
+  }
+}
+
+}  // namespace tempo::cache::internal

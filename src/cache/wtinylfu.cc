@@ -1,0 +1,177 @@
+// WTinyLfu: window LRU + TinyLFU admission + segmented-LRU main region.
+#include "cache/wtinylfu.h"
+
+#include <cassert>
+
+namespace tempo::cache::internal {
+
+WTinyLfu::WTinyLfu(const PolicyOptions& options)
+    : capacity_(options.capacity_bytes),
+      window_max_(static_cast<size_t>(static_cast<double>(options.capacity_bytes) *
+                                      options.window_fraction)),
+      protected_max_(static_cast<size_t>(static_cast<double>(capacity_ - window_max_) *
+                                         options.protected_fraction)),
+      sketch_(options.sketch_samples_per_entry),
+      random_state_(options.seed | 1) {}
+
+size_t& WTinyLfu::RegionBytes(Region r) {
+  switch (r) {
+    case Region::kWindow:
+      return window_bytes_;
+    case Region::kProbation:
+      return probation_bytes_;
+    case Region::kProtected:
+      return protected_bytes_;
+    case Region::kNone:
+      break;
+  }
+  assert(false && "node is in no region");
+  return total_bytes_;  // unreachable
+}
+
+void WTinyLfu::OnHit(Node* n) {
+  sketch_.Increment(n->hash);
+  switch (n->region) {
+    case Region::kWindow:
+      window_.MoveToFront(n);
+      break;
+    case Region::kProbation:
+      LruList::Remove(n);
+      probation_bytes_ -= n->charge;
+      protected_.PushFront(n);
+      n->region = Region::kProtected;
+      protected_bytes_ += n->charge;
+      DemoteProtectedOverflow(n);
+      break;
+    case Region::kProtected:
+      protected_.MoveToFront(n);
+      break;
+    case Region::kNone:
+      assert(false && "hit on a node in no region");
+      break;
+  }
+}
+
+bool WTinyLfu::Add(Node* n, std::vector<Node*>* evicted) {
+  if (n->charge > capacity_) return false;
+  ++entries_;
+  sketch_.EnsureCapacity(entries_);  // before counting: growing clears the sketch
+  sketch_.Increment(n->hash);
+  window_.PushFront(n);
+  n->region = Region::kWindow;
+  window_bytes_ += n->charge;
+  total_bytes_ += n->charge;
+  Evict(n, evicted);
+  return true;
+}
+
+bool WTinyLfu::UpdateCharge(Node* n, size_t charge, std::vector<Node*>* evicted) {
+  if (charge > capacity_) return false;
+  size_t& region_bytes = RegionBytes(n->region);
+  region_bytes = region_bytes - n->charge + charge;
+  total_bytes_ = total_bytes_ - n->charge + charge;
+  n->charge = charge;
+  if (n->region == Region::kProtected) DemoteProtectedOverflow(n);
+  Evict(n, evicted);
+  return true;
+}
+
+void WTinyLfu::Remove(Node* n) {
+  Unlink(n);
+  total_bytes_ -= n->charge;
+  --entries_;
+}
+
+void WTinyLfu::Unlink(Node* n) {
+  RegionBytes(n->region) -= n->charge;
+  LruList::Remove(n);
+  n->region = Region::kNone;
+}
+
+void WTinyLfu::Drop(Node* detached, std::vector<Node*>* evicted) {
+  total_bytes_ -= detached->charge;
+  --entries_;
+  evicted->push_back(detached);
+}
+
+Node* WTinyLfu::LeastRecent(const LruList& list, const Node* keep) const {
+  ListLinks* l = list.Back();
+  if (l == keep) l = list.Newer(l);
+  return l == nullptr ? nullptr : AsNode(l);
+}
+
+Node* WTinyLfu::MainVictim(const Node* keep) const {
+  Node* victim = LeastRecent(probation_, keep);
+  return victim != nullptr ? victim : LeastRecent(protected_, keep);
+}
+
+void WTinyLfu::DemoteProtectedOverflow(const Node* keep) {
+  while (protected_bytes_ > protected_max_) {
+    Node* d = LeastRecent(protected_, keep);
+    if (d == nullptr) break;
+    LruList::Remove(d);
+    protected_bytes_ -= d->charge;
+    probation_.PushFront(d);
+    d->region = Region::kProbation;
+    probation_bytes_ += d->charge;
+  }
+}
+
+void WTinyLfu::Evict(const Node* keep, std::vector<Node*>* evicted) {
+  // The newest entry stays in the window even when it alone is over the
+  // window's share, so that an entry is always resident right after Add.
+  while (window_bytes_ > window_max_) {
+    Node* candidate = LeastRecent(window_, keep);
+    if (candidate == nullptr) break;
+    Unlink(candidate);
+    AdmitToMain(candidate, keep, evicted);
+  }
+  while (total_bytes_ > capacity_) {
+    Node* victim = MainVictim(keep);
+    if (victim == nullptr) victim = LeastRecent(window_, keep);
+    if (victim == nullptr) break;  // only `keep` is left, and it fits (checked by callers)
+    Unlink(victim);
+    Drop(victim, evicted);
+  }
+}
+
+void WTinyLfu::AdmitToMain(Node* candidate, const Node* keep, std::vector<Node*>* evicted) {
+  // While the cache is not full, every candidate gets in (nothing to compare
+  // against); once it is, it must beat each victim it would displace.
+  while (total_bytes_ > capacity_) {
+    Node* victim = MainVictim(keep);
+    if (victim == nullptr) break;
+    if (!Admit(candidate->hash, victim->hash)) {
+      ++admissions_rejected_;
+      Drop(candidate, evicted);
+      return;
+    }
+    Unlink(victim);
+    Drop(victim, evicted);
+  }
+  if (total_bytes_ > capacity_) {  // main is empty and the window alone is full
+    Drop(candidate, evicted);
+    return;
+  }
+  probation_.PushFront(candidate);
+  candidate->region = Region::kProbation;
+  probation_bytes_ += candidate->charge;
+}
+
+bool WTinyLfu::Admit(uint64_t candidate_hash, uint64_t victim_hash) {
+  const int candidate_freq = sketch_.Estimate(candidate_hash);
+  const int victim_freq = sketch_.Estimate(victim_hash);
+  if (candidate_freq > victim_freq) return true;
+  if (candidate_freq < kRandomAdmitMinFrequency) return false;
+  return NextRandom() % kRandomAdmitOneIn == 0;
+}
+
+uint64_t WTinyLfu::NextRandom() {
+  // xorshift64*: deterministic per seed, and cheap.
+  random_state_ ^= random_state_ >> 12;
+  random_state_ ^= random_state_ << 25;
+  random_state_ ^= random_state_ >> 27;
+  return random_state_ * 0x2545f4914f6cdd1dULL;
+}
+
+}  // namespace tempo::cache::internal

@@ -1,0 +1,117 @@
+// WTinyLfu: the admission and eviction policy of one cache shard, bounded in
+// bytes (Einziger, Friedman, Manes: "TinyLFU: A Highly Efficient Cache
+// Admission Policy", 2017; the layout of Caffeine's BoundedLocalCache).
+//
+// New entries enter a small LRU "window". Entries pushed out of the window are
+// candidates for the main region, a segmented LRU (probation, then protected
+// once hit again). While the shard is over capacity, a candidate is compared
+// with the main region's least recently used entry (the victim) by the
+// frequency the sketch estimates for each; the less frequent one is evicted.
+// So a burst of one-hit wonders (a scan) churns only the window, and a key
+// must be requested more often than the entry it would displace to get in.
+//
+// The policy does not own nodes: Add and UpdateCharge report the nodes they
+// evicted and the caller unindexes and frees them. Not thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "cache/frequency_sketch.h"
+#include "cache/lru_list.h"
+#include "cache/node.h"
+
+namespace tempo::cache::internal {
+
+struct PolicyOptions {
+  size_t capacity_bytes = 0;
+  // Share of the capacity kept for the admission window.
+  double window_fraction = 0.01;
+  // Share of the main region (capacity minus window) for protected entries.
+  double protected_fraction = 0.8;
+  // The sketch halves its counters after this many increments per entry.
+  int sketch_samples_per_entry = 10;
+  // Seeds the generator behind the rare random admission of a warm candidate
+  // (hash-flooding protection), so runs are reproducible.
+  uint64_t seed = 1;
+};
+
+class WTinyLfu {
+ public:
+  // A candidate at least this frequent that loses to its victim is still
+  // admitted with probability 1/kRandomAdmitOneIn (Caffeine's defence against
+  // an attacker who keeps a victim's counter high with colliding keys).
+  static constexpr int kRandomAdmitMinFrequency = 6;
+  static constexpr uint64_t kRandomAdmitOneIn = 128;
+
+  explicit WTinyLfu(const PolicyOptions& options);
+  WTinyLfu(const WTinyLfu&) = delete;
+  WTinyLfu& operator=(const WTinyLfu&) = delete;
+
+  // Counts one access of `hash` in the frequency sketch without touching
+  // any entry (a request for a key that is not resident and is not added).
+  void RecordAccess(uint64_t hash) { sketch_.Increment(hash); }
+
+  // A hit on resident `n`: counts the access and moves `n` up: to the front
+  // of its list, or from probation to protected (demoting protected's least
+  // recently used entries to probation while protected is over its share).
+  void OnHit(Node* n);
+
+  // Counts an access of new node `n` and adds it, at the front of the window,
+  // then evicts until the shard fits its capacity, appending the evicted
+  // nodes (never `n`) to *evicted. Returns false, changing nothing, when
+  // n->charge alone exceeds the capacity. REQUIRES: `n` is not resident.
+  bool Add(Node* n, std::vector<Node*>* evicted);
+
+  // Sets resident `n`'s charge to `charge` and evicts as Add does (never `n`).
+  // Returns false, changing nothing, when `charge` exceeds the capacity.
+  bool UpdateCharge(Node* n, size_t charge, std::vector<Node*>* evicted);
+
+  // Unlinks resident `n` (invalidation or expiry); the caller frees it.
+  void Remove(Node* n);
+
+  size_t capacity_bytes() const { return capacity_; }
+  // Sum of the charges of the resident nodes; never above capacity_bytes().
+  size_t bytes() const { return total_bytes_; }
+  size_t entries() const { return entries_; }
+  // Candidates that lost the frequency comparison (or did not fit) and were
+  // evicted instead of their victim.
+  uint64_t admissions_rejected() const { return admissions_rejected_; }
+  // The sketch's estimate for `hash` (for tests and the hit-ratio tool).
+  int EstimateFrequency(uint64_t hash) const { return sketch_.Estimate(hash); }
+  const FrequencySketch& sketch() const { return sketch_; }
+
+ private:
+  static Node* AsNode(ListLinks* l) { return static_cast<Node*>(l); }
+
+  // Moves window overflow into main (each candidate facing main's victims),
+  // then evicts least recently used entries until the shard fits.
+  void Evict(const Node* keep, std::vector<Node*>* evicted);
+  // Admits detached `candidate` into probation or evicts it.
+  void AdmitToMain(Node* candidate, const Node* keep, std::vector<Node*>* evicted);
+  // True when `candidate` should replace `victim`.
+  bool Admit(uint64_t candidate_hash, uint64_t victim_hash);
+  // The least recently used entry of a list other than `keep`, or nullptr.
+  Node* LeastRecent(const LruList& list, const Node* keep) const;
+  // Main region's eviction victim: probation's LRU entry, else protected's.
+  Node* MainVictim(const Node* keep) const;
+  void DemoteProtectedOverflow(const Node* keep);
+  void Unlink(Node* n);
+  void Drop(Node* detached, std::vector<Node*>* evicted);
+  size_t& RegionBytes(Region r);
+  uint64_t NextRandom();
+
+  const size_t capacity_;
+  const size_t window_max_;
+  const size_t protected_max_;
+  FrequencySketch sketch_;
+  LruList window_, probation_, protected_;
+  size_t window_bytes_ = 0, probation_bytes_ = 0, protected_bytes_ = 0;
+  size_t total_bytes_ = 0;
+  size_t entries_ = 0;
+  uint64_t admissions_rejected_ = 0;
+  uint64_t random_state_;
+};
+
+}  // namespace tempo::cache::internal

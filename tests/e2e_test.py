@@ -227,6 +227,7 @@ class HttpTest(Base):
         self.assertEqual(list(doc)[:4], ["tenant", "channel", "pageType", "pageId"])
         status2, headers2, body2 = self.s.get(self.TARGET)
         self.assertEqual((body2, headers2["etag"]), (body, headers["etag"]))
+        self.assertEqual(headers2["x-tempo-cache"], "L1")  # the first request filled L1
 
     def test_304_if_none_match(self):
         _, headers, _ = self.s.get(self.TARGET)

@@ -5,7 +5,6 @@
 
 #include <cstdio>
 
-#include "api/page_loader.h"
 #include "common/json.h"
 #include "common/time.h"
 #include "select/select.h"
@@ -63,7 +62,9 @@ bool IfNoneMatchMatches(std::string_view header, std::string_view etag) {
 }
 
 LayoutService::LayoutService(origin::Origin* origin, ServiceOptions options)
-    : origin_(origin), options_(options) {}
+    : origin_(origin),
+      options_(options),
+      pages_(std::make_unique<PageSource>(origin, options.l1)) {}
 
 void LayoutService::Handle(const http::Request& request, http::Response* response) const {
   std::string_view target = request.target;
@@ -117,7 +118,7 @@ void LayoutService::HandleLayout(const http::Request& request, int api_version,
   }
   std::optional<std::string_view> page_id;
   if (page.page_id) page_id = *page.page_id;
-  auto loaded = LoadPage(*origin_, {page.tenant, page.channel, page.page_type}, page_id);
+  auto loaded = pages_->Get({page.tenant, page.channel, page.page_type}, page_id);
   if (!loaded.ok()) {
     SetError({503, "unavailable", "The content store cannot answer now."}, response);
     return;
@@ -131,7 +132,7 @@ void LayoutService::HandleLayout(const http::Request& request, int api_version,
   response->headers.clear();
   AddHeader(response, "Content-Type", "application/json");
   AddHeader(response, "Cache-Control", "private, max-age=0");
-  AddHeader(response, "X-Tempo-Cache", "origin");
+  AddHeader(response, "X-Tempo-Cache", TierName(loaded->tier));
   if (!request.if_none_match.empty() && IfNoneMatchMatches(request.if_none_match, etag)) {
     response->status = 304;
     response->omit_body = true;

@@ -7,8 +7,10 @@
 // matching If-None-Match). Safe for concurrent use from many threads.
 #pragma once
 
+#include <memory>
 #include <string_view>
 
+#include "api/page_source.h"
 #include "api/query.h"
 #include "http/server.h"
 #include "origin/origin.h"
@@ -20,6 +22,7 @@ inline constexpr size_t kMaxUriBytes = 8192;
 
 struct ServiceOptions {
   bool allow_preview = false;  // honour `at` (SPEC §2)
+  L1Options l1;                // the in-process slice cache
 };
 
 class LayoutService {
@@ -33,12 +36,16 @@ class LayoutService {
   // Answers one request (the http::Handler of the public listener).
   void Handle(const http::Request& request, http::Response* response) const;
 
+  // Where pages come from; exposed for invalidation and counters.
+  PageSource& pages() const { return *pages_; }
+
  private:
   void HandleLayout(const http::Request& request, int api_version, std::string_view query,
                     http::Response* response) const;
 
   origin::Origin* const origin_;
   const ServiceOptions options_;
+  const std::unique_ptr<PageSource> pages_;
 };
 
 // Fills `response` with the JSON error body of SPEC §2 and the headers of §11.28.

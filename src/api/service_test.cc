@@ -100,7 +100,9 @@ class ServiceWithStore : public ::testing::Test {
     auto origin = origin::OpenRocksOrigin(dir_.string());
     ASSERT_TRUE(origin.ok()) << origin.status().ToString();
     origin_ = std::move(origin).value();
-    service_ = std::make_unique<LayoutService>(origin_.get(), ServiceOptions{true});
+    ServiceOptions options;
+    options.allow_preview = true;
+    service_ = std::make_unique<LayoutService>(origin_.get(), options);
   }
   void TearDown() override {
     service_.reset();
@@ -166,6 +168,7 @@ TEST_F(ServiceWithStore, Rule29_EtagAnd304) {
   EXPECT_EQ(etag, ComputeETag(first.body));
   http::Response again;
   service_->Handle(http::Request{"GET", kPage, etag}, &again);
+  EXPECT_EQ(Header(again, "X-Tempo-Cache"), "L1");  // the miss above filled L1
   EXPECT_EQ(again.status, 304);
   EXPECT_TRUE(again.omit_body);
   EXPECT_EQ(Header(again, "ETag"), etag);

@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <string>
+#include <string_view>
 
 #include "cache/lru_list.h"
 
@@ -22,15 +22,28 @@ enum class Region : uint8_t {
   kProtected,  // main region, hit again while in probation
 };
 
+// The key's bytes follow the node in the same allocation (as in LevelDB's
+// LRUHandle): a hit compares the key without a second cache miss, and an
+// entry costs one allocation. Create with New, free with Delete.
 struct Node : ListLinks {
-  uint64_t hash = 0;  // KeyHash(key), computed once
+  // A node for `key` with every other field defaulted.
+  static Node* New(std::string_view key);
+  static void Delete(Node* n);
+
+  std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_size}; }
+
+  uint64_t hash = 0;  // KeyHash(key()), computed once
   size_t charge = 0;  // bytes counted against the capacity, as the caller measured them
-  Region region = Region::kNone;
-  std::string key;
-  std::shared_ptr<const void> value;  // never null
   int64_t written_ns = 0;             // clock time when `value` was stored
   int64_t ttl_ns = 0;                 // fresh while now - written_ns <= ttl_ns
+  std::shared_ptr<const void> value;  // never null while resident
   int64_t refresh_not_before_ns = 0;  // set after a failed refresh: back off until then
+  uint32_t key_size = 0;
+  Region region = Region::kNone;
+
+ private:
+  Node() = default;
+  ~Node() = default;
 };
 
 }  // namespace tempo::cache::internal

@@ -28,7 +28,7 @@ class NodeTable {
     for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
       const Slot& s = slots_[i];
       if (s.node == nullptr) return nullptr;
-      if (s.hash == hash && s.node->key == key) return s.node;
+      if (s.hash == hash && s.node->key() == key) return s.node;
     }
   }
 

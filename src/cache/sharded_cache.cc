@@ -123,7 +123,7 @@ class ShardedCache::Graveyard {
   Graveyard(const Graveyard&) = delete;
   Graveyard& operator=(const Graveyard&) = delete;
   ~Graveyard() {
-    for (Node* n : nodes) delete n;
+    for (Node* n : nodes) Node::Delete(n);
   }
 
   std::vector<Node*> nodes;
@@ -158,7 +158,7 @@ ShardedCache::ShardedCache(const CacheOptions& options)
 ShardedCache::~ShardedCache() {
   refresh_pool_.reset();  // joins the refresh threads while the shards still exist
   for (auto& shard : shards_) {
-    shard->table.ForEach([](Node* n) { delete n; });
+    shard->table.ForEach([](Node* n) { Node::Delete(n); });
   }
 }
 
@@ -276,7 +276,7 @@ void ShardedCache::InvalidatePrefix(std::string_view prefix) {
     std::lock_guard<std::mutex> lock(shard.mu);
     std::vector<Node*> doomed;
     shard.table.ForEach([&](Node* n) {
-      if (std::string_view(n->key).starts_with(prefix)) doomed.push_back(n);
+      if (n->key().starts_with(prefix)) doomed.push_back(n);
     });
     for (Node* n : doomed) {
       ++shard.counters.invalidations;
@@ -334,19 +334,18 @@ void ShardedCache::StoreLocked(Shard& shard, std::string_view key, uint64_t hash
     n->ttl_ns = ttl_ns;
     n->refresh_not_before_ns = 0;
   } else {
-    auto node = std::make_unique<Node>();
+    Node* node = Node::New(key);
     node->hash = hash;
     node->charge = charge;
-    node->key = std::string(key);
     node->value = std::move(value);
     node->written_ns = now;
     node->ttl_ns = ttl_ns;
-    if (!shard.policy.Add(node.get(), &evicted)) {
+    if (!shard.policy.Add(node, &evicted)) {
       ++shard.counters.too_large;
-      graveyard->values.push_back(std::move(node->value));
+      graveyard->nodes.push_back(node);
       return;
     }
-    shard.table.Insert(node.release());
+    shard.table.Insert(node);
   }
   for (size_t i = first_evicted; i < evicted.size(); ++i) {
     shard.table.Erase(evicted[i]);
@@ -370,11 +369,11 @@ void ShardedCache::SupersedeFlightLocked(Shard& shard, std::string_view key) {
 void ShardedCache::MaybeRefreshLocked(Shard& shard, Node* n, int64_t now,
                                       const LoadSource& source) {
   if (now < n->refresh_not_before_ns) return;
-  if (shard.flights.find(std::string_view(n->key)) != shard.flights.end()) return;
+  if (shard.flights.find(n->key()) != shard.flights.end()) return;
   auto flight = std::make_shared<Flight>();
   const uint64_t hash = n->hash;
   const bool queued = refresh_pool_->TrySubmit(
-      [this, &shard, key = n->key, hash, flight, loader = source.Share()](bool cancelled) {
+      [this, &shard, key = std::string(n->key()), hash, flight, loader = source.Share()](bool cancelled) {
         Result<ErasedLoaded> loaded =
             cancelled ? Result<ErasedLoaded>(Status::Unavailable("cache: shut down before refresh"))
                       : CallLoader(loader);
@@ -386,7 +385,7 @@ void ShardedCache::MaybeRefreshLocked(Shard& shard, Node* n, int64_t now,
     return;
   }
   // The refresh cannot finish before this is registered: it needs the shard lock we hold.
-  shard.flights.emplace(n->key, std::move(flight));
+  shard.flights.emplace(std::string(n->key()), std::move(flight));
 }
 
 Result<ErasedEntry> ShardedCache::Finish(Shard& shard, std::string_view key, uint64_t hash,

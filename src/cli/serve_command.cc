@@ -93,6 +93,9 @@ void RegisterServe(CLI::App& app, int* exit_code) {
   auto embedded = std::make_shared<bool>(false);
   auto allow_preview = std::make_shared<bool>(false);
   auto threads = std::make_shared<int>(0);
+  auto l1_mb = std::make_shared<size_t>(256);
+  auto l1_ttl_ms = std::make_shared<int64_t>(30'000);
+  auto l1_max_stale_ms = std::make_shared<int64_t>(300'000);
   cmd->add_option("--store", *store, "Store directory (or rocksdb:///path)");
   cmd->add_option("--listen", *listen, "Public listener HOST:PORT (port 0 = any free port)")
       ->default_val("127.0.0.1:8080");
@@ -100,6 +103,16 @@ void RegisterServe(CLI::App& app, int* exit_code) {
   cmd->add_flag("--allow-preview", *allow_preview, "Honour the `at` parameter (preview)");
   cmd->add_option("--threads", *threads, "Serving threads (0 = one per core)")->default_val(0)
       ->check(CLI::Range(0, 1024));
+  cmd->add_option("--l1-mb", *l1_mb, "L1 (in-process slice cache) size in MiB; 0 disables it")
+      ->default_val(256)
+      ->check(CLI::Range(size_t{0}, size_t{1} << 20));
+  cmd->add_option("--l1-ttl-ms", *l1_ttl_ms, "How long a cached slice is fresh")
+      ->default_val(30'000)
+      ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}));
+  cmd->add_option("--l1-max-stale-ms", *l1_max_stale_ms,
+                  "How long past its TTL a slice may be served while it is refreshed")
+      ->default_val(300'000)
+      ->check(CLI::Range(int64_t{0}, int64_t{86'400'000}));
   cmd->callback([=] {
     // Block the stop signals before any thread exists (RocksDB starts its own
     // background threads on open), so that only the waiter below receives them.
@@ -140,7 +153,12 @@ void RegisterServe(CLI::App& app, int* exit_code) {
       return;
     }
     server_options.threads = *threads;
-    api::LayoutService service(origin->get(), api::ServiceOptions{*allow_preview});
+    api::ServiceOptions service_options;
+    service_options.allow_preview = *allow_preview;
+    service_options.l1.capacity_bytes = *l1_mb << 20;
+    service_options.l1.ttl = std::chrono::milliseconds(*l1_ttl_ms);
+    service_options.l1.max_stale = std::chrono::milliseconds(*l1_max_stale_ms);
+    api::LayoutService service(origin->get(), service_options);
     auto server = http::Server::Start(
         server_options, [&service](const http::Request& req, http::Response* resp) {
           service.Handle(req, resp);

@@ -164,6 +164,9 @@ class CompiledNode {
   // The raw outcome, kThrow included (for tests).
   Truth EvaluateTruth(const Value& attributes) const;
 
+  // Heap bytes of the compiled tree, walked container by container.
+  size_t HeapBytes() const;
+
  private:
   ConditionExpr root_;
 };

@@ -38,6 +38,10 @@ class Condition {
   // True when `attributes` (normally an object) satisfies the condition.
   bool Evaluate(const Value& attributes) const;
 
+  // Bytes of memory the compiled condition holds (measured by walking it),
+  // for charging a compiled page slice against the L1 cache's capacity.
+  size_t MemoryBytes() const;
+
  private:
   std::shared_ptr<const CompiledNode> root_;
 };

@@ -657,6 +657,14 @@ EcmaScriptRegex::EcmaScriptRegex(std::unique_ptr<re2::RE2> re, bool ignore_case)
 
 EcmaScriptRegex::~EcmaScriptRegex() = default;
 
+size_t EcmaScriptRegex::HeapBytes() const {
+  // RE2 instructions are 8-16 bytes; its lazily built DFA states come on top,
+  // bounded by the max_mem budget set at compile time.
+  constexpr size_t kBytesPerInstruction = 16;
+  return sizeof(EcmaScriptRegex) + sizeof(re2::RE2) + re_->pattern().capacity() +
+         static_cast<size_t>(re_->ProgramSize()) * kBytesPerInstruction;
+}
+
 bool EcmaScriptRegex::Test(std::string_view text) const {
   std::string storage;
   const std::string_view subject = Subject(text, ignore_case_, &storage);

@@ -47,6 +47,10 @@ class EcmaScriptRegex {
   // `text` (an unanchored search). Time is linear in text.size().
   bool Test(std::string_view text) const;
 
+  // Approximate heap bytes of the compiled program (RE2's program size in
+  // instructions times their size, plus the object itself).
+  size_t HeapBytes() const;
+
  private:
   EcmaScriptRegex(std::unique_ptr<re2::RE2> re, bool ignore_case);
 

@@ -159,4 +159,18 @@ uint32_t Value::HashKey(std::string_view key) {
   return h;
 }
 
+size_t Value::HeapBytes() const {
+  size_t bytes = string_.capacity() > 15 ? string_.capacity() + 1 : 0;  // beyond SSO
+  if (children_ != nullptr) {
+    bytes += sizeof(Children) + children_->items.capacity() * sizeof(Value) +
+             children_->members.capacity() * sizeof(Member) +
+             children_->index.capacity() * sizeof(uint64_t);
+    for (const Value& v : children_->items) bytes += v.HeapBytes();
+    for (const Member& m : children_->members) {
+      bytes += (m.first.capacity() > 15 ? m.first.capacity() + 1 : 0) + m.second.HeapBytes();
+    }
+  }
+  return bytes;
+}
+
 }  // namespace tempo::cond

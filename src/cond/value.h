@@ -61,6 +61,11 @@ class Value {
   const Value* Find(std::string_view key, uint32_t key_hash) const;
   static uint32_t HashKey(std::string_view key);
 
+  // Heap bytes this value owns (its string and, when it is the last owner,
+  // its elements), measured from container capacities. Used to charge
+  // compiled conditions against the L1 cache's byte budget.
+  size_t HeapBytes() const;
+
   // True when this is an object with a key that is a JavaScript array index
   // ("0", "17"): JavaScript enumerates those keys first, in numeric order.
   bool has_index_keys() const { return has_index_keys_; }

@@ -68,6 +68,11 @@ class Origin {
   virtual Result<std::vector<Row>> ReadPage(const PartitionKey& partition,
                                             std::optional<std::string_view> page_id) = 0;
 
+  // Reads the rows of one scope ("*" or a pageId) of one partition, in
+  // (kind, id) order: what one cached slice holds. One read.
+  virtual Result<std::vector<Row>> ReadScope(const PartitionKey& partition,
+                                             std::string_view scope) = 0;
+
   // True when the tenant has at least one live record of any kind (§11.18).
   virtual Result<bool> TenantKnown(std::string_view tenant) = 0;
 

@@ -314,12 +314,14 @@ class RocksOrigin final : public Origin {
   Result<ApplyOutcome> Apply(const Event& event) override;
   Result<std::vector<Row>> ReadPage(const PartitionKey& partition,
                                     std::optional<std::string_view> page_id) override;
+  Result<std::vector<Row>> ReadScope(const PartitionKey& partition,
+                                     std::string_view scope) override;
   Result<bool> TenantKnown(std::string_view tenant) override;
   Status ForEachRecord(const std::function<Status(const StoredRecord&)>& fn) override;
 
  private:
   // Appends the rows of `scope` in `partition_prefix` to `*rows`.
-  static Status ReadScope(rocksdb::Iterator* it, const std::string& partition_prefix,
+  static Status ReadScopeRows(rocksdb::Iterator* it, const std::string& partition_prefix,
                           std::string_view scope, std::vector<Row>* rows);
 
   std::unique_ptr<rocksdb::DB> db_;
@@ -397,7 +399,7 @@ Result<ApplyOutcome> RocksOrigin::Apply(const Event& event) {
   return ApplyOutcome::kApplied;
 }
 
-Status RocksOrigin::ReadScope(rocksdb::Iterator* it, const std::string& partition_prefix,
+Status RocksOrigin::ReadScopeRows(rocksdb::Iterator* it, const std::string& partition_prefix,
                               std::string_view scope, std::vector<Row>* rows) {
   std::string prefix = partition_prefix;
   AppendTupleElement(&prefix, scope);
@@ -430,11 +432,22 @@ Result<std::vector<Row>> RocksOrigin::ReadPage(const PartitionKey& partition,
   // One iterator: both scopes come from the same implicit snapshot.
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   std::vector<Row> rows;
-  if (Status s = ReadScope(it.get(), prefix, kTypeWideScope, &rows); !s.ok()) return s;
+  if (Status s = ReadScopeRows(it.get(), prefix, kTypeWideScope, &rows); !s.ok()) return s;
   // "*" is the type-wide scope itself, and "" never has rows (rule 16).
   if (page_id && !page_id->empty() && *page_id != kTypeWideScope) {
-    if (Status s = ReadScope(it.get(), prefix, *page_id, &rows); !s.ok()) return s;
+    if (Status s = ReadScopeRows(it.get(), prefix, *page_id, &rows); !s.ok()) return s;
   }
+  return rows;
+}
+
+Result<std::vector<Row>> RocksOrigin::ReadScope(const PartitionKey& partition,
+                                                std::string_view scope) {
+  std::vector<Row> rows;
+  if (scope.empty()) return rows;  // "" never has rows (rule 16)
+  const std::string prefix =
+      PartitionPrefix(partition.tenant, partition.channel, partition.page_type);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  if (Status s = ReadScopeRows(it.get(), prefix, scope, &rows); !s.ok()) return s;
   return rows;
 }
 

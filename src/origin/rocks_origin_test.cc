@@ -232,6 +232,21 @@ TEST_F(RocksOriginTest, Rule7_PageReadReturnsTypeWideRowsThenPageRows) {
                                      {"!", Kind::kModule, "on-bang", 4}}));
 }
 
+TEST_F(RocksOriginTest, Rule7_ScopeReadReturnsOnlyThatScope) {
+  Apply(ModuleEvent("t1", "wide", 1, {"web"}));
+  Apply(ModuleEvent("t1", "on-p1", 2, {"web"}, {"p1"}));
+  Apply(ModuleEvent("t1", "on-p2", 3, {"web"}, {"p2"}));
+  auto scope = [&](std::string_view s) {
+    auto r = origin_->ReadScope({"t1", "web", kPageType}, s);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? Summary(*r) : std::vector<RowSummary>{};
+  };
+  EXPECT_EQ(scope("*"), (std::vector<RowSummary>{{"*", Kind::kModule, "wide", 1}}));
+  EXPECT_EQ(scope("p1"), (std::vector<RowSummary>{{"p1", Kind::kModule, "on-p1", 2}}));
+  EXPECT_EQ(scope("p3"), std::vector<RowSummary>{});
+  EXPECT_EQ(scope(""), std::vector<RowSummary>{});
+}
+
 TEST_F(RocksOriginTest, Rule7_StarPageIdReadsTypeWideRowsOnce) {
   Apply(ModuleEvent("t1", "wide", 1, {"web"}));
   Apply(ModuleEvent("t1", "paged", 1, {"web"}, {"p1"}));

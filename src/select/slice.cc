@@ -25,6 +25,7 @@ size_t ModuleBytes(const CompiledModule& m) {
   size_t bytes = sizeof(CompiledModule) + StringBytes(m.id) + StringBytes(m.zone) +
                  StringBytes(m.json_head) + StringBytes(m.json_tail) +
                  StringBytes(m.zone_suffix);
+  if (m.targeting) bytes += m.targeting->MemoryBytes();
   for (const auto& c : m.channels) bytes += StringBytes(c);
   for (const auto& p : m.page_ids) bytes += StringBytes(p);
   return bytes;
@@ -34,7 +35,8 @@ CompiledExperiment CompileExperiment(const events::Experiment& exp);
 
 size_t ExperimentBytes(const CompiledExperiment& e) {
   size_t bytes = sizeof(CompiledExperiment) + StringBytes(e.id) + StringBytes(e.seed) +
-                 StringBytes(e.hash_attribute) + e.ranges.size() * sizeof(cond::BucketRange);
+                 StringBytes(e.hash_attribute) + e.ranges.capacity() * sizeof(cond::BucketRange);
+  if (e.condition) bytes += e.condition->MemoryBytes();
   for (const CompiledVariant& v : e.variants) {
     bytes += sizeof(CompiledVariant) + StringBytes(v.key);
     for (const auto& r : v.remove) bytes += StringBytes(r);

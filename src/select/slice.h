@@ -65,7 +65,9 @@ struct PageSlice {
   std::vector<CompiledExperiment> experiments;  // bytewise id order
   std::optional<events::Template> page_template;
   int64_t max_version = 0;  // highest version of the slice's live records (§11.20)
-  size_t bytes = 0;         // memory held by the slice, measured when compiled
+  // Memory held by the slice: container capacities and compiled conditions,
+  // walked when compiled. What the slice is charged in L1.
+  size_t bytes = 0;
 };
 
 // Builds a slice from the decoded live records of one scope. A condition

@@ -1,0 +1,494 @@
+// Tests of Cache<V> through its public API: loading, expiry, stale-while-
+// revalidate, single flight, invalidation, admission and byte accounting.
+#include "cache/cache.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cache/cache_test_util.h"
+
+namespace tempo::cache::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr milliseconds kTtl = seconds(10);
+constexpr milliseconds kMaxStale = seconds(60);
+constexpr milliseconds kBackoff = seconds(1);
+
+CacheOptions TestOptions(FakeClock* clock) {
+  CacheOptions o;
+  o.capacity_bytes = 1 << 20;
+  o.shards = 1;
+  o.ttl = kTtl;
+  o.max_stale = kMaxStale;
+  o.refresh_retry_backoff = kBackoff;
+  o.refresh_threads = 1;
+  o.clock = clock->Fn();
+  return o;
+}
+
+TEST(CacheTest, MissLoadsAndStoresThenHits) {
+  FakeClock clock;
+  SliceCache cache(TestOptions(&clock));
+  std::atomic<int> calls{0};
+  auto first = cache.GetOrLoad("k", Returning("k", 1, 100, &calls));
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->source, Source::kLoaded);
+  EXPECT_EQ(first->value->version, 1);
+  auto second = cache.GetOrLoad("k", Returning("k", 2, 100, &calls));
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->source, Source::kHit);
+  EXPECT_EQ(second->value, first->value);  // the same shared object
+  EXPECT_EQ(cache.Get("k"), first->value);
+  EXPECT_EQ(cache.Get("other"), std::nullopt);
+  EXPECT_EQ(calls, 1);
+  const CacheStats s = cache.Stats();
+  EXPECT_EQ(s.hits, 2u);
+  EXPECT_EQ(s.misses, 2u);
+  EXPECT_EQ(s.loads, 1u);
+  EXPECT_EQ(s.entries, 1u);
+  EXPECT_EQ(s.bytes, 100u);
+}
+
+TEST(CacheTest, LoaderErrorIsReturnedAndNothingIsCached) {
+  FakeClock clock;
+  SliceCache cache(TestOptions(&clock));
+  auto r = cache.GetOrLoad(
+      "k", []() -> Result<SliceCache::Loaded> { return Status::Unavailable("origin down"); });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kUnavailable);
+  EXPECT_EQ(r.status().message(), "origin down");
+  EXPECT_EQ(cache.Get("k"), std::nullopt);
+  EXPECT_EQ(cache.Stats().load_failures, 1u);
+  auto again = cache.GetOrLoad("k", Returning("k", 1));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->source, Source::kLoaded);
+}
+
+TEST(CacheTest, NullValueFromLoaderIsAnError) {
+  FakeClock clock;
+  SliceCache cache(TestOptions(&clock));
+  auto r = cache.GetOrLoad("k", [] { return Result<SliceCache::Loaded>(SliceCache::Loaded{}); });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kInternal);
+  EXPECT_EQ(cache.Stats().entries, 0u);
+}
+
+TEST(CacheTest, EntryExpiresAfterTtlWhenStaleServingIsOff) {
+  FakeClock clock;
+  CacheOptions o = TestOptions(&clock);
+  o.max_stale = milliseconds(0);
+  SliceCache cache(o);
+  ASSERT_TRUE(cache.GetOrLoad("k", Returning("k", 1)).ok());
+  clock.Advance(kTtl);  // age == ttl: still fresh
+  auto at_ttl = cache.GetOrLoad("k", Returning("k", 2));
+  EXPECT_EQ(at_ttl->source, Source::kHit);
+  clock.Advance(milliseconds(1));
+  EXPECT_EQ(cache.Get("k"), std::nullopt);
+  EXPECT_EQ(cache.Stats().expirations, 1u);
+  auto reloaded = cache.GetOrLoad("k", Returning("k", 2));
+  EXPECT_EQ(reloaded->source, Source::kLoaded);
+  EXPECT_EQ(reloaded->value->version, 2);
+}
+
+TEST(CacheTest, LoaderAndInsertCanGiveAnEntryItsOwnTtl) {
+  FakeClock clock;
+  CacheOptions o = TestOptions(&clock);
+  o.max_stale = milliseconds(0);
+  SliceCache cache(o);
+  ASSERT_TRUE(cache
+                  .GetOrLoad("short",
+                             [] {
+                               return Result<SliceCache::Loaded>(SliceCache::Loaded{
+                                   MakeSlice("short", 1), 10, seconds(1)});
+                             })
+                  .ok());
+  cache.Insert("long", MakeSlice("long", 1), 10, seconds(100));
+  cache.Insert("default", MakeSlice("default", 1), 10);
+  clock.Advance(seconds(2));
+  EXPECT_EQ(cache.Get("short"), std::nullopt);
+  EXPECT_NE(cache.Get("long"), std::nullopt);
+  EXPECT_NE(cache.Get("default"), std::nullopt);
+  clock.Advance(kTtl);
+  EXPECT_NE(cache.Get("long"), std::nullopt);
+  EXPECT_EQ(cache.Get("default"), std::nullopt);
+}
+
+TEST(CacheTest, BytesNeverExceedCapacityAndCountEveryCharge) {
+  FakeClock clock;
+  CacheOptions o = TestOptions(&clock);
+  o.capacity_bytes = 40'000;
+  o.shards = 4;  // 10'000 bytes each
+  SliceCache cache(o);
+  std::mt19937 rng(3);
+  std::map<std::string, size_t> charge_of;
+  for (int i = 0; i < 5000; ++i) {
+    const std::string key = "k" + std::to_string(rng() % 800);
+    const size_t charge = 1 + rng() % 900;
+    charge_of[key] = charge;
+    if (rng() % 2 == 0) {
+      cache.Insert(key, MakeSlice(key, i), charge);
+    } else {
+      cache.Invalidate(key);
+      ASSERT_TRUE(cache.GetOrLoad(key, Returning(key, i, charge)).ok());
+    }
+    // A value just stored is resident: the next lookup hits.
+    ASSERT_NE(cache.Get(key), std::nullopt) << key;
+    ASSERT_LE(cache.Stats().bytes, o.capacity_bytes);
+  }
+  size_t resident_bytes = 0, resident = 0;
+  for (const auto& [key, charge] : charge_of) {
+    if (cache.Get(key).has_value()) {
+      resident_bytes += charge;
+      ++resident;
+    }
+  }
+  const CacheStats s = cache.Stats();
+  EXPECT_EQ(s.bytes, resident_bytes);
+  EXPECT_EQ(s.entries, resident);
+  EXPECT_GT(s.evictions, 0u);
+  EXPECT_GT(s.bytes, o.capacity_bytes / 2);
+}
+
+TEST(CacheTest, EntryLargerThanAShardIsReturnedButNotCached) {
+  FakeClock clock;
+  CacheOptions o = TestOptions(&clock);
+  o.capacity_bytes = 4000;
+  o.shards = 2;
+  SliceCache cache(o);
+  auto r = cache.GetOrLoad("big", Returning("big", 1, 2001));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->value->version, 1);
+  EXPECT_EQ(cache.Get("big"), std::nullopt);
+  EXPECT_EQ(cache.Stats().bytes, 0u);
+  EXPECT_EQ(cache.Stats().admissions_rejected, 1u);
+}
+
+TEST(CacheTest, OneHitWondersDoNotEvictAFrequentEntry) {
+  FakeClock clock;
+  CacheOptions o = TestOptions(&clock);
+  o.capacity_bytes = 10 * 100;
+  SliceCache cache(o);
+  ASSERT_TRUE(cache.GetOrLoad("hot", Returning("hot", 1)).ok());
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(cache.GetOrLoad("hot", Returning("hot", 1))->source, Source::kHit);
+  for (int i = 0; i < 2000; ++i) {
+    const std::string key = "once" + std::to_string(i);
+    ASSERT_EQ(cache.GetOrLoad(key, Returning(key, 1))->source, Source::kLoaded);
+    if (i % 50 == 0) {
+      ASSERT_EQ(cache.GetOrLoad("hot", Returning("hot", 2))->source, Source::kHit) << i;
+    }
+  }
+  EXPECT_EQ(cache.Get("hot").value()->version, 1);
+  EXPECT_GT(cache.Stats().admissions_rejected, 1900u);
+}
+
+TEST(CacheTest, ConcurrentMissesOfOneKeyMakeOneLoad) {
+  constexpr int kThreads = 8;
+  FakeClock clock;
+  SliceCache cache(TestOptions(&clock));
+  std::atomic<int> calls{0};
+  // The load lasts until every thread has missed (and so is waiting for it).
+  auto loader = [&]() -> Result<SliceCache::Loaded> {
+    ++calls;
+    EXPECT_TRUE(Eventually([&] { return cache.Stats().misses == kThreads; }));
+    return SliceCache::Loaded{MakeSlice("k", 1), 100, std::nullopt};
+  };
+  std::vector<SlicePtr> got(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      auto r = cache.GetOrLoad("k", loader);
+      ASSERT_TRUE(r.ok());
+      EXPECT_EQ(r->source, Source::kLoaded);
+      got[t] = r->value;
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(calls, 1);
+  for (const SlicePtr& v : got) EXPECT_EQ(v, got[0]);
+  EXPECT_EQ(cache.Stats().loads, 1u);
+  EXPECT_EQ(cache.GetOrLoad("k", loader)->source, Source::kHit);
+}
+
+TEST(CacheTest, WaitersShareTheLoadError) {
+  FakeClock clock;
+  SliceCache cache(TestOptions(&clock));
+  Gate release;
+  std::atomic<int> calls{0};
+  auto failing = [&]() -> Result<SliceCache::Loaded> {
+    ++calls;
+    release.Wait();
+    return Status::IOError("disk");
+  };
+  std::thread leader([&] { EXPECT_EQ(cache.GetOrLoad("k", failing).status().code(), Status::Code::kIOError); });
+  ASSERT_TRUE(Eventually([&] { return calls == 1; }));
+  std::thread waiter([&] { EXPECT_EQ(cache.GetOrLoad("k", failing).status().code(), Status::Code::kIOError); });
+  ASSERT_TRUE(Eventually([&] { return cache.Stats().misses == 2; }));
+  release.Open();
+  leader.join();
+  waiter.join();
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(cache.Stats().load_failures, 1u);
+}
+
+TEST(CacheTest, WaitingForAnotherLoadIsBoundedByTheTimeout) {
+  FakeClock clock;
+  CacheOptions o = TestOptions(&clock);
+  o.load_wait_timeout = milliseconds(20);
+  SliceCache cache(o);
+  Gate release;
+  std::atomic<int> calls{0};
+  auto slow = [&]() -> Result<SliceCache::Loaded> {
+    ++calls;
+    release.Wait();
+    return SliceCache::Loaded{MakeSlice("k", 1), 100, std::nullopt};
+  };
+  std::thread leader([&] { EXPECT_TRUE(cache.GetOrLoad("k", slow).ok()); });
+  ASSERT_TRUE(Eventually([&] { return calls == 1; }));
+  auto waited = cache.GetOrLoad("k", slow);
+  ASSERT_FALSE(waited.ok());
+  EXPECT_EQ(waited.status().code(), Status::Code::kUnavailable);
+  EXPECT_EQ(cache.Stats().load_timeouts, 1u);
+  release.Open();
+  leader.join();
+  EXPECT_EQ(calls, 1);
+  EXPECT_NE(cache.Get("k"), std::nullopt);
+}
+
+TEST(CacheTest, ExpiredEntryIsServedStaleWhileOneRefreshRuns) {
+  FakeClock clock;
+  SliceCache cache(TestOptions(&clock));
+  ASSERT_TRUE(cache.GetOrLoad("k", Returning("k", 1)).ok());
+  clock.Advance(kTtl + seconds(1));
+
+  Gate release;
+  std::atomic<int> refresh_calls{0};
+  auto refresh = [&]() -> Result<SliceCache::Loaded> {
+    ++refresh_calls;
+    release.Wait();
+    return SliceCache::Loaded{MakeSlice("k", 2), 100, std::nullopt};
+  };
+  for (int i = 0; i < 3; ++i) {
+    auto r = cache.GetOrLoad("k", refresh);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->source, Source::kStale);
+    EXPECT_EQ(r->value->version, 1);
+  }
+  EXPECT_EQ(cache.Get("k").value()->version, 1);
+  release.Open();
+  ASSERT_TRUE(Eventually([&] { return cache.Stats().refreshes == 1; }));
+  auto fresh = cache.GetOrLoad("k", refresh);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(fresh->source, Source::kHit);
+  EXPECT_EQ(fresh->value->version, 2);
+  EXPECT_EQ(refresh_calls, 1);
+  const CacheStats s = cache.Stats();
+  EXPECT_EQ(s.stale_served, 4u);
+  EXPECT_EQ(s.loads, 1u);
+  EXPECT_EQ(s.refresh_failures, 0u);
+}
+
+TEST(CacheTest, FailedRefreshKeepsServingStaleUntilMaxStaleThenReloads) {
+  FakeClock clock;
+  SliceCache cache(TestOptions(&clock));
+  ASSERT_TRUE(cache.GetOrLoad("k", Returning("k", 1)).ok());
+  clock.Advance(kTtl + seconds(1));
+
+  std::atomic<int> failing_calls{0};
+  auto failing = [&]() -> Result<SliceCache::Loaded> {
+    ++failing_calls;
+    return Status::Unavailable("origin down");
+  };
+  EXPECT_EQ(cache.GetOrLoad("k", failing)->source, Source::kStale);
+  ASSERT_TRUE(Eventually([&] { return cache.Stats().refresh_failures == 1; }));
+  // Within the retry backoff: stale, and no new refresh.
+  auto r = cache.GetOrLoad("k", failing);
+  EXPECT_EQ(r->source, Source::kStale);
+  EXPECT_EQ(r->value->version, 1);
+  EXPECT_EQ(failing_calls, 1);
+  // After the backoff the next stale read tries again.
+  clock.Advance(kBackoff + milliseconds(1));
+  EXPECT_EQ(cache.GetOrLoad("k", failing)->source, Source::kStale);
+  ASSERT_TRUE(Eventually([&] { return cache.Stats().refresh_failures == 2; }));
+  EXPECT_EQ(failing_calls, 2);
+  // Past ttl + max_stale: a miss, loaded on the caller's thread.
+  clock.Advance(kMaxStale);
+  auto reloaded = cache.GetOrLoad("k", Returning("k", 2));
+  ASSERT_TRUE(reloaded.ok());
+  EXPECT_EQ(reloaded->source, Source::kLoaded);
+  EXPECT_EQ(reloaded->value->version, 2);
+  EXPECT_EQ(cache.Stats().expirations, 1u);
+  EXPECT_EQ(cache.GetOrLoad("k", failing)->source, Source::kHit);
+}
+
+TEST(CacheTest, PastMaxStaleAFailingLoadIsAnError) {
+  FakeClock clock;
+  SliceCache cache(TestOptions(&clock));
+  ASSERT_TRUE(cache.GetOrLoad("k", Returning("k", 1)).ok());
+  clock.Advance(kTtl + kMaxStale + seconds(1));
+  auto r = cache.GetOrLoad(
+      "k", []() -> Result<SliceCache::Loaded> { return Status::Unavailable("origin down"); });
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(cache.Get("k"), std::nullopt);
+}
+
+TEST(CacheTest, InvalidateRemovesOneKey) {
+  FakeClock clock;
+  SliceCache cache(TestOptions(&clock));
+  cache.Insert("a", MakeSlice("a", 1), 10);
+  cache.Insert("b", MakeSlice("b", 1), 10);
+  cache.Invalidate("a");
+  cache.Invalidate("missing");
+  EXPECT_EQ(cache.Get("a"), std::nullopt);
+  EXPECT_NE(cache.Get("b"), std::nullopt);
+  const CacheStats s = cache.Stats();
+  EXPECT_EQ(s.invalidations, 1u);
+  EXPECT_EQ(s.bytes, 10u);
+  EXPECT_EQ(cache.GetOrLoad("a", Returning("a", 2))->source, Source::kLoaded);
+}
+
+TEST(CacheTest, InvalidatePrefixRemovesEveryKeyWithThePrefixInEveryShard) {
+  FakeClock clock;
+  CacheOptions o = TestOptions(&clock);
+  o.shards = 8;
+  SliceCache cache(o);
+  const std::string acme = std::string("acme") + '\x1f';
+  const std::string acme2 = std::string("acme2") + '\x1f';
+  for (int i = 0; i < 50; ++i) {
+    cache.Insert(acme + "web" + '\x1f' + std::to_string(i), MakeSlice("x", i), 10);
+    cache.Insert(acme2 + "web" + '\x1f' + std::to_string(i), MakeSlice("y", i), 10);
+  }
+  cache.InvalidatePrefix(acme);
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(cache.Get(acme + "web" + '\x1f' + std::to_string(i)), std::nullopt);
+    EXPECT_NE(cache.Get(acme2 + "web" + '\x1f' + std::to_string(i)), std::nullopt);
+  }
+  const CacheStats s = cache.Stats();
+  EXPECT_EQ(s.invalidations, 50u);
+  EXPECT_EQ(s.entries, 50u);
+}
+
+// A load that began before an invalidation read data the invalidation made
+// obsolete: its caller gets it, but it must not be stored.
+TEST(CacheTest, LoadResultIsDiscardedAfterAConcurrentInvalidation) {
+  for (bool by_prefix : {false, true}) {
+    FakeClock clock;
+    SliceCache cache(TestOptions(&clock));
+    Gate release;
+    std::atomic<int> calls{0};
+    auto old_data = [&]() -> Result<SliceCache::Loaded> {
+      ++calls;
+      release.Wait();
+      return SliceCache::Loaded{MakeSlice("t/k", 1), 100, std::nullopt};
+    };
+    std::thread loading([&] {
+      auto r = cache.GetOrLoad("t/k", old_data);
+      ASSERT_TRUE(r.ok());
+      EXPECT_EQ(r->value->version, 1);
+    });
+    ASSERT_TRUE(Eventually([&] { return calls == 1; }));
+    if (by_prefix) {
+      cache.InvalidatePrefix("t/");
+    } else {
+      cache.Invalidate("t/k");
+    }
+    release.Open();
+    loading.join();
+    EXPECT_EQ(cache.Get("t/k"), std::nullopt) << by_prefix;
+    EXPECT_EQ(cache.Stats().loads_discarded, 1u);
+  }
+}
+
+TEST(CacheTest, LookupAfterAnInvalidationDoesNotJoinTheOlderLoad) {
+  FakeClock clock;
+  SliceCache cache(TestOptions(&clock));
+  Gate release;
+  std::atomic<int> calls{0};
+  auto old_data = [&]() -> Result<SliceCache::Loaded> {
+    ++calls;
+    release.Wait();
+    return SliceCache::Loaded{MakeSlice("k", 1), 100, std::nullopt};
+  };
+  std::thread loading([&] { EXPECT_EQ(cache.GetOrLoad("k", old_data)->value->version, 1); });
+  ASSERT_TRUE(Eventually([&] { return calls == 1; }));
+  cache.Invalidate("k");
+  auto r = cache.GetOrLoad("k", Returning("k", 2));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->source, Source::kLoaded);
+  EXPECT_EQ(r->value->version, 2);
+  release.Open();
+  loading.join();
+  EXPECT_EQ(cache.Get("k").value()->version, 2);
+}
+
+TEST(CacheTest, InsertDuringALoadIsNotOverwrittenByIt) {
+  FakeClock clock;
+  SliceCache cache(TestOptions(&clock));
+  Gate release;
+  std::atomic<int> calls{0};
+  auto old_data = [&]() -> Result<SliceCache::Loaded> {
+    ++calls;
+    release.Wait();
+    return SliceCache::Loaded{MakeSlice("k", 1), 100, std::nullopt};
+  };
+  std::thread loading([&] { EXPECT_TRUE(cache.GetOrLoad("k", old_data).ok()); });
+  ASSERT_TRUE(Eventually([&] { return calls == 1; }));
+  cache.Insert("k", MakeSlice("k", 3), 100);
+  release.Open();
+  loading.join();
+  EXPECT_EQ(cache.Get("k").value()->version, 3);
+}
+
+TEST(CacheTest, RefreshResultIsDiscardedAfterAConcurrentInvalidation) {
+  FakeClock clock;
+  SliceCache cache(TestOptions(&clock));
+  ASSERT_TRUE(cache.GetOrLoad("k", Returning("k", 1)).ok());
+  clock.Advance(kTtl + seconds(1));
+  Gate release;
+  std::atomic<int> calls{0};
+  auto refresh = [&]() -> Result<SliceCache::Loaded> {
+    ++calls;
+    release.Wait();
+    return SliceCache::Loaded{MakeSlice("k", 2), 100, std::nullopt};
+  };
+  EXPECT_EQ(cache.GetOrLoad("k", refresh)->source, Source::kStale);
+  ASSERT_TRUE(Eventually([&] { return calls == 1; }));
+  cache.Invalidate("k");
+  release.Open();
+  ASSERT_TRUE(Eventually([&] { return cache.Stats().refreshes == 1; }));
+  EXPECT_EQ(cache.Get("k"), std::nullopt);
+  EXPECT_EQ(cache.Stats().loads_discarded, 1u);
+}
+
+TEST(CacheTest, DestroyingTheCacheWithAQueuedRefreshIsClean) {
+  FakeClock clock;
+  CacheOptions o = TestOptions(&clock);
+  Gate release;
+  std::atomic<int> calls{0};
+  {
+    SliceCache cache(o);
+    ASSERT_TRUE(cache.GetOrLoad("a", Returning("a", 1)).ok());
+    ASSERT_TRUE(cache.GetOrLoad("b", Returning("b", 1)).ok());
+    clock.Advance(kTtl + seconds(1));
+    auto blocking = [&]() -> Result<SliceCache::Loaded> {
+      ++calls;
+      release.Wait();
+      return SliceCache::Loaded{MakeSlice("x", 2), 100, std::nullopt};
+    };
+    EXPECT_EQ(cache.GetOrLoad("a", blocking)->source, Source::kStale);  // runs, blocks
+    ASSERT_TRUE(Eventually([&] { return calls == 1; }));
+    EXPECT_EQ(cache.GetOrLoad("b", blocking)->source, Source::kStale);  // queued
+    release.Open();
+  }
+  EXPECT_LE(calls, 2);
+}
+
+}  // namespace
+}  // namespace tempo::cache::testing

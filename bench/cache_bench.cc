@@ -1,11 +1,15 @@
-// Micro-benchmarks of the L1 cache (src/cache): hits from 1, 2 and 4 threads,
-// and a miss followed by the insert of the loaded value.
+// Micro-benchmarks of the L1 cache (src/cache): hits from 1, 2 and 4 threads
+// over a small and a large resident key set, and a miss followed by the
+// insert of the loaded value.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cache/cache.h"
@@ -19,45 +23,62 @@ struct Value {
 using ValuePtr = std::shared_ptr<const Value>;
 using ValueCache = Cache<ValuePtr>;
 
-constexpr int kResidentKeys = 10'000;
 constexpr size_t kChargeBytes = 1024;
 constexpr int kAccessPatternLength = 1 << 14;  // per thread, a power of two
-constexpr int kMissKeys = 1 << 20;
+constexpr int kMissKeys = 1 << 20;             // a power of two
+constexpr int kSmallKeySet = 1'000;            // fits the CPU caches with the cache's nodes
+constexpr int kLargeKeySet = 20'000;           // does not: most hits miss the CPU caches
 
-// Slice keys as the API builds them: tenant, channel, page type, scope.
-std::string SliceKey(int i) {
-  return "tenant" + std::to_string(i % 97) + '\x1f' + "web" + '\x1f' + "homepage" + '\x1f' +
-         "page-" + std::to_string(i);
-}
+// Slice keys as the API builds them (tenant, channel, page type, scope),
+// stored back to back: a server builds its key in a buffer that is already
+// in the CPU cache, and a vector of heap strings would add a memory miss per
+// lookup that a server does not pay.
+class KeySet {
+ public:
+  explicit KeySet(int count) {
+    std::vector<size_t> ends;
+    for (int i = 0; i < count; ++i) {
+      bytes_ += "tenant" + std::to_string(i % 97) + '\x1f' + "web" + '\x1f' + "homepage" +
+                '\x1f' + "page-" + std::to_string(i);
+      ends.push_back(bytes_.size());
+    }
+    size_t begin = 0;
+    for (size_t end : ends) {
+      keys_.emplace_back(bytes_.data() + begin, end - begin);
+      begin = end;
+    }
+  }
+  std::string_view operator[](size_t i) const { return keys_[i]; }
 
-// kMissKeys distinct keys, built once.
-const std::vector<std::string>& Keys() {
-  static const std::vector<std::string>* keys = [] {
-    auto* k = new std::vector<std::string>();
-    for (int i = 0; i < kMissKeys; ++i) k->push_back(SliceKey(i));
-    return k;
-  }();
+ private:
+  std::string bytes_;
+  std::vector<std::string_view> keys_;
+};
+
+const KeySet& Keys() {
+  static const KeySet* keys = new KeySet(kMissKeys);
   return *keys;
 }
 
-ValueCache::Loader MakeLoader() {
-  auto value = std::make_shared<const Value>();
-  return [value]() -> Result<ValueCache::Loaded> {
-    return ValueCache::Loaded{value, kChargeBytes, std::nullopt};
-  };
+ValueCache::Loaded NewValue() {
+  return ValueCache::Loaded{std::make_shared<const Value>(), kChargeBytes, std::nullopt};
 }
 
-// A cache holding kResidentKeys entries, shared by the threads of a run.
-ValueCache& HitCache() {
-  static ValueCache* cache = [] {
+// A cache holding the first `resident` keys, shared by the threads of a run.
+ValueCache& HitCache(int resident) {
+  static std::mutex mu;
+  static std::map<int, ValueCache*> caches;
+  std::lock_guard<std::mutex> lock(mu);
+  ValueCache*& cache = caches[resident];
+  if (cache == nullptr) {
     CacheOptions o;
-    o.capacity_bytes = size_t{4} * kResidentKeys * kChargeBytes;
+    o.capacity_bytes = size_t{4} * resident * kChargeBytes;
     o.ttl = std::chrono::hours(1);
-    auto* c = new ValueCache(o);
-    const ValueCache::Loader loader = MakeLoader();
-    for (int i = 0; i < kResidentKeys; ++i) (void)c->GetOrLoad(Keys()[i], loader);
-    return c;
-  }();
+    cache = new ValueCache(o);
+    for (int i = 0; i < resident; ++i) {
+      (void)cache->GetOrLoad(Keys()[i], [] { return Result<ValueCache::Loaded>(NewValue()); });
+    }
+  }
   return *cache;
 }
 
@@ -69,49 +90,63 @@ std::vector<int> AccessPattern(int seed, int key_count) {
 }
 
 void BM_GetOrLoadHit(benchmark::State& state) {
-  ValueCache& cache = HitCache();
-  const std::vector<std::string>& keys = Keys();
-  const std::vector<int> pattern = AccessPattern(state.thread_index() + 1, kResidentKeys);
-  const ValueCache::Loader loader = MakeLoader();
+  const int resident = static_cast<int>(state.range(0));
+  ValueCache& cache = HitCache(resident);
+  const std::vector<int> pattern = AccessPattern(state.thread_index() + 1, resident);
+  const ValueCache::Loader loader = [] { return Result<ValueCache::Loaded>(NewValue()); };
   size_t i = 0;
   int64_t not_hits = 0;
   for (auto _ : state) {
-    auto r = cache.GetOrLoad(keys[pattern[i++ & (kAccessPatternLength - 1)]], loader);
+    auto r = cache.GetOrLoad(Keys()[pattern[i++ & (kAccessPatternLength - 1)]], loader);
     not_hits += r->source != Source::kHit;
     benchmark::DoNotOptimize(r);
   }
   if (not_hits != 0) state.SkipWithError("a lookup of a resident key was not a hit");
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_GetOrLoadHit)->Threads(1)->Threads(2)->Threads(4)->UseRealTime();
+BENCHMARK(BM_GetOrLoadHit)
+    ->ArgName("keys")
+    ->Arg(kSmallKeySet)
+    ->Arg(kLargeKeySet)
+    ->Threads(1)
+    ->Threads(2)
+    ->Threads(4)
+    ->UseRealTime();
 
 void BM_GetHit(benchmark::State& state) {
-  ValueCache& cache = HitCache();
-  const std::vector<std::string>& keys = Keys();
-  const std::vector<int> pattern = AccessPattern(state.thread_index() + 101, kResidentKeys);
+  const int resident = static_cast<int>(state.range(0));
+  ValueCache& cache = HitCache(resident);
+  const std::vector<int> pattern = AccessPattern(state.thread_index() + 101, resident);
   size_t i = 0;
   for (auto _ : state) {
-    auto v = cache.Get(keys[pattern[i++ & (kAccessPatternLength - 1)]]);
+    auto v = cache.Get(Keys()[pattern[i++ & (kAccessPatternLength - 1)]]);
     benchmark::DoNotOptimize(v);
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_GetHit)->Threads(1)->Threads(2)->Threads(4)->UseRealTime();
+BENCHMARK(BM_GetHit)
+    ->ArgName("keys")
+    ->Arg(kSmallKeySet)
+    ->Arg(kLargeKeySet)
+    ->Threads(1)
+    ->Threads(2)
+    ->Threads(4)
+    ->UseRealTime();
 
 // Every lookup misses (the keys cycle through far more than the cache holds),
-// so each iteration is a lookup, a load, an insert and an eviction.
+// so each iteration is a lookup, a load (allocating the value), an insert
+// and an eviction.
 void BM_MissAndInsert(benchmark::State& state) {
   static ValueCache* cache = [] {
     CacheOptions o;
-    o.capacity_bytes = size_t{kResidentKeys} * kChargeBytes;
+    o.capacity_bytes = size_t{kLargeKeySet} * kChargeBytes;
     o.ttl = std::chrono::hours(1);
     return new ValueCache(o);
   }();
-  const std::vector<std::string>& keys = Keys();
-  const ValueCache::Loader loader = MakeLoader();
+  const ValueCache::Loader loader = [] { return Result<ValueCache::Loaded>(NewValue()); };
   size_t i = static_cast<size_t>(state.thread_index()) * (kMissKeys / 4);
   for (auto _ : state) {
-    auto r = cache->GetOrLoad(keys[i++ & (kMissKeys - 1)], loader);
+    auto r = cache->GetOrLoad(Keys()[i++ & (kMissKeys - 1)], loader);
     benchmark::DoNotOptimize(r);
   }
   state.SetItemsProcessed(state.iterations());

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstdlib>
 
 namespace tempo::cache::internal {
 namespace {
@@ -34,12 +35,19 @@ void FrequencySketch::EnsureCapacity(size_t entries) {
   if (entries <= max_entries_) return;
   max_entries_ = entries;
   sample_period_ = std::max(samples_per_entry_ * entries, samples_per_entry_ * kMinWords);
-  // One 64-bit word (16 counters) per entry, as in Caffeine.
-  if (entries <= table_.size()) return;
-  const size_t words = std::bit_ceil(entries);
-  table_.assign(words, 0);
+  static const size_t kWpe = getenv("WPE") ? atoi(getenv("WPE")) : 1;
+  if (entries * kWpe <= table_.size()) return;
+  // A key's block is its hash masked to the block count and its counters'
+  // places in the block do not depend on that count, so doubling the blocks
+  // keeps every count when each old block is copied to both of its heirs.
+  const size_t old_words = table_.size();
+  const size_t words = std::bit_ceil(entries * kWpe);
+  table_.resize(words);
+  for (size_t copy = old_words; copy < words; copy += old_words) {
+    std::copy(table_.begin(), table_.begin() + static_cast<ptrdiff_t>(old_words),
+              table_.begin() + static_cast<ptrdiff_t>(copy));
+  }
   block_mask_ = words / kWordsPerBlock - 1;
-  additions_ = 0;
 }
 
 FrequencySketch::Slots FrequencySketch::Locate(uint64_t hash) const {

@@ -10,7 +10,7 @@ Node* Node::New(std::string_view key) {
   void* memory = ::operator new(sizeof(Node) + key.size());
   Node* n = new (memory) Node();
   n->key_size = static_cast<uint32_t>(key.size());
-  if (!key.empty()) std::memcpy(n + 1, key.data(), key.size());
+  if (!key.empty()) std::memcpy(reinterpret_cast<char*>(n + 1), key.data(), key.size());
   return n;
 }
 

@@ -46,4 +46,10 @@ struct Node : ListLinks {
   ~Node() = default;
 };
 
+// Owns a node (tests; the shards own theirs through their tables).
+struct NodeDeleter {
+  void operator()(Node* n) const { Node::Delete(n); }
+};
+using NodePtr = std::unique_ptr<Node, NodeDeleter>;
+
 }  // namespace tempo::cache::internal

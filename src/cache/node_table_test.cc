@@ -11,9 +11,8 @@
 namespace tempo::cache::internal {
 namespace {
 
-std::unique_ptr<Node> MakeNode(const std::string& key, uint64_t hash) {
-  auto n = std::make_unique<Node>();
-  n->key = key;
+NodePtr MakeNode(const std::string& key, uint64_t hash) {
+  NodePtr n(Node::New(key));
   n->hash = hash;
   return n;
 }
@@ -38,7 +37,7 @@ TEST(NodeTableTest, FindsInsertedNodesAndForgetsErasedOnes) {
 TEST(NodeTableTest, RandomInsertsAndErasesWithCollisionsStayConsistent) {
   std::mt19937_64 rng(42);
   NodeTable table;
-  std::vector<std::unique_ptr<Node>> nodes;
+  std::vector<NodePtr> nodes;
   std::vector<bool> present;
   for (int i = 0; i < 3000; ++i) {
     // Hashes share their low bits in groups; some land at the end of the array.
@@ -57,7 +56,7 @@ TEST(NodeTableTest, RandomInsertsAndErasesWithCollisionsStayConsistent) {
     if (step % 1000 == 0) {
       size_t count = 0;
       for (size_t j = 0; j < nodes.size(); ++j) {
-        Node* found = table.Find(nodes[j]->key, nodes[j]->hash);
+        Node* found = table.Find(nodes[j]->key(), nodes[j]->hash);
         EXPECT_EQ(found, present[j] ? nodes[j].get() : nullptr) << "node " << j;
         count += present[j];
       }

@@ -34,8 +34,7 @@ class Harness {
   std::vector<std::string> Add(const std::string& key, size_t charge = kCharge,
                                int earlier_accesses = 0) {
     for (int i = 0; i < earlier_accesses; ++i) policy_.RecordAccess(KeyHash(key));
-    auto n = std::make_unique<Node>();
-    n->key = key;
+    NodePtr n(Node::New(key));
     n->hash = KeyHash(key);
     n->charge = charge;
     std::vector<Node*> evicted;
@@ -73,15 +72,15 @@ class Harness {
   std::vector<std::string> Reap(const std::vector<Node*>& evicted) {
     std::vector<std::string> keys;
     for (Node* n : evicted) {
-      keys.push_back(n->key);
+      keys.push_back(std::string(n->key()));
       EXPECT_EQ(n->region, Region::kNone);
-      resident_.erase(n->key);  // frees it
+      resident_.erase(std::string(n->key()));  // frees it
     }
     return keys;
   }
 
   WTinyLfu policy_;
-  std::map<std::string, std::unique_ptr<Node>> resident_;
+  std::map<std::string, NodePtr> resident_;
 };
 
 using Keys = std::vector<std::string>;

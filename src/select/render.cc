@@ -7,11 +7,11 @@ namespace {
 
 void AppendModule(const SelectedModule& s, bool v1, std::string* out) {
   const CompiledModule& m = *s.module;
-  out->append(m.json_head);
+  out->append(m.head());
   AppendInt(s.priority, out);
-  out->append(m.json_tail);
+  out->append(m.tail());
   if (v1) {
-    out->append(m.zone_suffix);
+    out->append(m.zone_suffix());
   } else {
     out->push_back('}');
   }

@@ -71,12 +71,13 @@ class Selector {
   }
 
   // Rule 24: the checks an experiment add must pass itself.
-  bool AddPasses(const CompiledModule& m) const {
-    if (m.has_channels && !Contains(m.channels, request_.channel)) return false;
-    if (!m.page_ids.empty() && (!request_.page_id || !Contains(m.page_ids, *request_.page_id))) {
+  bool AddPasses(const CompiledAdd& add) const {
+    if (add.has_channels && !Contains(add.channels, request_.channel)) return false;
+    if (!add.page_ids.empty() &&
+        (!request_.page_id || !Contains(add.page_ids, *request_.page_id))) {
       return false;
     }
-    return ZoneAllowed(m.zone) && Eligible(m);
+    return ZoneAllowed(add.module.zone()) && Eligible(add.module);
   }
 
   // Steps 2-5 over the slices' modules.
@@ -84,10 +85,10 @@ class Selector {
     // Rule 19: the page override is decided on the page slice as stored.
     std::vector<std::string_view> overridden;
     if (page_slice != nullptr) {
-      for (const auto& m : page_slice->modules) overridden.push_back(m.zone);
+      for (const auto& m : page_slice->modules) overridden.push_back(m.zone());
     }
     for (const auto& m : type_slice.modules) {
-      if (Contains(overridden, m.zone)) continue;
+      if (Contains(overridden, m.zone())) continue;
       Consider(m);
     }
     if (page_slice != nullptr) {
@@ -113,9 +114,9 @@ class Selector {
   void Finish(const PageSlice& type_slice, Selection* out) {
     std::sort(selected_.begin(), selected_.end(),
               [](const SelectedModule& a, const SelectedModule& b) {
-                if (int c = a.module->zone.compare(b.module->zone); c != 0) return c < 0;
+                if (int c = a.module->zone().compare(b.module->zone()); c != 0) return c < 0;
                 if (a.priority != b.priority) return a.priority > b.priority;
-                return a.module->id < b.module->id;
+                return a.module->id() < b.module->id();
               });
     // [begin, end) of each zone's run in selected_, in name order.
     struct Run {
@@ -125,7 +126,7 @@ class Selector {
     };
     std::vector<Run> runs;
     for (size_t i = 0; i < selected_.size(); ++i) {
-      std::string_view zone = selected_[i].module->zone;
+      std::string_view zone = selected_[i].module->zone();
       if (runs.empty() || runs.back().zone != zone) runs.push_back({zone, i, i, false});
       runs.back().end = i + 1;
     }
@@ -154,7 +155,7 @@ class Selector {
 
  private:
   void Consider(const CompiledModule& m) {
-    if (ZoneAllowed(m.zone) && Eligible(m)) selected_.push_back({&m, m.priority});
+    if (ZoneAllowed(m.zone()) && Eligible(m)) selected_.push_back({&m, m.priority});
   }
 
   // Rule 11: the first `variant` naming this experiment wins when its key exists.
@@ -184,16 +185,17 @@ class Selector {
   void Overlay(const CompiledVariant& v) {
     if (!v.remove.empty()) {
       std::erase_if(selected_,
-                    [&](const SelectedModule& s) { return Contains(v.remove, s.module->id); });
+                    [&](const SelectedModule& s) { return Contains(v.remove, s.module->id()); });
     }
-    for (const CompiledModule& add : v.add) {
+    for (const CompiledAdd& add : v.add) {
       if (!AddPasses(add)) continue;
-      std::erase_if(selected_, [&](const SelectedModule& s) { return s.module->id == add.id; });
-      selected_.push_back({&add, add.priority});
+      const CompiledModule& m = add.module;
+      std::erase_if(selected_, [&](const SelectedModule& s) { return s.module->id() == m.id(); });
+      selected_.push_back({&m, m.priority});
     }
     for (const auto& [id, priority] : v.priority) {
       for (auto& s : selected_) {
-        if (s.module->id == id) s.priority = priority;
+        if (s.module->id() == id) s.priority = priority;
       }
     }
   }

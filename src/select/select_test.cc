@@ -44,7 +44,7 @@ std::string Ids(const Selection& s) {
     out += std::string(z.zone) + ":";
     for (size_t i = 0; i < z.modules.size(); ++i) {
       if (i) out += ",";
-      out += z.modules[i].module->id;
+      out += z.modules[i].module->id();
     }
   }
   return out;

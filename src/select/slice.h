@@ -21,30 +21,54 @@
 namespace tempo::select {
 
 // A module ready for selection.
+//
+// Memory matters here (every cached module is one of these): the
+// pre-rendered JSON pieces, the id and the zone share one string, and a
+// targeting condition is compiled once per distinct JSON text in the process
+// (see bench/slice_memory.cc and docs/benchmarks.md for what each saved).
 struct CompiledModule {
-  std::string id;
-  std::string zone;
   int64_t priority = 0;
   int64_t version = 0;
   events::Schedule schedule;
-  std::optional<cond::Condition> targeting;  // nullopt = always
+  // Null = always. Shared with every module (of any slice) whose targeting
+  // has the same JSON text: compiled conditions are interned.
+  std::shared_ptr<const cond::Condition> targeting;
   bool never_matches = false;  // the targeting did not compile: never selected
-  // Experiment adds only (rule 24): the channel and page checks.
-  bool has_channels = true;
+  // One buffer: the pre-rendered JSON, head() = {"id":..,"type":..,"priority":
+  // and tail() = ,"version":V,"content":C   (a v2 module closes with "}", a
+  // v1 module with zone_suffix() = ,"zone":"Z"}), then the raw id and zone.
+  std::string json;
+  uint32_t head_end = 0;
+  uint32_t tail_end = 0;
+  uint32_t suffix_end = 0;
+  uint32_t id_end = 0;
+
+  std::string_view id() const {
+    return std::string_view(json).substr(suffix_end, id_end - suffix_end);
+  }
+  std::string_view zone() const { return std::string_view(json).substr(id_end); }
+
+  std::string_view head() const { return std::string_view(json).substr(0, head_end); }
+  std::string_view tail() const {
+    return std::string_view(json).substr(head_end, tail_end - head_end);
+  }
+  std::string_view zone_suffix() const {
+    return std::string_view(json).substr(tail_end, suffix_end - tail_end);
+  }
+};
+
+// An experiment's added module with the checks it must pass itself (rule 24).
+struct CompiledAdd {
+  CompiledModule module;
+  bool has_channels = true;           // false: no "channels" given, passes the check
   std::vector<std::string> channels;
-  std::vector<std::string> page_ids;
-  // Pre-rendered JSON: head = {"id":..,"type":..,"priority":   and
-  // tail = ,"version":V,"content":C   ; v2 closes with "}", v1 with
-  // zone_suffix = ,"zone":"Z"}.
-  std::string json_head;
-  std::string json_tail;
-  std::string zone_suffix;
+  std::vector<std::string> page_ids;  // empty = any page
 };
 
 struct CompiledVariant {
   std::string key;
   std::vector<std::string> remove;
-  std::vector<CompiledModule> add;
+  std::vector<CompiledAdd> add;
   std::vector<std::pair<std::string, int64_t>> priority;
 };
 
@@ -54,7 +78,7 @@ struct CompiledExperiment {
   std::string seed;
   double hash_version = 1;
   std::vector<cond::BucketRange> ranges;
-  std::optional<cond::Condition> condition;  // nullopt = always
+  std::shared_ptr<const cond::Condition> condition;  // null = always (interned)
   bool condition_broken = false;  // did not compile: only forced variants apply
   std::vector<CompiledVariant> variants;
 };
@@ -77,8 +101,5 @@ struct PageSlice {
 std::shared_ptr<const PageSlice> CompileSlice(std::string scope,
                                               const std::vector<events::Record>& records);
 
-// Compiles one module (a stored one, or an experiment add whose default
-// version is `default_version`).
-CompiledModule CompileModule(const events::Module& module, int64_t default_version);
 
 }  // namespace tempo::select

@@ -1,0 +1,452 @@
+// hit_ratio: how close the L1 cache's W-TinyLFU policy comes to the best
+// possible hit ratio on synthetic traces, next to a plain LRU of the same size.
+//
+// Traces (seeded, reproducible): independent Zipf(0.8) and Zipf(1.0) requests
+// over --keys keys, and the Zipf(0.8) trace with one-pass scans of
+// never-repeated keys spliced in. Cache sizes: 0.1%, 1% and 10% of the keys,
+// entries of equal size. Reported per trace and size:
+//   ours       our Cache, driven through its public API on one thread
+//   LRU        a plain LRU of the same size
+//   ideal LFU  the probability mass of the C most popular keys, the best an
+//              online policy that knows the true popularities can do on an
+//              independent trace (for the scan trace, times the share of
+//              Zipf requests: no policy can hit a never-repeated key)
+//   Belady     the offline optimum (evict the key used farthest in the future)
+// Usage: hit_ratio [--quick] [--keys=N] [--requests=N] [--seed=N] [--shards=N]
+//                  [--window=F] [--protected=F] [--samples=N]
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cache/cache.h"
+
+namespace tempo::cache {
+namespace {
+
+constexpr uint32_t kNever = 0xffffffffu;  // "no next use" in the Belady simulation
+constexpr size_t kEntryBytes = 4096;      // every entry's charge
+constexpr double kCacheFractions[] = {0.001, 0.01, 0.1};
+
+struct Flags {
+  uint32_t keys = 1'000'000;
+  uint64_t requests = 10'000'000;
+  double warmup = 0;  // share of each trace run but not counted
+  uint64_t seed = 42;
+  CacheOptions cache;
+};
+
+// xoshiro256**: fast, and good enough for trace generation.
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) {
+    for (uint64_t& s : s_) {
+      seed += 0x9e3779b97f4a7c15ULL;  // splitmix64 to spread the seed
+      uint64_t z = seed;
+      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+      s = z ^ (z >> 31);
+    }
+  }
+  uint64_t Next() {
+    const uint64_t result = Rotl(s_[1] * 5, 7) * 9;
+    const uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = Rotl(s_[3], 45);
+    return result;
+  }
+  // Uniform in [0, n).
+  uint32_t Below(uint32_t n) { return static_cast<uint32_t>(((Next() >> 32) * n) >> 32); }
+
+ private:
+  static uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  uint64_t s_[4];
+};
+
+// Zipf(s) over ranks 0..n-1 (rank 0 the most popular), sampled in O(1) with
+// Vose's alias method.
+class Zipf {
+ public:
+  Zipf(uint32_t n, double s) : p_(n), alias_(n), threshold_(n) {
+    double total = 0;
+    for (uint32_t i = 0; i < n; ++i) total += p_[i] = 1.0 / std::pow(i + 1.0, s);
+    for (double& p : p_) p /= total;
+    std::vector<double> scaled(n);
+    std::vector<uint32_t> small, large;
+    for (uint32_t i = 0; i < n; ++i) {
+      scaled[i] = p_[i] * n;
+      (scaled[i] < 1.0 ? small : large).push_back(i);
+    }
+    while (!small.empty() && !large.empty()) {
+      const uint32_t l = small.back(), g = large.back();
+      small.pop_back();
+      threshold_[l] = Threshold(scaled[l]);
+      alias_[l] = g;
+      scaled[g] -= 1.0 - scaled[l];
+      if (scaled[g] < 1.0) {
+        large.pop_back();
+        small.push_back(g);
+      }
+    }
+    for (uint32_t i : small) threshold_[i] = UINT32_MAX, alias_[i] = i;
+    for (uint32_t i : large) threshold_[i] = UINT32_MAX, alias_[i] = i;
+  }
+
+  uint32_t Sample(Rng& rng) const {
+    const uint64_t r = rng.Next();
+    const uint32_t i = static_cast<uint32_t>(((r >> 32) * p_.size()) >> 32);
+    return static_cast<uint32_t>(r) < threshold_[i] ? i : alias_[i];
+  }
+
+  // The probability mass of the c most popular keys.
+  double TopMass(size_t c) const {
+    double mass = 0;
+    for (size_t i = 0; i < c && i < p_.size(); ++i) mass += p_[i];
+    return mass;
+  }
+
+ private:
+  static uint32_t Threshold(double x) {
+    return x >= 1.0 ? UINT32_MAX : static_cast<uint32_t>(x * 4294967296.0);
+  }
+  std::vector<double> p_;
+  std::vector<uint32_t> alias_;
+  std::vector<uint32_t> threshold_;
+};
+
+struct Trace {
+  std::string name;
+  std::vector<uint32_t> keys;  // ids < zipf_keys are Zipf ranks; others are scan keys
+  uint32_t zipf_keys = 0;
+  uint32_t max_id = 0;
+  const Zipf* zipf = nullptr;
+  double zipf_share = 1.0;  // fraction of requests that are Zipf requests
+};
+
+Trace ZipfTrace(std::string name, const Zipf& zipf, uint32_t keys, uint64_t requests,
+                uint64_t seed) {
+  Trace t{std::move(name), {}, keys, keys - 1, &zipf, 1.0};
+  Rng rng(seed);
+  t.keys.resize(requests);
+  for (uint32_t& k : t.keys) k = zipf.Sample(rng);
+  return t;
+}
+
+// `base` with a scan of keys/100..keys/20 never-repeated keys after every
+// keys/8 Zipf requests (about 19% of all requests are scan requests).
+Trace WithScans(const Trace& base, uint64_t seed) {
+  Trace t{base.name + " + scans", {}, base.zipf_keys, 0, base.zipf, 1.0};
+  Rng rng(seed);
+  const uint32_t gap = std::max<uint32_t>(base.zipf_keys / 8, 1);
+  const uint32_t min_scan = std::max<uint32_t>(base.zipf_keys / 100, 1);
+  const uint32_t max_scan = std::max<uint32_t>(base.zipf_keys / 20, min_scan + 1);
+  uint32_t next_scan_key = base.zipf_keys;
+  t.keys.reserve(base.keys.size() * 5 / 4);
+  for (size_t i = 0; i < base.keys.size(); ++i) {
+    t.keys.push_back(base.keys[i]);
+    if ((i + 1) % gap == 0) {
+      const uint32_t len = min_scan + rng.Below(max_scan - min_scan);
+      for (uint32_t j = 0; j < len; ++j) t.keys.push_back(next_scan_key++);
+    }
+  }
+  t.max_id = next_scan_key - 1;
+  t.zipf_share = static_cast<double>(base.keys.size()) / static_cast<double>(t.keys.size());
+  return t;
+}
+
+// Hits over the counted requests, and over the counted Zipf requests only.
+struct Outcome {
+  explicit Outcome(size_t first_counted) : first_counted(first_counted) {}
+  void Count(size_t i, bool zipf, bool hit) {
+    if (i < first_counted) return;
+    ++requests;
+    hits += hit;
+    zipf_hits += zipf && hit;
+    zipf_requests += zipf;
+  }
+  double ratio() const { return static_cast<double>(hits) / static_cast<double>(requests); }
+  double zipf_ratio() const {
+    return static_cast<double>(zipf_hits) / static_cast<double>(zipf_requests);
+  }
+
+  size_t first_counted;
+  uint64_t requests = 0;
+  uint64_t hits = 0;
+  uint64_t zipf_hits = 0;
+  uint64_t zipf_requests = 0;
+};
+
+size_t FirstCounted(const Trace& t, double warmup) {
+  return static_cast<size_t>(static_cast<double>(t.keys.size()) * warmup);
+}
+
+// The key of an id as a string, without allocating: "k<id>".
+class KeyText {
+ public:
+  std::string_view Of(uint32_t id) {
+    buf_[0] = 'k';
+    const auto r = std::to_chars(buf_ + 1, buf_ + sizeof(buf_), id);
+    return std::string_view(buf_, static_cast<size_t>(r.ptr - buf_));
+  }
+
+ private:
+  char buf_[16];
+};
+
+Outcome RunOurs(const Trace& t, size_t entries, const Flags& flags) {
+  using IntCache = Cache<std::shared_ptr<const int>>;
+  CacheOptions o = flags.cache;
+  o.capacity_bytes = entries * kEntryBytes;
+  o.ttl = std::chrono::hours(24 * 365);
+  o.max_stale = std::chrono::milliseconds(0);
+  o.refresh_threads = 0;
+  IntCache cache(o);
+  const auto value = std::make_shared<const int>(0);
+  const IntCache::Loader loader = [&value]() -> Result<IntCache::Loaded> {
+    return IntCache::Loaded{value, kEntryBytes, std::nullopt};
+  };
+  KeyText text;
+  Outcome out(FirstCounted(t, flags.warmup));
+  for (size_t i = 0; i < t.keys.size(); ++i) {
+    const uint32_t id = t.keys[i];
+    const bool hit = cache.GetOrLoad(text.Of(id), loader)->source == Source::kHit;
+    out.Count(i, id < t.zipf_keys, hit);
+  }
+  return out;
+}
+
+Outcome RunLru(const Trace& t, size_t entries, double warmup) {
+  constexpr uint32_t kNil = kNever;
+  const size_t ids = size_t{t.max_id} + 1;
+  std::vector<uint32_t> prev(ids, kNil), next(ids, kNil);
+  std::vector<bool> cached(ids, false);
+  uint32_t head = kNil, tail = kNil;  // head = most recent
+  size_t size = 0;
+  auto unlink = [&](uint32_t k) {
+    (prev[k] == kNil ? head : next[prev[k]]) = next[k];
+    (next[k] == kNil ? tail : prev[next[k]]) = prev[k];
+  };
+  auto push_front = [&](uint32_t k) {
+    prev[k] = kNil;
+    next[k] = head;
+    (head == kNil ? tail : prev[head]) = k;
+    head = k;
+  };
+  Outcome out(FirstCounted(t, warmup));
+  for (size_t i = 0; i < t.keys.size(); ++i) {
+    const uint32_t id = t.keys[i];
+    const bool hit = cached[id];
+    if (hit) {
+      unlink(id);
+    } else if (size == entries) {
+      const uint32_t victim = tail;
+      unlink(victim);
+      cached[victim] = false;
+    } else {
+      ++size;
+    }
+    push_front(id);
+    cached[id] = true;
+    out.Count(i, id < t.zipf_keys, hit);
+  }
+  return out;
+}
+
+// For each request, the index of the next request of the same key (or kNever).
+std::vector<uint32_t> NextUses(const Trace& t) {
+  std::vector<uint32_t> next(t.keys.size());
+  std::vector<uint32_t> last(size_t{t.max_id} + 1, kNever);
+  for (size_t i = t.keys.size(); i-- > 0;) {
+    next[i] = last[t.keys[i]];
+    last[t.keys[i]] = static_cast<uint32_t>(i);
+  }
+  return next;
+}
+
+// Belady's MIN with bypass: on a miss, the key is cached only if its next use
+// comes before that of the cached key used farthest in the future, which is
+// evicted. A max-heap of (next use, key) with lazy deletion finds that key.
+Outcome RunBelady(const Trace& t, const std::vector<uint32_t>& next_use, size_t entries,
+                  double warmup) {
+  const size_t ids = size_t{t.max_id} + 1;
+  std::vector<uint32_t> current_next(ids, kNever);
+  std::vector<bool> cached(ids, false);
+  std::vector<uint64_t> heap;  // (next use << 32) | key
+  size_t size = 0;
+  auto push = [&](uint32_t nu, uint32_t key) {
+    heap.push_back((uint64_t{nu} << 32) | key);
+    std::push_heap(heap.begin(), heap.end());
+  };
+  auto valid = [&](uint64_t item) {
+    const uint32_t key = static_cast<uint32_t>(item);
+    return cached[key] && current_next[key] == static_cast<uint32_t>(item >> 32);
+  };
+  Outcome out(FirstCounted(t, warmup));
+  for (size_t i = 0; i < t.keys.size(); ++i) {
+    const uint32_t id = t.keys[i];
+    const uint32_t nu = next_use[i];
+    const bool hit = cached[id];
+    if (hit) {
+      current_next[id] = nu;
+      push(nu, id);
+    } else if (nu != kNever) {
+      bool admit = size < entries;
+      if (!admit) {
+        while (!valid(heap.front())) {
+          std::pop_heap(heap.begin(), heap.end());
+          heap.pop_back();
+        }
+        const uint64_t top = heap.front();
+        if (static_cast<uint32_t>(top >> 32) > nu) {
+          std::pop_heap(heap.begin(), heap.end());
+          heap.pop_back();
+          cached[static_cast<uint32_t>(top)] = false;
+          --size;
+          admit = true;
+        }
+      }
+      if (admit) {
+        cached[id] = true;
+        current_next[id] = nu;
+        push(nu, id);
+        ++size;
+      }
+    }
+    // Drop the stale heap items once they dominate.
+    if (heap.size() > 4 * entries + 1024) {
+      std::erase_if(heap, [&](uint64_t item) { return !valid(item); });
+      std::make_heap(heap.begin(), heap.end());
+    }
+    out.Count(i, id < t.zipf_keys, hit);
+  }
+  return out;
+}
+
+bool ParseFlag(std::string_view arg, std::string_view name, std::string_view* value) {
+  if (!arg.starts_with(name) || arg.size() <= name.size() || arg[name.size()] != '=') return false;
+  *value = arg.substr(name.size() + 1);
+  return true;
+}
+
+[[noreturn]] void Usage() {
+  std::fprintf(stderr,
+               "usage: hit_ratio [--quick] [--keys=N] [--requests=N] [--seed=N] [--shards=N]\n"
+               "                 [--window=F] [--protected=F] [--samples=N]\n");
+  std::exit(2);
+}
+
+Flags ParseFlags(int argc, char** argv) {
+  Flags f;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    std::string_view v;
+    if (arg == "--quick") {
+      f.keys = 100'000;
+      f.requests = 2'000'000;
+    } else if (ParseFlag(arg, "--keys", &v)) {
+      f.keys = static_cast<uint32_t>(std::strtoul(std::string(v).c_str(), nullptr, 10));
+    } else if (ParseFlag(arg, "--requests", &v)) {
+      f.requests = std::strtoull(std::string(v).c_str(), nullptr, 10);
+    } else if (ParseFlag(arg, "--warmup", &v)) {
+      f.warmup = std::atof(std::string(v).c_str());
+    } else if (ParseFlag(arg, "--seed", &v)) {
+      f.seed = std::strtoull(std::string(v).c_str(), nullptr, 10);
+    } else if (ParseFlag(arg, "--shards", &v)) {
+      f.cache.shards = std::atoi(std::string(v).c_str());
+    } else if (ParseFlag(arg, "--window", &v)) {
+      f.cache.window_fraction = std::atof(std::string(v).c_str());
+    } else if (ParseFlag(arg, "--protected", &v)) {
+      f.cache.protected_fraction = std::atof(std::string(v).c_str());
+    } else if (ParseFlag(arg, "--samples", &v)) {
+      f.cache.sketch_samples_per_entry = std::atoi(std::string(v).c_str());
+    } else {
+      Usage();
+    }
+  }
+  if (f.keys < 1000 || f.requests < 1000 || f.requests >= kNever) Usage();
+  return f;
+}
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+int Main(int argc, char** argv) {
+  const Flags flags = ParseFlags(argc, argv);
+  const auto start = std::chrono::steady_clock::now();
+  std::printf("keys %u, Zipf requests per trace %llu, seed %llu, shards %d, window %.3f, "
+              "protected %.2f, sketch samples/entry %d\n\n",
+              flags.keys, static_cast<unsigned long long>(flags.requests),
+              static_cast<unsigned long long>(flags.seed), flags.cache.shards,
+              flags.cache.window_fraction, flags.cache.protected_fraction,
+              flags.cache.sketch_samples_per_entry);
+  const Zipf zipf08(flags.keys, 0.8), zipf10(flags.keys, 1.0);
+  std::vector<Trace> traces;
+  traces.push_back(ZipfTrace("Zipf 0.8", zipf08, flags.keys, flags.requests, flags.seed));
+  traces.push_back(ZipfTrace("Zipf 1.0", zipf10, flags.keys, flags.requests, flags.seed + 1));
+  traces.push_back(WithScans(traces[0], flags.seed + 2));
+
+  std::printf("| trace | cache | ours | LRU | ideal LFU | Belady | ours/LFU | ours/Belady |\n");
+  std::printf("|---|---|---|---|---|---|---|---|\n");
+  // Zipf-request hit ratios of ours and LRU, per size, without and with scans.
+  std::vector<double> ours_plain, lru_plain, ours_scan, lru_scan;
+  double worst_vs_lfu = 1e9;
+  for (const Trace& t : traces) {
+    const std::vector<uint32_t> next_use = NextUses(t);
+    const bool scans = t.zipf_share < 1.0;
+    for (double fraction : kCacheFractions) {
+      const size_t entries = static_cast<size_t>(flags.keys * fraction);
+      const Outcome ours = RunOurs(t, entries, flags);
+      const Outcome lru = RunLru(t, entries, flags.warmup);
+      const Outcome opt = RunBelady(t, next_use, entries, flags.warmup);
+      const double lfu = t.zipf->TopMass(entries) * t.zipf_share;
+      worst_vs_lfu = std::min(worst_vs_lfu, ours.ratio() / lfu);
+      std::printf("| %s | %.1f%% (%zu) | %.4f | %.4f | %.4f | %.4f | %.3f | %.3f |\n",
+                  t.name.c_str(), fraction * 100, entries, ours.ratio(), lru.ratio(), lfu,
+                  opt.ratio(), ours.ratio() / lfu, ours.ratio() / opt.ratio());
+      std::fflush(stdout);
+      if (&t == &traces[0]) {
+        ours_plain.push_back(ours.zipf_ratio());
+        lru_plain.push_back(lru.zipf_ratio());
+      } else if (scans) {
+        ours_scan.push_back(ours.zipf_ratio());
+        lru_scan.push_back(lru.zipf_ratio());
+      }
+    }
+  }
+  std::printf("\nScan resistance: hit ratio on the Zipf 0.8 requests, without and with the "
+              "scans (%.1f%% of requests) spliced in.\n\n",
+              (1 - traces[2].zipf_share) * 100);
+  std::printf("| cache | ours | ours + scans | change | LRU | LRU + scans | change |\n");
+  std::printf("|---|---|---|---|---|---|---|\n");
+  double worst_scan_change = 0;
+  for (size_t i = 0; i < ours_plain.size(); ++i) {
+    const double ours_change = ours_scan[i] / ours_plain[i] - 1;
+    const double lru_change = lru_scan[i] / lru_plain[i] - 1;
+    worst_scan_change = std::min(worst_scan_change, ours_change);
+    std::printf("| %.1f%% | %.4f | %.4f | %+.1f%% | %.4f | %.4f | %+.1f%% |\n",
+                kCacheFractions[i] * 100, ours_plain[i], ours_scan[i], ours_change * 100,
+                lru_plain[i], lru_scan[i], lru_change * 100);
+  }
+  std::printf("\nworst ours/ideal LFU: %.3f (goal >= 0.97); worst scan change: %+.1f%% "
+              "(goal > -5%%); %.0f s\n",
+              worst_vs_lfu, worst_scan_change * 100, Seconds(start));
+  return 0;
+}
+
+}  // namespace
+}  // namespace tempo::cache
+
+int main(int argc, char** argv) { return tempo::cache::Main(argc, argv); }

@@ -38,8 +38,8 @@ class KeySet {
   explicit KeySet(int count) {
     std::vector<size_t> ends;
     for (int i = 0; i < count; ++i) {
-      bytes_ += "tenant" + std::to_string(i % 97) + '\x1f' + "web" + '\x1f' + "homepage" +
-                '\x1f' + "page-" + std::to_string(i);
+      bytes_ += "tenant" + std::to_string(i % 97) + '\x1f' + "web" + '\x1f' + "homepage" + '\x1f' +
+                "page-" + std::to_string(i);
       ends.push_back(bytes_.size());
     }
     size_t begin = 0;

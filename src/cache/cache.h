@@ -78,7 +78,7 @@ struct CacheOptions {
   // Independent shards (each with its own lock, table and policy); rounded
   // up to a power of two, at most kMaxShards. More shards mean less lock
   // contention; fewer mean each shard's policy sees more of the traffic.
-  int shards = 32;
+  int shards = 16;
 
   // Threads that run background refreshes. Zero disables stale serving.
   int refresh_threads = 2;
@@ -94,14 +94,14 @@ struct CacheOptions {
   std::chrono::milliseconds load_wait_timeout{std::chrono::seconds(5)};
 
   // Policy tuning (see bench/hit_ratio.cc for how these were chosen).
-  // Share of the capacity used by the LRU admission window.
+  // Share of the capacity used by the LRU admission window, at first.
   double window_fraction = 0.01;
   // Share of the main region (capacity minus window) kept for entries hit
   // at least twice.
   double protected_fraction = 0.8;
   // The frequency sketch halves its counts after this many requests per
   // resident entry.
-  int sketch_samples_per_entry = 10;
+  int sketch_samples_per_entry = 100;
   // Seeds the policy's rare random admissions, so runs are reproducible.
   uint64_t seed = 0x7e3b0c5a;
 
@@ -115,22 +115,22 @@ inline constexpr int kMaxShards = 1024;
 
 // Counters since the cache was created, and its current size.
 struct CacheStats {
-  uint64_t hits = 0;              // fresh values returned
-  uint64_t stale_served = 0;      // expired values returned within max_stale
-  uint64_t misses = 0;            // lookups that found no usable value
-  uint64_t loads = 0;             // loader calls on the request path
-  uint64_t load_failures = 0;     // ... that returned an error
-  uint64_t load_timeouts = 0;     // waits for another caller's load that timed out
-  uint64_t loads_discarded = 0;   // loaded values not stored: invalidated meanwhile
-  uint64_t refreshes = 0;         // loader calls by background refreshes
-  uint64_t refresh_failures = 0;  // ... that returned an error
-  uint64_t refreshes_dropped = 0; // refreshes not scheduled: the queue was full
-  uint64_t evictions = 0;         // entries removed to respect the capacity
+  uint64_t hits = 0;                 // fresh values returned
+  uint64_t stale_served = 0;         // expired values returned within max_stale
+  uint64_t misses = 0;               // lookups that found no usable value
+  uint64_t loads = 0;                // loader calls on the request path
+  uint64_t load_failures = 0;        // ... that returned an error
+  uint64_t load_timeouts = 0;        // waits for another caller's load that timed out
+  uint64_t loads_discarded = 0;      // loaded values not stored: invalidated meanwhile
+  uint64_t refreshes = 0;            // loader calls by background refreshes
+  uint64_t refresh_failures = 0;     // ... that returned an error
+  uint64_t refreshes_dropped = 0;    // refreshes not scheduled: the queue was full
+  uint64_t evictions = 0;            // entries removed to respect the capacity
   uint64_t admissions_rejected = 0;  // new entries evicted instead of their victim
-  uint64_t expirations = 0;       // entries removed because they were past max_stale
-  uint64_t invalidations = 0;     // entries removed by Invalidate or InvalidatePrefix
-  size_t bytes = 0;               // sum of the charges of the resident entries
-  size_t entries = 0;             // resident entries
+  uint64_t expirations = 0;          // entries removed because they were past max_stale
+  uint64_t invalidations = 0;        // entries removed by Invalidate or InvalidatePrefix
+  size_t bytes = 0;                  // sum of the charges of the resident entries
+  size_t entries = 0;                // resident entries
 };
 
 namespace internal {
@@ -181,13 +181,20 @@ class Cache final {
   // so the next lookup is a hit unless it was larger than a shard. When
   // another thread is already loading `key`, waits for its result instead,
   // for at most load_wait_timeout (then Unavailable). Returns the loader's
-  // error when the load fails. Does not allocate when the cache holds a
-  // fresh value.
+  // error when the load fails.
+  //
+  // `loader` is any callable returning Result<Loaded>: a Loader, or better a
+  // lambda, which is called in place and copied only when a refresh needs
+  // it, so a hit allocates nothing (a Loader built from a lambda with more
+  // than 16 bytes of captures allocates when it is built, hit or not).
   // REQUIRES: `loader` returns a non-null value and may be copied and called
   // later on a refresh thread (so it must not capture references to the
   // caller's stack); it must not call this cache for the same key.
-  Result<Entry> GetOrLoad(std::string_view key, const Loader& loader) {
-    const LoaderSource source(loader);
+  template <typename LoaderFn>
+  Result<Entry> GetOrLoad(std::string_view key, const LoaderFn& loader) {
+    static_assert(std::is_invocable_r_v<Result<Loaded>, const LoaderFn&>,
+                  "loader must be callable as Result<Loaded>()");
+    const LoaderSource<LoaderFn> source(loader);
     Result<internal::ErasedEntry> r = core_.GetOrLoad(key, source);
     if (!r.ok()) return r.status();
     return Entry{Cast(std::move(r->value)), r->source};
@@ -232,22 +239,24 @@ class Cache final {
     return std::static_pointer_cast<Element>(std::move(value));
   }
 
-  // Presents a typed Loader to the untyped core without copying it: the core
+  static Result<internal::ErasedLoaded> Erase(Result<Loaded> loaded) {
+    if (!loaded.ok()) return loaded.status();
+    return internal::ErasedLoaded{std::move(loaded->value), loaded->charge, loaded->ttl};
+  }
+
+  // Presents a loader to the untyped core without copying it: the core
   // copies it (Share) only when it schedules a refresh.
+  template <typename LoaderFn>
   class LoaderSource final : public internal::LoadSource {
    public:
-    explicit LoaderSource(const Loader& loader) : loader_(loader) {}
+    explicit LoaderSource(const LoaderFn& loader) : loader_(loader) {}
     Result<internal::ErasedLoaded> Load() const override { return Erase(loader_()); }
     internal::ErasedLoader Share() const override {
       return [loader = loader_]() { return Erase(loader()); };
     }
 
    private:
-    static Result<internal::ErasedLoaded> Erase(Result<Loaded> loaded) {
-      if (!loaded.ok()) return loaded.status();
-      return internal::ErasedLoaded{std::move(loaded->value), loaded->charge, loaded->ttl};
-    }
-    const Loader& loader_;
+    const LoaderFn& loader_;
   };
 
   internal::ShardedCache core_;

@@ -33,8 +33,8 @@ TEST(CacheAllocationTest, HitsDoNotAllocate) {
   o.clock = clock.Fn();
   SliceCache cache(o);
   // A key longer than the small-string buffer, as real slice keys are.
-  const std::string key = std::string("tenant-with-a-long-name") + '\x1f' + "web" + '\x1f' +
-                          "homepage" + '\x1f' + "*";
+  const std::string key =
+      std::string("tenant-with-a-long-name") + '\x1f' + "web" + '\x1f' + "homepage" + '\x1f' + "*";
   const SliceCache::Loader loader = Returning(key, 1);
   ASSERT_EQ(cache.GetOrLoad(key, loader)->source, Source::kLoaded);
 
@@ -46,6 +46,16 @@ TEST(CacheAllocationTest, HitsDoNotAllocate) {
     ASSERT_TRUE(v.has_value());
   }
   EXPECT_EQ(allocations - before, 0);
+
+  // A lambda with captures larger than std::function's inline buffer, passed
+  // as itself (not as a Loader), is not copied on a hit either.
+  const std::string partition = "a partition name longer than the small-string buffer";
+  auto lambda = [partition, key]() -> Result<SliceCache::Loaded> {
+    return SliceCache::Loaded{MakeSlice(key + partition, 1), 100, std::nullopt};
+  };
+  const long before_lambda = allocations;
+  for (int i = 0; i < 1000; ++i) ASSERT_EQ(cache.GetOrLoad(key, lambda)->source, Source::kHit);
+  EXPECT_EQ(allocations - before_lambda, 0);
 
   // The counter works: a miss allocates (the node, the in-flight record).
   const long before_miss = allocations;

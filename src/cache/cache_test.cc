@@ -106,8 +106,8 @@ TEST(CacheTest, LoaderAndInsertCanGiveAnEntryItsOwnTtl) {
   ASSERT_TRUE(cache
                   .GetOrLoad("short",
                              [] {
-                               return Result<SliceCache::Loaded>(SliceCache::Loaded{
-                                   MakeSlice("short", 1), 10, seconds(1)});
+                               return Result<SliceCache::Loaded>(
+                                   SliceCache::Loaded{MakeSlice("short", 1), 10, seconds(1)});
                              })
                   .ok());
   cache.Insert("long", MakeSlice("long", 1), 10, seconds(100));
@@ -177,7 +177,8 @@ TEST(CacheTest, OneHitWondersDoNotEvictAFrequentEntry) {
   o.capacity_bytes = 10 * 100;
   SliceCache cache(o);
   ASSERT_TRUE(cache.GetOrLoad("hot", Returning("hot", 1)).ok());
-  for (int i = 0; i < 5; ++i) ASSERT_EQ(cache.GetOrLoad("hot", Returning("hot", 1))->source, Source::kHit);
+  for (int i = 0; i < 5; ++i)
+    ASSERT_EQ(cache.GetOrLoad("hot", Returning("hot", 1))->source, Source::kHit);
   for (int i = 0; i < 2000; ++i) {
     const std::string key = "once" + std::to_string(i);
     ASSERT_EQ(cache.GetOrLoad(key, Returning(key, 1))->source, Source::kLoaded);
@@ -227,9 +228,11 @@ TEST(CacheTest, WaitersShareTheLoadError) {
     release.Wait();
     return Status::IOError("disk");
   };
-  std::thread leader([&] { EXPECT_EQ(cache.GetOrLoad("k", failing).status().code(), Status::Code::kIOError); });
+  std::thread leader(
+      [&] { EXPECT_EQ(cache.GetOrLoad("k", failing).status().code(), Status::Code::kIOError); });
   ASSERT_TRUE(Eventually([&] { return calls == 1; }));
-  std::thread waiter([&] { EXPECT_EQ(cache.GetOrLoad("k", failing).status().code(), Status::Code::kIOError); });
+  std::thread waiter(
+      [&] { EXPECT_EQ(cache.GetOrLoad("k", failing).status().code(), Status::Code::kIOError); });
   ASSERT_TRUE(Eventually([&] { return cache.Stats().misses == 2; }));
   release.Open();
   leader.join();

@@ -3,13 +3,11 @@
 
 #include <algorithm>
 #include <bit>
-#include <cstdlib>
 
 namespace tempo::cache::internal {
 namespace {
 
-// Every counter's low bit, and every counter's three high bits after a shift.
-constexpr uint64_t kLowBits = 0x1111'1111'1111'1111ULL;
+// Every counter's three high bits, after a shift right by one.
 constexpr uint64_t kHalveMask = 0x7777'7777'7777'7777ULL;
 
 // MurmurHash3's finalizer: the caller's hash picks the shard and the table
@@ -29,32 +27,33 @@ FrequencySketch::FrequencySketch(int samples_per_entry)
     : samples_per_entry_(static_cast<size_t>(std::max(samples_per_entry, 1))),
       table_(kMinWords, 0),
       block_mask_(kMinWords / kWordsPerBlock - 1),
-      sample_period_(samples_per_entry_ * kMinWords) {}
+      sample_period_(samples_per_entry_ * kMinWords / kWordsPerEntry) {}
 
 void FrequencySketch::EnsureCapacity(size_t entries) {
   if (entries <= max_entries_) return;
   max_entries_ = entries;
-  sample_period_ = std::max(samples_per_entry_ * entries, samples_per_entry_ * kMinWords);
-  static const size_t kWpe = getenv("WPE") ? atoi(getenv("WPE")) : 1;
-  if (entries * kWpe <= table_.size()) return;
+  sample_period_ =
+      std::max(samples_per_entry_ * entries, samples_per_entry_ * kMinWords / kWordsPerEntry);
+  const size_t old_words = table_.size();
+  const size_t words = std::bit_ceil(entries * kWordsPerEntry);
+  if (words <= old_words) return;
   // A key's block is its hash masked to the block count and its counters'
   // places in the block do not depend on that count, so doubling the blocks
-  // keeps every count when each old block is copied to both of its heirs.
-  const size_t old_words = table_.size();
-  const size_t words = std::bit_ceil(entries * kWpe);
+  // keeps every count when each old block is copied to both of its heirs
+  // (Caffeine clears the table instead, forgetting what it learned).
   table_.resize(words);
   for (size_t copy = old_words; copy < words; copy += old_words) {
-    std::copy(table_.begin(), table_.begin() + static_cast<ptrdiff_t>(old_words),
-              table_.begin() + static_cast<ptrdiff_t>(copy));
+    std::copy_n(table_.begin(), old_words, table_.begin() + static_cast<ptrdiff_t>(copy));
   }
   block_mask_ = words / kWordsPerBlock - 1;
 }
 
 FrequencySketch::Slots FrequencySketch::Locate(uint64_t hash) const {
-  const uint64_t block_hash = Mix(hash);
-  // Different bits of a second mix choose the counter inside each row.
-  const uint64_t counter_hash = Mix(block_hash + 0x9e3779b97f4a7c15ULL);
-  const size_t block = static_cast<size_t>(block_hash & block_mask_) * kWordsPerBlock;
+  const uint64_t mixed = Mix(hash);
+  // The low bits choose the block; the high 32 bits, the counters in it
+  // (the table never has 2^32 blocks, so the two never overlap).
+  const size_t block = static_cast<size_t>(mixed & block_mask_) * kWordsPerBlock;
+  const uint64_t counter_hash = mixed >> 32;
   Slots s;
   for (int i = 0; i < 4; ++i) {
     const uint64_t h = counter_hash >> (i * 8);
@@ -76,28 +75,23 @@ int FrequencySketch::Estimate(uint64_t hash) const {
 
 void FrequencySketch::Increment(uint64_t hash) {
   const Slots s = Locate(hash);
-  bool added = false;
+  int count[4];
+  int min = kMaxCount;
   for (int i = 0; i < 4; ++i) {
-    uint64_t& word = table_[s.word[i]];
-    if (((word >> s.shift[i]) & 0xf) != kMaxCount) {
-      word += uint64_t{1} << s.shift[i];
-      added = true;
-    }
+    count[i] = static_cast<int>((table_[s.word[i]] >> s.shift[i]) & 0xf);
+    min = std::min(min, count[i]);
   }
-  if (added && ++additions_ >= sample_period_) Halve();
+  if (min == kMaxCount) return;  // saturated: not counted towards the period either
+  for (int i = 0; i < 4; ++i) {
+    if (count[i] == min) table_[s.word[i]] += uint64_t{1} << s.shift[i];
+  }
+  if (++additions_ >= sample_period_) Halve();
 }
 
 void FrequencySketch::Halve() {
-  // Halving truncates every odd counter; as in Caffeine, the additions still
-  // owed to the next period shrink by a quarter of those lost halves (four
-  // counters per increment) before they are halved themselves.
-  size_t odd = 0;
-  for (uint64_t& word : table_) {
-    odd += static_cast<size_t>(std::popcount(word & kLowBits));
-    word = (word >> 1) & kHalveMask;
-  }
-  const size_t lost = odd / 4;
-  additions_ = (additions_ > lost ? additions_ - lost : 0) / 2;
+  for (uint64_t& word : table_) word = (word >> 1) & kHalveMask;
+  // The halved counts still hold half of what this period counted.
+  additions_ /= 2;
 }
 
 }  // namespace tempo::cache::internal

@@ -6,6 +6,14 @@
 // all sit in one block, so an increment or an estimate touches one cache line.
 // Counters saturate at 15. After `sample_period` increments every counter is
 // halved, so the sketch forgets old popularity and tracks a sliding window.
+//
+// Two departures from Caffeine, both measured with bench/hit_ratio (Zipf 0.8
+// over 1M keys, cache of 0.1% of them, steady state, ours / ideal LFU):
+// updates are conservative (only the counters at the key's minimum grow,
+// the others already count some other key too), and the table has 128
+// counters per entry instead of 16, because the sample period we use
+// (CacheOptions::sketch_samples_per_entry, 80 rather than 10) brings many more
+// distinct keys per period: 0.958 with 16 counters per entry, 0.973 with 128.
 // Not thread-safe: each cache shard owns one under its lock.
 #pragma once
 
@@ -19,18 +27,20 @@ class FrequencySketch {
  public:
   // The largest count a counter holds.
   static constexpr int kMaxCount = 15;
+  // 64-bit words (16 counters each) per expected entry.
+  static constexpr size_t kWordsPerEntry = 8;
 
   // `samples_per_entry`: the aging period in increments per expected entry
-  // (TinyLFU's W / C; Caffeine uses 10).
+  // (TinyLFU's W / C).
   explicit FrequencySketch(int samples_per_entry);
 
   FrequencySketch(const FrequencySketch&) = delete;
   FrequencySketch& operator=(const FrequencySketch&) = delete;
 
   // Tells the sketch that `entries` keys are resident. The aging period
-  // follows the largest value seen; the table grows (and is cleared, as in
-  // Caffeine) when `entries` exceeds its size, so sizing is automatic for
-  // caches bounded in bytes whose entry count is not known in advance.
+  // follows the largest value seen, and the table grows with it (keeping
+  // every count), so sizing is automatic for caches bounded in bytes whose
+  // entry count is not known in advance.
   void EnsureCapacity(size_t entries);
 
   // The estimated access count of `hash` since the last agings, in [0, 15].
@@ -47,7 +57,7 @@ class FrequencySketch {
 
  private:
   static constexpr size_t kWordsPerBlock = 8;  // 8 x 64 bits = one cache line
-  static constexpr size_t kMinWords = 64;
+  static constexpr size_t kMinWords = 128;
 
   struct Slots {
     size_t word[4];
@@ -58,7 +68,7 @@ class FrequencySketch {
 
   const size_t samples_per_entry_;
   std::vector<uint64_t> table_;
-  size_t block_mask_ = 0;
+  size_t block_mask_;
   size_t max_entries_ = 0;
   size_t sample_period_;
   size_t additions_ = 0;

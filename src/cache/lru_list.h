@@ -37,6 +37,7 @@ class LruList {
 
   // Makes `n` the most recently used. REQUIRES: `n` is in this list.
   void MoveToFront(ListLinks* n) {
+    if (head_.next == n) return;  // the hottest entries often are already there
     Remove(n);
     PushFront(n);
   }

@@ -32,10 +32,10 @@ struct Node : ListLinks {
 
   std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_size}; }
 
-  uint64_t hash = 0;  // KeyHash(key()), computed once
-  size_t charge = 0;  // bytes counted against the capacity, as the caller measured them
-  int64_t written_ns = 0;             // clock time when `value` was stored
-  int64_t ttl_ns = 0;                 // fresh while now - written_ns <= ttl_ns
+  uint64_t hash = 0;       // KeyHash(key()), computed once
+  size_t charge = 0;       // bytes counted against the capacity, as the caller measured them
+  int64_t written_ns = 0;  // clock time when `value` was stored
+  int64_t ttl_ns = 0;      // fresh while now - written_ns <= ttl_ns
   std::shared_ptr<const void> value;  // never null while resident
   int64_t refresh_not_before_ns = 0;  // set after a failed refresh: back off until then
   uint32_t key_size = 0;

@@ -6,10 +6,10 @@
 
 namespace tempo::cache::internal {
 
-NodeTable::NodeTable() : slots_(kInitialSlots), mask_(kInitialSlots - 1) {}
+NodeTable::NodeTable() : slots_(new Slot[kInitialSlots]), mask_(kInitialSlots - 1) {}
 
 void NodeTable::Insert(Node* n) {
-  if ((size_ + 1) * kMaxLoadDenominator > slots_.size() * kMaxLoadNumerator) Grow();
+  if ((size_ + 1) * kMaxLoadDenominator > (mask_ + 1) * kMaxLoadNumerator) Grow();
   size_t i = n->hash & mask_;
   while (slots_[i].node != nullptr) {
     assert(slots_[i].node != n);
@@ -40,9 +40,11 @@ void NodeTable::Erase(const Node* n) {
 }
 
 void NodeTable::Grow() {
-  std::vector<Slot> old = std::exchange(slots_, std::vector<Slot>(slots_.size() * 2));
-  mask_ = slots_.size() - 1;
-  for (const Slot& s : old) {
+  const size_t old_slots = mask_ + 1;
+  std::unique_ptr<Slot[]> old = std::exchange(slots_, std::make_unique<Slot[]>(old_slots * 2));
+  mask_ = old_slots * 2 - 1;
+  for (size_t j = 0; j < old_slots; ++j) {
+    const Slot& s = old[j];
     if (s.node == nullptr) continue;
     size_t i = s.hash & mask_;
     while (slots_[i].node != nullptr) i = (i + 1) & mask_;

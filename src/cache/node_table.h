@@ -10,8 +10,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string_view>
-#include <vector>
 
 #include "cache/node.h"
 
@@ -43,8 +43,8 @@ class NodeTable {
   // Calls fn(Node*) for every indexed node. REQUIRES: fn does not change the table.
   template <typename Fn>
   void ForEach(Fn&& fn) const {
-    for (const Slot& s : slots_) {
-      if (s.node != nullptr) fn(s.node);
+    for (size_t i = 0; i <= mask_; ++i) {
+      if (slots_[i].node != nullptr) fn(slots_[i].node);
     }
   }
 
@@ -61,7 +61,9 @@ class NodeTable {
 
   void Grow();
 
-  std::vector<Slot> slots_;
+  // A pointer and a mask (not a std::vector) keep the fields a lookup reads
+  // in 16 bytes, next to the shard's mutex.
+  std::unique_ptr<Slot[]> slots_;
   size_t mask_;
   size_t size_ = 0;
 };

@@ -57,7 +57,6 @@ struct StringHash {
 
 // Counters of one shard, guarded by its mutex.
 struct ShardCounters {
-  uint64_t hits = 0;
   uint64_t stale_served = 0;
   uint64_t misses = 0;
   uint64_t loads = 0;
@@ -108,7 +107,11 @@ struct ShardedCache::Flight {
 struct alignas(kCacheLineBytes) ShardedCache::Shard {
   explicit Shard(const PolicyOptions& policy_options) : policy(policy_options) {}
 
+  // What a hit reads and writes comes first, so that it spans few cache
+  // lines: each one a hit writes moves to the hitting core (about 60 ns on
+  // the development VM when another core had it).
   std::mutex mu;
+  uint64_t hits = 0;  // apart from `counters` to share the mutex's cache line
   NodeTable table;
   WTinyLfu policy;
   std::unordered_map<std::string, std::shared_ptr<Flight>, StringHash, std::equal_to<>> flights;
@@ -176,31 +179,42 @@ ShardedCache::Freshness ShardedCache::Classify(int64_t written_ns, int64_t ttl_n
   return Freshness::kDead;
 }
 
+// The hit path is kept small (a lookup, the policy's bookkeeping, a reference
+// count increment, all under the shard lock); everything else is in
+// GetOrLoadSlow and GetSlow, out of line.
 Result<ErasedEntry> ShardedCache::GetOrLoad(std::string_view key, const LoadSource& source) {
   const uint64_t hash = KeyHash(key);
   Shard& shard = ShardFor(hash);
   const int64_t now = Now();
+  std::unique_lock<std::mutex> lock(shard.mu);
+  Node* n = shard.table.Find(key, hash);
+  if (n != nullptr && Classify(n->written_ns, n->ttl_ns, now) == Freshness::kFresh) {
+    shard.policy.OnHit(n);
+    ++shard.hits;
+    return ErasedEntry{n->value, Source::kHit};
+  }
+  return GetOrLoadSlow(shard, key, hash, now, n, std::move(lock), source);
+}
+
+Result<ErasedEntry> ShardedCache::GetOrLoadSlow(Shard& shard, std::string_view key, uint64_t hash,
+                                                int64_t now, Node* n,
+                                                std::unique_lock<std::mutex> lock,
+                                                const LoadSource& source) {
   std::shared_ptr<Flight> flight;
   bool leader = false;
   {
     Graveyard graveyard;
-    std::lock_guard<std::mutex> lock(shard.mu);
-    if (Node* n = shard.table.Find(key, hash)) {
-      switch (Classify(n->written_ns, n->ttl_ns, now)) {
-        case Freshness::kFresh:
-          shard.policy.OnHit(n);
-          ++shard.counters.hits;
-          return ErasedEntry{n->value, Source::kHit};
-        case Freshness::kStale:
-          shard.policy.OnHit(n);
-          ++shard.counters.stale_served;
-          MaybeRefreshLocked(shard, n, now, source);
-          return ErasedEntry{n->value, Source::kStale};
-        case Freshness::kDead:
-          ++shard.counters.expirations;
-          RemoveLocked(shard, n, &graveyard);
-          break;
+    const std::unique_lock<std::mutex> held = std::move(lock);  // released before graveyard
+    if (n != nullptr) {
+      if (Classify(n->written_ns, n->ttl_ns, now) == Freshness::kStale) {
+        shard.policy.OnHit(n);
+        ++shard.counters.stale_served;
+        MaybeRefreshLocked(shard, n, now, source);
+        return ErasedEntry{n->value, Source::kStale};
       }
+      // Past max_stale: drop it and load as on a miss.
+      ++shard.counters.expirations;
+      RemoveLocked(shard, n, &graveyard);
     }
     ++shard.counters.misses;
     auto it = shard.flights.find(key);
@@ -221,24 +235,28 @@ std::shared_ptr<const void> ShardedCache::Get(std::string_view key) {
   const uint64_t hash = KeyHash(key);
   Shard& shard = ShardFor(hash);
   const int64_t now = Now();
-  Graveyard graveyard;
-  std::lock_guard<std::mutex> lock(shard.mu);
+  std::unique_lock<std::mutex> lock(shard.mu);
   Node* n = shard.table.Find(key, hash);
+  if (n != nullptr && Classify(n->written_ns, n->ttl_ns, now) == Freshness::kFresh) {
+    shard.policy.OnHit(n);
+    ++shard.hits;
+    return n->value;
+  }
+  return GetSlow(shard, now, n, std::move(lock));
+}
+
+std::shared_ptr<const void> ShardedCache::GetSlow(Shard& shard, int64_t now, Node* n,
+                                                  std::unique_lock<std::mutex> lock) {
+  Graveyard graveyard;
+  const std::unique_lock<std::mutex> held = std::move(lock);  // released before graveyard
   if (n != nullptr) {
-    switch (Classify(n->written_ns, n->ttl_ns, now)) {
-      case Freshness::kFresh:
-        shard.policy.OnHit(n);
-        ++shard.counters.hits;
-        return n->value;
-      case Freshness::kStale:
-        shard.policy.OnHit(n);
-        ++shard.counters.stale_served;
-        return n->value;
-      case Freshness::kDead:
-        ++shard.counters.expirations;
-        RemoveLocked(shard, n, &graveyard);
-        break;
+    if (Classify(n->written_ns, n->ttl_ns, now) == Freshness::kStale) {
+      shard.policy.OnHit(n);
+      ++shard.counters.stale_served;
+      return n->value;
     }
+    ++shard.counters.expirations;
+    RemoveLocked(shard, n, &graveyard);
   }
   ++shard.counters.misses;
   return nullptr;
@@ -296,7 +314,7 @@ CacheStats ShardedCache::Stats() const {
     Shard& shard = *shard_ptr;
     std::lock_guard<std::mutex> lock(shard.mu);
     const ShardCounters& c = shard.counters;
-    stats.hits += c.hits;
+    stats.hits += shard.hits;
     stats.stale_served += c.stale_served;
     stats.misses += c.misses;
     stats.loads += c.loads;
@@ -372,13 +390,13 @@ void ShardedCache::MaybeRefreshLocked(Shard& shard, Node* n, int64_t now,
   if (shard.flights.find(n->key()) != shard.flights.end()) return;
   auto flight = std::make_shared<Flight>();
   const uint64_t hash = n->hash;
-  const bool queued = refresh_pool_->TrySubmit(
-      [this, &shard, key = std::string(n->key()), hash, flight, loader = source.Share()](bool cancelled) {
-        Result<ErasedLoaded> loaded =
-            cancelled ? Result<ErasedLoaded>(Status::Unavailable("cache: shut down before refresh"))
-                      : CallLoader(loader);
-        Finish(shard, key, hash, flight, std::move(loaded), /*refresh=*/true);
-      });
+  const bool queued = refresh_pool_->TrySubmit([this, &shard, key = std::string(n->key()), hash,
+                                                flight, loader = source.Share()](bool cancelled) {
+    Result<ErasedLoaded> loaded =
+        cancelled ? Result<ErasedLoaded>(Status::Unavailable("cache: shut down before refresh"))
+                  : CallLoader(loader);
+    Finish(shard, key, hash, flight, std::move(loaded), /*refresh=*/true);
+  });
   if (!queued) {
     ++shard.counters.refreshes_dropped;
     n->refresh_not_before_ns = now + refresh_backoff_ns_;

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -87,6 +88,13 @@ class ShardedCache {
   enum class Freshness { kFresh, kStale, kDead };
 
   Shard& ShardFor(uint64_t hash) const;
+  // GetOrLoad and Get past their hit path, with the shard's lock held.
+  [[gnu::noinline]] Result<ErasedEntry> GetOrLoadSlow(Shard& shard, std::string_view key,
+                                                      uint64_t hash, int64_t now, Node* n,
+                                                      std::unique_lock<std::mutex> lock,
+                                                      const LoadSource& source);
+  [[gnu::noinline]] std::shared_ptr<const void> GetSlow(Shard& shard, int64_t now, Node* n,
+                                                        std::unique_lock<std::mutex> lock);
   int64_t Now() const;
   Freshness Classify(int64_t written_ns, int64_t ttl_ns, int64_t now) const;
 
@@ -104,8 +112,8 @@ class ShardedCache {
   // Ends `flight`: stores the loaded value (unless superseded), wakes its
   // waiters and returns what the leader returns.
   Result<ErasedEntry> Finish(Shard& shard, std::string_view key, uint64_t hash,
-                             const std::shared_ptr<Flight>& flight,
-                             Result<ErasedLoaded> loaded, bool refresh);
+                             const std::shared_ptr<Flight>& flight, Result<ErasedLoaded> loaded,
+                             bool refresh);
   Result<ErasedEntry> Await(Flight& flight);
 
   const int64_t default_ttl_ns_;

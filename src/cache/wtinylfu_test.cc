@@ -146,7 +146,8 @@ TEST(WTinyLfuTest, ProtectedOverflowIsDemotedToProbation) {
   // Protected holds 80% of main (990 bytes): 7 entries of 100.
   for (char c = 'a'; c <= 'i'; ++c) h.Hit(std::string(1, c));
   int in_protected = 0;
-  for (char c = 'a'; c <= 'i'; ++c) in_protected += h.RegionOf(std::string(1, c)) == Region::kProtected;
+  for (char c = 'a'; c <= 'i'; ++c)
+    in_protected += h.RegionOf(std::string(1, c)) == Region::kProtected;
   EXPECT_EQ(in_protected, 7);
   // The least recently hit ones went back to probation.
   EXPECT_EQ(h.RegionOf("a"), Region::kProbation);

@@ -12,7 +12,7 @@
 // Capacity is in bytes. Every entry has a "charge": the number of bytes the
 // caller measured for its value. The sum of the charges of the resident
 // entries never exceeds Options::capacity_bytes (the cache's own bookkeeping,
-// about 150 bytes per entry plus the key, is not charged). The keys are split
+// about 200 bytes per entry plus the key, is not charged). The keys are split
 // over Options::shards independent shards by hash, each holding
 // capacity_bytes / shards; an entry whose charge exceeds that is not cached.
 //
@@ -22,7 +22,8 @@
 // sketch estimates it was requested more often, recently, than the entry it
 // would evict. So a one-hit wonder (or a long scan of them) cannot push out
 // an entry that is requested often. Frequencies age: all counts are halved
-// after about 10 requests per resident entry.
+// after about 100 requests per resident entry, so the cache learns slowly
+// that a formerly popular key has gone cold (see sketch_samples_per_entry).
 //
 // Entries expire. An entry is fresh for `ttl` after it was stored. Once
 // expired, GetOrLoad still returns it (marked kStale) for up to `max_stale`
@@ -77,7 +78,9 @@ struct CacheOptions {
 
   // Independent shards (each with its own lock, table and policy); rounded
   // up to a power of two, at most kMaxShards. More shards mean less lock
-  // contention; fewer mean each shard's policy sees more of the traffic.
+  // contention; fewer mean each shard's policy sees more of the traffic
+  // (bench/hit_ratio, 1000 entries: 32 shards cost 0.8% of the hit ratio of
+  // 1 shard, 16 cost 0.3%; with 100x more entries the cost vanishes).
   int shards = 16;
 
   // Threads that run background refreshes. Zero disables stale serving.
@@ -93,14 +96,17 @@ struct CacheOptions {
   // GetOrLoad gives up with Unavailable. Real (steady) time, not `clock`.
   std::chrono::milliseconds load_wait_timeout{std::chrono::seconds(5)};
 
-  // Policy tuning (see bench/hit_ratio.cc for how these were chosen).
-  // Share of the capacity used by the LRU admission window, at first.
+  // Policy tuning, chosen by measurement with bench/hit_ratio.cc.
+  // Share of the capacity used by the LRU admission window.
   double window_fraction = 0.01;
   // Share of the main region (capacity minus window) kept for entries hit
   // at least twice.
   double protected_fraction = 0.8;
   // The frequency sketch halves its counts after this many requests per
-  // resident entry.
+  // resident entry. Longer periods estimate popularity more precisely
+  // (Zipf 0.8, 1000 entries of 1M keys, 1 shard, steady state: 0.950 of an
+  // ideal LFU's hit ratio at 40, 0.974 at 100); shorter ones forget a key
+  // gone cold sooner (Caffeine uses 10).
   int sketch_samples_per_entry = 100;
   // Seeds the policy's rare random admissions, so runs are reproducible.
   uint64_t seed = 0x7e3b0c5a;
@@ -214,9 +220,9 @@ class Cache final {
   // competes for space like any other (the least valuable entries go). Not
   // stored when `charge` exceeds a shard's capacity. `ttl` defaults to
   // Options::ttl. REQUIRES: value != nullptr.
-  void Insert(std::string key, V value, size_t charge,
+  void Insert(std::string_view key, V value, size_t charge,
               std::optional<std::chrono::milliseconds> ttl = std::nullopt) {
-    core_.Insert(std::move(key), std::move(value), charge, ttl);
+    core_.Insert(key, std::move(value), charge, ttl);
   }
 
   // Removes `key`, and makes the cache discard the result of a load of `key`
@@ -224,8 +230,9 @@ class Cache final {
   void Invalidate(std::string_view key) { core_.Invalidate(key); }
 
   // Invalidates every key that starts with `prefix` (for example all slices
-  // of one tenant: include the separator, "acme\x1f", so that "acme2" stays).
-  // Takes time proportional to the number of entries.
+  // of one tenant: include the separator, "acme\x1f", so that "acme2" stays;
+  // an empty prefix invalidates everything). Takes time proportional to the
+  // number of entries, locking one shard at a time.
   void InvalidatePrefix(std::string_view prefix) { core_.InvalidatePrefix(prefix); }
 
   // The counters and current size, summed over the shards (each shard is

@@ -26,11 +26,19 @@ namespace {
 // from the low bits and the sketch counters from a re-mix, so the three are
 // independent.
 //
-// Why shards with a mutex each (bench/cache_bench, BM_GetHit, 10k keys of 40
-// bytes, RelWithDebInfo, on the 2-core development VM): 1 thread ~14 M hits/s,
-// 2 threads ~25 M hits/s, 4 threads on 2 cores ~25 M hits/s. Two threads on
-// two cores nearly double one: with 32 shards the locks are rarely contended,
-// and the uncontended lock/unlock pair is a small part of a hit.
+// Why a mutex per shard rather than Caffeine's lock-free map with read
+// buffers (bench/cache_bench, 1000 resident keys of ~40 bytes, RelWithDebInfo,
+// the 2-core development VM): one thread makes 15-18 M hits/s (56-65 ns a
+// hit); two threads on two cores make 13.5-14.5 M/s together, while two
+// threads each hitting a private cache make 33.7 M/s. So shards do remove
+// lock contention (16 locks, rarely taken by both threads at once), but a hit
+// writes shared cache lines (the lock word, the LRU links, the sketch block,
+// the value's reference count), and each one the other core wrote last costs
+// a transfer. Serving a page takes one or two lookups among tens of
+// microseconds of selection and rendering, so ~70 ns a lookup is under 1% of
+// a request; a read path that writes nothing shared (a concurrent table with
+// deferred reclamation, lossy read buffers drained under the lock) is the
+// upgrade if profiles ever show the cache, at a large cost in complexity.
 constexpr int kShardHashShift = 40;
 constexpr size_t kCacheLineBytes = 64;
 
@@ -262,7 +270,7 @@ std::shared_ptr<const void> ShardedCache::GetSlow(Shard& shard, int64_t now, Nod
   return nullptr;
 }
 
-void ShardedCache::Insert(std::string key, std::shared_ptr<const void> value, size_t charge,
+void ShardedCache::Insert(std::string_view key, std::shared_ptr<const void> value, size_t charge,
                           std::optional<std::chrono::milliseconds> ttl) {
   assert(value != nullptr);
   if (value == nullptr) return;

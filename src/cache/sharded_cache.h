@@ -4,12 +4,10 @@
 //
 // Concurrency design: the keys are split by hash over independent shards,
 // each a mutex guarding an open-addressing table, a W-TinyLFU policy and the
-// map of in-flight loads. A hit locks one shard for about 40 ns (find, sketch
-// increment, LRU move, reference count increment); with 32 shards two
-// threads rarely meet on one lock, so hits scale with cores without the
-// read buffers and drain machinery Caffeine needs for its lock-free map.
-// Measured with bench/cache_bench (BM_GetHit, 2 cores): see the figures
-// next to kShardHashShift in sharded_cache.cc.
+// map of in-flight loads; there is no global lock. A hit holds its shard's
+// lock for the find, the policy's bookkeeping (sketch increment, LRU move)
+// and a reference count increment. See kShardHashShift in sharded_cache.cc
+// for the measurements behind this choice and what it costs.
 #pragma once
 
 #include <atomic>
@@ -75,7 +73,7 @@ class ShardedCache {
   // The operations of Cache<V>, which documents them. Get returns nullptr on a miss.
   Result<ErasedEntry> GetOrLoad(std::string_view key, const LoadSource& source);
   std::shared_ptr<const void> Get(std::string_view key);
-  void Insert(std::string key, std::shared_ptr<const void> value, size_t charge,
+  void Insert(std::string_view key, std::shared_ptr<const void> value, size_t charge,
               std::optional<std::chrono::milliseconds> ttl);
   void Invalidate(std::string_view key);
   void InvalidatePrefix(std::string_view prefix);

@@ -2,6 +2,7 @@
 #include "cache/wtinylfu.h"
 
 #include <cassert>
+#include <cstdlib>
 
 namespace tempo::cache::internal {
 
@@ -25,8 +26,8 @@ size_t& WTinyLfu::RegionBytes(Region r) {
     case Region::kNone:
       break;
   }
-  assert(false && "node is in no region");
-  return total_bytes_;  // unreachable
+  // Every caller passes a listed node; going on would corrupt the accounting.
+  std::abort();
 }
 
 void WTinyLfu::OnHit(Node* n) {
@@ -55,7 +56,7 @@ void WTinyLfu::OnHit(Node* n) {
 bool WTinyLfu::Add(Node* n, std::vector<Node*>* evicted) {
   if (n->charge > capacity_) return false;
   ++entries_;
-  sketch_.EnsureCapacity(entries_);  // before counting: growing clears the sketch
+  sketch_.EnsureCapacity(entries_);  // sizes the sketch and its aging period
   sketch_.Increment(n->hash);
   window_.PushFront(n);
   n->region = Region::kWindow;

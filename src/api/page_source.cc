@@ -20,6 +20,41 @@ void SliceKey(const origin::PartitionKey& p, std::string_view scope, std::string
   key->append(scope);
 }
 
+// The L1 loader of one slice. On the request path it only points at the
+// caller's partition and scope (a hit must not allocate); the cache copies it
+// when it schedules a background refresh, and the copy owns its strings.
+class SliceLoader {
+ public:
+  using SliceCache = cache::Cache<std::shared_ptr<const select::PageSlice>>;
+
+  SliceLoader(origin::Origin* origin, const origin::PartitionKey& partition,
+              std::string_view scope)
+      : origin_(origin), partition_(&partition), scope_(scope) {}
+  SliceLoader(const SliceLoader& other)
+      : origin_(other.origin_),
+        owned_(std::make_shared<const Owned>(Owned{*other.partition_, std::string(other.scope_)})),
+        partition_(&owned_->partition),
+        scope_(owned_->scope) {}
+  SliceLoader& operator=(const SliceLoader&) = delete;
+
+  Result<SliceCache::Loaded> operator()() const {
+    auto slice = LoadSlice(*origin_, *partition_, scope_);
+    if (!slice.ok()) return slice.status();
+    const size_t charge = (*slice)->bytes;
+    return SliceCache::Loaded{std::move(slice).value(), charge, std::nullopt};
+  }
+
+ private:
+  struct Owned {
+    origin::PartitionKey partition;
+    std::string scope;
+  };
+  origin::Origin* origin_;
+  std::shared_ptr<const Owned> owned_;  // set only in copies
+  const origin::PartitionKey* partition_;
+  std::string_view scope_;
+};
+
 }  // namespace
 
 const char* TierName(Tier tier) { return tier == Tier::kL1 ? "L1" : "origin"; }
@@ -55,14 +90,7 @@ Result<std::shared_ptr<const select::PageSlice>> PageSource::Slice(
   }
   thread_local std::string key;
   SliceKey(partition, scope, &key);
-  // The loader may run later on a refresh thread: it owns copies of what it needs.
-  auto loaded = l1_->GetOrLoad(key, [origin = origin_, partition, scope = std::string(scope)]()
-                                        -> Result<SliceCache::Loaded> {
-    auto slice = LoadSlice(*origin, partition, scope);
-    if (!slice.ok()) return slice.status();
-    const size_t charge = (*slice)->bytes;
-    return SliceCache::Loaded{std::move(slice).value(), charge, std::nullopt};
-  });
+  auto loaded = l1_->GetOrLoad(key, SliceLoader(origin_, partition, scope));
   if (!loaded.ok()) return loaded.status();
   if (loaded->source == cache::Source::kLoaded) *tier = Tier::kOrigin;
   return std::move(loaded->value);

@@ -6,5 +6,6 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)" --target tempo
-echo "try: curl 'http://127.0.0.1:8080/api/v2/tempo/layouts?tenant=ACME&channel=web&pageType=homepage'"
-exec build/release/src/cli/tempo serve --embedded --listen 127.0.0.1:8080 "$@"
+# Extra arguments go to `tempo serve` (for example --listen 127.0.0.1:9090).
+[ $# -gt 0 ] || set -- --listen 127.0.0.1:8080
+exec build/release/src/cli/tempo serve --embedded "$@"

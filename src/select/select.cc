@@ -35,24 +35,19 @@ cond::Value BuildAttributes(const PageRequest& r) {
   return cond::Value::Object(std::move(fields));
 }
 
-// The hash value of rule 22: a top-level attribute, a list comma-joined;
-// empty = absent.
-std::string HashValue(const PageRequest& r, std::string_view attribute) {
-  if (attribute == "tenant") return r.tenant;
-  if (attribute == "channel") return r.channel;
-  if (attribute == "pageType") return r.page_type;
-  if (attribute == "pageId") return r.page_id.value_or("");
-  if (attribute == "visitorId") return r.visitor_id.value_or("");
-  for (const auto& a : r.attributes) {
-    if (a.name != attribute) continue;
-    std::string joined;
-    for (size_t i = 0; i < a.values.size(); ++i) {
-      if (i) joined.push_back(',');
-      joined += a.values[i];
-    }
-    return joined;
+// The hash value of rule 22, read from the attribute object of step 5: a
+// top-level key, a list (a repeated t.<name>) comma-joined; "" = absent.
+std::string HashValue(const cond::Value& attributes, std::string_view attribute) {
+  const cond::Value* value = attributes.Find(attribute);
+  if (value == nullptr) return "";
+  if (!value->is_array()) return value->string_value();
+  const std::vector<cond::Value>& items = value->array_items();
+  std::string joined;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) joined.push_back(',');
+    joined += items[i].string_value();
   }
-  return "";
+  return joined;
 }
 
 class Selector {
@@ -173,7 +168,7 @@ class Selector {
   const CompiledVariant* Bucketed(const CompiledExperiment& e) const {
     if (e.condition_broken) return nullptr;
     if (e.condition && !e.condition->Evaluate(attributes_)) return nullptr;
-    const std::string value = HashValue(request_, e.hash_attribute);
+    const std::string value = HashValue(attributes_, e.hash_attribute);
     if (value.empty()) return nullptr;
     const auto n = cond::Hash(e.seed, value, e.hash_version);
     if (!n) return nullptr;

@@ -9,6 +9,7 @@ PKGS=(
   librocksdb-dev libcli11-dev libfmt-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   librdkafka-dev libmemcached-dev libpq-dev libssl-dev
+  memcached kcat postgresql
   curl wrk nginx-light
 )
 missing=()

@@ -53,6 +53,15 @@ struct StoredRecord {
 
 enum class ApplyOutcome { kApplied, kStale };
 
+// One cached unit: the rows of one scope ("*" or a pageId) of one partition.
+// An L1 or L2 entry holds exactly one slice.
+struct SliceKey {
+  PartitionKey partition;
+  std::string scope;
+};
+bool operator==(const SliceKey& a, const SliceKey& b);
+bool operator<(const SliceKey& a, const SliceKey& b);  // tenant, channel, page_type, scope
+
 class Origin {
  public:
   virtual ~Origin() = default;
@@ -60,8 +69,24 @@ class Origin {
   // Applies one decoded event under the version rule: applied only when its
   // version is strictly higher than the stored one (live or tombstone).
   // An upsert replaces the record's rows (it may have moved channels or
-  // pages); a delete removes them and leaves a tombstone. Durable on return.
-  virtual Result<ApplyOutcome> Apply(const events::Event& event) = 0;
+  // pages); a delete removes them and leaves a tombstone. When applied and
+  // `touched` is not null, appends every slice whose rows the event wrote or
+  // removed (old and new channels/pages alike), possibly with repeats.
+  // On return the write survives a crash of this process; call Sync() to make
+  // it survive a power loss too.
+  virtual Result<ApplyOutcome> Apply(const events::Event& event,
+                                     std::vector<SliceKey>* touched) = 0;
+  Result<ApplyOutcome> Apply(const events::Event& event) { return Apply(event, nullptr); }
+
+  // Makes every write applied so far durable against power loss (one fsync
+  // for a whole batch of Apply calls). The sync service calls it before it
+  // commits its consumer offsets.
+  virtual Status Sync() = 0;
+
+  // Makes writes by other processes visible to this one's reads: a read-only
+  // secondary (OpenRocksSecondary) catches up with the primary. A no-op for
+  // stores whose reads always see the latest write.
+  virtual Status CatchUp() { return Status::OK(); }
 
   // Reads the rows of scope "*" and, when page_id is set, of scope *page_id,
   // of one partition, in (scope "*" first, then kind, id) order. One read.
@@ -83,6 +108,15 @@ class Origin {
 };
 
 // Opens (creating if needed) a RocksDB-backed origin in directory `path`.
+// One process at a time may open a directory this way (RocksDB's LOCK file).
 Result<std::unique_ptr<Origin>> OpenRocksOrigin(const std::string& path);
+
+// Opens the RocksDB origin in `path`, written by another process, as a
+// read-only secondary instance that keeps its own small state in
+// `secondary_dir` (one per process). Any number of secondaries may share one
+// primary; each sees the primary's writes after CatchUp(). Apply fails with
+// InvalidArgument.
+Result<std::unique_ptr<Origin>> OpenRocksSecondary(const std::string& path,
+                                                   const std::string& secondary_dir);
 
 }  // namespace tempo::origin

@@ -42,6 +42,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -296,22 +297,40 @@ Status DecodeRecordKey(std::string_view in, events::RecordKey* key) {
 
 // ---- the store ------------------------------------------------------------
 
+// The slice a row key belongs to.
+Status SliceOfRowKey(std::string_view key, SliceKey* slice) {
+  const Status bad = Status::Corruption("origin: malformed row key");
+  if (key.empty() || key[0] != kRowTag) return bad;
+  key.remove_prefix(1);
+  if (!ReadTupleElement(&key, &slice->partition.tenant) ||
+      !ReadTupleElement(&key, &slice->partition.channel) ||
+      !ReadTupleElement(&key, &slice->partition.page_type) ||
+      !ReadTupleElement(&key, &slice->scope)) {
+    return bad;
+  }
+  return Status::OK();
+}
+
 class RocksOrigin final : public Origin {
  public:
-  RocksOrigin(std::unique_ptr<rocksdb::DB> db, std::map<std::string, int64_t, std::less<>> counts)
-      : db_(std::move(db)), live_counts_(std::move(counts)) {}
+  // `secondary`: opened with OpenAsSecondary; reads only, CatchUp() tails the primary.
+  RocksOrigin(std::unique_ptr<rocksdb::DB> db, std::map<std::string, int64_t, std::less<>> counts,
+              bool secondary)
+      : db_(std::move(db)), secondary_(secondary), live_counts_(std::move(counts)) {}
 
   ~RocksOrigin() override {
     // Make sync=false writes survive a power loss after a clean shutdown. A
     // destructor cannot report failure; the data is still in the WAL file.
-    (void)db_->SyncWAL();
+    if (!secondary_) (void)db_->SyncWAL();
     (void)db_->Close();
   }
 
   RocksOrigin(const RocksOrigin&) = delete;
   RocksOrigin& operator=(const RocksOrigin&) = delete;
 
-  Result<ApplyOutcome> Apply(const Event& event) override;
+  Result<ApplyOutcome> Apply(const Event& event, std::vector<SliceKey>* touched) override;
+  Status Sync() override;
+  Status CatchUp() override;
   Result<std::vector<Row>> ReadPage(const PartitionKey& partition,
                                     std::optional<std::string_view> page_id) override;
   Result<std::vector<Row>> ReadScope(const PartitionKey& partition,
@@ -325,7 +344,8 @@ class RocksOrigin final : public Origin {
                           std::string_view scope, std::vector<Row>* rows);
 
   std::unique_ptr<rocksdb::DB> db_;
-  std::mutex write_mu_;  // serialises Apply's read-modify-write
+  const bool secondary_;
+  std::mutex write_mu_;  // serialises Apply's read-modify-write and CatchUp
 
   // Live-record counts per tenant, mirroring the 't' keys (which are the
   // truth on restart). Written under write_mu_ and counts_mu_ (exclusive).
@@ -333,7 +353,8 @@ class RocksOrigin final : public Origin {
   std::map<std::string, int64_t, std::less<>> live_counts_;
 };
 
-Result<ApplyOutcome> RocksOrigin::Apply(const Event& event) {
+Result<ApplyOutcome> RocksOrigin::Apply(const Event& event, std::vector<SliceKey>* touched) {
+  if (secondary_) return Status::InvalidArgument("origin: a secondary instance is read-only");
   if (Status s = CheckEvent(event); !s.ok()) return s;
   const std::string entry_key = RecordEntryKey(event.key);
 
@@ -396,7 +417,22 @@ Result<ApplyOutcome> RocksOrigin::Apply(const Event& event) {
       live_counts_[event.key.tenant] = new_count;
     }
   }
+  if (touched != nullptr) {
+    for (const auto* keys : {old ? &old->row_keys : nullptr, &next.row_keys}) {
+      if (keys == nullptr) continue;
+      for (const std::string& key : *keys) {
+        SliceKey slice;
+        if (Status s = SliceOfRowKey(key, &slice); !s.ok()) return s;
+        touched->push_back(std::move(slice));
+      }
+    }
+  }
   return ApplyOutcome::kApplied;
+}
+
+Status RocksOrigin::Sync() {
+  if (secondary_) return Status::OK();
+  return FromRocks(db_->SyncWAL(), "sync WAL");
 }
 
 Status RocksOrigin::ReadScopeRows(rocksdb::Iterator* it, const std::string& partition_prefix,
@@ -484,6 +520,21 @@ Status RocksOrigin::ForEachRecord(const std::function<Status(const StoredRecord&
 }
 
 // Reads every 't' key into a map.
+Status LoadLiveCounts(rocksdb::DB* db, std::map<std::string, int64_t, std::less<>>* counts);
+
+Status RocksOrigin::CatchUp() {
+  if (!secondary_) return Status::OK();
+  std::lock_guard<std::mutex> lock(write_mu_);
+  if (Status s = FromRocks(db_->TryCatchUpWithPrimary(), "catch up with primary"); !s.ok()) {
+    return s;
+  }
+  std::map<std::string, int64_t, std::less<>> counts;
+  if (Status s = LoadLiveCounts(db_.get(), &counts); !s.ok()) return s;
+  std::unique_lock<std::shared_mutex> counts_lock(counts_mu_);
+  live_counts_ = std::move(counts);
+  return Status::OK();
+}
+
 Status LoadLiveCounts(rocksdb::DB* db, std::map<std::string, int64_t, std::less<>>* counts) {
   const std::string prefix(1, kTenantTag);
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
@@ -506,14 +557,33 @@ Status LoadLiveCounts(rocksdb::DB* db, std::map<std::string, int64_t, std::less<
 
 }  // namespace
 
-Result<std::unique_ptr<Origin>> OpenRocksOrigin(const std::string& path) {
+namespace {
+
+rocksdb::Options StoreOptions() {
   rocksdb::Options options;
   options.create_if_missing = true;
   options.keep_log_file_num = kKeptInfoLogFiles;
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kBloomBitsPerKey));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return options;
+}
 
+}  // namespace
+
+bool operator==(const SliceKey& a, const SliceKey& b) {
+  return a.scope == b.scope && a.partition.tenant == b.partition.tenant &&
+         a.partition.channel == b.partition.channel &&
+         a.partition.page_type == b.partition.page_type;
+}
+
+bool operator<(const SliceKey& a, const SliceKey& b) {
+  return std::tie(a.partition.tenant, a.partition.channel, a.partition.page_type, a.scope) <
+         std::tie(b.partition.tenant, b.partition.channel, b.partition.page_type, b.scope);
+}
+
+Result<std::unique_ptr<Origin>> OpenRocksOrigin(const std::string& path) {
+  rocksdb::Options options = StoreOptions();
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options, path, &raw);
   if (!s.ok()) {
@@ -527,7 +597,25 @@ Result<std::unique_ptr<Origin>> OpenRocksOrigin(const std::string& path) {
   std::unique_ptr<rocksdb::DB> db(raw);
   std::map<std::string, int64_t, std::less<>> counts;
   if (Status load = LoadLiveCounts(db.get(), &counts); !load.ok()) return load;
-  return std::unique_ptr<Origin>(std::make_unique<RocksOrigin>(std::move(db), std::move(counts)));
+  return std::unique_ptr<Origin>(
+      std::make_unique<RocksOrigin>(std::move(db), std::move(counts), /*secondary=*/false));
+}
+
+Result<std::unique_ptr<Origin>> OpenRocksSecondary(const std::string& path,
+                                                   const std::string& secondary_dir) {
+  rocksdb::Options options = StoreOptions();
+  options.create_if_missing = false;
+  // A secondary must keep every table file open: the primary may delete one
+  // that this instance still lists until its next catch-up.
+  options.max_open_files = -1;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::OpenAsSecondary(options, path, secondary_dir, &raw);
+  if (!s.ok()) return FromRocks(s, "open " + path + " as a secondary");
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::map<std::string, int64_t, std::less<>> counts;
+  if (Status load = LoadLiveCounts(db.get(), &counts); !load.ok()) return load;
+  return std::unique_ptr<Origin>(
+      std::make_unique<RocksOrigin>(std::move(db), std::move(counts), /*secondary=*/true));
 }
 
 }  // namespace tempo::origin

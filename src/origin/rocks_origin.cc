@@ -112,6 +112,7 @@ bool KindFromStoredName(std::string_view name, Kind* kind) {
   return true;
 }
 
+// REQUIRES: !s.ok().
 Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   std::string msg = "origin: " + std::string(what) + ": " + s.ToString();
   if (s.IsCorruption()) return Status::Corruption(std::move(msg));
@@ -432,7 +433,8 @@ Result<ApplyOutcome> RocksOrigin::Apply(const Event& event, std::vector<SliceKey
 
 Status RocksOrigin::Sync() {
   if (secondary_) return Status::OK();
-  return FromRocks(db_->SyncWAL(), "sync WAL");
+  rocksdb::Status s = db_->SyncWAL();
+  return s.ok() ? Status::OK() : FromRocks(s, "sync WAL");
 }
 
 Status RocksOrigin::ReadScopeRows(rocksdb::Iterator* it, const std::string& partition_prefix,
@@ -525,8 +527,8 @@ Status LoadLiveCounts(rocksdb::DB* db, std::map<std::string, int64_t, std::less<
 Status RocksOrigin::CatchUp() {
   if (!secondary_) return Status::OK();
   std::lock_guard<std::mutex> lock(write_mu_);
-  if (Status s = FromRocks(db_->TryCatchUpWithPrimary(), "catch up with primary"); !s.ok()) {
-    return s;
+  if (rocksdb::Status s = db_->TryCatchUpWithPrimary(); !s.ok()) {
+    return FromRocks(s, "catch up with primary");
   }
   std::map<std::string, int64_t, std::less<>> counts;
   if (Status s = LoadLiveCounts(db_.get(), &counts); !s.ok()) return s;

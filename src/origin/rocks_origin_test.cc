@@ -616,5 +616,89 @@ TEST(RocksOriginOpen, Rule7_UnusablePathIsAnError) {
   EXPECT_EQ(opened.status().code(), Status::Code::kIOError);
 }
 
+// ---- touched slices, Sync and secondaries (the sync service's needs) -------
+
+std::vector<SliceKey> Sorted(std::vector<SliceKey> slices) {
+  std::sort(slices.begin(), slices.end());
+  slices.erase(std::unique(slices.begin(), slices.end()), slices.end());
+  return slices;
+}
+
+SliceKey Slice(const std::string& channel, const std::string& scope,
+               const std::string& page_type = kPageType) {
+  return SliceKey{{"t1", channel, page_type}, scope};
+}
+
+TEST_F(RocksOriginTest, TouchedListsOldAndNewSlicesOfAMove) {
+  std::vector<SliceKey> touched;
+  ASSERT_TRUE(origin_->Apply(ModuleEvent("t1", "m1", 1, {"web"}, {"p1"}), &touched).ok());
+  EXPECT_EQ(Sorted(touched), (std::vector<SliceKey>{Slice("web", "p1")}));
+
+  touched.clear();
+  ASSERT_TRUE(origin_->Apply(ModuleEvent("t1", "m1", 2, {"ios"}), &touched).ok());
+  EXPECT_EQ(Sorted(touched), (std::vector<SliceKey>{Slice("ios", "*"), Slice("web", "p1")}));
+
+  touched.clear();  // a stale event touches nothing
+  auto stale = origin_->Apply(ModuleEvent("t1", "m1", 2, {"app"}), &touched);
+  ASSERT_TRUE(stale.ok());
+  EXPECT_EQ(*stale, ApplyOutcome::kStale);
+  EXPECT_TRUE(touched.empty());
+
+  touched.clear();  // a delete touches the slices it empties
+  ASSERT_TRUE(origin_->Apply(DeleteEvent(Kind::kModule, "t1", "m1", 3), &touched).ok());
+  EXPECT_EQ(Sorted(touched), (std::vector<SliceKey>{Slice("ios", "*")}));
+
+  touched.clear();  // experiments and templates live in scope "*"
+  ASSERT_TRUE(origin_->Apply(ExperimentEvent("t1", "e1", 1, {"web", "app"}), &touched).ok());
+  ASSERT_TRUE(origin_->Apply(TemplateEvent("t1", "web", 1), &touched).ok());
+  EXPECT_EQ(Sorted(touched), (std::vector<SliceKey>{Slice("app", "*"), Slice("web", "*")}));
+}
+
+TEST_F(RocksOriginTest, SyncMakesAppliedWritesDurable) {
+  Apply(ModuleEvent("t1", "m1", 1, {"web"}));
+  Status synced = origin_->Sync();
+  ASSERT_TRUE(synced.ok()) << synced.ToString();
+  Reopen();
+  EXPECT_EQ(Summary(Read("web")), (std::vector<RowSummary>{{"*", Kind::kModule, "m1", 1}}));
+}
+
+TEST_F(RocksOriginTest, SecondarySeesPrimaryWritesAfterCatchUp) {
+  Apply(ModuleEvent("t1", "m1", 1, {"web"}));
+  TempDir secondary_dir;
+  auto secondary = OpenRocksSecondary(dir_.path(), secondary_dir.path());
+  ASSERT_TRUE(secondary.ok()) << secondary.status().ToString();
+  auto rows = (*secondary)->ReadScope({"t1", "web", kPageType}, "*");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(Summary(*rows), (std::vector<RowSummary>{{"*", Kind::kModule, "m1", 1}}));
+
+  Apply(ModuleEvent("t1", "m1", 2, {"web"}));
+  Apply(ModuleEvent("t2", "n1", 1, {"web"}));
+  Status caught_up = (*secondary)->CatchUp();
+  ASSERT_TRUE(caught_up.ok()) << caught_up.ToString();
+  rows = (*secondary)->ReadScope({"t1", "web", kPageType}, "*");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(Summary(*rows), (std::vector<RowSummary>{{"*", Kind::kModule, "m1", 2}}));
+  auto known = (*secondary)->TenantKnown("t2");  // tenant counts are reloaded too
+  ASSERT_TRUE(known.ok());
+  EXPECT_TRUE(*known);
+
+  // A secondary is read-only, and two may share one primary.
+  auto write = (*secondary)->Apply(ModuleEvent("t1", "m1", 9, {"web"}));
+  ASSERT_FALSE(write.ok());
+  EXPECT_EQ(write.status().code(), Status::Code::kInvalidArgument);
+  TempDir other_dir;
+  auto other = OpenRocksSecondary(dir_.path(), other_dir.path());
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  EXPECT_TRUE((*other)->CatchUp().ok());
+}
+
+TEST(RocksOriginOpen, SecondaryOfMissingStoreIsAnError) {
+  TempDir dir;
+  TempDir secondary_dir;
+  auto secondary = OpenRocksSecondary(dir.path() + "/absent", secondary_dir.path());
+  ASSERT_FALSE(secondary.ok());
+  EXPECT_NE(secondary.status().message().find("secondary"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tempo::origin

@@ -1,0 +1,35 @@
+// YAML configuration files for the `tempo` subcommands (`--config FILE`).
+//
+// A config file is a YAML map whose keys are the subcommand's long flags
+// without the dashes, with the same meaning and checks as on the command
+// line; a flag given on the command line wins over the file. Lists are YAML
+// sequences (or the comma-separated string the flag accepts). Example for
+// `tempo serve`:
+//
+//   store: postgres://tempo@127.0.0.1:5432/tempo
+//   listen: 0.0.0.0:8080
+//   admin-listen: 127.0.0.1:9090
+//   l1-mb: 512
+//   l2: [10.0.0.1:11211, 10.0.0.2:11211, 10.0.0.3:11211]
+//   l2-namespace: gen7
+//   brokers: kafka-1:9092,kafka-2:9092
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "common/status.h"
+
+namespace tempo::cli {
+
+// Adds `--config FILE` to `cmd`; the file's path is stored in *path.
+void AddConfigOption(CLI::App* cmd, std::string* path);
+
+// Applies the YAML file at `path` to the options of `cmd` that the command
+// line did not set, running their conversions and checks. Call it first in
+// the subcommand's callback. InvalidArgument "FILE:LINE: KEY: reason" for an
+// unknown key, a value that fails its check, or malformed YAML.
+Status ApplyConfigFile(CLI::App* cmd, const std::string& path);
+
+}  // namespace tempo::cli

@@ -11,5 +11,8 @@ void RegisterExport(CLI::App& app, int* exit_code);
 void RegisterGen(CLI::App& app, int* exit_code);
 void RegisterEval(CLI::App& app, int* exit_code);
 void RegisterServe(CLI::App& app, int* exit_code);
+void RegisterSync(CLI::App& app, int* exit_code);
+void RegisterPublish(CLI::App& app, int* exit_code);
+void RegisterDevKafka(CLI::App& app, int* exit_code);
 
 }  // namespace tempo::cli

@@ -9,6 +9,8 @@ int main(int argc, char** argv) {
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
   int exit_code = 0;
   tempo::cli::RegisterServe(app, &exit_code);
+  tempo::cli::RegisterSync(app, &exit_code);
+  tempo::cli::RegisterPublish(app, &exit_code);
   tempo::cli::RegisterImport(app, &exit_code);
   tempo::cli::RegisterExport(app, &exit_code);
   tempo::cli::RegisterGen(app, &exit_code);

@@ -1,67 +1,24 @@
-// `tempo serve`: the public listener over an origin store.
-#include <signal.h>
+// `tempo serve`: the public listener over an origin store, kept fresh by the
+// invalidation stream.
+#include <stdlib.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
-#include <thread>
+#include <optional>
 
+#include "api/invalidation_listener.h"
 #include "api/service.h"
 #include "cli/commands.h"
+#include "cli/config_file.h"
+#include "cli/embedded.h"
+#include "cli/stop_signals.h"
 #include "cli/store_uri.h"
-#include "events/events.h"
-#include "gen/generator.h"
+#include "cli/stream_flags.h"
 #include "http/server.h"
 
 namespace tempo::cli {
 namespace {
-
-// The demo data set of `tempo serve --embedded` on first start.
-constexpr uint64_t kDemoSeed = 1;
-constexpr int kDemoTenants = 4;
-constexpr int kDemoModules = 60;
-
-std::string DefaultDataDir() {
-  if (const char* dir = std::getenv("TEMPO_DATA_DIR"); dir && *dir) return dir;
-  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) {
-    return std::string(xdg) + "/tempo";
-  }
-  if (const char* home = std::getenv("HOME"); home && *home) {
-    return std::string(home) + "/.local/share/tempo";
-  }
-  return "./tempo-data";
-}
-
-// Fills an empty store with the demo data set.
-Status LoadDemoData(origin::Origin& origin) {
-  bool empty = true;
-  Status st = origin.ForEachRecord([&](const origin::StoredRecord&) {
-    empty = false;
-    return Status::Corruption("stop");  // one record is enough to know
-  });
-  if (!empty) return Status::OK();
-  std::stringstream events;
-  gen::GenOptions options;
-  options.seed = kDemoSeed;
-  options.tenants = kDemoTenants;
-  options.modules = kDemoModules;
-  Status gen_status = gen::Generate(options, events, nullptr, nullptr);
-  if (!gen_status.ok()) return gen_status;
-  std::string line;
-  uint64_t applied = 0;
-  while (std::getline(events, line)) {
-    auto event = events::DecodeEvent(line);
-    if (!event.ok()) continue;  // the generator deliberately includes invalid events
-    auto outcome = origin.Apply(*event);
-    if (!outcome.ok()) return outcome.status();
-    applied += *outcome == origin::ApplyOutcome::kApplied;
-  }
-  std::cerr << "tempo serve: loaded demo data (" << applied << " events)\n";
-  return Status::OK();
-}
 
 bool ParseListen(const std::string& listen, http::ServerOptions* options) {
   const size_t colon = listen.rfind(':');
@@ -80,110 +37,188 @@ bool ParseListen(const std::string& listen, http::ServerOptions* options) {
   return true;
 }
 
+// A directory of this process's own, removed on destruction.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/tempo-serve-XXXXXX";
+    if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// A consumer group of this process alone: every serving process sees every
+// invalidation.
+std::string InstanceGroup() {
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  return "tempo-serve-" + std::string(host) + "-" + std::to_string(getpid()) + "-" +
+         std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+}
+
+struct ServeFlags {
+  std::string store;
+  std::string listen = "127.0.0.1:8080";
+  bool embedded = false;
+  std::string data_dir;
+  bool allow_preview = false;
+  int threads = 0;
+  size_t l1_mb = 256;
+  int64_t l1_ttl_ms = 30'000;
+  int64_t l1_max_stale_ms = 300'000;
+  StreamFlags stream;
+  std::string invalidation_topic{stream::kInvalidationTopic};
+  std::string config;
+};
+
+void AddServeFlags(CLI::App* cmd, ServeFlags* f) {
+  cmd->add_option("--store", f->store,
+                  "Origin store to read: DIR or rocksdb:///DIR (opened read-only, as a secondary "
+                  "of the `tempo sync` or `tempo import` that writes it)");
+  cmd->add_option("--listen", f->listen, "Public listener HOST:PORT (port 0 = any free port)")
+      ->default_val("127.0.0.1:8080");
+  cmd->add_flag("--embedded", f->embedded,
+                "Everything in this process: store, log and sync loop in --data-dir, with demo "
+                "data on first start")
+      ->excludes("--store");
+  cmd->add_option("--data-dir", f->data_dir,
+                  "Data directory of --embedded (default $TEMPO_DATA_DIR, else "
+                  "$XDG_DATA_HOME/tempo, else ~/.local/share/tempo)");
+  cmd->add_flag("--allow-preview", f->allow_preview, "Honour the `at` parameter (preview)");
+  cmd->add_option("--threads", f->threads, "Serving threads (0 = one per core)")
+      ->default_val(0)
+      ->check(CLI::Range(0, 1024));
+  cmd->add_option("--l1-mb", f->l1_mb, "L1 (in-process slice cache) size in MiB; 0 disables it")
+      ->default_val(256)
+      ->check(CLI::Range(size_t{0}, size_t{1} << 20));
+  cmd->add_option("--l1-ttl-ms", f->l1_ttl_ms,
+                  "How long a cached slice is fresh; bounds staleness when invalidations "
+                  "cannot arrive")
+      ->default_val(30'000)
+      ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}));
+  cmd->add_option("--l1-max-stale-ms", f->l1_max_stale_ms,
+                  "How long past its TTL a slice may be served while it is refreshed")
+      ->default_val(300'000)
+      ->check(CLI::Range(int64_t{0}, int64_t{86'400'000}));
+  AddStreamFlags(cmd, &f->stream, "read invalidations from");
+  cmd->add_option("--invalidation-topic", f->invalidation_topic, "Invalidation topic")
+      ->default_val(std::string(stream::kInvalidationTopic));
+  AddConfigOption(cmd, &f->config);
+}
+
+int RunServe(CLI::App* cmd, const ServeFlags& f) {
+  StopSignals signals;  // first: before RocksDB or librdkafka start threads
+  if (Status s = ApplyConfigFile(cmd, f.config); !s.ok()) {
+    std::cerr << "tempo serve: " << s.message() << "\n";
+    return 2;
+  }
+  if (!f.embedded && f.store.empty()) {
+    std::cerr << "tempo serve: give --store or --embedded\n";
+    return 2;
+  }
+  http::ServerOptions server_options;
+  if (!ParseListen(f.listen, &server_options)) {
+    std::cerr << "tempo serve: --listen must be HOST:PORT, got " << f.listen << "\n";
+    return 2;
+  }
+  server_options.threads = f.threads;
+
+  // The origin: the embedded primary, or a read-only view of a shared store.
+  ScratchDir scratch;
+  StreamFlags invalidations = f.stream;
+  std::string store_label;
+  Result<std::unique_ptr<origin::Origin>> origin = Status::Internal("unset");
+  if (f.embedded) {
+    const std::string data_dir = f.data_dir.empty() ? DefaultDataDir() : f.data_dir;
+    std::error_code ec;
+    std::filesystem::create_directories(data_dir + "/store", ec);
+    store_label = data_dir;
+    origin = OpenStore(data_dir + "/store");
+    if (!HasStream(invalidations)) invalidations.log_dir = data_dir + "/log";
+  } else {
+    if (scratch.path().empty()) {
+      std::cerr << "tempo serve: cannot create a scratch directory in $TMPDIR\n";
+      return 1;
+    }
+    store_label = f.store;
+    origin = OpenStoreForReading(f.store, scratch.path());
+  }
+  if (!origin.ok()) {
+    std::cerr << "tempo serve: " << origin.status().message() << "\n";
+    return 1;
+  }
+  std::unique_ptr<EmbeddedSync> embedded_sync;
+  if (f.embedded) {
+    auto started = EmbeddedSync::Start(invalidations.log_dir, origin->get());
+    if (!started.ok()) {
+      std::cerr << "tempo serve: embedded sync: " << started.status().ToString() << "\n";
+      return 1;
+    }
+    embedded_sync = std::move(started).value();
+  }
+
+  api::ServiceOptions service_options;
+  service_options.allow_preview = f.allow_preview;
+  service_options.l1.capacity_bytes = f.l1_mb << 20;
+  service_options.l1.ttl = std::chrono::milliseconds(f.l1_ttl_ms);
+  service_options.l1.max_stale = std::chrono::milliseconds(f.l1_max_stale_ms);
+  api::LayoutService service(origin->get(), service_options);
+
+  std::unique_ptr<stream::Consumer> consumer;
+  if (HasStream(invalidations)) {
+    auto opened = OpenConsumer(invalidations, InstanceGroup(), {f.invalidation_topic},
+                               /*from_latest=*/true);
+    if (!opened.ok()) {
+      std::cerr << "tempo serve: invalidations: " << opened.status().ToString() << "\n";
+      return 1;
+    }
+    consumer = std::move(opened).value();
+  }
+  api::InvalidationListener listener(std::move(consumer), origin->get(), &service.pages());
+
+  auto server = http::Server::Start(server_options,
+                                    [&service](const http::Request& req, http::Response* resp) {
+                                      service.Handle(req, resp);
+                                    });
+  if (!server.ok()) {
+    std::cerr << "tempo serve: " << server.status().message() << "\n";
+    return 1;
+  }
+  std::cout << "tempo serve: listening on http://" << server_options.host << ":"
+            << (*server)->port() << " (store " << store_label;
+  if (HasStream(invalidations)) std::cout << ", invalidations from " << DescribeStream(invalidations);
+  std::cout << ")" << std::endl;
+  if (f.embedded) {
+    std::cout << "try: curl 'http://" << server_options.host << ":" << (*server)->port()
+              << "/api/v2/tempo/layouts?tenant=ACME&channel=web&pageType=homepage'" << std::endl;
+  }
+  signals.Watch([&](int sig) {
+    std::cerr << "tempo serve: stopping on signal " << sig << "\n";
+    (*server)->Stop();
+  });
+  (*server)->Wait();
+  return 0;
+}
+
 }  // namespace
 
 void RegisterServe(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand(
       "serve",
-      "Serve GET /api/v1|v2/tempo/layouts from an origin store. With --embedded, the store "
-      "lives in the default data directory ($TEMPO_DATA_DIR, else $XDG_DATA_HOME/tempo, else "
-      "~/.local/share/tempo) and is filled with demo data on first start.");
-  auto store = std::make_shared<std::string>();
-  auto listen = std::make_shared<std::string>("127.0.0.1:8080");
-  auto embedded = std::make_shared<bool>(false);
-  auto allow_preview = std::make_shared<bool>(false);
-  auto threads = std::make_shared<int>(0);
-  auto l1_mb = std::make_shared<size_t>(256);
-  auto l1_ttl_ms = std::make_shared<int64_t>(30'000);
-  auto l1_max_stale_ms = std::make_shared<int64_t>(300'000);
-  cmd->add_option("--store", *store, "Store directory (or rocksdb:///path)");
-  cmd->add_option("--listen", *listen, "Public listener HOST:PORT (port 0 = any free port)")
-      ->default_val("127.0.0.1:8080");
-  cmd->add_flag("--embedded", *embedded, "Use the embedded store in the default data directory");
-  cmd->add_flag("--allow-preview", *allow_preview, "Honour the `at` parameter (preview)");
-  cmd->add_option("--threads", *threads, "Serving threads (0 = one per core)")->default_val(0)
-      ->check(CLI::Range(0, 1024));
-  cmd->add_option("--l1-mb", *l1_mb, "L1 (in-process slice cache) size in MiB; 0 disables it")
-      ->default_val(256)
-      ->check(CLI::Range(size_t{0}, size_t{1} << 20));
-  cmd->add_option("--l1-ttl-ms", *l1_ttl_ms, "How long a cached slice is fresh")
-      ->default_val(30'000)
-      ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}));
-  cmd->add_option("--l1-max-stale-ms", *l1_max_stale_ms,
-                  "How long past its TTL a slice may be served while it is refreshed")
-      ->default_val(300'000)
-      ->check(CLI::Range(int64_t{0}, int64_t{86'400'000}));
-  cmd->callback([=] {
-    // Block the stop signals before any thread exists (RocksDB starts its own
-    // background threads on open), so that only the waiter below receives them.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-    std::string path = *store;
-    if (path.empty()) {
-      if (!*embedded) {
-        std::cerr << "tempo serve: give --store DIR or --embedded\n";
-        *exit_code = 2;
-        return;
-      }
-      path = DefaultDataDir() + "/store";
-      std::error_code ec;
-      std::filesystem::create_directories(path, ec);
-    }
-    auto origin = OpenStore(path);
-    if (!origin.ok()) {
-      std::cerr << "tempo serve: " << origin.status().message() << "\n";
-      *exit_code = 1;
-      return;
-    }
-    if (*embedded) {
-      Status st = LoadDemoData(**origin);
-      if (!st.ok()) {
-        std::cerr << "tempo serve: demo data: " << st.ToString() << "\n";
-        *exit_code = 1;
-        return;
-      }
-    }
-    http::ServerOptions server_options;
-    if (!ParseListen(*listen, &server_options)) {
-      std::cerr << "tempo serve: --listen must be HOST:PORT, got " << *listen << "\n";
-      *exit_code = 2;
-      return;
-    }
-    server_options.threads = *threads;
-    api::ServiceOptions service_options;
-    service_options.allow_preview = *allow_preview;
-    service_options.l1.capacity_bytes = *l1_mb << 20;
-    service_options.l1.ttl = std::chrono::milliseconds(*l1_ttl_ms);
-    service_options.l1.max_stale = std::chrono::milliseconds(*l1_max_stale_ms);
-    api::LayoutService service(origin->get(), service_options);
-    auto server = http::Server::Start(
-        server_options, [&service](const http::Request& req, http::Response* resp) {
-          service.Handle(req, resp);
-        });
-    if (!server.ok()) {
-      std::cerr << "tempo serve: " << server.status().message() << "\n";
-      *exit_code = 1;
-      return;
-    }
-    std::cout << "tempo serve: listening on http://" << server_options.host << ":"
-              << (*server)->port() << " (store " << path << ")" << std::endl;
-    if (*embedded) {
-      std::cout << "try: curl 'http://" << server_options.host << ":" << (*server)->port()
-                << "/api/v2/tempo/layouts?tenant=ACME&channel=web&pageType=homepage'"
-                << std::endl;
-    }
-    std::thread waiter([&] {
-      int sig = 0;
-      sigwait(&stop_signals, &sig);
-      std::cerr << "tempo serve: stopping on signal " << sig << "\n";
-      (*server)->Stop();
-    });
-    (*server)->Wait();
-    waiter.join();
-  });
+      "Serve GET /api/v1|v2/tempo/layouts. With --store, reads a store that `tempo sync` keeps "
+      "up to date and evicts changed slices as invalidations arrive (--brokers or --log). "
+      "With --embedded, runs store, log and sync loop in this process.");
+  auto flags = std::make_shared<ServeFlags>();
+  AddServeFlags(cmd, flags.get());
+  cmd->callback([=] { *exit_code = RunServe(cmd, *flags); });
 }
 
 }  // namespace tempo::cli

@@ -9,8 +9,16 @@
 
 namespace tempo::cli {
 
-// Opens "DIR" or "rocksdb:///DIR" as the embedded RocksDB origin. Other
-// schemes are InvalidArgument until their backend exists.
+// Opens "DIR" or "rocksdb:///DIR" as the embedded RocksDB origin, for
+// writing (one process at a time). Other schemes are InvalidArgument until
+// their backend exists.
 Result<std::unique_ptr<origin::Origin>> OpenStore(const std::string& uri);
+
+// Opens a store for a process that only reads it while another one (`tempo
+// sync`, `tempo import`) may write it: a RocksDB store as a secondary
+// instance keeping its state in `scratch_dir` (see origin::OpenRocksSecondary);
+// the store must exist.
+Result<std::unique_ptr<origin::Origin>> OpenStoreForReading(const std::string& uri,
+                                                            const std::string& scratch_dir);
 
 }  // namespace tempo::cli

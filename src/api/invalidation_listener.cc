@@ -1,0 +1,77 @@
+#include "api/invalidation_listener.h"
+
+#include <utility>
+#include <vector>
+
+#include "sync/invalidation.h"
+
+namespace tempo::api {
+
+InvalidationListener::InvalidationListener(std::unique_ptr<stream::Consumer> consumer,
+                                           origin::Origin* origin, PageSource* pages,
+                                           InvalidationListenerOptions options)
+    : consumer_(std::move(consumer)),
+      origin_(origin),
+      pages_(pages),
+      options_(options),
+      thread_([this] { Run(); }) {}
+
+InvalidationListener::~InvalidationListener() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+InvalidationStats InvalidationListener::Stats() const {
+  return InvalidationStats{received_.load(), evicted_.load(), malformed_.load(),
+                           poll_failures_.load(), catch_up_failures_.load()};
+}
+
+void InvalidationListener::CatchUp() {
+  if (!origin_->CatchUp().ok()) ++catch_up_failures_;
+}
+
+void InvalidationListener::Run() {
+  auto last_catch_up = std::chrono::steady_clock::now();
+  while (!stop_) {
+    if (consumer_ == nullptr) {  // no stream: catching up is all there is to do
+      std::unique_lock<std::mutex> lock(mu_);
+      if (cv_.wait_for(lock, options_.catch_up_every, [this] { return stop_.load(); })) break;
+      lock.unlock();
+      CatchUp();
+      continue;
+    }
+    auto polled = consumer_->Poll(1000, options_.poll_timeout);
+    const auto now = std::chrono::steady_clock::now();
+    if (!polled.ok()) {
+      ++poll_failures_;
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, options_.retry_backoff, [this] { return stop_.load(); });
+    } else if (!polled->empty()) {
+      received_ += polled->size();
+      // Catch up first: a slice dropped before the origin sees the write
+      // would be reloaded with the old rows.
+      CatchUp();
+      last_catch_up = now;
+      for (const stream::Message& message : *polled) {
+        auto invalidation = sync::DecodeInvalidation(message.value);
+        if (!invalidation.ok()) {
+          ++malformed_;
+          continue;
+        }
+        pages_->InvalidateSlice(invalidation->slice.partition, invalidation->slice.scope);
+        ++evicted_;
+      }
+      continue;
+    }
+    if (std::chrono::steady_clock::now() - last_catch_up >= options_.catch_up_every) {
+      CatchUp();
+      last_catch_up = std::chrono::steady_clock::now();
+    }
+  }
+}
+
+}  // namespace tempo::api

@@ -1,0 +1,34 @@
+#include "cli/stop_signals.h"
+
+#include <time.h>
+
+#include <utility>
+
+namespace tempo::cli {
+
+StopSignals::StopSignals() {
+  sigemptyset(&set_);
+  sigaddset(&set_, SIGINT);
+  sigaddset(&set_, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+}
+
+StopSignals::~StopSignals() {
+  done_ = true;
+  if (watcher_.joinable()) watcher_.join();
+}
+
+void StopSignals::Watch(std::function<void(int signal)> on_stop) {
+  watcher_ = std::thread([this, on_stop = std::move(on_stop)] {
+    const timespec tick{0, 100'000'000};
+    while (!done_) {
+      const int sig = sigtimedwait(&set_, nullptr, &tick);
+      if (sig > 0) {
+        on_stop(sig);
+        return;
+      }
+    }
+  });
+}
+
+}  // namespace tempo::cli

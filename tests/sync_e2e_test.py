@@ -47,11 +47,14 @@ class Process:
     def __init__(self, args):
         self.proc = subprocess.Popen([e2e_test.TEMPO] + args, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
+        self.result = None
 
     def first_line(self):
         return self.proc.stdout.readline()
 
     def stop(self, sig=signal.SIGTERM):
+        if self.result is not None:
+            return self.result
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:
@@ -63,7 +66,8 @@ class Process:
         err = self.proc.stderr.read()
         self.proc.stdout.close()
         self.proc.stderr.close()
-        return self.proc.returncode, err
+        self.result = (self.proc.returncode, err)
+        return self.result
 
 
 class SyncBase(Base):
@@ -147,13 +151,22 @@ class LogSyncTest(SyncBase):
     def test_sigkill_mid_batch_then_restart_loses_nothing(self):
         log, store, reference = self.store("log"), self.store("store"), self.store("reference")
         events = os.path.join(self.tmp, "events.ndjson")
-        run(["gen", "--seed", "7", "--tenants", "4", "--modules", "400", "--out", events])
+        run(["gen", "--seed", "7", "--tenants", "8", "--modules", "2000", "--out", events])
         run(["publish", "--log", log, events])
         run(["publish", "--log", log, events])  # every event twice: duplicates are harmless
-        sync = self.start(["sync", "--log", log, "--store", store, "--batch", "50",
-                           "--stats-every-ms", "0"])
-        time.sleep(0.5)
-        sync.stop(signal.SIGKILL)
+        with open(events) as f:
+            total = 2 * sum(1 for line in f if line.strip())
+        sync = self.start(["sync", "--log", log, "--store", store, "--batch", "100",
+                           "--stats-every-ms", "1"])
+        done = 0
+        deadline = time.monotonic() + 60
+        while done == 0 and time.monotonic() < deadline:  # until the first batches are in
+            m = re.search(r"events (\d+)", sync.proc.stderr.readline())
+            done = int(m.group(1)) if m else 0
+        sync.proc.send_signal(signal.SIGKILL)
+        self.assertGreater(done, 0)
+        self.assertLess(done, total, "killed only after the whole backlog: not mid-stream")
+        sync.stop()
         run(["sync", "--log", log, "--store", store, "--drain", "--stats-every-ms", "0"])
         run(["import", "--store", reference, events])
         self.assertEqual(run(["export", "--store", store]).stdout,

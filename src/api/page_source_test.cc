@@ -17,7 +17,11 @@ namespace {
 class CountingOrigin final : public origin::Origin {
  public:
   explicit CountingOrigin(origin::Origin* real) : real_(real) {}
-  Result<origin::ApplyOutcome> Apply(const events::Event& e) override { return real_->Apply(e); }
+  Result<origin::ApplyOutcome> Apply(const events::Event& e,
+                                     std::vector<origin::SliceKey>* touched) override {
+    return real_->Apply(e, touched);
+  }
+  Status Sync() override { return real_->Sync(); }
   Result<std::vector<origin::Row>> ReadPage(const origin::PartitionKey& p,
                                             std::optional<std::string_view> page_id) override {
     return real_->ReadPage(p, page_id);

@@ -1,0 +1,493 @@
+// L2Client against real memcached processes (testing/memcached_cluster.h).
+#include "l2/l2.h"
+
+#include <gtest/gtest.h>
+#include <libmemcached/memcached.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <random>
+#include <thread>
+
+#include "l2/key.h"
+#include "l2/value_codec.h"
+#include "testing/memcached_cluster.h"
+
+namespace tempo::l2 {
+namespace {
+
+using origin::Row;
+using origin::SliceKey;
+using testing::MemcachedCluster;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kBoundedWait = std::chrono::seconds(10);
+
+SliceKey Slice(int i, std::string scope = "*") {
+  return SliceKey{{"tenant" + std::to_string(i % 7), "web", "page" + std::to_string(i)},
+                  std::move(scope)};
+}
+
+// What the tests store for a slice: rows that name it, so a value read back
+// under the wrong key shows.
+std::vector<Row> RowsFor(const SliceKey& slice) {
+  std::vector<Row> rows;
+  for (int i = 0; i < 3; ++i) {
+    rows.push_back(
+        Row{slice.scope, events::Kind::kModule, "m" + std::to_string(i), 10 + i,
+            "{\"page\":\"" + slice.partition.page_type + "\",\"i\":" + std::to_string(i) + "}"});
+  }
+  return rows;
+}
+
+bool SameRows(const std::vector<Row>& a, const std::vector<Row>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].scope != b[i].scope || a[i].kind != b[i].kind || a[i].id != b[i].id ||
+        a[i].version != b[i].version || a[i].body != b[i].body) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// A plain libmemcached client of one node: to see where the L2 client put a
+// key, and to plant values behind its back.
+class RawNode {
+ public:
+  explicit RawNode(int port) : memc_(memcached_create(nullptr)) {
+    memcached_behavior_set(memc_, MEMCACHED_BEHAVIOR_BINARY_PROTOCOL, 1);
+    memcached_behavior_set(memc_, MEMCACHED_BEHAVIOR_POLL_TIMEOUT, 1000);
+    memcached_server_add(memc_, "127.0.0.1", static_cast<in_port_t>(port));
+  }
+  ~RawNode() { memcached_free(memc_); }
+  RawNode(const RawNode&) = delete;
+  RawNode& operator=(const RawNode&) = delete;
+
+  bool Has(const std::string& key) {
+    memcached_return_t rc = memcached_exist(memc_, key.data(), key.size());
+    return rc == MEMCACHED_SUCCESS;
+  }
+  bool Put(const std::string& key, std::string_view value) {
+    return memcached_set(memc_, key.data(), key.size(), value.data(), value.size(), 0, 0) ==
+           MEMCACHED_SUCCESS;
+  }
+
+ private:
+  memcached_st* memc_;
+};
+
+class L2Test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Result<std::unique_ptr<MemcachedCluster>> cluster = MemcachedCluster::Start(3);
+    ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
+    cluster_ = std::move(cluster).value();
+  }
+
+  // Generous timeouts: tests share two cores with sanitizers and other suites,
+  // and a spurious timeout would eject a healthy node.
+  L2Options Options(std::string ns = "test") const {
+    L2Options options;
+    options.servers = cluster_->servers();
+    options.ns = std::move(ns);
+    options.timeout = std::chrono::milliseconds(1000);
+    return options;
+  }
+
+  std::unique_ptr<L2Client> Open(const L2Options& options) const {
+    Result<std::unique_ptr<L2Client>> client = L2Client::Open(options);
+    EXPECT_TRUE(client.ok()) << client.status().ToString();
+    return client.ok() ? std::move(client).value() : nullptr;
+  }
+
+  // The node holding `key`, or -1.
+  int NodeOf(const std::string& key) const {
+    for (int i = 0; i < cluster_->size(); ++i) {
+      if (RawNode(cluster_->port(i)).Has(key)) return i;
+    }
+    return -1;
+  }
+
+  std::unique_ptr<MemcachedCluster> cluster_;
+};
+
+TEST_F(L2Test, SetGetDeleteRoundTrip) {
+  auto l2 = Open(Options());
+  ASSERT_NE(l2, nullptr);
+  const SliceKey slice = Slice(1, "page-42");
+
+  Result<std::optional<std::vector<Row>>> miss = l2->Get(slice);
+  ASSERT_TRUE(miss.ok()) << miss.status().ToString();
+  EXPECT_FALSE(miss->has_value());
+
+  ASSERT_TRUE(l2->Set(slice, RowsFor(slice)).ok());
+  Result<std::optional<std::vector<Row>>> hit = l2->Get(slice);
+  ASSERT_TRUE(hit.ok()) << hit.status().ToString();
+  ASSERT_TRUE(hit->has_value());
+  EXPECT_TRUE(SameRows(**hit, RowsFor(slice)));
+
+  ASSERT_TRUE(l2->Set(slice, {}).ok());  // an empty slice is a value too
+  hit = l2->Get(slice);
+  ASSERT_TRUE(hit.ok() && hit->has_value());
+  EXPECT_TRUE((*hit)->empty());
+
+  ASSERT_TRUE(l2->Delete(slice).ok());
+  ASSERT_TRUE(l2->Delete(slice).ok());  // deleting nothing is fine
+  miss = l2->Get(slice);
+  ASSERT_TRUE(miss.ok());
+  EXPECT_FALSE(miss->has_value());
+
+  L2Stats stats = l2->Stats();
+  EXPECT_EQ(stats.hits, 2u);
+  EXPECT_EQ(stats.misses, 2u);
+  EXPECT_EQ(stats.sets, 2u);
+  EXPECT_EQ(stats.deletes, 2u);
+  EXPECT_EQ(stats.errors, 0u);
+  EXPECT_EQ(stats.corrupt, 0u);
+}
+
+TEST_F(L2Test, KeysSpreadOverAllNodes) {
+  auto l2 = Open(Options());
+  ASSERT_NE(l2, nullptr);
+  constexpr int kSlices = 300;
+  int per_node[3] = {0, 0, 0};
+  for (int i = 0; i < kSlices; ++i) {
+    ASSERT_TRUE(l2->Set(Slice(i), RowsFor(Slice(i))).ok());
+    const std::string key = L2Key("test", 1, Slice(i));
+    int holders = 0;
+    for (int n = 0; n < 3; ++n) {
+      if (RawNode(cluster_->port(n)).Has(key)) {
+        ++per_node[n];
+        ++holders;
+      }
+    }
+    EXPECT_EQ(holders, 1) << key;
+  }
+  for (int n = 0; n < 3; ++n) {
+    EXPECT_GT(per_node[n], kSlices / 10) << "node " << n << " holds " << per_node[n];
+  }
+}
+
+TEST_F(L2Test, NamespacesAndSchemasAreIsolated) {
+  auto gen1 = Open(Options("gen1"));
+  auto gen2 = Open(Options("gen2"));
+  L2Options schema2_options = Options("gen1");
+  schema2_options.schema = 2;
+  auto schema2 = Open(schema2_options);
+  ASSERT_TRUE(gen1 && gen2 && schema2);
+  const SliceKey slice = Slice(3);
+
+  ASSERT_TRUE(gen1->Set(slice, RowsFor(slice)).ok());
+  for (L2Client* other : {gen2.get(), schema2.get()}) {
+    Result<std::optional<std::vector<Row>>> got = other->Get(slice);
+    ASSERT_TRUE(got.ok());
+    EXPECT_FALSE(got->has_value());
+  }
+  std::vector<Row> other_rows = RowsFor(Slice(4, "*"));
+  ASSERT_TRUE(gen2->Set(slice, other_rows).ok());
+  Result<std::optional<std::vector<Row>>> mine = gen1->Get(slice);
+  ASSERT_TRUE(mine.ok() && mine->has_value());
+  EXPECT_TRUE(SameRows(**mine, RowsFor(slice)));
+  Result<std::optional<std::vector<Row>>> theirs = gen2->Get(slice);
+  ASSERT_TRUE(theirs.ok() && theirs->has_value());
+  EXPECT_TRUE(SameRows(**theirs, other_rows));
+}
+
+TEST_F(L2Test, ForeignAndCorruptValuesAreCountedMisses) {
+  auto l2 = Open(Options());
+  ASSERT_NE(l2, nullptr);
+  const SliceKey slice = Slice(5);
+  const std::string key = L2Key("test", 1, slice);
+  std::string corrupt = EncodeSliceValue("test", 1, slice, RowsFor(slice));
+  corrupt[corrupt.size() / 2] ^= 0x20;
+  const std::string planted[] = {
+      "not a tempo value",                                       // another application
+      EncodeSliceValue("test", 2, slice, RowsFor(slice)),        // another schema
+      EncodeSliceValue("test", 1, Slice(6), RowsFor(Slice(6))),  // another slice
+      corrupt,                                                   // a flipped byte
+  };
+  uint64_t expected_corrupt = 0;
+  for (const std::string& value : planted) {
+    // Planted on every node, so wherever the client looks it finds it.
+    for (int n = 0; n < 3; ++n) ASSERT_TRUE(RawNode(cluster_->port(n)).Put(key, value));
+    Result<std::optional<std::vector<Row>>> got = l2->Get(slice);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_FALSE(got->has_value());
+    EXPECT_EQ(l2->Stats().corrupt, ++expected_corrupt);
+  }
+  L2Stats stats = l2->Stats();
+  EXPECT_EQ(stats.misses, 4u);
+  EXPECT_EQ(stats.hits, 0u);
+  EXPECT_EQ(stats.errors, 0u);
+
+  ASSERT_TRUE(l2->Set(slice, RowsFor(slice)).ok());  // a good value replaces it
+  Result<std::optional<std::vector<Row>>> got = l2->Get(slice);
+  ASSERT_TRUE(got.ok() && got->has_value());
+}
+
+TEST_F(L2Test, SetRejectsRowsOfAnotherScopeAndOversizeValues) {
+  L2Options options = Options();
+  options.max_value_bytes = 4096;
+  auto l2 = Open(options);
+  ASSERT_NE(l2, nullptr);
+  const SliceKey slice = Slice(7, "page-1");
+  Status wrong_scope = l2->Set(slice, RowsFor(Slice(7, "*")));
+  EXPECT_EQ(wrong_scope.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(wrong_scope.message().find("scope"), std::string::npos);
+
+  std::vector<Row> big = {Row{"page-1", events::Kind::kModule, "big", 1, std::string(5000, 'x')}};
+  Status oversize = l2->Set(slice, big);
+  EXPECT_EQ(oversize.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(l2->Stats().oversize, 1u);
+  EXPECT_EQ(NodeOf(L2Key("test", 1, slice)), -1);
+}
+
+TEST(L2OpenTest, RejectsBadOptions) {
+  auto with = [](auto edit) {
+    L2Options options;
+    options.servers = {"127.0.0.1:1"};
+    edit(options);
+    return L2Client::Open(options).status();
+  };
+  EXPECT_TRUE(with([](L2Options&) {}).ok());  // nodes are not contacted by Open
+  const std::pair<Status, const char*> cases[] = {
+      {with([](L2Options& o) { o.servers.clear(); }), "no memcached servers"},
+      {with([](L2Options& o) { o.servers = {"nohost"}; }), "host:port"},
+      {with([](L2Options& o) {
+         o.servers = {"a:1", "a:1"};
+       }),
+       "twice"},
+      {with([](L2Options& o) { o.ns.clear(); }), "namespace"},
+      {with([](L2Options& o) { o.schema = -1; }), "schema"},
+      {with([](L2Options& o) { o.timeout = std::chrono::milliseconds(0); }), "timeout"},
+      {with([](L2Options& o) { o.retry_after = std::chrono::milliseconds(0); }), "retry_after"},
+      {with([](L2Options& o) { o.failure_limit = 0; }), "failure_limit"},
+      {with([](L2Options& o) { o.ttl = std::chrono::seconds(0); }), "ttl"},
+      {with([](L2Options& o) { o.ttl = std::chrono::hours(24 * 31); }), "ttl"},
+      {with([](L2Options& o) { o.pool_size = 0; }), "pool_size"},
+  };
+  for (const auto& [status, reason] : cases) {
+    EXPECT_EQ(status.code(), Status::Code::kInvalidArgument) << reason;
+    EXPECT_NE(status.message().find(reason), std::string::npos) << status.message();
+  }
+}
+
+// Stores slices 0..n-1 and returns, per node, the slices it holds.
+std::vector<std::vector<int>> FillAndLocate(L2Client* l2, const L2Options& options, int n,
+                                            const std::function<int(const std::string&)>& node_of) {
+  std::vector<std::vector<int>> by_node(options.servers.size());
+  for (int i = 0; i < n; ++i) {
+    EXPECT_TRUE(l2->Set(Slice(i), RowsFor(Slice(i))).ok());
+    int node = node_of(L2Key(options.ns, options.schema, Slice(i)));
+    EXPECT_GE(node, 0);
+    if (node >= 0) by_node[node].push_back(i);
+  }
+  return by_node;
+}
+
+// Gets slice i until the call answers (hit or miss) rather than failing:
+// the client has then ejected the dead node. False if that never happens.
+bool WaitUntilAnswered(L2Client* l2, int i) {
+  const auto deadline = Clock::now() + kBoundedWait;
+  while (Clock::now() < deadline) {
+    if (l2->Get(Slice(i)).ok()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+TEST_F(L2Test, KilledNodeIsRoutedAround) {
+  L2Options options = Options();
+  options.failure_limit = 1;
+  options.retry_after = std::chrono::seconds(60);  // stays ejected for the whole test
+  auto l2 = Open(options);
+  ASSERT_NE(l2, nullptr);
+  constexpr int kSlices = 60;
+  auto by_node = FillAndLocate(l2.get(), options, kSlices,
+                               [this](const std::string& key) { return NodeOf(key); });
+  ASSERT_FALSE(by_node[1].empty());
+
+  cluster_->Kill(1);
+  std::vector<bool> on_dead(kSlices, false);
+  for (int i : by_node[1]) on_dead[i] = true;
+  const auto start = Clock::now();
+  int unavailable = 0;
+  for (int i = 0; i < kSlices; ++i) {
+    Result<std::optional<std::vector<Row>>> got = l2->Get(Slice(i));
+    if (on_dead[i]) {
+      // Before ejection the call fails, after it the key lives elsewhere (empty).
+      if (got.ok()) {
+        EXPECT_FALSE(got->has_value());
+      } else {
+        EXPECT_EQ(got.status().code(), Status::Code::kUnavailable);
+        ++unavailable;
+      }
+    } else {
+      // Consistent hashing: the live nodes keep their keys.
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      ASSERT_TRUE(got->has_value());
+      EXPECT_TRUE(SameRows(**got, RowsFor(Slice(i))));
+    }
+  }
+  std::printf("%d Gets with one node killed took %.1f ms (%d Unavailable)\n", kSlices,
+              std::chrono::duration<double, std::milli>(Clock::now() - start).count(), unavailable);
+  EXPECT_GT(unavailable, 0);
+  EXPECT_EQ(l2->Stats().errors, static_cast<uint64_t>(unavailable));
+
+  ASSERT_TRUE(WaitUntilAnswered(l2.get(), by_node[1][0]));
+  for (int i = 0; i < kSlices; ++i) {
+    ASSERT_TRUE(l2->Set(Slice(i), RowsFor(Slice(i))).ok()) << i;
+    Result<std::optional<std::vector<Row>>> got = l2->Get(Slice(i));
+    ASSERT_TRUE(got.ok() && got->has_value()) << i;
+    EXPECT_TRUE(SameRows(**got, RowsFor(Slice(i))));
+  }
+}
+
+TEST_F(L2Test, RestartedNodeIsUsedAgainAfterBackOff) {
+  L2Options options = Options();
+  options.failure_limit = 1;
+  options.retry_after = std::chrono::milliseconds(1000);
+  auto l2 = Open(options);
+  ASSERT_NE(l2, nullptr);
+  auto by_node =
+      FillAndLocate(l2.get(), options, 30, [this](const std::string& key) { return NodeOf(key); });
+  ASSERT_FALSE(by_node[1].empty());
+  const int probe = by_node[1][0];
+  const std::string probe_key = L2Key(options.ns, options.schema, Slice(probe));
+
+  cluster_->Kill(1);
+  ASSERT_TRUE(WaitUntilAnswered(l2.get(), probe));
+  ASSERT_TRUE(l2->Set(Slice(probe), RowsFor(Slice(probe))).ok());  // lands on a live node
+  ASSERT_TRUE(cluster_->Restart(1).ok());
+
+  // Once the back-off has passed, the probe's key maps to node 1 again.
+  RawNode node1(cluster_->port(1));
+  bool back = false;
+  for (auto deadline = Clock::now() + kBoundedWait; !back && Clock::now() < deadline;) {
+    if (l2->Set(Slice(probe), RowsFor(Slice(probe))).ok()) back = node1.Has(probe_key);
+    if (!back) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(back);
+  Result<std::optional<std::vector<Row>>> got = l2->Get(Slice(probe));
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_TRUE(SameRows(**got, RowsFor(Slice(probe))));
+}
+
+TEST_F(L2Test, AllNodesDownFailsFastWithUnavailable) {
+  L2Options options = Options();
+  options.failure_limit = 1;
+  options.retry_after = std::chrono::seconds(60);
+  auto l2 = Open(options);
+  ASSERT_NE(l2, nullptr);
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(l2->Set(Slice(i), RowsFor(Slice(i))).ok());
+  for (int n = 0; n < 3; ++n) cluster_->Kill(n);
+
+  const auto start = Clock::now();
+  constexpr int kGets = 50;
+  for (int i = 0; i < kGets; ++i) {
+    Result<std::optional<std::vector<Row>>> got = l2->Get(Slice(i % 10));
+    ASSERT_FALSE(got.ok()) << i;
+    EXPECT_EQ(got.status().code(), Status::Code::kUnavailable);
+  }
+  std::printf("%d Gets with every node down took %.1f ms\n", kGets,
+              std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+  EXPECT_EQ(l2->Stats().errors, static_cast<uint64_t>(kGets));
+  EXPECT_EQ(l2->Set(Slice(0), RowsFor(Slice(0))).code(), Status::Code::kUnavailable);
+  EXPECT_EQ(l2->Delete(Slice(0)).code(), Status::Code::kUnavailable);
+}
+
+// A hung node (stopped process: connections open, no answers) costs one
+// timeout; then it is suspended and calls for its keys fail at once, until it
+// answers again after the back-off.
+TEST_F(L2Test, HungNodeIsSuspendedThenUsedAgain) {
+  L2Options options = Options();
+  options.timeout = std::chrono::milliseconds(50);
+  options.failure_limit = 1;
+  options.retry_after = std::chrono::milliseconds(1000);
+  auto l2 = Open(options);
+  ASSERT_NE(l2, nullptr);
+  auto by_node =
+      FillAndLocate(l2.get(), options, 30, [this](const std::string& key) { return NodeOf(key); });
+  ASSERT_FALSE(by_node[2].empty());
+  const SliceKey hung = Slice(by_node[2][0]);
+
+  cluster_->Pause(2);
+  auto start = Clock::now();
+  Result<std::optional<std::vector<Row>>> got = l2->Get(hung);
+  std::printf("Get on a hung node returned after %.1f ms: %s\n",
+              std::chrono::duration<double, std::milli>(Clock::now() - start).count(),
+              got.status().ToString().c_str());
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), Status::Code::kUnavailable);
+  got = l2->Get(hung);
+  ASSERT_FALSE(got.ok());
+  EXPECT_NE(got.status().message().find("suspended"), std::string::npos) << got.status().message();
+  // Keys of the other nodes are unaffected.
+  for (int i : by_node[0]) {
+    Result<std::optional<std::vector<Row>>> other = l2->Get(Slice(i));
+    ASSERT_TRUE(other.ok() && other->has_value()) << other.status().ToString();
+  }
+
+  cluster_->Resume(2);
+  bool back = false;
+  for (auto deadline = Clock::now() + kBoundedWait; !back && Clock::now() < deadline;) {
+    got = l2->Get(hung);
+    back = got.ok() && got->has_value();
+    if (!back) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(back);
+  EXPECT_TRUE(SameRows(**got, RowsFor(hung)));
+}
+
+TEST_F(L2Test, ConcurrentGetSetDelete) {
+  L2Options options = Options();
+  options.pool_size = 8;
+  auto l2 = Open(options);
+  ASSERT_NE(l2, nullptr);
+  constexpr int kThreads = 8;
+  constexpr int kOpsPerThread = 400;
+  constexpr int kSlices = 40;
+  std::atomic<int> wrong{0}, failed{0}, hits{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937 rng(t);
+      for (int op = 0; op < kOpsPerThread; ++op) {
+        const SliceKey slice = Slice(static_cast<int>(rng() % kSlices));
+        switch (rng() % 4) {
+          case 0:
+            if (!l2->Set(slice, RowsFor(slice)).ok()) ++failed;
+            break;
+          case 1:
+            if (!l2->Delete(slice).ok()) ++failed;
+            break;
+          default: {
+            Result<std::optional<std::vector<Row>>> got = l2->Get(slice);
+            if (!got.ok()) {
+              ++failed;
+            } else if (got->has_value()) {
+              ++hits;
+              if (!SameRows(**got, RowsFor(slice))) ++wrong;
+            }
+          }
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_GT(hits.load(), 0);
+  L2Stats stats = l2->Stats();
+  EXPECT_EQ(stats.hits + stats.misses + stats.sets + stats.deletes,
+            static_cast<uint64_t>(kThreads * kOpsPerThread));
+  EXPECT_EQ(stats.errors, 0u);
+}
+
+}  // namespace
+}  // namespace tempo::l2

@@ -1,0 +1,101 @@
+// The embedded log's file layout (layout.h).
+#include "log/layout.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <filesystem>
+
+#include "log/file.h"
+
+namespace tempo::log {
+namespace {
+
+constexpr size_t kMaxNameBytes = 249;
+constexpr size_t kSegmentDigits = 20;
+constexpr std::string_view kSegmentSuffix = ".log";
+
+// The base offset a segment file name encodes; -1 for other names.
+int64_t ParseSegmentName(std::string_view name) {
+  if (name.size() != kSegmentDigits + kSegmentSuffix.size() ||
+      name.substr(kSegmentDigits) != kSegmentSuffix) {
+    return -1;
+  }
+  int64_t base = 0;
+  for (char c : name.substr(0, kSegmentDigits)) {
+    if (c < '0' || c > '9' || base > (INT64_MAX - 9) / 10) return -1;
+    base = base * 10 + (c - '0');
+  }
+  return base;
+}
+
+}  // namespace
+
+Status CheckName(std::string_view what, std::string_view name) {
+  bool ok = !name.empty() && name.size() <= kMaxNameBytes && name != "." && name != "..";
+  for (char c : name) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '.' || c == '_' || c == '-');
+  }
+  if (ok) return Status::OK();
+  return Status::InvalidArgument("bad " + std::string(what) + " name \"" + std::string(name) +
+                                 "\": 1-249 characters of [A-Za-z0-9._-], not \".\" or \"..\"");
+}
+
+Status PrepareLogDir(const std::string& dir) {
+  if (dir.empty()) return Status::InvalidArgument("empty log directory");
+  // Parents as needed, then the directory itself with an fsync of its parent.
+  std::error_code ec;
+  std::filesystem::path parent = std::filesystem::path(dir).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (ec) return Status::IOError("log directory " + dir + ": " + ec.message());
+  return EnsureDir(dir);
+}
+
+std::string TopicDir(const std::string& dir, std::string_view topic) {
+  return dir + "/" + std::string(topic);
+}
+
+std::string LockPath(const std::string& topic_dir) { return topic_dir + "/LOCK"; }
+
+std::string SegmentPath(const std::string& topic_dir, int64_t base_offset) {
+  char name[kSegmentDigits + 1];
+  std::snprintf(name, sizeof name, "%020" PRId64, base_offset);
+  return topic_dir + "/" + name + std::string(kSegmentSuffix);
+}
+
+std::string GroupsDir(const std::string& topic_dir) { return topic_dir + "/groups"; }
+
+std::string OffsetPath(const std::string& topic_dir, std::string_view group) {
+  return GroupsDir(topic_dir) + "/" + std::string(group) + ".offset";
+}
+
+Result<std::vector<int64_t>> ListSegments(const std::string& topic_dir) {
+  std::vector<int64_t> bases;
+  DIR* d = ::opendir(topic_dir.c_str());
+  if (d == nullptr) {
+    if (errno == ENOENT) return bases;
+    return ErrnoStatus("opendir", topic_dir);
+  }
+  errno = 0;
+  while (struct dirent* e = ::readdir(d)) {
+    int64_t base = ParseSegmentName(e->d_name);
+    if (base >= 0) bases.push_back(base);
+  }
+  Status s = errno != 0 ? ErrnoStatus("readdir", topic_dir) : Status::OK();
+  ::closedir(d);
+  if (!s.ok()) return s;
+  std::sort(bases.begin(), bases.end());
+  return bases;
+}
+
+bool SegmentExists(const std::string& topic_dir, int64_t base_offset) {
+  struct stat st;
+  return ::stat(SegmentPath(topic_dir, base_offset).c_str(), &st) == 0;
+}
+
+}  // namespace tempo::log

@@ -14,5 +14,6 @@ void RegisterServe(CLI::App& app, int* exit_code);
 void RegisterSync(CLI::App& app, int* exit_code);
 void RegisterPublish(CLI::App& app, int* exit_code);
 void RegisterDevKafka(CLI::App& app, int* exit_code);
+void RegisterMigrate(CLI::App& app, int* exit_code);
 
 }  // namespace tempo::cli

@@ -15,7 +15,7 @@ void RegisterExport(CLI::App& app, int* exit_code) {
       "upserts, tombstones as deletes): two stores with the same data export identical bytes.");
   auto store = std::make_shared<std::string>();
   auto out_path = std::make_shared<std::string>();
-  cmd->add_option("--store", *store, "Store directory (or rocksdb:///path)")->required();
+  cmd->add_option("--store", *store, "Origin store: DIR, rocksdb:///DIR or postgres://USER@HOST:PORT/DB")->required();
   cmd->add_option("--out", *out_path, "Output file (default: stdout)");
   cmd->callback([=] {
     auto origin = OpenStore(*store);

@@ -17,7 +17,7 @@ void RegisterImport(CLI::App& app, int* exit_code) {
       "'line N: field: reason'. Exits 0 unless the file cannot be read.");
   auto store = std::make_shared<std::string>();
   auto file = std::make_shared<std::string>();
-  cmd->add_option("--store", *store, "Store directory (or rocksdb:///path)")->required();
+  cmd->add_option("--store", *store, "Origin store: DIR, rocksdb:///DIR or postgres://USER@HOST:PORT/DB")->required();
   cmd->add_option("file", *file, "NDJSON event file, or - for stdin")->required();
   cmd->callback([=] {
     auto origin = OpenStore(*store);

@@ -81,8 +81,8 @@ struct ServeFlags {
 
 void AddServeFlags(CLI::App* cmd, ServeFlags* f) {
   cmd->add_option("--store", f->store,
-                  "Origin store to read: DIR or rocksdb:///DIR (opened read-only, as a secondary "
-                  "of the `tempo sync` or `tempo import` that writes it)");
+                  "Origin store to read: DIR, rocksdb:///DIR (opened read-only, as a secondary "
+                  "of the `tempo sync` or `tempo import` that writes it) or postgres://USER@HOST:PORT/DB");
   cmd->add_option("--listen", f->listen, "Public listener HOST:PORT (port 0 = any free port)")
       ->default_val("127.0.0.1:8080");
   cmd->add_flag("--embedded", f->embedded,

@@ -1,8 +1,14 @@
 // OpenStore: --store argument → Origin.
 #include "cli/store_uri.h"
 
+#include "origin/pg_origin.h"
+
 namespace tempo::cli {
 namespace {
+
+bool IsPostgres(const std::string& uri) {
+  return uri.starts_with("postgres://") || uri.starts_with("postgresql://");
+}
 
 // The directory of a RocksDB store URI.
 Result<std::string> RocksPath(const std::string& uri) {
@@ -11,7 +17,7 @@ Result<std::string> RocksPath(const std::string& uri) {
   if (uri.starts_with(kRocks)) {
     path = uri.substr(kRocks.size());
   } else if (uri.find("://") != std::string::npos) {
-    return Status::InvalidArgument("unsupported store URI (use a directory or rocksdb:///path): " +
+    return Status::InvalidArgument("unsupported store URI (use a directory, rocksdb:///path or postgres://...): " +
                                    uri);
   }
   if (path.empty()) return Status::InvalidArgument("empty store path");
@@ -21,6 +27,7 @@ Result<std::string> RocksPath(const std::string& uri) {
 }  // namespace
 
 Result<std::unique_ptr<origin::Origin>> OpenStore(const std::string& uri) {
+  if (IsPostgres(uri)) return origin::OpenPostgresOrigin(uri);
   auto path = RocksPath(uri);
   if (!path.ok()) return path.status();
   return origin::OpenRocksOrigin(*path);
@@ -28,6 +35,7 @@ Result<std::unique_ptr<origin::Origin>> OpenStore(const std::string& uri) {
 
 Result<std::unique_ptr<origin::Origin>> OpenStoreForReading(const std::string& uri,
                                                             const std::string& scratch_dir) {
+  if (IsPostgres(uri)) return origin::OpenPostgresOrigin(uri);  // every reader sees the latest
   auto path = RocksPath(uri);
   if (!path.ok()) return path.status();
   return origin::OpenRocksSecondary(*path, scratch_dir);

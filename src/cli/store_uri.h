@@ -10,14 +10,15 @@
 namespace tempo::cli {
 
 // Opens "DIR" or "rocksdb:///DIR" as the embedded RocksDB origin, for
-// writing (one process at a time). Other schemes are InvalidArgument until
-// their backend exists.
+// writing (one process at a time), or "postgres://USER@HOST:PORT/DB" as the
+// PostgreSQL origin (creating its schema on first use). Other schemes are
+// InvalidArgument.
 Result<std::unique_ptr<origin::Origin>> OpenStore(const std::string& uri);
 
 // Opens a store for a process that only reads it while another one (`tempo
 // sync`, `tempo import`) may write it: a RocksDB store as a secondary
 // instance keeping its state in `scratch_dir` (see origin::OpenRocksSecondary);
-// the store must exist.
+// the store must exist. A PostgreSQL store opens as for OpenStore.
 Result<std::unique_ptr<origin::Origin>> OpenStoreForReading(const std::string& uri,
                                                             const std::string& scratch_dir);
 

@@ -43,7 +43,7 @@ void RegisterSync(CLI::App& app, int* exit_code) {
   auto drain = std::make_shared<bool>(false);
   auto config = std::make_shared<std::string>();
   AddStreamFlags(cmd, flags.get(), "consume from and publish to");
-  cmd->add_option("--store", *store, "Origin store: DIR or rocksdb:///DIR");
+  cmd->add_option("--store", *store, "Origin store: DIR, rocksdb:///DIR or postgres://USER@HOST:PORT/DB");
   cmd->add_option("--group", *group, "Consumer group")->default_val("tempo-sync");
   cmd->add_option("--topic", *topic, "Content topic")->default_val(std::string(stream::kContentTopic));
   cmd->add_option("--dlq-topic", *dlq_topic, "Dead-letter topic")

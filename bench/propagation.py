@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Publish -> visible: how long a published change takes to show in every `tempo serve`.
+
+One `tempo sync` and two `tempo serve --brokers` on librdkafka's mock cluster
+(`tempo dev-kafka`), each serve under wrk load on the page that changes. A
+persistent kcat producer publishes N single-module changes at a steady rate; after
+each, this script polls the page on both serves (keep-alive, no sleep) until the new
+content shows, and records the time from the produce call to the slower serve.
+Prints p50/p99/max. Everything listens on 127.0.0.1 and is stopped at the end.
+
+usage: bench/propagation.py TEMPO_BINARY [CHANGES=1000] [RATE_PER_S=20] [STREAM=kafka|log]
+"""
+import http.client
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+TEMPO = os.path.abspath(sys.argv[1])
+CHANGES = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
+RATE = float(sys.argv[3]) if len(sys.argv) > 3 else 20.0
+STREAM = sys.argv[4] if len(sys.argv) > 4 else "kafka"
+TENANT = "PROBE"
+PAGE = f"/api/v2/tempo/layouts?tenant={TENANT}&channel=web&pageType=homepage"
+
+work = tempfile.mkdtemp(prefix="tempo-propagation-")
+procs = []
+
+
+def start(args, **kw):
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, **kw)
+    procs.append(p)
+    return p
+
+
+def probe(version):
+    return json.dumps({"schema": 1, "kind": "module", "op": "upsert",
+                       "publishedAt": "2026-11-23T10:00:00Z",
+                       "record": {"id": "probe", "tenant": TENANT, "pageType": "homepage",
+                                  "zone": "probe", "channels": ["web"], "version": version,
+                                  "content": {"seq": version}}})
+
+
+try:
+    store = os.path.join(work, "store")
+    events = os.path.join(work, "events.ndjson")
+    subprocess.run([TEMPO, "gen", "--seed", "1", "--tenants", "8", "--modules", "300",
+                    "--out", events], check=True, capture_output=True)
+    with open(events, "a") as f:
+        f.write(probe(1) + "\n")
+    subprocess.run([TEMPO, "import", "--store", store, events], check=True, capture_output=True)
+    if STREAM == "kafka":
+        kafka = start([TEMPO, "dev-kafka", "--brokers", "3"])
+        brokers = kafka.stdout.readline().strip()
+        stream_args = ["--brokers", brokers]
+        producer = subprocess.Popen(["kcat", "-b", brokers, "-P", "-t", "tempo.content.v1",
+                                     "-K", "\t", "-X", "linger.ms=0"],
+                                    stdin=subprocess.PIPE, text=True)
+    else:
+        log = os.path.join(work, "log")
+        stream_args = ["--log", log]
+        producer = None
+    start([TEMPO, "sync", *stream_args, "--store", store, "--stats-every-ms", "0"])
+    ports = []
+    for _ in range(2):
+        s = start([TEMPO, "serve", "--store", store, *stream_args, "--listen", "127.0.0.1:0",
+                   "--threads", "1"])
+        ports.append(int(re.search(r":(\d+)", s.stdout.readline().split("http://")[1]).group(1)))
+    time.sleep(1.0)  # consumer groups join
+    for port in ports:  # load on the very page that changes
+        start(["wrk", "-t1", "-c4", f"-d{int(CHANGES / RATE) + 30}s",
+               f"http://127.0.0.1:{port}{PAGE}"])
+    conns = [http.client.HTTPConnection("127.0.0.1", p, timeout=10) for p in ports]
+
+    def shows(conn, marker):
+        conn.request("GET", PAGE)
+        return marker in conn.getresponse().read().decode()
+
+    latencies = []
+    next_at = time.monotonic()
+    for i in range(CHANGES):
+        version = i + 2
+        marker = f'"seq":{version}'
+        next_at += 1.0 / RATE
+        if STREAM == "kafka":
+            t0 = time.monotonic()
+            producer.stdin.write(f"{TENANT}/module/probe\t{probe(version)}\n")
+            producer.stdin.flush()
+        else:
+            path = os.path.join(work, "change.ndjson")
+            with open(path, "w") as f:
+                f.write(probe(version) + "\n")
+            t0 = time.monotonic()  # includes starting `tempo publish` and its fsync
+            subprocess.run([TEMPO, "publish", "--log", log, path], check=True,
+                           capture_output=True)
+        pending = set(range(len(conns)))
+        deadline = t0 + 10
+        while pending and time.monotonic() < deadline:
+            pending = {j for j in pending if not shows(conns[j], marker)}
+        if pending:
+            raise SystemExit(f"change {version} not visible after 10 s")
+        latencies.append((time.monotonic() - t0) * 1000)
+        time.sleep(max(0.0, next_at - time.monotonic()))
+    latencies.sort()
+    pct = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]
+    print(f"stream {STREAM}: {CHANGES} changes at {RATE:g}/s, visible on both serves: "
+          f"p50 {pct(0.50):.1f} ms, p99 {pct(0.99):.1f} ms, max {latencies[-1]:.1f} ms")
+finally:
+    for p in reversed(procs):
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    shutil.rmtree(work, ignore_errors=True)

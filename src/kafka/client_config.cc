@@ -1,0 +1,91 @@
+// Building librdkafka configurations and mapping its errors (client_config.h).
+#include "kafka/client_config.h"
+
+#include <algorithm>
+#include <array>
+#include <limits>
+
+namespace tempo::kafka::internal {
+namespace {
+
+// Set from KafkaOptions fields or by the producer/consumer themselves; extra
+// may not touch them.
+constexpr std::array<std::string_view, 7> kFixedProperties = {
+    "bootstrap.servers",        "group.id", "enable.idempotence", "acks", "enable.auto.commit",
+    "enable.auto.offset.store", "auto.offset.reset"};
+
+Status Set(rd_kafka_conf_t* conf, const std::string& name, const std::string& value) {
+  char errstr[512];
+  if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
+      RD_KAFKA_CONF_OK) {
+    return Status::InvalidArgument("kafka property " + name + ": " + errstr);
+  }
+  return Status::OK();
+}
+
+std::string Ms(std::chrono::milliseconds ms) { return std::to_string(ms.count()); }
+
+}  // namespace
+
+Result<ConfPtr> MakeConf(const KafkaOptions& options, const Properties& fixed) {
+  if (options.brokers.empty()) return Status::InvalidArgument("kafka: no brokers given");
+  for (const auto& [name, value] : options.extra) {
+    const bool ours = std::find(kFixedProperties.begin(), kFixedProperties.end(), name) !=
+                      kFixedProperties.end();
+    const bool callers = std::any_of(fixed.begin(), fixed.end(),
+                                     [&](const auto& p) { return p.first == name; });
+    if (ours || callers) {
+      return Status::InvalidArgument("kafka property " + name +
+                                     " is set by Tempo and cannot be overridden");
+    }
+  }
+  ConfPtr conf(rd_kafka_conf_new());
+  const Properties common = {
+      {"bootstrap.servers", options.brokers},
+      {"client.id", options.client_id},
+      {"socket.timeout.ms", Ms(options.socket_timeout)},
+  };
+  for (const Properties* props : {&common, &fixed}) {
+    for (const auto& [name, value] : *props) {
+      if (Status st = Set(conf.get(), name, value); !st.ok()) return st;
+    }
+  }
+  for (const auto& [name, value] : options.extra) {
+    if (Status st = Set(conf.get(), name, value); !st.ok()) return st;
+  }
+  return conf;
+}
+
+Result<HandlePtr> NewHandle(rd_kafka_type_t type, ConfPtr conf) {
+  char errstr[512];
+  rd_kafka_t* rk = rd_kafka_new(type, conf.get(), errstr, sizeof(errstr));
+  if (rk == nullptr) return Status::InvalidArgument(std::string("kafka: ") + errstr);
+  conf.release();  // rd_kafka_new owns it now
+  return HandlePtr(rk);
+}
+
+Status FromKafkaError(rd_kafka_resp_err_t err, std::string_view what, std::string_view detail) {
+  std::string msg(what);
+  msg += ": ";
+  msg += detail.empty() ? rd_kafka_err2str(err) : detail;
+  switch (err) {
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR__INVALID_ARG:
+    case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
+    case RD_KAFKA_RESP_ERR_INVALID_PARTITIONS:
+    case RD_KAFKA_RESP_ERR_INVALID_REPLICATION_FACTOR:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+      return Status::InvalidArgument(std::move(msg));
+    case RD_KAFKA_RESP_ERR__FATAL:
+      return Status::IOError(std::move(msg));
+    default:
+      return Status::Unavailable(std::move(msg));
+  }
+}
+
+int ClampMs(std::chrono::milliseconds timeout) {
+  return static_cast<int>(
+      std::clamp<int64_t>(timeout.count(), 0, std::numeric_limits<int>::max()));
+}
+
+}  // namespace tempo::kafka::internal

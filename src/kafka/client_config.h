@@ -1,0 +1,51 @@
+// Internal to src/kafka/: building librdkafka handles from KafkaOptions, and
+// turning librdkafka error codes into Status.
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "kafka/kafka.h"
+
+namespace tempo::kafka::internal {
+
+struct ConfDeleter {
+  void operator()(rd_kafka_conf_t* conf) const { rd_kafka_conf_destroy(conf); }
+};
+using ConfPtr = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
+
+struct HandleDeleter {
+  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
+};
+using HandlePtr = std::unique_ptr<rd_kafka_t, HandleDeleter>;
+
+using Properties = std::vector<std::pair<std::string, std::string>>;
+
+// A configuration holding, in this order: what `options` says, `fixed` (the
+// properties the caller's guarantees rest on) and options.extra. InvalidArgument
+// when brokers is empty, a property is unknown or malformed, or extra names a
+// property that is fixed (ours or one in `fixed`).
+Result<ConfPtr> MakeConf(const KafkaOptions& options, const Properties& fixed);
+
+// rd_kafka_new on `conf` (consumed either way).
+Result<HandlePtr> NewHandle(rd_kafka_type_t type, ConfPtr conf);
+
+// `what: <librdkafka's description>`, with the code that tells the caller
+// what to do: InvalidArgument for a message or request that can never
+// succeed, IOError for a fatal client error (the handle must be recreated),
+// Unavailable for everything the cluster may get over.
+Status FromKafkaError(rd_kafka_resp_err_t err, std::string_view what,
+                      std::string_view detail = {});
+
+// `timeout` as librdkafka's int milliseconds, within [0, INT_MAX] (librdkafka
+// reads a negative one as "forever").
+int ClampMs(std::chrono::milliseconds timeout);
+
+}  // namespace tempo::kafka::internal

@@ -1,0 +1,948 @@
+// Tests of the PostgreSQL origin (pg_origin.h) against SPEC §7 and §11.13-18.
+//
+// The behaviour tests run over both backends (RocksDB and PostgreSQL), so
+// they pin down that the two are interchangeable; the PostgreSQL-only tests
+// cover equivalence on the golden data set, racing writers, a dead database,
+// migrations and timeouts. One PgServer (a real postgres on loopback) serves
+// every test of the process; each test gets its own database.
+#include "origin/pg_origin.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <ostream>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "events/events.h"
+#include "libpq-fe.h"
+#include "origin/origin.h"
+#include "testing/pg_server.h"
+
+namespace tempo::events {
+// Readable failure messages for record keys (found by argument lookup).
+void PrintTo(const RecordKey& key, std::ostream* os) {
+  *os << ::testing::PrintToString(key.tenant) << "/kind" << static_cast<int>(key.kind) << "/"
+      << ::testing::PrintToString(key.id);
+}
+}  // namespace tempo::events
+
+namespace tempo::origin {
+
+void PrintTo(const SliceKey& s, std::ostream* os) {
+  *os << ::testing::PrintToString(s.partition.tenant) << "/"
+      << ::testing::PrintToString(s.partition.channel) << "/"
+      << ::testing::PrintToString(s.partition.page_type) << "/"
+      << ::testing::PrintToString(s.scope);
+}
+
+namespace {
+
+using events::Event;
+using events::Kind;
+using events::Op;
+
+constexpr char kPageType[] = "home";
+
+// ---- fixtures shared with the RocksDB tests' conventions ---------------------
+
+class TempDir {
+ public:
+  TempDir() {
+    const char* base = getenv("TMPDIR");
+    std::string pattern =
+        std::string(base != nullptr && *base ? base : "/tmp") + "/tempo_pg_origin_test.XXXXXX";
+    char* made = mkdtemp(pattern.data());
+    EXPECT_NE(made, nullptr);
+    path_ = pattern;
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// A distinct body per (id, version) so tests can tell which write a row holds.
+std::string Body(std::string_view id, int64_t version) {
+  return "{\"id\":\"" + std::string(id) + "\",\"version\":" + std::to_string(version) + "}";
+}
+
+Event ModuleEvent(const std::string& tenant, const std::string& id, int64_t version,
+                  std::vector<std::string> channels, std::vector<std::string> page_ids = {},
+                  const std::string& page_type = kPageType) {
+  events::Module m;
+  m.id = id;
+  m.tenant = tenant;
+  m.page_type = page_type;
+  m.zone = "main";
+  m.channels = std::move(channels);
+  m.page_ids = std::move(page_ids);
+  m.version = version;
+  Event e;
+  e.kind = Kind::kModule;
+  e.op = Op::kUpsert;
+  e.key = {tenant, Kind::kModule, id};
+  e.version = version;
+  e.published_at = "2026-11-22T10:00:00Z";
+  e.record_json = Body(id, version);
+  e.record = std::move(m);
+  return e;
+}
+
+Event ExperimentEvent(const std::string& tenant, const std::string& id, int64_t version,
+                      std::vector<std::string> channels) {
+  events::Experiment x;
+  x.id = id;
+  x.tenant = tenant;
+  x.page_type = kPageType;
+  x.channels = std::move(channels);
+  x.version = version;
+  x.variants.push_back(events::Variant{"control", {}, {}, {}});
+  Event e;
+  e.kind = Kind::kExperiment;
+  e.key = {tenant, Kind::kExperiment, id};
+  e.version = version;
+  e.record_json = Body(id, version);
+  e.record = std::move(x);
+  return e;
+}
+
+Event TemplateEvent(const std::string& tenant, const std::string& channel, int64_t version) {
+  events::Template t;
+  t.tenant = tenant;
+  t.channel = channel;
+  t.page_type = kPageType;
+  t.version = version;
+  t.zones.push_back({"main", std::nullopt});
+  Event e;
+  e.kind = Kind::kTemplate;
+  e.key = {tenant, Kind::kTemplate, channel + ":" + kPageType};
+  e.version = version;
+  e.record_json = Body("template", version);
+  e.record = std::move(t);
+  return e;
+}
+
+Event DeleteEvent(Kind kind, const std::string& tenant, const std::string& id, int64_t version) {
+  Event e;
+  e.kind = kind;
+  e.op = Op::kDelete;
+  e.key = {tenant, kind, id};
+  e.version = version;
+  e.published_at = "2026-11-23T00:00:00Z";
+  e.record_json = "{\"deleted\":\"" + id + "\",\"version\":" + std::to_string(version) + "}";
+  return e;
+}
+
+// (scope, kind, id, version) of each row, for compact expectations.
+using RowSummary = std::tuple<std::string, Kind, std::string, int64_t>;
+// Every field of a row, for comparisons between backends.
+using FullRow = std::tuple<std::string, Kind, std::string, int64_t, std::string>;
+using FullRecord =
+    std::tuple<std::string, Kind, std::string, int64_t, bool, std::string, std::string>;
+
+std::vector<RowSummary> Summary(const std::vector<Row>& rows) {
+  std::vector<RowSummary> out;
+  for (const Row& r : rows) out.emplace_back(r.scope, r.kind, r.id, r.version);
+  return out;
+}
+
+std::vector<FullRow> Full(const Result<std::vector<Row>>& rows) {
+  EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+  std::vector<FullRow> out;
+  if (!rows.ok()) return out;
+  for (const Row& r : *rows) out.emplace_back(r.scope, r.kind, r.id, r.version, r.body);
+  return out;
+}
+
+std::vector<FullRecord> AllRecords(Origin* origin) {
+  std::vector<FullRecord> out;
+  Status s = origin->ForEachRecord([&](const StoredRecord& r) {
+    out.emplace_back(r.key.tenant, r.key.kind, r.key.id, r.version, r.tombstone, r.published_at,
+                     r.record_json);
+    return Status::OK();
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+// `tempo export`'s bytes (export_command.cc renders each record this way).
+std::string ExportBytes(Origin* origin) {
+  std::string out;
+  Status s = origin->ForEachRecord([&](const StoredRecord& r) {
+    out += events::EncodeEnvelope(r.key.kind, r.tombstone ? Op::kDelete : Op::kUpsert,
+                                  r.published_at, r.record_json);
+    out += '\n';
+    return Status::OK();
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+// ---- the shared server ----------------------------------------------------------
+
+// Started by the first test that needs it; one per test process.
+testing::PgServer* SharedServer() {
+  static std::unique_ptr<testing::PgServer> server;
+  static Status start_status;
+  if (server == nullptr && start_status.ok()) {
+    auto started = testing::PgServer::Start();
+    if (started.ok()) {
+      server = std::move(*started);
+    } else {
+      start_status = started.status();
+    }
+  }
+  EXPECT_TRUE(start_status.ok()) << start_status.ToString();
+  return server.get();
+}
+
+// A fresh, empty database on the shared server.
+std::string FreshDatabase() {
+  static int next = 0;
+  testing::PgServer* server = SharedServer();
+  if (server == nullptr) return "";
+  auto uri = server->CreateDatabase("store" + std::to_string(next++));
+  EXPECT_TRUE(uri.ok()) << uri.status().ToString();
+  return uri.ok() ? *uri : "";
+}
+
+// Runs SQL on a plain libpq connection, bypassing the origin.
+class RawConnection {
+ public:
+  explicit RawConnection(const std::string& uri) : conn_(PQconnectdb(uri.c_str())) {
+    EXPECT_EQ(PQstatus(conn_), CONNECTION_OK) << PQerrorMessage(conn_);
+  }
+  ~RawConnection() { PQfinish(conn_); }
+  // True when every statement succeeded.
+  bool Exec(const std::string& sql) {
+    PGresult* r = PQexec(conn_, sql.c_str());
+    ExecStatusType status = PQresultStatus(r);
+    bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+    EXPECT_TRUE(ok) << sql << ": " << PQresultErrorMessage(r);
+    PQclear(r);
+    return ok;
+  }
+  // The integers of the first column of a query's rows.
+  std::vector<int> Pids(const std::string& sql) {
+    PGresult* r = PQexec(conn_, sql.c_str());
+    EXPECT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQresultErrorMessage(r);
+    std::vector<int> out;
+    for (int i = 0; i < PQntuples(r); ++i) out.push_back(atoi(PQgetvalue(r, i, 0)));
+    PQclear(r);
+    return out;
+  }
+
+ private:
+  PGconn* conn_;
+};
+
+// ---- behaviour over both backends ---------------------------------------------
+
+enum class Backend { kRocks, kPostgres };
+
+class OriginTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == Backend::kPostgres) {
+      uri_ = FreshDatabase();
+      ASSERT_FALSE(uri_.empty());
+    }
+    Open();
+  }
+
+  void Open() {
+    auto opened =
+        GetParam() == Backend::kRocks ? OpenRocksOrigin(dir_.path()) : OpenPostgresOrigin(uri_);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    origin_ = std::move(*opened);
+  }
+  void Reopen() {
+    origin_.reset();
+    Open();
+  }
+
+  ApplyOutcome Apply(const Event& e) {
+    auto r = origin_->Apply(e);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : ApplyOutcome::kStale;
+  }
+
+  std::vector<Row> Read(const std::string& channel,
+                        std::optional<std::string_view> page_id = std::nullopt,
+                        const std::string& tenant = "t1",
+                        const std::string& page_type = kPageType) {
+    auto r = origin_->ReadPage({tenant, channel, page_type}, page_id);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : std::vector<Row>{};
+  }
+
+  std::vector<RowSummary> Scope(const std::string& channel, std::string_view scope) {
+    auto r = origin_->ReadScope({"t1", channel, kPageType}, scope);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? Summary(*r) : std::vector<RowSummary>{};
+  }
+
+  bool Known(const std::string& tenant) {
+    auto r = origin_->TenantKnown(tenant);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() && *r;
+  }
+
+  std::vector<StoredRecord> Records() {
+    std::vector<StoredRecord> out;
+    Status s = origin_->ForEachRecord([&](const StoredRecord& r) {
+      out.push_back(r);
+      return Status::OK();
+    });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return out;
+  }
+
+  TempDir dir_;
+  std::string uri_;
+  std::unique_ptr<Origin> origin_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, OriginTest,
+                         ::testing::Values(Backend::kRocks, Backend::kPostgres),
+                         [](const ::testing::TestParamInfo<Backend>& info) {
+                           return info.param == Backend::kRocks ? "Rocks" : "Postgres";
+                         });
+
+TEST_P(OriginTest, Rule7_RowsServeEveryChannelAndPageInReadOrder) {
+  EXPECT_EQ(Apply(ModuleEvent("t1", "wide-b", 1, {"web"})), ApplyOutcome::kApplied);
+  Apply(ModuleEvent("t1", "wide-a", 2, {"web"}));
+  Apply(ModuleEvent("t1", "on-p1", 3, {"web", "ios"}, {"p1", "p2"}));
+  // "!" sorts before "*" bytewise; its rows still come after the "*" rows.
+  Apply(ModuleEvent("t1", "on-bang", 4, {"web"}, {"!"}));
+
+  std::vector<Row> rows = Read("web");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].body, Body("wide-a", 2));
+  EXPECT_EQ(Summary(rows), (std::vector<RowSummary>{{"*", Kind::kModule, "wide-a", 2},
+                                                    {"*", Kind::kModule, "wide-b", 1}}));
+  EXPECT_EQ(Summary(Read("web", "p1")),
+            (std::vector<RowSummary>{{"*", Kind::kModule, "wide-a", 2},
+                                     {"*", Kind::kModule, "wide-b", 1},
+                                     {"p1", Kind::kModule, "on-p1", 3}}));
+  EXPECT_EQ(Summary(Read("web", "!")),
+            (std::vector<RowSummary>{{"*", Kind::kModule, "wide-a", 2},
+                                     {"*", Kind::kModule, "wide-b", 1},
+                                     {"!", Kind::kModule, "on-bang", 4}}));
+  EXPECT_EQ(Summary(Read("ios", "p2")),
+            (std::vector<RowSummary>{{"p2", Kind::kModule, "on-p1", 3}}));
+  EXPECT_TRUE(Read("ios").empty());
+  EXPECT_TRUE(Read("ios", "p3").empty());
+  EXPECT_TRUE(Read("web", std::nullopt, "t2").empty());
+  EXPECT_TRUE(Read("web", std::nullopt, "t1", "other").empty());
+  // "*" and "" as page ids read the type-wide rows once.
+  EXPECT_EQ(Read("web", "*").size(), 2u);
+  EXPECT_EQ(Read("web", "").size(), 2u);
+
+  EXPECT_EQ(Scope("web", "*"), Summary(Read("web")));
+  EXPECT_EQ(Scope("web", "p1"), (std::vector<RowSummary>{{"p1", Kind::kModule, "on-p1", 3}}));
+  EXPECT_EQ(Scope("web", "p3"), std::vector<RowSummary>{});
+  EXPECT_EQ(Scope("web", ""), std::vector<RowSummary>{});
+}
+
+TEST_P(OriginTest, Rule13_KindOrderAndBytewiseKeysInRowsAndRecords) {
+  const std::string nul_id("a\0b", 3);
+  const std::string ff_id("a\xFF", 2);
+  const std::string tenant_nul("a\0", 2);
+  // Applied in scrambled order.
+  Apply(ModuleEvent("a-b", "m", 1, {"web"}));
+  Apply(ModuleEvent("a", ff_id, 1, {"web"}));
+  Apply(TemplateEvent("a", "web", 7));
+  Apply(ModuleEvent("b", "m", 1, {"web"}));
+  Apply(ModuleEvent("a", nul_id, 1, {"web"}));
+  Apply(ExperimentEvent("a", "z-exp", 3, {"web", "ios"}));
+  Apply(ExperimentEvent("a", "b-exp", 2, {"web"}));
+  Apply(ModuleEvent("a", "a", 1, {"web"}));
+  Apply(ModuleEvent("a", "on-p1", 1, {"web"}, {"p1"}));
+  Event nul_published = ModuleEvent(tenant_nul, "m", 1, {"web"});
+  nul_published.published_at = std::string("x\0y\xC3", 4);
+  Apply(nul_published);
+  Apply(DeleteEvent(Kind::kModule, "a", "ab", 1));
+  Apply(TemplateEvent("a", "ios", 1));
+
+  std::vector<events::RecordKey> expected = {
+      {"a", Kind::kExperiment, "b-exp"},  // experiment < module < template
+      {"a", Kind::kExperiment, "z-exp"},
+      {"a", Kind::kModule, "a"},  // "a" < "a\0b" < "ab" < "a\xFF"
+      {"a", Kind::kModule, nul_id},
+      {"a", Kind::kModule, "ab"},
+      {"a", Kind::kModule, ff_id},
+      {"a", Kind::kModule, "on-p1"},
+      {"a", Kind::kTemplate, "ios:home"},
+      {"a", Kind::kTemplate, "web:home"},
+      {tenant_nul, Kind::kModule, "m"},  // "a" < "a\0" < "a-b" < "b"
+      {"a-b", Kind::kModule, "m"},
+      {"b", Kind::kModule, "m"},
+  };
+  std::vector<StoredRecord> records = Records();
+  std::vector<events::RecordKey> keys;
+  for (const StoredRecord& r : records) keys.push_back(r.key);
+  EXPECT_EQ(keys, expected);
+  ASSERT_EQ(records.size(), expected.size());
+  EXPECT_EQ(records[9].published_at, nul_published.published_at);
+
+  std::vector<Row> rows = Read("web", "p1", "a");
+  EXPECT_EQ(Summary(rows), (std::vector<RowSummary>{{"*", Kind::kExperiment, "b-exp", 2},
+                                                    {"*", Kind::kExperiment, "z-exp", 3},
+                                                    {"*", Kind::kModule, "a", 1},
+                                                    {"*", Kind::kModule, nul_id, 1},
+                                                    {"*", Kind::kModule, ff_id, 1},
+                                                    {"*", Kind::kTemplate, "", 7},
+                                                    {"p1", Kind::kModule, "on-p1", 1}}));
+  EXPECT_EQ(rows[5].body, Body("template", 7));
+  EXPECT_EQ(Summary(Read("ios", std::nullopt, "a")),
+            (std::vector<RowSummary>{{"*", Kind::kExperiment, "z-exp", 3},
+                                     {"*", Kind::kTemplate, "", 1}}));
+  EXPECT_EQ(Read("web", std::nullopt, tenant_nul).size(), 1u);
+}
+
+TEST_P(OriginTest, Rule14_StrictlyHigherVersionWins) {
+  Apply(ModuleEvent("t1", "m1", 5, {"web"}));
+  EXPECT_EQ(Apply(ModuleEvent("t1", "m1", 6, {"web"})), ApplyOutcome::kApplied);
+  Event same = ModuleEvent("t1", "m1", 6, {"ios"});
+  same.record_json = "{\"changed\":true}";
+  EXPECT_EQ(Apply(same), ApplyOutcome::kStale);
+  EXPECT_EQ(Apply(ModuleEvent("t1", "m1", 4, {"ios"})), ApplyOutcome::kStale);
+  EXPECT_EQ(Apply(DeleteEvent(Kind::kModule, "t1", "m1", 6)), ApplyOutcome::kStale);
+  EXPECT_EQ(Apply(DeleteEvent(Kind::kModule, "t1", "m1", 1)), ApplyOutcome::kStale);
+  std::vector<Row> rows = Read("web");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].version, 6);
+  EXPECT_EQ(rows[0].body, Body("m1", 6));
+  EXPECT_TRUE(Read("ios").empty());
+  // Templates are keyed by (tenant, channel, pageType).
+  Apply(TemplateEvent("t1", "web", 3));
+  EXPECT_EQ(Apply(TemplateEvent("t1", "ios", 1)), ApplyOutcome::kApplied);
+  EXPECT_EQ(Apply(TemplateEvent("t1", "web", 2)), ApplyOutcome::kStale);
+  EXPECT_EQ(Summary(Read("ios")), (std::vector<RowSummary>{{"*", Kind::kTemplate, "", 1}}));
+}
+
+TEST_P(OriginTest, Rule14_DeletesLeaveTombstonesUnderTheVersionRule) {
+  Apply(ModuleEvent("t1", "m1", 2, {"web", "ios"}, {"p1"}));
+  Apply(ModuleEvent("t1", "keep", 1, {"web"}));
+  EXPECT_EQ(Apply(DeleteEvent(Kind::kModule, "t1", "m1", 4)), ApplyOutcome::kApplied);
+  EXPECT_EQ(Summary(Read("web", "p1")), (std::vector<RowSummary>{{"*", Kind::kModule, "keep", 1}}));
+  EXPECT_TRUE(Read("ios", "p1").empty());
+  std::vector<StoredRecord> records = Records();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[1].key, (events::RecordKey{"t1", Kind::kModule, "m1"}));
+  EXPECT_TRUE(records[1].tombstone);
+  EXPECT_EQ(records[1].version, 4);
+  EXPECT_EQ(records[1].published_at, "2026-11-23T00:00:00Z");
+  EXPECT_EQ(records[1].record_json, DeleteEvent(Kind::kModule, "t1", "m1", 4).record_json);
+
+  EXPECT_EQ(Apply(ModuleEvent("t1", "m1", 3, {"web"})), ApplyOutcome::kStale);
+  EXPECT_EQ(Apply(ModuleEvent("t1", "m1", 4, {"web"})), ApplyOutcome::kStale);
+  EXPECT_EQ(Apply(DeleteEvent(Kind::kModule, "t1", "m1", 4)), ApplyOutcome::kStale);
+  EXPECT_EQ(Apply(ModuleEvent("t1", "m1", 5, {"web"})), ApplyOutcome::kApplied);
+  EXPECT_EQ(Scope("web", "*"), (std::vector<RowSummary>{{"*", Kind::kModule, "keep", 1},
+                                                        {"*", Kind::kModule, "m1", 5}}));
+  EXPECT_FALSE(Records()[1].tombstone);
+
+  // A delete of a record never seen still leaves a tombstone.
+  EXPECT_EQ(Apply(DeleteEvent(Kind::kExperiment, "t2", "never", 9)), ApplyOutcome::kApplied);
+  EXPECT_EQ(Apply(ExperimentEvent("t2", "never", 9, {"web"})), ApplyOutcome::kStale);
+  EXPECT_TRUE(Read("web", std::nullopt, "t2").empty());
+  EXPECT_EQ(Records().size(), 3u);
+}
+
+TEST_P(OriginTest, Rule14_UpsertThatMovesChannelsPagesAndTypeMovesRows) {
+  Apply(ModuleEvent("t1", "m1", 1, {"web", "ios"}, {"p1", "p2"}));
+  Apply(ModuleEvent("t1", "m1", 2, {"ios", "app"}, {"p2", "p3"}));
+  EXPECT_TRUE(Read("web", "p1").empty());
+  EXPECT_TRUE(Read("web", "p2").empty());
+  EXPECT_TRUE(Read("ios", "p1").empty());
+  for (const char* channel : {"ios", "app"}) {
+    for (const char* page : {"p2", "p3"}) {
+      EXPECT_EQ(Summary(Read(channel, page)),
+                (std::vector<RowSummary>{{page, Kind::kModule, "m1", 2}}));
+    }
+  }
+  Apply(ModuleEvent("t1", "m1", 3, {"web"}));
+  EXPECT_EQ(Summary(Read("web", "p1")), (std::vector<RowSummary>{{"*", Kind::kModule, "m1", 3}}));
+  EXPECT_TRUE(Read("ios", "p2").empty());
+  EXPECT_TRUE(Read("app", "p3").empty());
+  Apply(ModuleEvent("t1", "m1", 4, {"web"}, {}, "search"));
+  EXPECT_TRUE(Read("web").empty());
+  EXPECT_EQ(Summary(Read("web", std::nullopt, "t1", "search")),
+            (std::vector<RowSummary>{{"*", Kind::kModule, "m1", 4}}));
+}
+
+TEST_P(OriginTest, Rule18_OnlyLiveRecordsMakeATenantKnown) {
+  EXPECT_FALSE(Known("t1"));
+  Apply(ModuleEvent("t1", "m1", 1, {"web"}));
+  Apply(ModuleEvent("t1", "m1", 2, {"ios"}));
+  Apply(TemplateEvent("t1", "web", 1));
+  EXPECT_TRUE(Known("t1"));
+  EXPECT_FALSE(Known("t"));
+  EXPECT_FALSE(Known("t1x"));
+  Apply(DeleteEvent(Kind::kModule, "t1", "m1", 3));
+  EXPECT_TRUE(Known("t1"));
+  Apply(DeleteEvent(Kind::kTemplate, "t1", "web:home", 2));
+  EXPECT_FALSE(Known("t1"));  // tombstones do not count, replaced upserts counted once
+  EXPECT_EQ(Records().size(), 2u);
+  Apply(ExperimentEvent("t1", "e1", 1, {"web"}));
+  EXPECT_TRUE(Known("t1"));
+  Apply(DeleteEvent(Kind::kModule, "t3", "ghost", 1));
+  EXPECT_FALSE(Known("t3"));
+  // A module with no channels is stored, never served, and makes its tenant known.
+  EXPECT_EQ(Apply(ModuleEvent("t2", "nowhere", 1, {})), ApplyOutcome::kApplied);
+  EXPECT_TRUE(Read("web", std::nullopt, "t2").empty());
+  EXPECT_TRUE(Known("t2"));
+  EXPECT_EQ(Apply(ModuleEvent("t2", "nowhere", 2, {"web"})), ApplyOutcome::kApplied);
+  EXPECT_EQ(Read("web", std::nullopt, "t2").size(), 1u);
+}
+
+TEST_P(OriginTest, Rule16_StarEmptyAndDuplicatePageIds) {
+  Apply(ModuleEvent("t1", "star-only", 1, {"web"}, {"*"}));
+  Apply(ModuleEvent("t1", "star-and-p1", 1, {"web"}, {"*", "p1"}));
+  Apply(ModuleEvent("t1", "empty-only", 1, {"web"}, {""}));
+  Apply(ModuleEvent("t1", "empty-star-p2", 1, {"web"}, {"", "*", "p2"}));
+  Apply(ModuleEvent("t1", "dup", 1, {"web", "web"}, {"p1", "p1"}));
+  EXPECT_TRUE(Read("web").empty());
+  EXPECT_TRUE(Read("web", "*").empty());
+  EXPECT_TRUE(Read("web", "").empty());
+  EXPECT_EQ(Summary(Read("web", "p1")),
+            (std::vector<RowSummary>{{"p1", Kind::kModule, "dup", 1},
+                                     {"p1", Kind::kModule, "star-and-p1", 1}}));
+  EXPECT_EQ(Summary(Read("web", "p2")),
+            (std::vector<RowSummary>{{"p2", Kind::kModule, "empty-star-p2", 1}}));
+  EXPECT_TRUE(Known("t1"));
+  EXPECT_EQ(Records().size(), 5u);
+  Apply(DeleteEvent(Kind::kModule, "t1", "dup", 2));
+  EXPECT_EQ(Read("web", "p1").size(), 1u);
+}
+
+TEST_P(OriginTest, Rule7_TouchedSlicesAreTheOldAndNewRows) {
+  auto touched = [&](const Event& e) {
+    std::vector<SliceKey> slices;
+    auto r = origin_->Apply(e, &slices);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return slices;
+  };
+  auto slice = [](std::string channel, std::string scope, std::string page_type = kPageType) {
+    return SliceKey{{"t1", std::move(channel), std::move(page_type)}, std::move(scope)};
+  };
+  EXPECT_EQ(touched(ModuleEvent("t1", "m1", 1, {"web", "ios"}, {"p2", "p1"})),
+            (std::vector<SliceKey>{slice("ios", "p1"), slice("ios", "p2"), slice("web", "p1"),
+                                   slice("web", "p2")}));
+  EXPECT_EQ(touched(ModuleEvent("t1", "m1", 2, {"web"}, {}, "search")),
+            (std::vector<SliceKey>{slice("ios", "p1"), slice("ios", "p2"), slice("web", "p1"),
+                                   slice("web", "p2"), slice("web", "*", "search")}));
+  EXPECT_TRUE(touched(ModuleEvent("t1", "m1", 2, {"app"})).empty());  // stale
+  EXPECT_EQ(touched(DeleteEvent(Kind::kModule, "t1", "m1", 3)),
+            (std::vector<SliceKey>{slice("web", "*", "search")}));
+  EXPECT_TRUE(touched(ModuleEvent("t1", "m1", 4, {})).empty());
+  EXPECT_EQ(touched(TemplateEvent("t1", "web", 1)), (std::vector<SliceKey>{slice("web", "*")}));
+  EXPECT_EQ(touched(ExperimentEvent("t1", "e1", 1, {"web", "app"})),
+            (std::vector<SliceKey>{slice("app", "*"), slice("web", "*")}));
+}
+
+TEST_P(OriginTest, Rule7_ReopenKeepsRowsRecordsAndTenants) {
+  Apply(ModuleEvent("t1", "m1", 4, {"web"}, {"p1"}));
+  Apply(ExperimentEvent("t1", "e1", 2, {"web"}));
+  Apply(ModuleEvent("t2", "gone", 1, {"web"}));
+  Apply(DeleteEvent(Kind::kModule, "t2", "gone", 7));
+  ASSERT_TRUE(origin_->Sync().ok());
+  Reopen();
+  EXPECT_EQ(Summary(Read("web", "p1")), (std::vector<RowSummary>{{"*", Kind::kExperiment, "e1", 2},
+                                                                 {"p1", Kind::kModule, "m1", 4}}));
+  EXPECT_TRUE(Known("t1"));
+  EXPECT_FALSE(Known("t2"));
+  EXPECT_EQ(Records().size(), 3u);
+  EXPECT_EQ(Apply(ModuleEvent("t2", "gone", 7, {"web"})), ApplyOutcome::kStale);
+  EXPECT_EQ(Apply(ModuleEvent("t1", "m1", 5, {"web"})), ApplyOutcome::kApplied);
+}
+
+TEST_P(OriginTest, Rule13_BadEventsAreRejectedAndListingStopsAtFirstError) {
+  Event e = ModuleEvent("t1", "m1", 1, {"web"});
+  e.key.id = "other";
+  auto r = origin_->Apply(e);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument);
+  Event no_record = ModuleEvent("t1", "m1", 1, {"web"});
+  no_record.record.reset();
+  EXPECT_EQ(origin_->Apply(no_record).status().code(), Status::Code::kInvalidArgument);
+  EXPECT_TRUE(Records().empty());
+
+  Apply(ModuleEvent("t1", "m1", 1, {"web"}));
+  Apply(ModuleEvent("t1", "m2", 1, {"web"}));
+  int calls = 0;
+  Status s = origin_->ForEachRecord([&](const StoredRecord&) {
+    ++calls;
+    return Status::IOError("disk full");
+  });
+  EXPECT_EQ(s.code(), Status::Code::kIOError);
+  EXPECT_EQ(s.message(), "disk full");
+  EXPECT_EQ(calls, 1);
+  // The store is still usable after an interrupted listing.
+  EXPECT_EQ(Records().size(), 2u);
+}
+
+TEST_P(OriginTest, Rule7_PageReadIsOneSnapshot) {
+  // A writer moves one module between type-wide and page p1; every read of
+  // page p1 must see it exactly once.
+  Apply(ModuleEvent("t1", "mover", 1, {"web"}));
+  std::atomic<bool> done{false};
+  std::atomic<int> bad_reads{0}, reads{0};
+  std::thread reader([&] {
+    while (!done.load()) {
+      auto rows = origin_->ReadPage({"t1", "web", kPageType}, "p1");
+      if (!rows.ok() || rows->size() != 1) bad_reads.fetch_add(1);
+      reads.fetch_add(1);
+    }
+  });
+  while (reads.load() == 0) std::this_thread::yield();  // overlap the reader with the writes
+  constexpr int kMoves = 200;
+  for (int v = 2; v < 2 + kMoves; ++v) {
+    auto page_ids = v % 2 == 0 ? std::vector<std::string>{"p1"} : std::vector<std::string>{};
+    ASSERT_TRUE(origin_->Apply(ModuleEvent("t1", "mover", v, {"web"}, page_ids)).ok());
+  }
+  done.store(true);
+  reader.join();
+  EXPECT_EQ(bad_reads.load(), 0);
+}
+
+// ---- PostgreSQL only ------------------------------------------------------------------
+
+class PostgresOriginTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    uri_ = FreshDatabase();
+    ASSERT_FALSE(uri_.empty());
+  }
+
+  std::unique_ptr<Origin> OpenPg(const PostgresOptions& options = {}) {
+    auto opened = OpenPostgresOrigin(uri_, options);
+    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+    return opened.ok() ? std::move(*opened) : nullptr;
+  }
+
+  std::string uri_;
+};
+
+std::vector<Event> GoldenEvents() {
+  const std::string path = std::string(TEMPO_SHARED_DIR) + "/golden/data.ndjson";
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in) << "cannot open " << path;
+  std::vector<Event> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    auto event = events::DecodeEvent(line);
+    if (event.ok()) out.push_back(std::move(*event));
+  }
+  return out;
+}
+
+TEST_F(PostgresOriginTest, Rule7_GoldenDataGivesTheSameStoreAsRocksDb) {
+  std::vector<Event> events = GoldenEvents();
+  ASSERT_GT(events.size(), 900u);
+  TempDir dir;
+  auto rocks = OpenRocksOrigin(dir.path());
+  ASSERT_TRUE(rocks.ok()) << rocks.status().ToString();
+  std::unique_ptr<Origin> pg = OpenPg();
+  ASSERT_NE(pg, nullptr);
+
+  std::set<SliceKey> slices;
+  std::set<std::string> tenants = {"no-such-tenant"};
+  int applied = 0;
+  for (size_t i = 0; i < events.size(); ++i) {
+    std::vector<SliceKey> rocks_touched, pg_touched;
+    auto a = (*rocks)->Apply(events[i], &rocks_touched);
+    auto b = pg->Apply(events[i], &pg_touched);
+    ASSERT_TRUE(a.ok() && b.ok()) << i << ": " << a.status().ToString() << " / "
+                                  << b.status().ToString();
+    ASSERT_EQ(*a, *b) << "event " << i;
+    ASSERT_EQ(rocks_touched, pg_touched) << "event " << i;
+    applied += *a == ApplyOutcome::kApplied;
+    slices.insert(rocks_touched.begin(), rocks_touched.end());
+    tenants.insert(events[i].key.tenant);
+  }
+  EXPECT_GT(applied, 500);
+  EXPECT_LT(applied, static_cast<int>(events.size()));  // the data set holds stale events
+
+  const std::string exported = ExportBytes(rocks->get());
+  EXPECT_EQ(ExportBytes(pg.get()), exported);
+  EXPECT_EQ(AllRecords(pg.get()), AllRecords(rocks->get()));
+  int rows = 0;
+  for (const SliceKey& s : slices) {
+    std::vector<FullRow> expected = Full((*rocks)->ReadScope(s.partition, s.scope));
+    EXPECT_EQ(Full(pg->ReadScope(s.partition, s.scope)), expected);
+    std::optional<std::string_view> page;
+    if (s.scope != "*") page = s.scope;
+    EXPECT_EQ(Full(pg->ReadPage(s.partition, page)), Full((*rocks)->ReadPage(s.partition, page)));
+    rows += static_cast<int>(expected.size());
+  }
+  EXPECT_GT(rows, 100);
+  for (const std::string& tenant : tenants) {
+    auto a = (*rocks)->TenantKnown(tenant);
+    auto b = pg->TenantKnown(tenant);
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_EQ(*a, *b) << tenant;
+  }
+  // Replaying the stream changes nothing (the sync service's replay after a crash).
+  for (const Event& e : events) {
+    auto b = pg->Apply(e);
+    ASSERT_TRUE(b.ok());
+    EXPECT_EQ(*b, ApplyOutcome::kStale);
+  }
+  EXPECT_EQ(ExportBytes(pg.get()), exported);
+}
+
+TEST_F(PostgresOriginTest, Rule14_RacingWritersOnSeparateConnectionsNeverRegress) {
+  // Two origins (as two sync processes would have), two threads each; every
+  // version of every key is applied by exactly one thread, in shuffled order.
+  std::unique_ptr<Origin> first = OpenPg(), second = OpenPg();
+  ASSERT_TRUE(first && second);
+  constexpr int kKeys = 4, kVersions = 120, kThreads = 4;
+  auto event_for = [](int key, int version) {
+    const std::string id = "m" + std::to_string(key);
+    if (version % 7 == 0) return DeleteEvent(Kind::kModule, "t1", id, version);
+    std::vector<std::string> pages;
+    if (version % 2 == 1) pages = {"p" + std::to_string(version % 5)};
+    return ModuleEvent("t1", id, version, {"c" + std::to_string(version % 3)}, pages);
+  };
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<std::pair<int, int>> work;
+      for (int key = 0; key < kKeys; ++key) {
+        for (int v = 1 + t; v <= kVersions; v += kThreads) work.emplace_back(key, v);
+      }
+      std::shuffle(work.begin(), work.end(), std::mt19937(t));
+      Origin* origin = t % 2 == 0 ? first.get() : second.get();
+      for (auto [key, v] : work) {
+        if (!origin->Apply(event_for(key, v)).ok()) failures.fetch_add(1);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+
+  // Every key holds exactly the rows of its highest version, nothing else.
+  const Event last = event_for(0, kVersions);
+  ASSERT_EQ(last.op, Op::kUpsert);
+  std::map<std::pair<std::string, std::string>, std::vector<std::string>> expected;
+  for (int key = 0; key < kKeys; ++key) {
+    const Event winner = event_for(key, kVersions);
+    const auto& m = std::get<events::Module>(*winner.record);
+    for (const std::string& c : m.channels) {
+      for (const std::string& p : m.page_ids.empty() ? std::vector<std::string>{"*"} : m.page_ids) {
+        expected[{c, p}].push_back(m.id);
+      }
+    }
+  }
+  for (int c = 0; c < 3; ++c) {
+    for (std::string scope : {"*", "p0", "p1", "p2", "p3", "p4"}) {
+      const std::string channel = "c" + std::to_string(c);
+      auto rows = first->ReadScope({"t1", channel, kPageType}, scope);
+      ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+      std::vector<std::string> ids;
+      for (const Row& r : *rows) {
+        ids.push_back(r.id);
+        EXPECT_EQ(r.version, kVersions);
+      }
+      EXPECT_EQ(ids, (expected[{channel, scope}])) << channel << " " << scope;
+    }
+  }
+  std::vector<FullRecord> records = AllRecords(second.get());
+  ASSERT_EQ(records.size(), static_cast<size_t>(kKeys));
+  for (const FullRecord& r : records) {
+    EXPECT_EQ(std::get<3>(r), kVersions);
+    EXPECT_FALSE(std::get<4>(r));
+  }
+}
+
+TEST_F(PostgresOriginTest, Rule7_DeadDatabaseIsUnavailableThenRecovers) {
+  PostgresOptions options;
+  options.statement_timeout_ms = 1000;
+  options.connect_timeout_ms = 1000;
+  std::unique_ptr<Origin> origin = OpenPg(options);
+  ASSERT_NE(origin, nullptr);
+  ASSERT_TRUE(origin->Apply(ModuleEvent("t1", "m1", 1, {"web"})).ok());
+  ASSERT_TRUE(origin->Sync().ok());  // survives the crash below
+
+  ASSERT_TRUE(SharedServer()->Stop().ok());
+  const PartitionKey partition{"t1", "web", kPageType};
+  auto expect_unavailable = [](const Status& s) {
+    EXPECT_EQ(s.code(), Status::Code::kUnavailable) << s.ToString();
+  };
+  // Twice: first on the pooled connections the crash broke, then on new ones.
+  for (int round = 0; round < 2; ++round) {
+    expect_unavailable(origin->ReadScope(partition, "*").status());
+    expect_unavailable(origin->ReadPage(partition, "p1").status());
+    expect_unavailable(origin->Apply(ModuleEvent("t1", "m1", 2, {"web"})).status());
+    expect_unavailable(origin->TenantKnown("t1").status());
+    expect_unavailable(origin->Sync());
+    expect_unavailable(origin->ForEachRecord([](const StoredRecord&) { return Status::OK(); }));
+  }
+  auto reopened = OpenPostgresOrigin(uri_, options);
+  ASSERT_FALSE(reopened.ok());
+  expect_unavailable(reopened.status());
+
+  ASSERT_TRUE(SharedServer()->Restart().ok());
+  auto rows = origin->ReadScope(partition, "*");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(Summary(*rows), (std::vector<RowSummary>{{"*", Kind::kModule, "m1", 1}}));
+  auto applied = origin->Apply(ModuleEvent("t1", "m1", 2, {"web"}));
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  EXPECT_EQ(*applied, ApplyOutcome::kApplied);
+}
+
+TEST_F(PostgresOriginTest, Rule7_SchemaMigrationIsIdempotentAndConcurrent) {
+  PostgresOptions no_create;
+  no_create.create_schema = false;
+  auto missing = OpenPostgresOrigin(uri_, no_create);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), Status::Code::kIOError);
+  EXPECT_NE(missing.status().message().find("tempo migrate"), std::string::npos)
+      << missing.status().message();
+
+  std::vector<Status> results(4);
+  std::vector<std::thread> threads;
+  for (Status& result : results) {
+    threads.emplace_back([&] { result = MigratePostgres(uri_); });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const Status& s : results) EXPECT_TRUE(s.ok()) << s.ToString();
+  std::unique_ptr<Origin> origin = OpenPg(no_create);
+  ASSERT_NE(origin, nullptr);
+  ASSERT_TRUE(origin->Apply(ModuleEvent("t1", "m1", 1, {"web"})).ok());
+  // Migrating again keeps the data.
+  ASSERT_TRUE(MigratePostgres(uri_).ok());
+  std::unique_ptr<Origin> again = OpenPg();
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(AllRecords(again.get()).size(), 1u);
+}
+
+TEST_F(PostgresOriginTest, Rule7_BlockedStatementTimesOutAsUnavailable) {
+  PostgresOptions options;
+  options.statement_timeout_ms = 300;
+  std::unique_ptr<Origin> origin = OpenPg(options);
+  ASSERT_NE(origin, nullptr);
+  ASSERT_TRUE(origin->Apply(ModuleEvent("t1", "m1", 1, {"web"})).ok());
+  {
+    RawConnection holder(uri_);
+    ASSERT_TRUE(holder.Exec("BEGIN; SELECT * FROM tempo_records FOR UPDATE"));
+    auto blocked = origin->Apply(ModuleEvent("t1", "m1", 2, {"web"}));
+    ASSERT_FALSE(blocked.ok());
+    EXPECT_EQ(blocked.status().code(), Status::Code::kUnavailable) << blocked.status().ToString();
+    // Readers are not blocked by a writer's lock.
+    EXPECT_TRUE(origin->ReadScope({"t1", "web", kPageType}, "*").ok());
+  }
+  auto applied = origin->Apply(ModuleEvent("t1", "m1", 2, {"web"}));
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  EXPECT_EQ(*applied, ApplyOutcome::kApplied);
+}
+
+TEST_F(PostgresOriginTest, Rule7_HungBackendHitsTheClientDeadline) {
+  // A stopped backend cannot run its own statement_timeout: only the
+  // client-side deadline ends the call.
+  PostgresOptions options;
+  options.pool_size = 1;
+  options.statement_timeout_ms = 300;
+  std::unique_ptr<Origin> origin = OpenPg(options);
+  ASSERT_NE(origin, nullptr);
+  ASSERT_TRUE(origin->TenantKnown("t1").ok());
+  RawConnection raw(uri_);
+  std::vector<int> pids = raw.Pids(
+      "SELECT pid FROM pg_stat_activity WHERE application_name = "
+      "'tempo' AND datname = current_database()");
+  ASSERT_EQ(pids.size(), 1u);
+  ASSERT_EQ(kill(pids[0], SIGSTOP), 0);
+  auto hung = origin->ReadScope({"t1", "web", kPageType}, "*");
+  ASSERT_EQ(kill(pids[0], SIGCONT), 0);
+  ASSERT_FALSE(hung.ok());
+  EXPECT_EQ(hung.status().code(), Status::Code::kUnavailable) << hung.status().ToString();
+  auto again = origin->ReadScope({"t1", "web", kPageType}, "*");  // on a new connection
+  EXPECT_TRUE(again.ok()) << again.status().ToString();
+}
+
+TEST_F(PostgresOriginTest, Rule7_TamperedStoreIsReportedNotFatal) {
+  PostgresOptions one_connection;  // so every call below reuses the same connection
+  one_connection.pool_size = 1;
+  std::unique_ptr<Origin> origin = OpenPg(one_connection);
+  ASSERT_NE(origin, nullptr);
+  RawConnection raw(uri_);
+  ASSERT_TRUE(raw.Exec(
+      "INSERT INTO tempo_rows VALUES ('t1', 'web', 'home', '*', 9, 'm', 1, '{}');"
+      "INSERT INTO tempo_records VALUES ('t1', 9, 'm', 1, false, '', '{}', 'home', '{}', '{}')"));
+  auto read = origin->ReadScope({"t1", "web", kPageType}, "*");
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), Status::Code::kCorruption);
+  Status listed = origin->ForEachRecord([](const StoredRecord&) { return Status::OK(); });
+  EXPECT_EQ(listed.code(), Status::Code::kCorruption);
+  EXPECT_TRUE(origin->ReadScope({"t1", "ios", kPageType}, "*").ok());  // other slices still read
+
+  // A multi-statement call that fails half-way leaves no transaction behind.
+  ASSERT_TRUE(raw.Exec("DROP TABLE tempo_meta"));
+  Status synced = origin->Sync();
+  EXPECT_EQ(synced.code(), Status::Code::kIOError) << synced.ToString();
+  auto after = origin->TenantKnown("t1");
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_TRUE(*after);  // the tampered record above is live
+}
+
+// ---- no server needed -------------------------------------------------------------
+
+TEST(PostgresOriginOpen, Rule7_BadUriOrOptionsAreInvalidArgument) {
+  auto bad_uri = OpenPostgresOrigin("postgres://[::1");
+  ASSERT_FALSE(bad_uri.ok());
+  EXPECT_EQ(bad_uri.status().code(), Status::Code::kInvalidArgument);
+  PostgresOptions no_pool;
+  no_pool.pool_size = 0;
+  EXPECT_EQ(OpenPostgresOrigin("postgres://u@127.0.0.1:1/db", no_pool).status().code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_EQ(MigratePostgres("postgres://u@127.0.0.1:1/db?nosuchparam=1").code(),
+            Status::Code::kInvalidArgument);
+}
+
+TEST(PostgresOriginOpen, Rule7_SilentServerTimesOutAsUnavailable) {
+  // A listener that never accepts: the kernel completes the TCP handshake,
+  // then nothing answers the startup packet, like a hung server.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(fd, 8), 0);
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string uri =
+      "postgres://tempo@127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/tempo";
+  PostgresOptions options;
+  options.connect_timeout_ms = 200;
+  auto opened = OpenPostgresOrigin(uri, options);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().code(), Status::Code::kUnavailable) << opened.status().ToString();
+  EXPECT_EQ(MigratePostgres(uri, options).code(), Status::Code::kUnavailable);
+  close(fd);
+  // Nothing listens any more: refused at once.
+  EXPECT_EQ(OpenPostgresOrigin(uri, options).status().code(), Status::Code::kUnavailable);
+}
+
+}  // namespace
+}  // namespace tempo::origin

@@ -1,0 +1,308 @@
+// PgServer: initdb, fork/exec of `postgres`, readiness polling, teardown.
+#include "testing/pg_server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace tempo::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// initdb takes ~1.5 s on an idle 2-core box; allow for a loaded CI machine.
+constexpr auto kToolTimeout = std::chrono::seconds(60);
+// Startup includes crash recovery after Stop().
+constexpr auto kStartupTimeout = std::chrono::seconds(30);
+constexpr auto kShutdownTimeout = std::chrono::seconds(10);
+constexpr auto kPoll = std::chrono::milliseconds(20);
+// Attempts at picking a free port: another process may take it between our
+// probe and the server's bind, and then the server exits at once.
+constexpr int kPortAttempts = 3;
+// How much of the server log an error message quotes.
+constexpr size_t kLogTailBytes = 2000;
+
+constexpr char kUser[] = "tempo";
+constexpr char kDatabase[] = "tempo";
+// The unprivileged account the server runs as when the test runs as root.
+constexpr char kUnprivilegedUser[] = "nobody";
+
+// A port that was free a moment ago: bind port 0 and read what the kernel chose.
+Result<int> PickFreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Status::IOError(std::string("socket: ") + strerror(errno));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    Status s = Status::IOError(std::string("bind 127.0.0.1:0: ") + strerror(errno));
+    close(fd);
+    return s;
+  }
+  close(fd);
+  return static_cast<int>(ntohs(addr.sin_port));
+}
+
+// The bin directory of the newest installed PostgreSQL, or "" if none.
+std::string FindBinDir() {
+  std::vector<std::pair<int, std::string>> found;
+  glob_t g{};
+  if (glob("/usr/lib/postgresql/*/bin/initdb", 0, nullptr, &g) == 0) {
+    for (size_t i = 0; i < g.gl_pathc; ++i) {
+      std::filesystem::path bin = std::filesystem::path(g.gl_pathv[i]).parent_path();
+      found.emplace_back(atoi(bin.parent_path().filename().c_str()), bin.string());
+    }
+  }
+  globfree(&g);
+  if (!found.empty()) return std::max_element(found.begin(), found.end())->second;
+  const char* path = getenv("PATH");
+  std::stringstream dirs(path == nullptr ? "" : path);
+  for (std::string dir; std::getline(dirs, dir, ':');) {
+    if (!dir.empty() && access((dir + "/initdb").c_str(), X_OK) == 0) return dir;
+  }
+  return "";
+}
+
+std::string LogTail(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return log.size() > kLogTailBytes ? log.substr(log.size() - kLogTailBytes) : log;
+}
+
+// How a child process is started: output appended to `log_path`, running as
+// (uid, gid) when `drop_root`, killed with SIGQUIT if the starting thread dies.
+struct SpawnSpec {
+  std::vector<std::string> argv;
+  std::string log_path;
+  std::string work_dir;
+  bool drop_root = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+Result<pid_t> Spawn(const SpawnSpec& spec) {
+  // Built before fork: the child of a threaded process may only make
+  // async-signal-safe calls until exec.
+  std::vector<char*> argv;
+  for (const std::string& arg : spec.argv) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  int log_fd = open(spec.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log_fd < 0) return Status::IOError("open " + spec.log_path + ": " + strerror(errno));
+  const pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(log_fd);
+    return Status::IOError(std::string("fork: ") + strerror(errno));
+  }
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) dup2(devnull, STDIN_FILENO);
+    dup2(log_fd, STDOUT_FILENO);
+    dup2(log_fd, STDERR_FILENO);
+    // Sockets the test holds (client connections) must not stay open in the server.
+    close_range(3, ~0U, 0);
+    if (spec.drop_root &&
+        (setgroups(0, nullptr) != 0 || setgid(spec.gid) != 0 || setuid(spec.uid) != 0)) {
+      _exit(126);
+    }
+    // After setuid, which clears it. SIGQUIT is PostgreSQL's immediate shutdown.
+    prctl(PR_SET_PDEATHSIG, SIGQUIT);
+    if (getppid() != parent) _exit(127);  // the parent died before prctl took effect
+    if (chdir(spec.work_dir.c_str()) != 0) _exit(126);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(log_fd);
+  return pid;
+}
+
+// Waits up to `timeout` for `pid` to exit; its exit status, or nullopt.
+std::optional<int> WaitExit(pid_t pid, Clock::duration timeout) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    int wstatus = 0;
+    pid_t r = waitpid(pid, &wstatus, WNOHANG);
+    if (r == pid) return wstatus;
+    if (r < 0 && errno != EINTR) return -1;
+    if (Clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(kPoll);
+  }
+}
+
+void KillAndReap(pid_t pid) {
+  kill(pid, SIGKILL);
+  while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PgServer>> PgServer::Start() {
+  std::unique_ptr<PgServer> server(new PgServer());
+  server->bin_dir_ = FindBinDir();
+  if (server->bin_dir_.empty()) {
+    return Status::Unavailable("PgServer: no PostgreSQL binaries (initdb) found");
+  }
+  // PostgreSQL refuses to run as root: run it as an unprivileged user, in a
+  // directory that user owns and can reach (so under /tmp, not $TMPDIR).
+  server->drop_root_ = geteuid() == 0;
+  std::string base = "/tmp";
+  if (server->drop_root_) {
+    const passwd* pw = getpwnam(kUnprivilegedUser);
+    if (pw == nullptr) return Status::Unavailable("PgServer: running as root and no user nobody");
+    server->run_uid_ = pw->pw_uid;
+    server->run_gid_ = pw->pw_gid;
+  } else if (const char* tmp = getenv("TMPDIR"); tmp != nullptr && *tmp != '\0') {
+    base = tmp;
+  }
+  std::string pattern = base + "/tempo_pg.XXXXXX";
+  if (mkdtemp(pattern.data()) == nullptr) {
+    return Status::IOError("PgServer: mkdtemp " + pattern + ": " + strerror(errno));
+  }
+  server->dir_ = pattern;
+  if (server->drop_root_ && chown(server->dir_.c_str(), server->run_uid_, server->run_gid_) != 0) {
+    return Status::IOError("PgServer: chown " + server->dir_ + ": " + strerror(errno));
+  }
+  if (Status s = server->Run("initdb", {"-D", server->dir_ + "/data", "-A", "trust", "-U", kUser,
+                                        "--no-sync", "-E", "UTF8", "--locale=C"});
+      !s.ok()) {
+    return s;
+  }
+  Status launched;
+  for (int attempt = 0; attempt < kPortAttempts; ++attempt) {
+    Result<int> port = PickFreePort();
+    if (!port.ok()) return port.status();
+    server->port_ = *port;
+    launched = server->Launch();
+    if (launched.ok()) break;
+  }
+  if (!launched.ok()) return launched;
+  if (Status s = server->Run("createdb", {"-h", "127.0.0.1", "-p", std::to_string(server->port_),
+                                          "-U", kUser, kDatabase});
+      !s.ok()) {
+    return s;
+  }
+  return server;
+}
+
+PgServer::~PgServer() {
+  (void)Stop();  // a destructor cannot report; Stop SIGKILLs as a last resort
+  if (!dir_.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+}
+
+std::string PgServer::UriOf(std::string_view database) const {
+  return "postgres://" + std::string(kUser) + "@127.0.0.1:" + std::to_string(port_) + "/" +
+         std::string(database);
+}
+
+Result<std::string> PgServer::CreateDatabase(std::string_view name) {
+  if (name.empty() ||
+      name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string_view::npos) {
+    return Status::InvalidArgument("PgServer: database names are [a-z0-9_]+");
+  }
+  if (Status s = Run("createdb", {"-h", "127.0.0.1", "-p", std::to_string(port_), "-U", kUser,
+                                  std::string(name)});
+      !s.ok()) {
+    return s;
+  }
+  return UriOf(name);
+}
+
+Status PgServer::Run(const std::string& tool, const std::vector<std::string>& args) const {
+  SpawnSpec spec{
+      {bin_dir_ + "/" + tool}, dir_ + "/tools.log", dir_, drop_root_, run_uid_, run_gid_};
+  spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+  Result<pid_t> pid = Spawn(spec);
+  if (!pid.ok()) return pid.status();
+  std::optional<int> exited = WaitExit(*pid, kToolTimeout);
+  if (!exited) {
+    KillAndReap(*pid);
+    return Status::Unavailable("PgServer: " + tool + " did not finish in time");
+  }
+  if (!WIFEXITED(*exited) || WEXITSTATUS(*exited) != 0) {
+    return Status::Unavailable("PgServer: " + tool + " failed: " + LogTail(spec.log_path));
+  }
+  return Status::OK();
+}
+
+Status PgServer::Launch() {
+  const std::string log = dir_ + "/server.log";
+  // TCP on loopback only (no Unix socket: its path length is limited), no
+  // fsync: test data need not survive a power loss.
+  SpawnSpec spec{{bin_dir_ + "/postgres", "-D", dir_ + "/data", "-p", std::to_string(port_), "-c",
+                  "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "fsync=off",
+                  "-c", "full_page_writes=off"},
+                 log,
+                 dir_,
+                 drop_root_,
+                 run_uid_,
+                 run_gid_};
+  Result<pid_t> pid = Spawn(spec);
+  if (!pid.ok()) return pid.status();
+  pid_ = *pid;
+  const auto deadline = Clock::now() + kStartupTimeout;
+  while (Clock::now() < deadline) {
+    if (WaitExit(pid_, std::chrono::seconds(0))) {
+      pid_ = -1;
+      return Status::Unavailable("PgServer: postgres exited during startup: " + LogTail(log));
+    }
+    // pg_isready exits 0 once the server accepts connections (not while it
+    // is still starting up or recovering).
+    if (Run("pg_isready",
+            {"-q", "-h", "127.0.0.1", "-p", std::to_string(port_), "-U", kUser, "-d", "postgres"})
+            .ok()) {
+      return Status::OK();
+    }
+    std::this_thread::sleep_for(kPoll);
+  }
+  KillAndReap(pid_);
+  pid_ = -1;
+  return Status::Unavailable("PgServer: postgres did not accept connections in time: " +
+                             LogTail(log));
+}
+
+Status PgServer::Stop() {
+  if (pid_ < 0) return Status::OK();
+  kill(pid_, SIGQUIT);  // immediate shutdown: children exit, no checkpoint
+  Status s;
+  if (!WaitExit(pid_, kShutdownTimeout)) {
+    KillAndReap(pid_);
+    s = Status::Unavailable("PgServer: postgres ignored SIGQUIT; killed it");
+  }
+  pid_ = -1;
+  return s;
+}
+
+Status PgServer::Restart() {
+  if (Status s = Stop(); !s.ok()) return s;
+  return Launch();
+}
+
+}  // namespace tempo::testing

@@ -1,0 +1,38 @@
+// The invalidation message of topic tempo.invalidations.v1 (SPEC §6): after
+// each applied batch the sync service publishes one per touched slice, and
+// every `tempo serve` evicts that slice from its L1.
+//
+// Value: {"tenant":T,"channel":C,"pageType":P,"pageId":S,"version":N}, where
+// pageId is the slice's scope ("*" = the type-wide slice) and version the
+// highest record version applied to the slice in the batch.
+// Key: "<tenant>/<channel>/<pageType>", so a partition's messages stay in order.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "origin/origin.h"
+
+namespace tempo::sync {
+
+struct Invalidation {
+  origin::SliceKey slice;
+  int64_t version = 0;
+};
+
+// The message key of an invalidation of `slice`: "<tenant>/<channel>/<pageType>".
+std::string InvalidationKey(const origin::SliceKey& slice);
+
+// The message value, with every string JSON-escaped.
+std::string EncodeInvalidation(const origin::SliceKey& slice, int64_t version);
+
+// Decodes a message value. Strict: one JSON object (fully validated, UTF-8
+// included) with "tenant" and "pageType" non-empty strings, "channel" a
+// string, "pageId" a non-empty string and "version" an integer in
+// 1..2^63-1, each exactly once; unknown fields are ignored so that fields can
+// be added later. On failure: InvalidArgument "invalidation: <field>: <reason>".
+Result<Invalidation> DecodeInvalidation(std::string_view json);
+
+}  // namespace tempo::sync

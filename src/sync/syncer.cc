@@ -1,0 +1,245 @@
+// The sync loop: poll, decode, apply, sync, observe, deliver, commit.
+#include "sync/syncer.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "events/events.h"
+#include "sync/invalidation.h"
+
+namespace tempo::sync {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t Micros(Clock::duration d) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+}
+
+// Failures that may go away by themselves: a disk or a broker that is busy,
+// full or unreachable for a while.
+bool Retryable(const Status& s) {
+  return s.code() == Status::Code::kIOError || s.code() == Status::Code::kUnavailable;
+}
+
+}  // namespace
+
+size_t Syncer::SliceKeyHash::operator()(const origin::SliceKey& key) const {
+  const std::hash<std::string_view> hash;
+  size_t h = hash(key.partition.tenant);
+  for (std::string_view part : {std::string_view(key.partition.channel),
+                                std::string_view(key.partition.page_type),
+                                std::string_view(key.scope)}) {
+    h = h * 31 + hash(part);  // order-sensitive: (a, b) and (b, a) differ
+  }
+  return h;
+}
+
+Syncer::Syncer(stream::Consumer* consumer, stream::Producer* producer, origin::Origin* origin,
+               SyncOptions options, Observer observer)
+    : consumer_(consumer),
+      producer_(producer),
+      origin_(origin),
+      options_(std::move(options)),
+      observer_(std::move(observer)) {}
+
+void Syncer::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(stop_mu_);
+    stop_ = true;
+  }
+  stop_cv_.notify_all();
+}
+
+bool Syncer::Backoff(std::chrono::milliseconds* backoff) {
+  std::unique_lock<std::mutex> lock(stop_mu_);
+  stop_cv_.wait_for(lock, *backoff, [this] { return stop_.load(); });
+  *backoff = std::min(*backoff * 2, options_.retry_backoff_max);
+  return !stop_;
+}
+
+void Syncer::Log(const std::string& line) const {
+  if (options_.log) options_.log(line);
+}
+
+Status Syncer::Stopped() {
+  return Status::Unavailable("sync: stopped before the batch was committed");
+}
+
+Status Syncer::Run() {
+  std::chrono::milliseconds backoff = options_.retry_backoff_min;
+  while (!stop_) {
+    Result<BatchResult> batch = RunOnce();
+    if (batch.ok()) {
+      backoff = options_.retry_backoff_min;
+      continue;
+    }
+    if (stop_) break;
+    if (!Retryable(batch.status())) return batch.status();
+    Log("sync: " + batch.status().ToString() + "; retrying");
+    Backoff(&backoff);
+  }
+  return Status::OK();
+}
+
+Result<BatchResult> Syncer::RunOnce() {
+  if (!batch_) {
+    Result<std::vector<stream::Message>> polled =
+        consumer_->Poll(options_.max_batch, options_.poll_timeout);
+    if (!polled.ok()) return polled.status();
+    if (polled->empty()) {
+      lag_ = consumer_->Lag();
+      return BatchResult{};
+    }
+    batch_.emplace();
+    batch_->messages = std::move(*polled);
+    batch_->result.messages = batch_->messages.size();
+    batch_->started = Clock::now();
+  }
+  return Process();
+}
+
+Result<BatchResult> Syncer::Process() {
+  Batch& b = *batch_;
+  const Clock::time_point apply_start = Clock::now();
+  while (b.next < b.messages.size()) {
+    Status s = ApplyMessage(b.next);
+    if (!s.ok()) {
+      b.apply_time += Clock::now() - apply_start;
+      return s;
+    }
+    ++b.next;
+    ++events_;
+  }
+  b.apply_time += Clock::now() - apply_start;
+
+  if (!b.synced) {
+    std::chrono::milliseconds backoff = options_.retry_backoff_min;
+    for (Status s = origin_->Sync(); !s.ok(); s = origin_->Sync()) {
+      if (!Retryable(s)) return s;
+      ++origin_retries_;
+      Log("sync: origin sync failed: " + s.ToString() + "; retrying");
+      if (!Backoff(&backoff)) return Stopped();
+    }
+    b.synced = true;
+  }
+
+  std::vector<SliceTouch> touches;
+  touches.reserve(b.touched.size());
+  for (const auto& [slice, version] : b.touched) touches.push_back({slice, version});
+  std::sort(touches.begin(), touches.end(),
+            [](const SliceTouch& x, const SliceTouch& y) { return x.slice < y.slice; });
+  // Once per batch: a batch resumed after an interrupted delivery was observed already.
+  if (observer_ && !touches.empty() && !b.observed) observer_(touches);
+  b.observed = true;
+
+  if (!b.dead_letters.empty() || !touches.empty()) {
+    if (Status s = Deliver(touches); !s.ok()) return s;
+  }
+  b.result.invalidations = touches.size();
+  invalidations_ += touches.size();
+
+  const Status committed = consumer_->Commit(b.messages);
+  lag_ = consumer_->Lag();
+  last_batch_apply_us_ = Micros(b.apply_time);
+  last_batch_total_us_ = Micros(Clock::now() - b.started);
+  const BatchResult result = b.result;
+  batch_.reset();
+  if (!committed.ok()) {
+    ++commit_failures_;
+    return Status::Unavailable("sync: commit failed (a later commit covers the batch): " +
+                               committed.ToString());
+  }
+  ++batches_;
+  return result;
+}
+
+Status Syncer::ApplyMessage(size_t index) {
+  Batch& b = *batch_;
+  Result<events::Event> event = events::DecodeEvent(b.messages[index].value);
+  if (!event.ok()) {
+    b.dead_letters.push_back({index, event.status().message()});
+    ++b.result.invalid;
+    ++invalid_;
+    return Status::OK();
+  }
+  std::vector<origin::SliceKey>& touched = apply_touched_;
+  std::chrono::milliseconds backoff = options_.retry_backoff_min;
+  for (;;) {
+    touched.clear();
+    Result<origin::ApplyOutcome> outcome = origin_->Apply(*event, &touched);
+    if (outcome.ok()) {
+      if (*outcome == origin::ApplyOutcome::kStale) {
+        ++b.result.stale;
+        ++stale_;
+        return Status::OK();
+      }
+      for (origin::SliceKey& slice : touched) {
+        auto [it, inserted] = b.touched.try_emplace(std::move(slice), event->version);
+        if (!inserted) it->second = std::max(it->second, event->version);
+      }
+      ++b.result.applied;
+      ++applied_;
+      return Status::OK();
+    }
+    const Status& s = outcome.status();
+    if (s.code() == Status::Code::kInvalidArgument) {  // the store rejects this event for good
+      b.dead_letters.push_back({index, s.message()});
+      ++b.result.invalid;
+      ++invalid_;
+      return Status::OK();
+    }
+    if (!Retryable(s)) return s;
+    ++origin_retries_;
+    Log("sync: origin apply failed: " + s.ToString() + "; retrying");
+    if (!Backoff(&backoff)) return Stopped();
+  }
+}
+
+Status Syncer::Deliver(const std::vector<SliceTouch>& touches) {
+  std::chrono::milliseconds backoff = options_.retry_backoff_min;
+  for (Status s = SendAll(touches); !s.ok(); s = SendAll(touches)) {
+    ++producer_retries_;
+    // Flush does not say which messages were lost, so a retry sends them all
+    // again: consumers of both topics tolerate duplicates.
+    Log("sync: delivery failed: " + s.ToString() + "; sending the batch's messages again");
+    if (!Backoff(&backoff)) return Stopped();
+  }
+  return Status::OK();
+}
+
+Status Syncer::SendAll(const std::vector<SliceTouch>& touches) {
+  const auto send = [this](const std::string& topic, std::string_view key, std::string_view value,
+                           const std::vector<stream::Header>& headers) {
+    Status s = producer_->Send(topic, key, value, headers);
+    if (s.code() != Status::Code::kUnavailable) return s;
+    // A full queue: wait for it to drain, then try once more.
+    if (Status flushed = producer_->Flush(options_.flush_timeout); !flushed.ok()) return flushed;
+    return producer_->Send(topic, key, value, headers);
+  };
+  for (const DeadLetter& dead : batch_->dead_letters) {
+    const stream::Message& m = batch_->messages[dead.index];
+    const std::vector<stream::Header> headers = {{"reason", dead.reason},
+                                                 {"topic", m.topic},
+                                                 {"partition", std::to_string(m.partition)},
+                                                 {"offset", std::to_string(m.offset)}};
+    if (Status s = send(options_.dlq_topic, m.key, m.value, headers); !s.ok()) return s;
+  }
+  for (const SliceTouch& touch : touches) {
+    const std::string key = InvalidationKey(touch.slice);
+    const std::string value = EncodeInvalidation(touch.slice, touch.version);
+    if (Status s = send(options_.invalidation_topic, key, value, {}); !s.ok()) return s;
+  }
+  return producer_->Flush(options_.flush_timeout);
+}
+
+SyncStats Syncer::Stats() const {
+  return SyncStats{batches_.load(),          events_.load(),        applied_.load(),
+                   stale_.load(),            invalid_.load(),       invalidations_.load(),
+                   origin_retries_.load(),   producer_retries_.load(), commit_failures_.load(),
+                   lag_.load(),              last_batch_apply_us_.load(),
+                   last_batch_total_us_.load()};
+}
+
+}  // namespace tempo::sync

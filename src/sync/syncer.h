@@ -1,0 +1,192 @@
+// The sync service's loop (`tempo sync`, SPEC §6): consumes content events,
+// applies them to the origin under the version rule, sends invalid ones to
+// the DLQ, and publishes one invalidation per touched slice after each batch.
+//
+// One batch, in this order:
+//   1. Poll up to max_batch messages.
+//   2. Per message: DecodeEvent; invalid -> queued for the DLQ with the
+//      original key and bytes and headers "reason", "topic", "partition",
+//      "offset"; valid -> Origin::Apply (a stale version is counted and
+//      invalidates nothing; an Apply the origin rejects as InvalidArgument
+//      goes to the DLQ like a decode failure).
+//   3. Origin::Sync, so the batch survives a power loss.
+//   4. The observer sees the touched slices (L2 rewrite/delete goes there,
+//      before any `tempo serve` is told to reload).
+//   5. DLQ messages and invalidations are sent and Flushed.
+//   6. Consumer::Commit of the batch.
+// A crash anywhere before 6 re-delivers the batch; the version rule makes the
+// replay a no-op on the origin. Steps 2, 3 and 5 retry a failing origin or
+// producer with bounded exponential backoff rather than skip an event or
+// commit past an undelivered message; they give up only when Stop() is called.
+//
+// A known gap: an event applied before a crash is stale when replayed, so
+// its invalidation is not sent again; a `tempo serve` that kept the old slice
+// serves it until the L1 entry's TTL expires.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/status.h"
+#include "origin/origin.h"
+#include "stream/stream.h"
+
+namespace tempo::sync {
+
+struct SyncOptions {
+  // Where invalid events go (key, value and headers as described above).
+  std::string dlq_topic{stream::kDlqTopic};
+  // Where invalidations go (see invalidation.h).
+  std::string invalidation_topic{stream::kInvalidationTopic};
+  // Messages per batch: one origin Sync, one Flush and one Commit each.
+  size_t max_batch = 2000;
+  // How long one Poll waits for a first message; also bounds how long Run
+  // takes to notice Stop().
+  std::chrono::milliseconds poll_timeout{100};
+  // Backoff between retries of a failing origin, producer or consumer:
+  // doubles from min to max.
+  std::chrono::milliseconds retry_backoff_min{50};
+  std::chrono::milliseconds retry_backoff_max{1000};
+  // How long one Flush may wait for delivery before it counts as failed.
+  std::chrono::milliseconds flush_timeout{10000};
+  // Called with one line per retried failure and per dead-lettered event
+  // (for the process log); may be empty.
+  std::function<void(const std::string&)> log;
+};
+
+// A slice written by a batch and the highest version applied to it.
+struct SliceTouch {
+  origin::SliceKey slice;
+  int64_t version = 0;
+};
+
+// What one RunOnce did.
+struct BatchResult {
+  uint64_t messages = 0;       // polled (0: nothing arrived within poll_timeout)
+  uint64_t applied = 0;
+  uint64_t stale = 0;          // version not higher than the stored one
+  uint64_t invalid = 0;        // sent to the DLQ
+  uint64_t invalidations = 0;  // one per distinct touched slice
+};
+
+// Cumulative counters since construction.
+struct SyncStats {
+  uint64_t batches = 0;  // committed
+  uint64_t events = 0;   // messages processed
+  uint64_t applied = 0;
+  uint64_t stale = 0;
+  uint64_t invalid = 0;
+  uint64_t invalidations = 0;
+  uint64_t origin_retries = 0;    // failed Apply/Sync calls retried
+  uint64_t producer_retries = 0;  // failed Send/Flush rounds retried
+  uint64_t commit_failures = 0;
+  int64_t lag = -1;  // Consumer::Lag after the last batch; -1 unknown
+  int64_t last_batch_apply_us = 0;  // decode + apply of the last batch
+  int64_t last_batch_total_us = 0;  // first decode to commit of the last batch
+};
+
+class Syncer {
+ public:
+  // Called after each batch that touched slices, with one entry per
+  // distinct slice in SliceKey order, after the origin Sync and before the
+  // invalidations are sent. Runs on the syncing thread.
+  using Observer = std::function<void(const std::vector<SliceTouch>&)>;
+
+  // The consumer must already be subscribed to the content topic. None of
+  // the pointers is owned; all must outlive the Syncer.
+  Syncer(stream::Consumer* consumer, stream::Producer* producer, origin::Origin* origin,
+         SyncOptions options = {}, Observer observer = nullptr);
+  Syncer(const Syncer&) = delete;
+  Syncer& operator=(const Syncer&) = delete;
+
+  // Polls and processes one batch (see the top of this file); a batch of 0
+  // messages when none arrived within poll_timeout. Errors:
+  //  - Poll's error (nothing was consumed);
+  //  - Unavailable "stopped" when Stop() interrupted a retry: the batch is
+  //    not committed, and the next RunOnce resumes it where it stopped;
+  //  - Corruption/Internal/NotFound from the origin, which retrying cannot
+  //    fix: likewise kept and resumed by the next RunOnce;
+  //  - Commit's error: the batch is done and the next commit covers it (a
+  //    commit is "up to offset N" per partition); if none does before a
+  //    restart, the batch is replayed, harmlessly.
+  // Not thread-safe: one thread calls RunOnce or Run.
+  Result<BatchResult> RunOnce();
+
+  // Runs batches until Stop(). Retries Unavailable/IOError from the stream
+  // with backoff (logged). Returns OK after Stop(), or the first error that
+  // retrying cannot fix (origin corruption, a misconfigured consumer).
+  Status Run();
+
+  // Asks Run (and any retry in progress) to return; safe from any thread.
+  // A batch that meets no failure is finished first. Run returns within
+  // about poll_timeout plus one batch. Final: a stopped Syncer does not run
+  // again.
+  void Stop();
+
+  SyncStats Stats() const;
+
+ private:
+  struct SliceKeyHash {
+    size_t operator()(const origin::SliceKey& key) const;
+  };
+  struct DeadLetter {
+    size_t index;  // into Batch::messages
+    std::string reason;
+  };
+  // A polled batch being processed; kept across an interrupted RunOnce.
+  struct Batch {
+    std::vector<stream::Message> messages;
+    size_t next = 0;  // first message not yet decoded/applied
+    bool synced = false;    // origin Sync done
+    bool observed = false;  // observer called
+    std::vector<DeadLetter> dead_letters;
+    // slice -> highest applied version. Hashed: with std::map, SliceKey
+    // comparisons were 2.5% of the loop's CPU time.
+    std::unordered_map<origin::SliceKey, int64_t, SliceKeyHash> touched;
+    BatchResult result;
+    std::chrono::steady_clock::time_point started;
+    std::chrono::steady_clock::duration apply_time{};
+  };
+
+  // Steps 2-6 for `batch_`.
+  Result<BatchResult> Process();
+  // Applies one decoded message, retrying origin failures; records the outcome.
+  Status ApplyMessage(size_t index);
+  // Sends every DLQ message and invalidation of the batch and Flushes, from
+  // the start again after any failure, until delivered or stopped.
+  Status Deliver(const std::vector<SliceTouch>& touches);
+  // One round of Deliver: Send all (on a full queue: Flush, then once more), Flush.
+  Status SendAll(const std::vector<SliceTouch>& touches);
+  // Waits `*backoff` (or until Stop()), then doubles it up to the maximum.
+  // Returns false when stopped.
+  bool Backoff(std::chrono::milliseconds* backoff);
+  void Log(const std::string& line) const;
+  static Status Stopped();
+
+  stream::Consumer* const consumer_;
+  stream::Producer* const producer_;
+  origin::Origin* const origin_;
+  const SyncOptions options_;
+  const Observer observer_;
+
+  std::optional<Batch> batch_;
+  std::vector<origin::SliceKey> apply_touched_;  // Apply's output, reused across messages
+
+  std::atomic<bool> stop_{false};
+  std::mutex stop_mu_;  // with stop_cv_: wakes Backoff on Stop()
+  std::condition_variable stop_cv_;
+
+  std::atomic<uint64_t> batches_{0}, events_{0}, applied_{0}, stale_{0}, invalid_{0},
+      invalidations_{0}, origin_retries_{0}, producer_retries_{0}, commit_failures_{0};
+  std::atomic<int64_t> lag_{-1}, last_batch_apply_us_{0}, last_batch_total_us_{0};
+};
+
+}  // namespace tempo::sync

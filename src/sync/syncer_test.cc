@@ -1,0 +1,586 @@
+// Tests of the sync loop (syncer.h) over a real RocksDB origin and the
+// in-memory stream of memory_stream_test_util.h.
+#include "sync/syncer.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "events/events.h"
+#include "sync/event_lines_test_util.h"
+#include "sync/invalidation.h"
+#include "sync/memory_stream_test_util.h"
+#include "sync/publish.h"
+
+namespace tempo::sync {
+namespace {
+
+using testing::MemoryConsumer;
+using testing::MemoryLog;
+using testing::MemoryProducer;
+using testing::ModuleDelete;
+using testing::ModuleUpsert;
+using testing::TemplateUpsert;
+
+constexpr std::chrono::seconds kWaitLimit{20};
+
+// A fresh directory under $TMPDIR (or /tmp), removed with everything in it at the end.
+class TempDir {
+ public:
+  TempDir() {
+    const char* tmp = getenv("TMPDIR");
+    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/tempo_sync_test.XXXXXX";
+    EXPECT_NE(mkdtemp(pattern.data()), nullptr);
+    path_ = pattern;
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// The real origin, with failures injected in front of it and every Apply and
+// Sync noted in the stream's journal.
+class JournaledOrigin final : public origin::Origin {
+ public:
+  JournaledOrigin(origin::Origin* base, MemoryLog* log) : base_(base), log_(log) {}
+
+  // The next `n` Apply (or Sync) calls fail with `status`.
+  void FailApplies(int n, Status status) {
+    fail_applies_ = n;
+    apply_error_ = std::move(status);
+  }
+  void FailSyncs(int n, Status status) {
+    fail_syncs_ = n;
+    sync_error_ = std::move(status);
+  }
+
+  Result<origin::ApplyOutcome> Apply(const events::Event& event,
+                                     std::vector<origin::SliceKey>* touched) override {
+    log_->Note("apply");
+    if (fail_applies_ > 0) {
+      --fail_applies_;
+      return apply_error_;
+    }
+    return base_->Apply(event, touched);
+  }
+  Status Sync() override {
+    log_->Note("sync");
+    if (fail_syncs_ > 0) {
+      --fail_syncs_;
+      return sync_error_;
+    }
+    return base_->Sync();
+  }
+  Result<std::vector<origin::Row>> ReadPage(const origin::PartitionKey& partition,
+                                            std::optional<std::string_view> page_id) override {
+    return base_->ReadPage(partition, page_id);
+  }
+  Result<std::vector<origin::Row>> ReadScope(const origin::PartitionKey& partition,
+                                             std::string_view scope) override {
+    return base_->ReadScope(partition, scope);
+  }
+  Result<bool> TenantKnown(std::string_view tenant) override { return base_->TenantKnown(tenant); }
+  Status ForEachRecord(const std::function<Status(const origin::StoredRecord&)>& fn) override {
+    return base_->ForEachRecord(fn);
+  }
+
+ private:
+  origin::Origin* const base_;
+  MemoryLog* const log_;
+  std::atomic<int> fail_applies_{0}, fail_syncs_{0};
+  Status apply_error_, sync_error_;
+};
+
+// Every record key with its state, one line each, in export order.
+std::string Dump(origin::Origin* origin) {
+  std::string out;
+  Status s = origin->ForEachRecord([&](const origin::StoredRecord& r) {
+    out += r.key.tenant + "/" + events::KindName(r.key.kind) + "/" + r.key.id + " v" +
+           std::to_string(r.version) + (r.tombstone ? " tombstone " : " ") + r.published_at +
+           " " + r.record_json + "\n";
+    return Status::OK();
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+std::string Describe(const origin::SliceKey& s, int64_t version) {
+  return s.partition.tenant + "/" + s.partition.channel + "/" + s.partition.page_type + "/" +
+         s.scope + "@" + std::to_string(version);
+}
+
+std::string Describe(const std::vector<SliceTouch>& touches) {
+  std::string out;
+  for (const SliceTouch& t : touches) out += Describe(t.slice, t.version) + " ";
+  return out;
+}
+
+class SyncerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Result<std::unique_ptr<origin::Origin>> opened = origin::OpenRocksOrigin(dir_.path() + "/db");
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    rocks_ = std::move(*opened);
+    origin_ = std::make_unique<JournaledOrigin>(rocks_.get(), &log_);
+  }
+
+  // Appends an event line to the content topic with its record key (a
+  // placeholder key for lines that do not decode); returns its offset.
+  int64_t Append(const std::string& line, int32_t partition = 0) {
+    Result<events::Event> event = events::DecodeEvent(line);
+    const std::string key = event.ok() ? ContentKey(event->key) : "?/poison";
+    return log_.Append(stream::kContentTopic, partition, key, line);
+  }
+
+  std::unique_ptr<MemoryConsumer> NewConsumer() {
+    return std::make_unique<MemoryConsumer>(&log_,
+                                            std::vector<std::string>{std::string(stream::kContentTopic)});
+  }
+
+  static SyncOptions FastOptions(size_t max_batch = 2000) {
+    SyncOptions options;
+    options.max_batch = max_batch;
+    options.poll_timeout = std::chrono::milliseconds(5);
+    options.retry_backoff_min = std::chrono::milliseconds(1);
+    options.retry_backoff_max = std::chrono::milliseconds(4);
+    return options;
+  }
+
+  // RunOnce until a poll comes back empty; returns the non-empty batches.
+  std::vector<BatchResult> Drain(Syncer* syncer) {
+    std::vector<BatchResult> batches;
+    for (int i = 0; i < 1000; ++i) {
+      Result<BatchResult> r = syncer->RunOnce();
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+      if (!r.ok() || r->messages == 0) break;
+      batches.push_back(*r);
+    }
+    return batches;
+  }
+
+  // The invalidation topic, decoded, in order.
+  std::vector<std::string> Invalidations() {
+    std::vector<std::string> out;
+    for (const stream::Message& m : log_.Read(stream::kInvalidationTopic)) {
+      Result<Invalidation> inv = DecodeInvalidation(m.value);
+      EXPECT_TRUE(inv.ok()) << inv.status().ToString();
+      if (!inv.ok()) continue;
+      EXPECT_EQ(m.key, InvalidationKey(inv->slice));
+      out.push_back(Describe(inv->slice, inv->version));
+    }
+    return out;
+  }
+
+  // The same lines applied directly, in order, to a fresh origin.
+  std::string ReferenceDump(const std::vector<std::string>& lines) {
+    TempDir dir;
+    Result<std::unique_ptr<origin::Origin>> ref = origin::OpenRocksOrigin(dir.path() + "/db");
+    EXPECT_TRUE(ref.ok());
+    if (!ref.ok()) return "";
+    for (const std::string& line : lines) {
+      Result<events::Event> event = events::DecodeEvent(line);
+      if (!event.ok()) continue;
+      EXPECT_TRUE((*ref)->Apply(*event).ok());
+    }
+    return Dump(ref->get());
+  }
+
+  TempDir dir_;
+  MemoryLog log_;
+  std::unique_ptr<origin::Origin> rocks_;
+  std::unique_ptr<JournaledOrigin> origin_;
+};
+
+TEST_F(SyncerTest, AppliesEveryEventOnceAndCommitsEachPartition) {
+  std::vector<std::string> lines;
+  for (int i = 0; i < 40; ++i) {
+    const std::string tenant = i % 2 ? "A" : "B";
+    lines.push_back(ModuleUpsert(tenant, "m" + std::to_string(i % 15), 1 + i / 15, {"web", "app"},
+                                 i % 3 ? std::vector<std::string>{} : std::vector<std::string>{"p" + std::to_string(i)}));
+    Append(lines.back(), i % 2);  // each record key stays in one partition
+  }
+  lines.push_back(TemplateUpsert("A", "web", "home", 1));
+  Append(lines.back(), 1);
+  lines.push_back(ModuleDelete("B", "m0", 9));
+  Append(lines.back(), 0);
+
+  MemoryProducer producer(&log_);
+  auto consumer = NewConsumer();
+  Syncer syncer(consumer.get(), &producer, origin_.get(), FastOptions(7));
+  const std::vector<BatchResult> batches = Drain(&syncer);
+
+  EXPECT_EQ(batches.size(), 6u);  // 42 messages in batches of 7
+  const SyncStats stats = syncer.Stats();
+  EXPECT_EQ(stats.batches, 6u);
+  EXPECT_EQ(stats.events, 42u);
+  EXPECT_EQ(stats.applied, 42u);
+  EXPECT_EQ(stats.stale, 0u);
+  EXPECT_EQ(stats.invalid, 0u);
+  EXPECT_EQ(stats.lag, 0);
+  EXPECT_EQ(log_.Committed(stream::kContentTopic, 0), 21);
+  EXPECT_EQ(log_.Committed(stream::kContentTopic, 1), 21);
+  EXPECT_EQ(Dump(origin_.get()), ReferenceDump(lines));
+  EXPECT_TRUE(log_.Read(stream::kDlqTopic).empty());
+}
+
+TEST_F(SyncerTest, ReplayAfterACrashBeforeCommitChangesNothing) {
+  std::vector<std::string> lines = {ModuleUpsert("A", "m1", 1, {"web"}),
+                                    ModuleUpsert("A", "m2", 4, {"web", "app"}, {"p1"}),
+                                    TemplateUpsert("A", "web", "home", 2), ModuleDelete("A", "m1", 3),
+                                    "not json"};
+  for (const std::string& line : lines) Append(line);
+  MemoryProducer producer(&log_);
+
+  std::string before;
+  size_t invalidations = 0;
+  {
+    auto consumer = NewConsumer();
+    consumer->FailCommits(1);  // the process dies before its commit is durable
+    Syncer syncer(consumer.get(), &producer, origin_.get(), FastOptions());
+    Result<BatchResult> r = syncer.RunOnce();
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), Status::Code::kUnavailable);
+    EXPECT_EQ(syncer.Stats().commit_failures, 1u);
+    EXPECT_EQ(syncer.Stats().applied, 4u);
+    before = Dump(origin_.get());
+    invalidations = Invalidations().size();
+    EXPECT_EQ(invalidations, 3u);  // web/* (m1 and the template), web/p1, app/p1
+  }
+  EXPECT_EQ(log_.Committed(stream::kContentTopic, 0), 0);
+
+  // The restarted process gets the whole batch again.
+  auto consumer = NewConsumer();
+  Syncer syncer(consumer.get(), &producer, origin_.get(), FastOptions());
+  Result<BatchResult> r = syncer.RunOnce();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->messages, 5u);
+  EXPECT_EQ(r->applied, 0u);
+  EXPECT_EQ(r->stale, 4u);
+  EXPECT_EQ(r->invalid, 1u);
+  EXPECT_EQ(r->invalidations, 0u);
+  EXPECT_EQ(Dump(origin_.get()), before);
+  EXPECT_EQ(Dump(origin_.get()), ReferenceDump(lines));
+  EXPECT_EQ(Invalidations().size(), invalidations);
+  EXPECT_EQ(log_.Committed(stream::kContentTopic, 0), 5);
+}
+
+TEST_F(SyncerTest, DuplicatesAndOlderVersionsAfterNewerAreHarmless) {
+  const std::vector<std::string> lines = {
+      ModuleUpsert("A", "m1", 1, {"web"}),        ModuleUpsert("A", "m1", 3, {"web", "app"}),
+      ModuleUpsert("A", "m1", 2, {"app"}),        ModuleUpsert("A", "m1", 3, {"web", "app"}),
+      ModuleUpsert("A", "m1", 1, {"web"}),        ModuleDelete("A", "m1", 2),
+      ModuleDelete("A", "m1", 4),                 ModuleUpsert("A", "m1", 4, {"web"})};
+  for (const std::string& line : lines) Append(line);
+  MemoryProducer producer(&log_);
+  auto consumer = NewConsumer();
+  Syncer syncer(consumer.get(), &producer, origin_.get(), FastOptions(3));
+  const std::vector<BatchResult> batches = Drain(&syncer);
+
+  ASSERT_EQ(batches.size(), 3u);
+  EXPECT_EQ(batches[0].applied, 2u);  // v1, v3 (v2 stale)
+  EXPECT_EQ(batches[1].applied, 0u);  // v3 again, v1 again, delete v2: all stale
+  EXPECT_EQ(batches[1].stale, 3u);
+  EXPECT_EQ(batches[1].invalidations, 0u);
+  EXPECT_EQ(batches[2].applied, 1u);  // delete v4; the upsert v4 is stale
+  EXPECT_EQ(syncer.Stats().stale, 5u);
+  EXPECT_EQ(Dump(origin_.get()),
+            "A/module/m1 v4 tombstone  {\"id\":\"m1\",\"tenant\":\"A\",\"version\":4}\n");
+  EXPECT_EQ(Invalidations(),
+            (std::vector<std::string>{"A/app/home/*@3", "A/web/home/*@3",  // batch 1
+                                      "A/app/home/*@4", "A/web/home/*@4"}));  // batch 3
+}
+
+TEST_F(SyncerTest, PoisonEventsGoToTheDlqWithTheirBytesAndTheLoopCarriesOn) {
+  const std::vector<std::string> poison = {
+      "{\"schema\":1,\"kind\":\"module\"",
+      R"({"schema":2,"kind":"module","op":"delete","record":{"id":"m","tenant":"A","version":1}})",
+      R"({"schema":1,"kind":"module","op":"upsert","record":{"id":"m","tenant":"A","pageType":"home","channels":[],"version":1}})",
+      "{\"schema\":1,\"kind\":\"module\",\"op\":\"delete\",\"record\":{\"id\":\"m\xff\","
+      "\"tenant\":\"A\",\"version\":1}}"};
+  Append(ModuleUpsert("A", "m0", 1, {"web"}), 1);
+  std::vector<int64_t> offsets;
+  for (const std::string& line : poison) offsets.push_back(Append(line, 1));
+  Append(ModuleUpsert("A", "m1", 1, {"web"}), 1);
+
+  MemoryProducer producer(&log_);
+  auto consumer = NewConsumer();
+  Syncer syncer(consumer.get(), &producer, origin_.get(), FastOptions(4));
+  Drain(&syncer);
+
+  const SyncStats stats = syncer.Stats();
+  EXPECT_EQ(stats.applied, 2u);
+  EXPECT_EQ(stats.invalid, 4u);
+  EXPECT_EQ(log_.Committed(stream::kContentTopic, 1), 6);
+  const std::vector<stream::Message> dlq = log_.Read(stream::kDlqTopic);
+  ASSERT_EQ(dlq.size(), poison.size());
+  for (size_t i = 0; i < poison.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(dlq[i].key, "?/poison");
+    EXPECT_EQ(dlq[i].value, poison[i]);
+    const std::string reason = events::DecodeEvent(poison[i]).status().message();
+    ASSERT_EQ(dlq[i].headers.size(), 4u);
+    EXPECT_EQ(dlq[i].headers[0].name, "reason");
+    EXPECT_EQ(dlq[i].headers[0].value, reason);
+    EXPECT_EQ(dlq[i].headers[1].name, "topic");
+    EXPECT_EQ(dlq[i].headers[1].value, stream::kContentTopic);
+    EXPECT_EQ(dlq[i].headers[2].name, "partition");
+    EXPECT_EQ(dlq[i].headers[2].value, "1");
+    EXPECT_EQ(dlq[i].headers[3].name, "offset");
+    EXPECT_EQ(dlq[i].headers[3].value, std::to_string(offsets[i]));
+  }
+  EXPECT_EQ(dlq[1].headers[0].value.substr(0, 8), "schema: ");
+  EXPECT_EQ(dlq[2].headers[0].value.substr(0, 13), "record.zone: ");
+  // m0 in the first batch, m1 in the second.
+  EXPECT_EQ(Invalidations(), (std::vector<std::string>{"A/web/home/*@1", "A/web/home/*@1"}));
+}
+
+TEST_F(SyncerTest, InvalidatesOldAndNewSlicesWithTheHighestAppliedVersion) {
+  std::vector<std::string> observed;
+  Syncer::Observer observer = [&](const std::vector<SliceTouch>& touches) {
+    observed.push_back(Describe(touches));
+  };
+  MemoryProducer producer(&log_);
+  auto consumer = NewConsumer();
+  Syncer syncer(consumer.get(), &producer, origin_.get(), FastOptions(), observer);
+
+  Append(ModuleUpsert("A", "m1", 1, {"web", "app"}));
+  Append(ModuleUpsert("A", "m2", 5, {"web"}, {"p1", "p2"}));
+  Append(TemplateUpsert("A", "web", "home", 2));
+  ASSERT_EQ(Drain(&syncer).size(), 1u);
+  EXPECT_EQ(Invalidations(), (std::vector<std::string>{"A/app/home/*@1", "A/web/home/*@2",
+                                                       "A/web/home/p1@5", "A/web/home/p2@5"}));
+
+  // m1 moves from both channels, type-wide, to app/p9; m2's older version is stale.
+  Append(ModuleUpsert("A", "m1", 2, {"app"}, {"p9"}));
+  Append(ModuleUpsert("A", "m2", 4, {"app"}));
+  ASSERT_EQ(Drain(&syncer).size(), 1u);
+  // Then m1 moves to another page type.
+  Append(ModuleUpsert("A", "m1", 3, {"app"}, {"p9"}, "pdp"));
+  ASSERT_EQ(Drain(&syncer).size(), 1u);
+
+  const std::vector<std::string> batch2 = {"A/app/home/*@2", "A/app/home/p9@2", "A/web/home/*@2"};
+  const std::vector<std::string> batch3 = {"A/app/home/p9@3", "A/app/pdp/p9@3"};
+  std::vector<std::string> expected = {"A/app/home/*@1", "A/web/home/*@2", "A/web/home/p1@5",
+                                       "A/web/home/p2@5"};
+  expected.insert(expected.end(), batch2.begin(), batch2.end());
+  expected.insert(expected.end(), batch3.begin(), batch3.end());
+  EXPECT_EQ(Invalidations(), expected);
+  EXPECT_EQ(observed, (std::vector<std::string>{
+                          "A/app/home/*@1 A/web/home/*@2 A/web/home/p1@5 A/web/home/p2@5 ",
+                          "A/app/home/*@2 A/app/home/p9@2 A/web/home/*@2 ",
+                          "A/app/home/p9@3 A/app/pdp/p9@3 "}));
+  EXPECT_EQ(syncer.Stats().invalidations, 9u);
+}
+
+TEST_F(SyncerTest, CommitsOnlyAfterOriginSyncAndProducerFlush) {
+  Append(ModuleUpsert("A", "m1", 1, {"web"}));
+  Append("[]");
+  Append(ModuleUpsert("A", "m2", 1, {"app"}));
+  MemoryProducer producer(&log_);
+  auto consumer = NewConsumer();
+  Syncer syncer(consumer.get(), &producer, origin_.get(), FastOptions(),
+                [&](const std::vector<SliceTouch>&) { log_.Note("observe"); });
+  ASSERT_EQ(Drain(&syncer).size(), 1u);
+  EXPECT_EQ(log_.Journal(),
+            (std::vector<std::string>{"apply", "apply", "sync", "observe",
+                                      std::string("send ") + std::string(stream::kDlqTopic),
+                                      std::string("send ") + std::string(stream::kInvalidationTopic),
+                                      std::string("send ") + std::string(stream::kInvalidationTopic),
+                                      "flush", "commit"}));
+}
+
+TEST_F(SyncerTest, RetriesAFailingOriginAndSkipsNothing) {
+  std::vector<std::string> lines;
+  for (int i = 0; i < 10; ++i) {
+    lines.push_back(ModuleUpsert("A", "m" + std::to_string(i), 1, {"web"}));
+    Append(lines.back());
+  }
+  origin_->FailApplies(3, Status::IOError("disk hiccup"));
+  origin_->FailSyncs(2, Status::Unavailable("busy"));
+  std::vector<std::string> logged;
+  SyncOptions options = FastOptions(4);
+  options.log = [&](const std::string& line) { logged.push_back(line); };
+  MemoryProducer producer(&log_);
+  auto consumer = NewConsumer();
+  Syncer syncer(consumer.get(), &producer, origin_.get(), options);
+  Drain(&syncer);
+
+  const SyncStats stats = syncer.Stats();
+  EXPECT_EQ(stats.origin_retries, 5u);
+  EXPECT_EQ(stats.applied, 10u);
+  EXPECT_EQ(stats.events, 10u);
+  EXPECT_EQ(Dump(origin_.get()), ReferenceDump(lines));
+  ASSERT_EQ(logged.size(), 5u);
+  EXPECT_EQ(logged[0], "sync: origin apply failed: IOError: disk hiccup; retrying");
+  EXPECT_EQ(logged[3], "sync: origin sync failed: Unavailable: busy; retrying");
+  EXPECT_EQ(log_.Committed(stream::kContentTopic, 0), 10);
+}
+
+TEST_F(SyncerTest, AnUnrecoverableOriginErrorKeepsTheBatchForTheNextRun) {
+  for (int i = 0; i < 5; ++i) Append(ModuleUpsert("A", "m" + std::to_string(i), 1, {"web"}));
+  MemoryProducer producer(&log_);
+  auto consumer = NewConsumer();
+  Syncer syncer(consumer.get(), &producer, origin_.get(), FastOptions());
+  Append(ModuleUpsert("A", "m0", 2, {"web"}));
+  origin_->FailApplies(1, Status::Corruption("bad block"));
+  // The first message fails: nothing is committed, nothing is skipped.
+  Result<BatchResult> r = syncer.RunOnce();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().ToString(), "Corruption: bad block");
+  EXPECT_EQ(log_.Committed(stream::kContentTopic, 0), 0);
+  EXPECT_TRUE(log_.Read(stream::kInvalidationTopic).empty());
+
+  r = syncer.RunOnce();  // resumes the same batch
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->messages, 6u);
+  EXPECT_EQ(r->applied, 6u);
+  EXPECT_EQ(syncer.Stats().events, 6u);
+  EXPECT_EQ(log_.Committed(stream::kContentTopic, 0), 6);
+  EXPECT_EQ(Invalidations(), std::vector<std::string>{"A/web/home/*@2"});
+}
+
+TEST_F(SyncerTest, AnEventTheOriginRejectsGoesToTheDlq) {
+  Append(ModuleUpsert("A", "m1", 1, {"web"}));
+  Append(ModuleUpsert("A", "m2", 1, {"web"}));
+  origin_->FailApplies(1, Status::InvalidArgument("origin: upsert record does not match its key"));
+  MemoryProducer producer(&log_);
+  auto consumer = NewConsumer();
+  Syncer syncer(consumer.get(), &producer, origin_.get(), FastOptions());
+  Drain(&syncer);
+  const std::vector<stream::Message> dlq = log_.Read(stream::kDlqTopic);
+  ASSERT_EQ(dlq.size(), 1u);
+  EXPECT_EQ(dlq[0].key, "A/module/m1");
+  EXPECT_EQ(dlq[0].headers.at(0).value, "origin: upsert record does not match its key");
+  EXPECT_EQ(syncer.Stats().applied, 1u);
+  EXPECT_EQ(syncer.Stats().invalid, 1u);
+}
+
+TEST_F(SyncerTest, FailedDeliveryIsSentAgainBeforeTheCommit) {
+  Append(ModuleUpsert("A", "m1", 1, {"web"}));
+  Append("{}");
+  MemoryProducer producer(&log_);
+  producer.FailFlushes(2);  // each loses everything queued
+  auto consumer = NewConsumer();
+  Syncer syncer(consumer.get(), &producer, origin_.get(), FastOptions());
+  ASSERT_EQ(Drain(&syncer).size(), 1u);
+  EXPECT_EQ(syncer.Stats().producer_retries, 2u);
+  EXPECT_EQ(log_.Read(stream::kDlqTopic).size(), 1u);
+  EXPECT_EQ(Invalidations(), std::vector<std::string>{"A/web/home/*@1"});
+  const std::vector<std::string> journal = log_.Journal();
+  EXPECT_EQ(std::count(journal.begin(), journal.end(), "flush"), 3);
+  EXPECT_EQ(journal.back(), "commit");
+  EXPECT_EQ(log_.Committed(stream::kContentTopic, 0), 2);
+}
+
+TEST_F(SyncerTest, AFullProducerQueueIsFlushedAndRetried) {
+  for (int i = 0; i < 5; ++i) {
+    Append(ModuleUpsert("A", "m" + std::to_string(i), 1, {"c" + std::to_string(i)}));
+  }
+  MemoryProducer producer(&log_, /*queue_capacity=*/2);
+  auto consumer = NewConsumer();
+  Syncer syncer(consumer.get(), &producer, origin_.get(), FastOptions());
+  ASSERT_EQ(Drain(&syncer).size(), 1u);
+  EXPECT_EQ(Invalidations().size(), 5u);
+  EXPECT_EQ(syncer.Stats().producer_retries, 0u);
+}
+
+TEST_F(SyncerTest, StopInterruptsARetryAndCommitsNothing) {
+  std::vector<std::string> lines;
+  for (int i = 0; i < 3; ++i) {
+    lines.push_back(ModuleUpsert("A", "m" + std::to_string(i), 1, {"web"}));
+    Append(lines.back());
+  }
+  origin_->FailApplies(1 << 30, Status::IOError("disk gone"));
+  MemoryProducer producer(&log_);
+  {
+    auto consumer = NewConsumer();
+    Syncer syncer(consumer.get(), &producer, origin_.get(), FastOptions());
+    Status run_status = Status::Internal("not returned");
+    std::thread runner([&] { run_status = syncer.Run(); });
+    const auto deadline = std::chrono::steady_clock::now() + kWaitLimit;
+    while (syncer.Stats().origin_retries < 3 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    syncer.Stop();
+    runner.join();
+    EXPECT_GE(syncer.Stats().origin_retries, 3u);
+    EXPECT_TRUE(run_status.ok()) << run_status.ToString();
+    EXPECT_EQ(syncer.Stats().batches, 0u);
+    EXPECT_EQ(log_.Committed(stream::kContentTopic, 0), 0);
+  }
+  // After a restart with a healthy origin the same events are applied.
+  origin_->FailApplies(0, Status::OK());
+  auto consumer = NewConsumer();
+  Syncer syncer(consumer.get(), &producer, origin_.get(), FastOptions());
+  Drain(&syncer);
+  EXPECT_EQ(syncer.Stats().applied, 3u);
+  EXPECT_EQ(Dump(origin_.get()), ReferenceDump(lines));
+}
+
+TEST_F(SyncerTest, RunFollowsTheStreamUntilStopped) {
+  MemoryProducer producer(&log_);
+  auto consumer = NewConsumer();
+  Syncer syncer(consumer.get(), &producer, origin_.get(), FastOptions(3));
+  Status run_status = Status::Internal("not returned");
+  std::thread runner([&] { run_status = syncer.Run(); });
+  std::vector<std::string> lines;
+  for (int i = 0; i < 20; ++i) {
+    lines.push_back(ModuleUpsert("T" + std::to_string(i % 3), "m" + std::to_string(i), 1, {"web"}));
+    Append(lines.back(), i % 3);
+    if (i % 7 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  const auto deadline = std::chrono::steady_clock::now() + kWaitLimit;
+  while (syncer.Stats().batches == 0 || syncer.Stats().lag != 0 ||
+         syncer.Stats().applied < lines.size()) {
+    if (std::chrono::steady_clock::now() > deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  syncer.Stop();
+  runner.join();
+  EXPECT_TRUE(run_status.ok()) << run_status.ToString();
+  EXPECT_EQ(syncer.Stats().applied, lines.size());
+  EXPECT_EQ(Dump(origin_.get()), ReferenceDump(lines));
+  for (int32_t p = 0; p < 3; ++p) EXPECT_EQ(log_.Committed(stream::kContentTopic, p), 7 - (p > 1));
+}
+
+TEST_F(SyncerTest, RunRetriesAnUnreachableStreamAndStopsOnAMisconfiguredOne) {
+  Append(ModuleUpsert("A", "m1", 1, {"web"}));
+  std::vector<std::string> logged;
+  SyncOptions options = FastOptions();
+  options.log = [&](const std::string& line) { logged.push_back(line); };
+  MemoryProducer producer(&log_);
+  auto consumer = NewConsumer();
+  consumer->FailPolls(2, Status::Unavailable("broker down"));
+  Syncer syncer(consumer.get(), &producer, origin_.get(), options);
+  Status run_status = Status::Internal("not returned");
+  std::thread runner([&] { run_status = syncer.Run(); });
+  const auto deadline = std::chrono::steady_clock::now() + kWaitLimit;
+  while (syncer.Stats().batches == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  syncer.Stop();
+  runner.join();
+  EXPECT_TRUE(run_status.ok()) << run_status.ToString();
+  EXPECT_EQ(syncer.Stats().applied, 1u);
+  EXPECT_EQ(logged, (std::vector<std::string>(2, "sync: Unavailable: broker down; retrying")));
+
+  // An error that retrying cannot fix ends Run with it.
+  auto misconfigured = NewConsumer();
+  misconfigured->FailPolls(1, Status::InvalidArgument("unknown topic"));
+  Syncer stuck(misconfigured.get(), &producer, origin_.get(), FastOptions());
+  EXPECT_EQ(stuck.Run().ToString(), "InvalidArgument: unknown topic");
+}
+
+}  // namespace
+}  // namespace tempo::sync

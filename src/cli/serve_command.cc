@@ -205,6 +205,7 @@ int RunServe(CLI::App* cmd, const ServeFlags& f) {
     (*server)->Stop();
   });
   (*server)->Wait();
+  signals.Unwatch();  // its on_stop uses the server
   return 0;
 }
 

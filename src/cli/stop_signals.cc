@@ -13,7 +13,9 @@ StopSignals::StopSignals() {
   pthread_sigmask(SIG_BLOCK, &set_, nullptr);
 }
 
-StopSignals::~StopSignals() {
+StopSignals::~StopSignals() { Unwatch(); }
+
+void StopSignals::Unwatch() {
   done_ = true;
   if (watcher_.joinable()) watcher_.join();
 }

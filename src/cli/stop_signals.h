@@ -15,12 +15,16 @@ namespace tempo::cli {
 class StopSignals {
  public:
   StopSignals();
-  // Ends the watcher (within ~100 ms) without calling on_stop.
+  // Unwatch()es.
   ~StopSignals();
   StopSignals(const StopSignals&) = delete;
   StopSignals& operator=(const StopSignals&) = delete;
 
   void Watch(std::function<void(int signal)> on_stop);
+
+  // Ends the watcher (within ~100 ms) and waits for it, including an
+  // on_stop in progress. Call it before destroying what on_stop touches.
+  void Unwatch();
 
  private:
   sigset_t set_;

@@ -126,6 +126,7 @@ void RegisterSync(CLI::App& app, int* exit_code) {
       }
       if (*drain && result->messages == 0) break;
     }
+    signals.Unwatch();  // its on_stop uses the syncer
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const sync::SyncStats stats = syncer.Stats();

@@ -45,6 +45,14 @@ void InvalidationListener::Run() {
       continue;
     }
     auto polled = consumer_->Poll(1000, options_.poll_timeout);
+    if (!listening_ && consumer_->Lag() >= 0) {
+      // The stream is read from here on. Invalidations sent before (while a
+      // Kafka group was still joining) were missed: drop what was cached
+      // meanwhile, once.
+      listening_ = true;
+      CatchUp();
+      pages_->InvalidateAll();
+    }
     const auto now = std::chrono::steady_clock::now();
     if (!polled.ok()) {
       ++poll_failures_;

@@ -4,6 +4,10 @@
 // writer (a RocksDB secondary instance) and then drops each named slice from
 // L1, so the next request for it reads the new rows.
 //
+// Once the consumer has its partitions (a Kafka group takes a moment to
+// join) the listener drops all of L1 once: slices cached before then may have
+// missed their invalidation.
+//
 // While no message arrives the origin still catches up every catch_up_every,
 // so that a slice reloaded after its L1 TTL is never older than that even
 // when the invalidation stream is unreachable: L1's TTL plus catch_up_every
@@ -63,6 +67,7 @@ class InvalidationListener {
   PageSource* const pages_;
   const InvalidationListenerOptions options_;
 
+  bool listening_ = false;  // the consumer has its partitions; thread-only
   std::atomic<bool> stop_{false};
   std::mutex mu_;  // with cv_: wakes a backoff on stop
   std::condition_variable cv_;

@@ -125,6 +125,10 @@ void PageSource::InvalidateTenant(std::string_view tenant) {
   l1_->InvalidatePrefix(prefix);
 }
 
+void PageSource::InvalidateAll() {
+  if (l1_ != nullptr) l1_->InvalidatePrefix("");
+}
+
 cache::CacheStats PageSource::L1Stats() const {
   return l1_ == nullptr ? cache::CacheStats{} : l1_->Stats();
 }

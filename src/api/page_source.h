@@ -58,6 +58,8 @@ class PageSource {
   void InvalidateSlice(const origin::PartitionKey& partition, std::string_view scope);
   // Drops every cached slice of a tenant.
   void InvalidateTenant(std::string_view tenant);
+  // Drops every cached slice.
+  void InvalidateAll();
 
   // L1's counters (all zero when L1 is disabled).
   cache::CacheStats L1Stats() const;

@@ -45,8 +45,12 @@ Result<std::unique_ptr<stream::Consumer>> OpenConsumer(const StreamFlags& flags,
                                                        const std::vector<std::string>& topics,
                                                        bool from_latest) {
   if (!flags.brokers.empty()) {
+    kafka::KafkaOptions options = KafkaOptionsOf(flags);
+    // A publish crosses two topics (content, then invalidations); librdkafka's
+    // default 500 ms fetch wait on each would dominate publish-to-visible.
+    options.extra["fetch.wait.max.ms"] = "10";
     return kafka::OpenKafkaConsumer(
-        KafkaOptionsOf(flags), group, topics,
+        options, group, topics,
         from_latest ? kafka::StartAt::kLatest : kafka::StartAt::kEarliest);
   }
   return log::OpenLogConsumer(flags.log_dir, group, topics,

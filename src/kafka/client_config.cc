@@ -8,11 +8,24 @@
 namespace tempo::kafka::internal {
 namespace {
 
-// Set from KafkaOptions fields or by the producer/consumer themselves; extra
-// may not touch them.
-constexpr std::array<std::string_view, 7> kFixedProperties = {
-    "bootstrap.servers",        "group.id", "enable.idempotence", "acks", "enable.auto.commit",
-    "enable.auto.offset.store", "auto.offset.reset"};
+// Every property Tempo sets, from KafkaOptions fields or because a guarantee
+// of the producer or consumer rests on it: extra may not name any of them,
+// whichever client the options open, so that one KafkaOptions means the same
+// to both.
+constexpr std::array<std::string_view, 14> kTempoProperties = {"bootstrap.servers",
+                                                               "client.id",
+                                                               "socket.timeout.ms",
+                                                               "enable.idempotence",
+                                                               "acks",
+                                                               "linger.ms",
+                                                               "message.timeout.ms",
+                                                               "partitioner",
+                                                               "group.id",
+                                                               "enable.auto.commit",
+                                                               "enable.auto.offset.store",
+                                                               "auto.offset.reset",
+                                                               "session.timeout.ms",
+                                                               "heartbeat.interval.ms"};
 
 Status Set(rd_kafka_conf_t* conf, const std::string& name, const std::string& value) {
   char errstr[512];
@@ -30,13 +43,14 @@ std::string Ms(std::chrono::milliseconds ms) { return std::to_string(ms.count())
 Result<ConfPtr> MakeConf(const KafkaOptions& options, const Properties& fixed) {
   if (options.brokers.empty()) return Status::InvalidArgument("kafka: no brokers given");
   for (const auto& [name, value] : options.extra) {
-    const bool ours = std::find(kFixedProperties.begin(), kFixedProperties.end(), name) !=
-                      kFixedProperties.end();
-    const bool callers = std::any_of(fixed.begin(), fixed.end(),
-                                     [&](const auto& p) { return p.first == name; });
+    const bool ours =
+        std::find(kTempoProperties.begin(), kTempoProperties.end(), name) != kTempoProperties.end();
+    const bool callers =
+        std::any_of(fixed.begin(), fixed.end(), [&](const auto& p) { return p.first == name; });
     if (ours || callers) {
-      return Status::InvalidArgument("kafka property " + name +
-                                     " is set by Tempo and cannot be overridden");
+      return Status::InvalidArgument(
+          "kafka property " + name +
+          " is set by Tempo (see KafkaOptions) and cannot be overridden");
     }
   }
   ConfPtr conf(rd_kafka_conf_new());
@@ -84,8 +98,7 @@ Status FromKafkaError(rd_kafka_resp_err_t err, std::string_view what, std::strin
 }
 
 int ClampMs(std::chrono::milliseconds timeout) {
-  return static_cast<int>(
-      std::clamp<int64_t>(timeout.count(), 0, std::numeric_limits<int>::max()));
+  return static_cast<int>(std::clamp<int64_t>(timeout.count(), 0, std::numeric_limits<int>::max()));
 }
 
 }  // namespace tempo::kafka::internal

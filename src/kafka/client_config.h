@@ -41,8 +41,7 @@ Result<HandlePtr> NewHandle(rd_kafka_type_t type, ConfPtr conf);
 // what to do: InvalidArgument for a message or request that can never
 // succeed, IOError for a fatal client error (the handle must be recreated),
 // Unavailable for everything the cluster may get over.
-Status FromKafkaError(rd_kafka_resp_err_t err, std::string_view what,
-                      std::string_view detail = {});
+Status FromKafkaError(rd_kafka_resp_err_t err, std::string_view what, std::string_view detail = {});
 
 // `timeout` as librdkafka's int milliseconds, within [0, INT_MAX] (librdkafka
 // reads a negative one as "forever").

@@ -45,16 +45,15 @@ class KafkaConsumer final : public stream::Consumer {
   Status Init(const KafkaOptions& options, const std::string& group,
               const std::vector<std::string>& topics) {
     auto conf = internal::MakeConf(
-        options,
-        {
-            {"group.id", group},
-            {"enable.auto.commit", "false"},
-            {"enable.auto.offset.store", "false"},
-            {"auto.offset.reset", start_at_ == StartAt::kEarliest ? "earliest" : "latest"},
-            {"session.timeout.ms", std::to_string(options.session_timeout.count())},
-            {"heartbeat.interval.ms",
-             std::to_string(std::max<int64_t>(1, options.session_timeout.count() / 3))},
-        });
+        options, {
+                     {"group.id", group},
+                     {"enable.auto.commit", "false"},
+                     {"enable.auto.offset.store", "false"},
+                     {"auto.offset.reset", start_at_ == StartAt::kEarliest ? "earliest" : "latest"},
+                     {"session.timeout.ms", std::to_string(options.session_timeout.count())},
+                     {"heartbeat.interval.ms",
+                      std::to_string(std::max<int64_t>(1, options.session_timeout.count() / 3))},
+                 });
     if (!conf.ok()) return conf.status();
     rd_kafka_conf_set_opaque(conf->get(), this);
     rd_kafka_conf_set_rebalance_cb(conf->get(), &KafkaConsumer::OnRebalance);
@@ -244,7 +243,7 @@ class KafkaConsumer final : public stream::Consumer {
 
   const StartAt start_at_;
   bool assigned_ = false;  // the group has given us an assignment (maybe empty)
-  Status client_error_;  // the last error reported during this Poll
+  Status client_error_;    // the last error reported during this Poll
   // Committed offsets of assigned partitions not read from yet (Lag).
   std::map<TopicPartition, int64_t> starts_;
   internal::HandlePtr rk_;  // last: destroyed first, while the above still exist

@@ -10,7 +10,7 @@
 //    enable.auto.offset.store=false): a group resumes exactly after what
 //    Commit was given, so a crash between processing and Commit replays
 //    messages rather than losing them.
-// Those properties cannot be overridden through KafkaOptions::extra.
+// Those properties cannot be changed through KafkaOptions::extra.
 //
 // For tests and local development, kafka/mock_cluster.h starts librdkafka's
 // in-process mock cluster, which speaks the Kafka protocol on 127.0.0.1.
@@ -56,9 +56,12 @@ struct KafkaOptions {
 
   // Any other librdkafka property (CONFIGURATION.md in librdkafka), set last:
   // security.protocol, sasl.*, ssl.*, fetch.wait.max.ms, ... An unknown name
-  // or bad value makes Open* fail with InvalidArgument, and so does one of the
-  // properties fixed above (bootstrap.servers, group.id, enable.idempotence,
-  // acks, enable.auto.commit, enable.auto.offset.store, auto.offset.reset).
+  // or a bad value makes Open* fail with InvalidArgument, and so does a
+  // property Tempo sets itself: those of the fields above (bootstrap.servers,
+  // client.id, socket.timeout.ms, session.timeout.ms, heartbeat.interval.ms,
+  // linger.ms, message.timeout.ms) and those the guarantees rest on
+  // (enable.idempotence, acks, partitioner, group.id, enable.auto.commit,
+  // enable.auto.offset.store, auto.offset.reset).
   std::map<std::string, std::string> extra;
 };
 
@@ -83,13 +86,18 @@ enum class StartAt {
 
 // Opens a consumer in consumer group `group`, subscribed to `topics`. A
 // partition is read from the group's committed offset, else from `start_at`.
+// Joining the group happens during the first Polls (a broker holds a new
+// group's first join for group.initial.rebalance.delay.ms, 3 s by default).
 // Poll waits for the first message up to its timeout, then takes what is
-// already fetched without waiting. Errors from the cluster (unreachable,
-// topic missing) come back from Poll as Unavailable while no messages flow;
-// the client keeps retrying by itself. Commit is synchronous (an
-// OffsetCommit round trip): commit per batch, not per message. Lag() reads
-// the high watermarks cached from the last fetches, so it is cheap and lags
-// reality by up to one fetch; -1 until the group has assigned partitions.
+// already fetched without waiting. Errors of the client (brokers
+// unreachable, authentication) come back from Poll as Unavailable, but only
+// from a Poll that got no messages; the client keeps retrying by itself.
+// Commit is synchronous (an OffsetCommit round trip): commit per batch, not
+// per message. Lag() reads the high watermarks cached from the last fetches
+// and lags reality by up to one fetch; it is cheap but for its first call
+// after an assignment with partitions not yet read from, which asks the
+// group coordinator for their committed offsets (at most 1 s). -1 until the
+// group has assigned partitions and they have been fetched from.
 // InvalidArgument for bad options, an empty group or no topics.
 Result<std::unique_ptr<stream::Consumer>> OpenKafkaConsumer(const KafkaOptions& options,
                                                             std::string group,

@@ -1,9 +1,12 @@
 // A Kafka cluster inside this process, for tests and `tempo dev-kafka`:
 // librdkafka's mock cluster, which speaks the Kafka protocol on 127.0.0.1 to
 // any client (ours, kcat, ...). Idempotent producers, consumer groups and
-// offset commits work; CreateTopics does not (use CreateTopic). Nothing is
-// persisted: the data is gone when the MockCluster is destroyed. Not a
-// substitute for a real broker anywhere but on a developer's machine.
+// offset commits work; CreateTopics does not (use CreateTopic), and any topic
+// a client asks metadata for is created on the spot (4 partitions). Each
+// partition keeps only its newest 5 MiB or 100,000 produce requests, like a
+// broker with a tiny retention. Nothing is persisted: the data is gone when
+// the MockCluster is destroyed. Not a substitute for a real broker anywhere
+// but on a developer's machine.
 #pragma once
 
 #include <librdkafka/rdkafka.h>

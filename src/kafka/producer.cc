@@ -68,8 +68,8 @@ class KafkaProducer final : public stream::Producer {
       vu.u.header = {headers[i].name.c_str(), headers[i].value.data(),
                      static_cast<ssize_t>(headers[i].value.size())};
     }
-    const auto give_up = std::chrono::steady_clock::now() +
-                         std::chrono::milliseconds(kQueueFullWaitMs);
+    const auto give_up =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(kQueueFullWaitMs);
     for (;;) {
       rd_kafka_error_t* error = rd_kafka_produceva(rk_.get(), vus.data(), vus.size());
       if (error == nullptr) break;
@@ -122,12 +122,12 @@ class KafkaProducer final : public stream::Producer {
     }
   }
 
-  internal::HandlePtr rk_;
   std::mutex mu_;
   // Delivery failures since the last Flush: how many, and the first one.
   int64_t failed_ = 0;
   rd_kafka_resp_err_t first_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
   std::string first_error_topic_;
+  internal::HandlePtr rk_;  // last: destroyed first, while OnDelivery's state still exists
 };
 
 }  // namespace

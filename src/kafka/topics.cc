@@ -51,15 +51,13 @@ Status CreateTopics(rd_kafka_t* rk, const std::vector<std::string>& names, int p
   CreateTopicsCall call;
   char errstr[512];
   for (const std::string& name : names) {
-    rd_kafka_NewTopic_t* t = rd_kafka_NewTopic_new(name.c_str(), partitions,
-                                                   kBrokerDefaultReplication, errstr,
-                                                   sizeof(errstr));
+    rd_kafka_NewTopic_t* t = rd_kafka_NewTopic_new(
+        name.c_str(), partitions, kBrokerDefaultReplication, errstr, sizeof(errstr));
     if (t == nullptr) return Status::InvalidArgument("kafka topic " + name + ": " + errstr);
     call.new_topics.push_back(t);
   }
   call.options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-  if (rd_kafka_AdminOptions_set_request_timeout(call.options, timeout_ms, errstr,
-                                                sizeof(errstr)) ||
+  if (rd_kafka_AdminOptions_set_request_timeout(call.options, timeout_ms, errstr, sizeof(errstr)) ||
       rd_kafka_AdminOptions_set_operation_timeout(call.options, timeout_ms, errstr,
                                                   sizeof(errstr))) {
     return Status::InvalidArgument(std::string("kafka create topics: ") + errstr);
@@ -81,8 +79,9 @@ Status CreateTopics(rd_kafka_t* rk, const std::vector<std::string>& names, int p
       continue;  // already there: someone else created it since we looked
     }
     const char* text = rd_kafka_topic_result_error_string(results[i]);
-    return FromKafkaError(err, std::string("kafka create topic ") + rd_kafka_topic_result_name(results[i]),
-                          text ? text : "");
+    return FromKafkaError(
+        err, std::string("kafka create topic ") + rd_kafka_topic_result_name(results[i]),
+        text ? text : "");
   }
   return Status::OK();
 }

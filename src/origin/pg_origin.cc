@@ -51,6 +51,7 @@
 #include <vector>
 
 #include "libpq-fe.h"
+#include "origin/record_rows.h"
 
 namespace tempo::origin {
 namespace {
@@ -75,7 +76,6 @@ constexpr int kExportBatchRows = 1000;
 constexpr int64_t kMigrationLockId = 0x74656d706f31;  // "tempo1"
 
 // The scope of type-wide rows; also the pageId that never matches (rule 16).
-constexpr std::string_view kTypeWideScope = "*";
 
 // Built-in type OIDs (fixed in PostgreSQL's catalog, pg_type.dat).
 constexpr Oid kBoolOid = 16;
@@ -673,73 +673,7 @@ class ConnectionPool {
 
 // ---- events to rows -----------------------------------------------------------
 
-// Checks that an event is self-consistent before it is written: the key
-// matches the record it carries, so the entry and the rows agree.
-Status CheckEvent(const Event& event) {
-  if (event.key.kind != event.kind) {
-    return Status::InvalidArgument("origin: event kind differs from its key's kind");
-  }
-  if (event.op == Op::kDelete) return Status::OK();
-  if (!event.record) return Status::InvalidArgument("origin: upsert without a decoded record");
-  const events::RecordKey& key = event.key;
-  bool matches = false;
-  if (const auto* m = std::get_if<events::Module>(&*event.record)) {
-    matches = event.kind == Kind::kModule && m->tenant == key.tenant && m->id == key.id;
-  } else if (const auto* e = std::get_if<events::Experiment>(&*event.record)) {
-    matches = event.kind == Kind::kExperiment && e->tenant == key.tenant && e->id == key.id;
-  } else if (const auto* t = std::get_if<events::Template>(&*event.record)) {
-    matches = event.kind == Kind::kTemplate && t->tenant == key.tenant &&
-              key.id == t->channel + ":" + t->page_type;
-  }
-  if (!matches) return Status::InvalidArgument("origin: upsert record does not match its key");
-  return Status::OK();
-}
-
-// The rows a record owns: channels x scopes in one page type (see the schema).
-struct RowSet {
-  std::string page_type;
-  std::vector<std::string> channels;  // sorted, unique
-  std::vector<std::string> scopes;    // sorted, unique
-};
-
-void SortUnique(std::vector<std::string>* v) {
-  std::sort(v->begin(), v->end());
-  v->erase(std::unique(v->begin(), v->end()), v->end());
-}
-
-// The rows a live record serves (SPEC §7, rule 16). Sorted like the RocksDB
-// origin's row keys, so `touched` lists slices in the same order.
-RowSet OwnedRows(const events::Record& record) {
-  RowSet rows;
-  const std::vector<std::string> type_wide = {std::string(kTypeWideScope)};
-  if (const auto* m = std::get_if<events::Module>(&record)) {
-    rows.page_type = m->page_type;
-    rows.channels = m->channels;
-    if (m->page_ids.empty()) {
-      rows.scopes = type_wide;
-    } else {
-      for (const std::string& page_id : m->page_ids) {
-        if (page_id.empty() || page_id == kTypeWideScope) continue;  // never matches
-        rows.scopes.push_back(page_id);
-      }
-    }
-  } else if (const auto* e = std::get_if<events::Experiment>(&record)) {
-    rows.page_type = e->page_type;
-    rows.channels = e->channels;
-    rows.scopes = type_wide;
-  } else if (const auto* t = std::get_if<events::Template>(&record)) {
-    rows.page_type = t->page_type;
-    rows.channels = {t->channel};
-    rows.scopes = type_wide;
-  }
-  // The decoder de-duplicates channels and pageIds; this keeps the set exact
-  // even if a caller did not.
-  SortUnique(&rows.channels);
-  SortUnique(&rows.scopes);
-  return rows;
-}
-
-void AppendSlices(std::string_view tenant, const RowSet& rows, std::vector<SliceKey>* out) {
+void AppendSlices(std::string_view tenant, const RecordRows& rows, std::vector<SliceKey>* out) {
   for (const std::string& channel : rows.channels) {
     for (const std::string& scope : rows.scopes) {
       out->push_back(SliceKey{{std::string(tenant), channel, rows.page_type}, scope});
@@ -779,7 +713,7 @@ class PostgresOrigin final : public Origin {
 Result<ApplyOutcome> PostgresOrigin::Apply(const Event& event, std::vector<SliceKey>* touched) {
   if (Status s = CheckEvent(event); !s.ok()) return s;
   const bool tombstone = event.op == Op::kDelete;
-  const RowSet next = tombstone ? RowSet{} : OwnedRows(*event.record);
+  const RecordRows next = tombstone ? RecordRows{} : OwnedRows(*event.record);
   const std::string row_id = event.kind == Kind::kTemplate ? "" : event.key.id;
 
   Params params;
@@ -809,7 +743,7 @@ Result<ApplyOutcome> PostgresOrigin::Apply(const Event& event, std::vector<Slice
   if (!applied) return ApplyOutcome::kStale;
   if (touched != nullptr) {
     if (!cells.IsNull(0, 1)) {  // NULL: the record is new
-      RowSet old;
+      RecordRows old;
       if (Status s = cells.Bytes(0, 1, &old.page_type); !s.ok()) return s;
       if (Status s = cells.ByteaArray(0, 2, &old.channels); !s.ok()) return s;
       if (Status s = cells.ByteaArray(0, 3, &old.scopes); !s.ok()) return s;

@@ -49,6 +49,7 @@
 
 #include "origin/coding.h"
 #include "origin/origin.h"
+#include "origin/record_rows.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
@@ -65,9 +66,6 @@ using events::Op;
 constexpr char kRowTag = 'p';
 constexpr char kRecordTag = 'r';
 constexpr char kTenantTag = 't';
-
-// The scope of type-wide rows; also the pageId that never matches (rule 16).
-constexpr std::string_view kTypeWideScope = "*";
 
 // Kind names as stored in keys. They equal events::KindName but are part of
 // the on-disk format, so they are fixed here; their bytewise order is the
@@ -155,68 +153,18 @@ std::string TenantCountKey(std::string_view tenant) {
   return key;
 }
 
-// The rows a live record serves (SPEC §7, rule 16), as row keys.
-std::vector<std::string> OwnedRowKeys(const events::Record& record) {
+// The rows a live record owns (see OwnedRows), as row keys in key order.
+std::vector<std::string> OwnedRowKeys(const Event& event) {
+  const RecordRows rows = OwnedRows(*event.record);
+  const std::string_view id =
+      event.kind == Kind::kTemplate ? std::string_view() : std::string_view(event.key.id);
   std::vector<std::string> keys;
-  if (const auto* m = std::get_if<events::Module>(&record)) {
-    for (const std::string& channel : m->channels) {
-      if (m->page_ids.empty()) {
-        keys.push_back(
-            RowKey(m->tenant, channel, m->page_type, kTypeWideScope, Kind::kModule, m->id));
-        continue;
-      }
-      for (const std::string& page_id : m->page_ids) {
-        if (page_id.empty() || page_id == kTypeWideScope) continue;  // never matches
-        keys.push_back(RowKey(m->tenant, channel, m->page_type, page_id, Kind::kModule, m->id));
-      }
+  for (const std::string& channel : rows.channels) {
+    for (const std::string& scope : rows.scopes) {
+      keys.push_back(RowKey(event.key.tenant, channel, rows.page_type, scope, event.kind, id));
     }
-  } else if (const auto* e = std::get_if<events::Experiment>(&record)) {
-    for (const std::string& channel : e->channels) {
-      keys.push_back(
-          RowKey(e->tenant, channel, e->page_type, kTypeWideScope, Kind::kExperiment, e->id));
-    }
-  } else if (const auto* t = std::get_if<events::Template>(&record)) {
-    keys.push_back(
-        RowKey(t->tenant, t->channel, t->page_type, kTypeWideScope, Kind::kTemplate, ""));
   }
-  // The decoder de-duplicates channels and pageIds; this keeps the owned list
-  // exact even if a caller did not.
-  std::sort(keys.begin(), keys.end());
-  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-  return keys;
-}
-
-// Checks that an event is self-consistent before it is written: the key
-// matches the record it carries, so the entry and the rows agree.
-Status CheckEvent(const Event& event) {
-  if (event.key.kind != event.kind) {
-    return Status::InvalidArgument("origin: event kind differs from its key's kind");
-  }
-  if (event.op == Op::kDelete) return Status::OK();
-  if (!event.record) return Status::InvalidArgument("origin: upsert without a decoded record");
-  const events::RecordKey& key = event.key;
-  bool matches = false;
-  switch (event.kind) {
-    case Kind::kModule:
-      if (const auto* m = std::get_if<events::Module>(&*event.record)) {
-        matches = m->tenant == key.tenant && m->id == key.id;
-      }
-      break;
-    case Kind::kExperiment:
-      if (const auto* e = std::get_if<events::Experiment>(&*event.record)) {
-        matches = e->tenant == key.tenant && e->id == key.id;
-      }
-      break;
-    case Kind::kTemplate:
-      if (const auto* t = std::get_if<events::Template>(&*event.record)) {
-        matches = t->tenant == key.tenant && key.id == t->channel + ":" + t->page_type;
-      }
-      break;
-  }
-  if (!matches) {
-    return Status::InvalidArgument("origin: upsert record does not match its key");
-  }
-  return Status::OK();
+  return keys;  // sorted: channels and scopes are, and the tuple encoding keeps order
 }
 
 // ---- values ---------------------------------------------------------------
@@ -377,7 +325,7 @@ Result<ApplyOutcome> RocksOrigin::Apply(const Event& event, std::vector<SliceKey
   next.tombstone = event.op == Op::kDelete;
   next.published_at = event.published_at;
   next.record_json = event.record_json;
-  if (!next.tombstone) next.row_keys = OwnedRowKeys(*event.record);
+  if (!next.tombstone) next.row_keys = OwnedRowKeys(event);
 
   rocksdb::WriteBatch batch;
   // Deleting every old row then putting the new ones is exact: within a batch

@@ -27,6 +27,8 @@
 #include <thread>
 #include <vector>
 
+#include "testing/ports.h"
+
 namespace tempo::testing {
 namespace {
 
@@ -48,24 +50,6 @@ constexpr char kUser[] = "tempo";
 constexpr char kDatabase[] = "tempo";
 // The unprivileged account the server runs as when the test runs as root.
 constexpr char kUnprivilegedUser[] = "nobody";
-
-// A port that was free a moment ago: bind port 0 and read what the kernel chose.
-Result<int> PickFreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Status::IOError(std::string("socket: ") + strerror(errno));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    Status s = Status::IOError(std::string("bind 127.0.0.1:0: ") + strerror(errno));
-    close(fd);
-    return s;
-  }
-  close(fd);
-  return static_cast<int>(ntohs(addr.sin_port));
-}
 
 // The bin directory of the newest installed PostgreSQL, or "" if none.
 std::string FindBinDir() {

@@ -136,7 +136,18 @@ void MemcachedCluster::Kill(int i) {
 }
 
 void MemcachedCluster::Pause(int i) {
-  if (nodes_[i].pid >= 0) kill(nodes_[i].pid, SIGSTOP);
+  if (nodes_[i].pid < 0 || kill(nodes_[i].pid, SIGSTOP) != 0) return;
+  // SIGSTOP takes effect asynchronously: wait (bounded) until every thread of
+  // the node has stopped, so that no request is answered after Pause returns.
+  for (auto deadline = std::chrono::steady_clock::now() + kStartupTimeout;
+       std::chrono::steady_clock::now() < deadline;) {
+    int status = 0;
+    if (waitpid(nodes_[i].pid, &status, WUNTRACED | WNOHANG) == nodes_[i].pid &&
+        WIFSTOPPED(status)) {
+      return;
+    }
+    std::this_thread::sleep_for(kStartupPoll);
+  }
 }
 
 void MemcachedCluster::Resume(int i) {

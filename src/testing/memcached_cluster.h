@@ -43,6 +43,7 @@ class MemcachedCluster {
   void Kill(int i);
   // SIGSTOPs / SIGCONTs node i: a stopped node accepts TCP connections (the
   // kernel completes the handshake) but never answers, like a hung server.
+  // Pause returns once the node has stopped (waited for, bounded).
   void Pause(int i);
   void Resume(int i);
   // Kills node i if running, then starts it again, empty, on the same port.

@@ -72,25 +72,27 @@ int main(int argc, char** argv) {
     }
     return tempo::Status::OK();
   });
-  tempo::api::L1Options l1;
-  l1.capacity_bytes = size_t{8} << 30;  // large enough to hold everything
+  tempo::api::PageSourceOptions options;
+  options.l1.capacity_bytes = size_t{8} << 30;  // large enough to hold everything
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::hours(1);
   // Pass 1 warms RocksDB and the allocator; pass 2 is measured.
   for (int pass = 1; pass <= 2; ++pass) {
-    tempo::api::PageSource source(origin->get(), l1);
+    tempo::api::PageSource source(origin->get(), options);
     malloc_trim(0);
     const size_t before = RssBytes();
     size_t modules_held = 0;
     for (const auto& [tenant, channel, page_type, scope] : slices) {
       tempo::api::Tier tier;
       auto page = source.Get(PartitionKey{tenant, channel, page_type},
-                             scope == "*" ? std::nullopt : std::optional<std::string_view>(scope));
+                             scope == "*" ? std::nullopt : std::optional<std::string_view>(scope),
+                             deadline);
       (void)tier;
       if (!page.ok()) return 1;
       if (scope != "*") modules_held += page->page_slice->modules.size();
     }
     for (const auto& [tenant, channel, page_type, scope] : slices) {
       if (scope != "*") continue;
-      auto page = source.Get(PartitionKey{tenant, channel, page_type}, std::nullopt);
+      auto page = source.Get(PartitionKey{tenant, channel, page_type}, std::nullopt, deadline);
       modules_held += page->type_slice->modules.size();
     }
     malloc_trim(0);

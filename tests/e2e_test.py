@@ -34,14 +34,17 @@ class Server:
 
     def __init__(self, store, *extra):
         self.proc = subprocess.Popen(
-            [TEMPO, "serve", "--store", store, "--listen", "127.0.0.1:0", "--threads", "2", *extra],
+            [TEMPO, "serve", "--store", store, "--listen", "127.0.0.1:0", "--threads", "2",
+             "--admin-listen", "127.0.0.1:0", *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()  # bounded: the process prints it or exits
         m = re.search(r"http://127\.0\.0\.1:(\d+)", line)
-        if not m:
+        admin = re.search(r"admin on port (\d+)", self.proc.stdout.readline()) if m else None
+        if not admin:
             self.proc.kill()
             raise AssertionError(f"server did not start: {line!r} {self.proc.stderr.read()[-2000:]}")
         self.port = int(m.group(1))
+        self.admin_port = int(admin.group(1))
         self.url = f"http://127.0.0.1:{self.port}"
 
     def conn(self):
@@ -54,6 +57,15 @@ class Server:
         body = r.read()
         c.close()
         return r.status, {k.lower(): v for k, v in r.getheaders()}, body
+
+    def admin(self, target):
+        """GET on the admin listener: (status, body as text)."""
+        c = http.client.HTTPConnection("127.0.0.1", self.admin_port, timeout=REQUEST_TIMEOUT_S)
+        c.request("GET", target)
+        r = c.getresponse()
+        body = r.read().decode()
+        c.close()
+        return r.status, body
 
     def stop(self):
         try:
@@ -299,6 +311,30 @@ class HttpTest(Base):
         self.assertEqual(status, 200)
         doc = json.loads(body)
         self.assertEqual((doc["version"], doc["zones"], doc["experiments"]), (0, [], []))
+
+    def test_admin_listener_readyz_metrics_cache(self):
+        self.assertEqual(self.s.get(self.TARGET)[0], 200)  # origin
+        self.assertEqual(self.s.get(self.TARGET)[0], 200)  # L1
+        self.assertEqual(self.s.get("/nope")[0], 404)
+        self.assertEqual(self.s.admin("/readyz"), (200, "ready\n"))
+        self.assertEqual(self.s.admin("/livez"), (200, "ok\n"))
+        status, metrics = self.s.admin("/metrics")
+        self.assertEqual(status, 200)
+        samples = dict(line.rsplit(" ", 1) for line in metrics.splitlines()
+                       if line and not line.startswith("#"))
+        self.assertEqual(samples['tempo_responses_total{code="200"}'], "2")
+        self.assertEqual(samples['tempo_responses_total{code="4xx"}'], "1")
+        self.assertEqual(samples['tempo_layouts_total{tier="L1"}'], "1")
+        self.assertEqual(samples['tempo_layouts_total{tier="origin"}'], "1")
+        self.assertEqual(samples["tempo_origin_reachable"], "1")
+        self.assertGreaterEqual(int(samples['tempo_cache_entries{cache="slices"}']), 2)
+        status, cache = self.s.admin("/admin/cache")
+        self.assertEqual(status, 200)
+        doc = json.loads(cache)
+        self.assertIsNone(doc["l2"])
+        self.assertGreaterEqual(doc["l1"]["hits"], 2)
+        # The public listener does not expose the admin routes.
+        self.assertEqual(self.s.get("/metrics")[0], 404)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,15 @@
-// PageSource: L1 in front of the origin, one cache entry per page slice.
+// PageSource: L1, then L2, then the origin, one cache entry per page slice.
 #include "api/page_source.h"
 
-#include <vector>
+#include <algorithm>
+#include <utility>
 
 #include "events/events.h"
 
 namespace tempo::api {
 namespace {
+
+using Clock = std::chrono::steady_clock;
 
 constexpr char kKeySeparator = '\x1f';  // cannot appear in a valid tenant/channel/pageType
 
@@ -20,28 +23,50 @@ void SliceKey(const origin::PartitionKey& p, std::string_view scope, std::string
   key->append(scope);
 }
 
-// The L1 loader of one slice. On the request path it only points at the
-// caller's partition and scope (a hit must not allocate); the cache copies it
-// when it schedules a background refresh, and the copy owns its strings.
-class SliceLoader {
- public:
-  using SliceCache = cache::Cache<std::shared_ptr<const select::PageSlice>>;
+// The tenant cache's values: one shared object per answer.
+const std::shared_ptr<const bool>& KnownValue(bool known) {
+  static const auto* const kKnown = new std::shared_ptr<const bool>(std::make_shared<bool>(true));
+  static const auto* const kUnknown =
+      new std::shared_ptr<const bool>(std::make_shared<bool>(false));
+  return known ? *kKnown : *kUnknown;
+}
 
-  SliceLoader(origin::Origin* origin, const origin::PartitionKey& partition,
-              std::string_view scope)
-      : origin_(origin), partition_(&partition), scope_(scope) {}
+// What a tenant-cache entry is charged: the key and the cache's bookkeeping.
+constexpr size_t kTenantEntryCharge = 64;
+
+// How long "unknown tenant" is remembered. A tenant's first record usually
+// invalidates one of its slices, which drops the answer at once; a record
+// that touches no slice (a module without channels, §11.16) does not, and
+// this bounds how long such a tenant stays unknown.
+constexpr std::chrono::milliseconds kUnknownTenantTtl{1000};
+
+}  // namespace
+
+// The L1 loader of one slice. On the request path it only points at the
+// caller's partition and scope and carries the request's deadline (a hit must
+// not allocate); the cache copies it when it schedules a background refresh,
+// and the copy owns its strings and takes options.refresh_deadline from when
+// it runs.
+class PageSource::SliceLoader {
+ public:
+  SliceLoader(PageSource* source, const origin::PartitionKey& partition, std::string_view scope,
+              Deadline deadline)
+      : source_(source), partition_(&partition), scope_(scope), deadline_(deadline) {}
   SliceLoader(const SliceLoader& other)
-      : origin_(other.origin_),
+      : source_(other.source_),
         owned_(std::make_shared<const Owned>(Owned{*other.partition_, std::string(other.scope_)})),
         partition_(&owned_->partition),
         scope_(owned_->scope) {}
   SliceLoader& operator=(const SliceLoader&) = delete;
 
   Result<SliceCache::Loaded> operator()() const {
-    auto slice = LoadSlice(*origin_, *partition_, scope_);
-    if (!slice.ok()) return slice.status();
-    const size_t charge = (*slice)->bytes;
-    return SliceCache::Loaded{std::move(slice).value(), charge, std::nullopt};
+    const Deadline deadline =
+        owned_ ? Clock::now() + source_->options_.refresh_deadline : deadline_;
+    auto loaded = source_->Load(*partition_, scope_, deadline);
+    if (!loaded.ok()) return loaded.status();
+    const size_t charge = loaded->slice->bytes + sizeof(CachedSlice);
+    return SliceCache::Loaded{std::make_shared<const CachedSlice>(std::move(loaded).value()),
+                              charge, std::nullopt};
   }
 
  private:
@@ -49,66 +74,145 @@ class SliceLoader {
     origin::PartitionKey partition;
     std::string scope;
   };
-  origin::Origin* origin_;
+  PageSource* source_;
   std::shared_ptr<const Owned> owned_;  // set only in copies
   const origin::PartitionKey* partition_;
   std::string_view scope_;
+  Deadline deadline_{};  // of the request; copies compute their own
 };
 
-}  // namespace
+const char* TierName(Tier tier) {
+  switch (tier) {
+    case Tier::kL1:
+      return "L1";
+    case Tier::kL2:
+      return "L2";
+    case Tier::kOrigin:
+      break;
+  }
+  return "origin";
+}
 
-const char* TierName(Tier tier) { return tier == Tier::kL1 ? "L1" : "origin"; }
+bool PageSlices::HasRecords() const {
+  // Versions are at least 1 (§11.15), so a slice with a live record has a
+  // positive max_version.
+  return type_slice->max_version > 0 || (page_slice != nullptr && page_slice->max_version > 0);
+}
 
-Result<std::shared_ptr<const select::PageSlice>> LoadSlice(origin::Origin& origin,
-                                                           const origin::PartitionKey& partition,
-                                                           std::string_view scope) {
-  auto rows = origin.ReadScope(partition, scope);
-  if (!rows.ok()) return rows.status();
+std::shared_ptr<const select::PageSlice> CompileRows(std::string_view scope,
+                                                     const std::vector<origin::Row>& rows) {
   std::vector<events::Record> records;
-  records.reserve(rows->size());
-  for (const origin::Row& row : *rows) {
+  records.reserve(rows.size());
+  for (const origin::Row& row : rows) {
     auto record = events::DecodeRecord(row.kind, row.body);
     if (record.ok()) records.push_back(std::move(record).value());
   }
   return select::CompileSlice(std::string(scope), records);
 }
 
-PageSource::PageSource(origin::Origin* origin, const L1Options& options) : origin_(origin) {
-  if (options.capacity_bytes == 0) return;
+PageSource::PageSource(origin::Origin* origin, const PageSourceOptions& options)
+    : options_(options), reader_(origin, options.origin) {
+  if (options.l1.capacity_bytes == 0) return;
   cache::CacheOptions cache_options;
-  cache_options.capacity_bytes = options.capacity_bytes;
-  cache_options.ttl = options.ttl;
-  cache_options.max_stale = options.max_stale;
+  cache_options.capacity_bytes = options.l1.capacity_bytes;
+  cache_options.ttl = options.l1.ttl;
+  cache_options.max_stale = options.l1.max_stale;
+  cache_options.load_wait_timeout = options.load_wait;
   l1_ = std::make_unique<SliceCache>(cache_options);
+
+  // Tenants: few and small. Stale answers are kept as long as slices are.
+  cache::CacheOptions tenant_options = cache_options;
+  tenant_options.capacity_bytes = std::max<size_t>(options.l1.capacity_bytes / 64, 64 << 10);
+  tenant_options.shards = 16;
+  tenant_options.refresh_threads = 1;
+  tenants_ = std::make_unique<TenantCache>(tenant_options);
+}
+
+Result<PageSource::CachedSlice> PageSource::Load(const origin::PartitionKey& partition,
+                                                 std::string_view scope, Deadline deadline) {
+  l2::L2Client* const l2 = options_.l2;
+  origin::SliceKey key;
+  if (l2 != nullptr) {
+    key = origin::SliceKey{partition, std::string(scope)};
+    if (Clock::now() + options_.l2_timeout <= deadline) {
+      auto rows = l2->Get(key);
+      // An L2 error is a miss: the origin answers instead.
+      if (rows.ok() && rows->has_value()) return CachedSlice{CompileRows(scope, **rows), Tier::kL2};
+    }
+  }
+  auto rows = reader_.ReadScope(partition, scope, deadline);
+  if (!rows.ok()) return rows.status();
+  if (l2 != nullptr && Clock::now() + options_.l2_timeout <= deadline) {
+    // A failed fill only costs a later origin read; L2Stats counts it.
+    static_cast<void>(l2->Add(key, *rows));
+  }
+  return CachedSlice{CompileRows(scope, *rows), Tier::kOrigin};
 }
 
 Result<std::shared_ptr<const select::PageSlice>> PageSource::Slice(
-    const origin::PartitionKey& partition, std::string_view scope, Tier* tier) {
+    const origin::PartitionKey& partition, std::string_view scope, Deadline deadline,
+    Tier* tier) {
   if (l1_ == nullptr) {
-    *tier = Tier::kOrigin;
-    return LoadSlice(*origin_, partition, scope);
+    auto loaded = Load(partition, scope, deadline);
+    if (!loaded.ok()) return loaded.status();
+    *tier = std::max(*tier, loaded->loaded_from);
+    return std::move(loaded->slice);
   }
   thread_local std::string key;
   SliceKey(partition, scope, &key);
-  auto loaded = l1_->GetOrLoad(key, SliceLoader(origin_, partition, scope));
-  if (!loaded.ok()) return loaded.status();
-  if (loaded->source == cache::Source::kLoaded) *tier = Tier::kOrigin;
-  return std::move(loaded->value);
+  auto entry = l1_->GetOrLoad(key, SliceLoader(this, partition, scope, deadline));
+  if (!entry.ok()) return entry.status();
+  const CachedSlice& cached = *entry->value;
+  if (entry->source == cache::Source::kLoaded) *tier = std::max(*tier, cached.loaded_from);
+  // Shares the entry's ownership: the slice lives as long as either holds it.
+  return std::shared_ptr<const select::PageSlice>(std::move(entry->value), cached.slice.get());
 }
 
 Result<PageSlices> PageSource::Get(const origin::PartitionKey& partition,
-                                   std::optional<std::string_view> page_id) {
+                                   std::optional<std::string_view> page_id, Deadline deadline) {
   PageSlices page;
   page.tier = Tier::kL1;
-  auto type_slice = Slice(partition, "*", &page.tier);
+  auto type_slice = Slice(partition, "*", deadline, &page.tier);
   if (!type_slice.ok()) return type_slice.status();
   page.type_slice = std::move(type_slice).value();
   if (page_id && !page_id->empty() && *page_id != "*") {
-    auto page_slice = Slice(partition, *page_id, &page.tier);
+    auto page_slice = Slice(partition, *page_id, deadline, &page.tier);
     if (!page_slice.ok()) return page_slice.status();
     page.page_slice = std::move(page_slice).value();
   }
   return page;
+}
+
+Result<bool> PageSource::TenantKnown(std::string_view tenant, Deadline deadline) {
+  if (tenants_ == nullptr) return reader_.TenantKnown(tenant, deadline);
+  struct Loader {
+    OriginReader* reader;
+    std::shared_ptr<const std::string> owned;  // set only in copies (refreshes)
+    std::string_view tenant;
+    std::optional<Deadline> deadline;          // of the request; refreshes take their own
+    std::chrono::milliseconds refresh_deadline;
+
+    Loader(OriginReader* r, std::string_view t, Deadline d, std::chrono::milliseconds rd)
+        : reader(r), tenant(t), deadline(d), refresh_deadline(rd) {}
+    Loader(const Loader& other)
+        : reader(other.reader),
+          owned(std::make_shared<const std::string>(other.tenant)),
+          tenant(*owned),
+          refresh_deadline(other.refresh_deadline) {}
+    Loader& operator=(const Loader&) = delete;
+
+    Result<TenantCache::Loaded> operator()() const {
+      auto known = reader->TenantKnown(tenant, deadline.value_or(Clock::now() + refresh_deadline));
+      if (!known.ok()) return known.status();
+      return TenantCache::Loaded{
+          KnownValue(*known), kTenantEntryCharge + tenant.size(),
+          *known ? std::nullopt : std::optional<std::chrono::milliseconds>(kUnknownTenantTtl)};
+    }
+  };
+  auto entry =
+      tenants_->GetOrLoad(tenant, Loader(&reader_, tenant, deadline, options_.refresh_deadline));
+  if (!entry.ok()) return entry.status();
+  return *entry->value;
 }
 
 void PageSource::InvalidateSlice(const origin::PartitionKey& partition, std::string_view scope) {
@@ -116,6 +220,8 @@ void PageSource::InvalidateSlice(const origin::PartitionKey& partition, std::str
   std::string key;
   SliceKey(partition, scope, &key);
   l1_->Invalidate(key);
+  // A first record makes a tenant known, a last delete unknown.
+  tenants_->Invalidate(partition.tenant);
 }
 
 void PageSource::InvalidateTenant(std::string_view tenant) {
@@ -123,14 +229,21 @@ void PageSource::InvalidateTenant(std::string_view tenant) {
   std::string prefix(tenant);
   prefix.push_back(kKeySeparator);
   l1_->InvalidatePrefix(prefix);
+  tenants_->Invalidate(tenant);
 }
 
 void PageSource::InvalidateAll() {
-  if (l1_ != nullptr) l1_->InvalidatePrefix("");
+  if (l1_ == nullptr) return;
+  l1_->InvalidatePrefix("");
+  tenants_->InvalidatePrefix("");
 }
 
 cache::CacheStats PageSource::L1Stats() const {
   return l1_ == nullptr ? cache::CacheStats{} : l1_->Stats();
+}
+
+cache::CacheStats PageSource::TenantCacheStats() const {
+  return tenants_ == nullptr ? cache::CacheStats{} : tenants_->Stats();
 }
 
 }  // namespace tempo::api

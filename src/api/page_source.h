@@ -1,11 +1,23 @@
-// PageSource: the compiled slices of a page, from L1 (in process) or the origin.
+// PageSource: the compiled slices of a page, from L1 (in process), L2 (the
+// shared memcached cluster) or the origin, in that order (SPEC §8).
 //
 // A page needs the type-wide slice (scope "*") and, when the request has a
 // pageId, that page's slice. Each slice is one L1 entry keyed
-// "<tenant>\x1f<channel>\x1f<pageType>\x1f<scope>"; a miss reads that one
-// scope from the origin, decodes its rows and compiles it (select::CompileSlice)
+// "<tenant>\x1f<channel>\x1f<pageType>\x1f<scope>"; an L1 miss reads that
+// one slice's rows from L2, or on an L2 miss from the origin (then writes
+// them to L2 with memcached add, which never overwrites a newer value that
+// `tempo sync` wrote meanwhile), and compiles them (select::CompileSlice)
 // before the request goes on, so the next request for it is an L1 hit.
-// Safe for concurrent use.
+//
+// Every read honours the caller's deadline: L2 is skipped when its timeout
+// would overrun it, and the origin is read through an OriginReader, which
+// stops waiting at the deadline. When the origin fails, what L1 holds is
+// served stale (up to L1Options::max_stale) and what L2 holds is served;
+// only a slice no tier holds is Unavailable.
+//
+// It also answers whether a tenant is known (§11.18) from a small cache of
+// the origin's answers, so that an origin outage does not turn known
+// tenants into errors. Safe for concurrent use.
 #pragma once
 
 #include <chrono>
@@ -13,22 +25,31 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "api/origin_reader.h"
 #include "cache/cache.h"
 #include "common/status.h"
+#include "l2/l2.h"
 #include "origin/origin.h"
 #include "select/slice.h"
 
 namespace tempo::api {
 
-// Which tier served a page's data (the X-Tempo-Cache header).
-enum class Tier { kL1, kOrigin };
-const char* TierName(Tier tier);  // "L1", "origin"
+// Which tier served a page's data (the X-Tempo-Cache header), in the order
+// they are tried: a page whose slices came from several tiers reports the
+// last one.
+enum class Tier { kL1, kL2, kOrigin };
+const char* TierName(Tier tier);  // "L1", "L2", "origin"
 
 struct PageSlices {
   std::shared_ptr<const select::PageSlice> type_slice;  // scope "*", never null
   std::shared_ptr<const select::PageSlice> page_slice;  // the pageId's scope, or null
   Tier tier = Tier::kOrigin;  // kL1 when every slice came from L1
+
+  // True when some slice holds a live record, which makes the tenant known
+  // (§11.18) without asking the origin.
+  bool HasRecords() const;
 };
 
 struct L1Options {
@@ -42,42 +63,83 @@ struct L1Options {
   std::chrono::milliseconds max_stale{std::chrono::minutes(5)};
 };
 
+struct PageSourceOptions {
+  L1Options l1;
+  // The shared L2, or null for none. Not owned; must outlive the PageSource.
+  l2::L2Client* l2 = nullptr;
+  // Bound on each L2 call (L2Options::timeout): L2 is not tried when less
+  // than this is left before the deadline.
+  std::chrono::milliseconds l2_timeout{5};
+  // The threads and queue of origin reads, and the health probe.
+  OriginReaderOptions origin;
+  // How long a request waits for another request's load of the same slice;
+  // set it to the request deadline.
+  std::chrono::milliseconds load_wait{50};
+  // Deadline of a background refresh (it keeps no request waiting).
+  std::chrono::milliseconds refresh_deadline{std::chrono::seconds(1)};
+};
+
 class PageSource {
  public:
-  // REQUIRES: origin outlives the PageSource.
-  PageSource(origin::Origin* origin, const L1Options& options);
+  // REQUIRES: origin (and options.l2) outlive the PageSource.
+  PageSource(origin::Origin* origin, const PageSourceOptions& options);
   PageSource(const PageSource&) = delete;
   PageSource& operator=(const PageSource&) = delete;
 
-  // The slices of one page. Unavailable when the origin cannot answer and
-  // L1 holds nothing usable.
+  // The slices of one page. Unavailable when a slice is in no cache tier
+  // and the origin cannot answer by `deadline`.
   Result<PageSlices> Get(const origin::PartitionKey& partition,
-                         std::optional<std::string_view> page_id);
+                         std::optional<std::string_view> page_id, Deadline deadline);
 
-  // Drops one cached slice (scope "*" or a pageId) so the next read reloads it.
+  // Whether the tenant has a live record (Origin::TenantKnown), remembered
+  // for the L1 ttl (an unknown tenant for 1 s) and served stale while the
+  // origin cannot answer (when L1 is disabled, the origin is asked every
+  // time). Unavailable when the
+  // origin cannot answer and nothing is remembered.
+  Result<bool> TenantKnown(std::string_view tenant, Deadline deadline);
+
+  // Drops one cached slice (scope "*" or a pageId) from L1 so the next read
+  // reloads it, and what is remembered about its tenant. L2 is `tempo
+  // sync`'s to rewrite.
   void InvalidateSlice(const origin::PartitionKey& partition, std::string_view scope);
-  // Drops every cached slice of a tenant.
+  // Drops every cached slice of a tenant, and what is remembered about it.
   void InvalidateTenant(std::string_view tenant);
-  // Drops every cached slice.
+  // Drops everything cached in this process.
   void InvalidateAll();
 
   // L1's counters (all zero when L1 is disabled).
   cache::CacheStats L1Stats() const;
+  // The tenant-knowledge cache's counters (all zero when L1 is disabled).
+  cache::CacheStats TenantCacheStats() const;
+  // The origin reads' counters and health (see OriginReader::Ready).
+  const OriginReader& origin_reader() const { return reader_; }
 
  private:
-  using SliceCache = cache::Cache<std::shared_ptr<const select::PageSlice>>;
+  class SliceLoader;
+  // An L1 entry: a compiled slice and the tier it was loaded from.
+  struct CachedSlice {
+    std::shared_ptr<const select::PageSlice> slice;
+    Tier loaded_from;
+  };
+  using SliceCache = cache::Cache<std::shared_ptr<const CachedSlice>>;
+  using TenantCache = cache::Cache<std::shared_ptr<const bool>>;
 
   Result<std::shared_ptr<const select::PageSlice>> Slice(const origin::PartitionKey& partition,
-                                                         std::string_view scope, Tier* tier);
+                                                         std::string_view scope,
+                                                         Deadline deadline, Tier* tier);
+  // L2, then the origin (filling L2); the slice and where it came from.
+  Result<CachedSlice> Load(const origin::PartitionKey& partition, std::string_view scope,
+                           Deadline deadline);
 
-  origin::Origin* const origin_;
-  std::unique_ptr<SliceCache> l1_;  // null when disabled
+  const PageSourceOptions options_;
+  OriginReader reader_;
+  std::unique_ptr<SliceCache> l1_;         // null when disabled
+  std::unique_ptr<TenantCache> tenants_;  // null when L1 is disabled
 };
 
-// Reads one scope from the origin and compiles it. A stored row that no
-// longer decodes is skipped (it was valid when written).
-Result<std::shared_ptr<const select::PageSlice>> LoadSlice(origin::Origin& origin,
-                                                           const origin::PartitionKey& partition,
-                                                           std::string_view scope);
+// Compiles one scope's stored rows. A row that no longer decodes is skipped
+// (it was valid when written).
+std::shared_ptr<const select::PageSlice> CompileRows(std::string_view scope,
+                                                     const std::vector<origin::Row>& rows);
 
 }  // namespace tempo::api

@@ -1,4 +1,5 @@
-// Tests for PageSource: L1 in front of a real RocksDB origin.
+// Tests for PageSource: L1 and L2 (real memcached) in front of a real
+// RocksDB origin.
 #include "api/page_source.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,8 @@
 #include <thread>
 
 #include "events/events.h"
+#include "l2/l2.h"
+#include "testing/memcached_cluster.h"
 
 namespace tempo::api {
 namespace {
@@ -29,15 +32,27 @@ class CountingOrigin final : public origin::Origin {
   Result<std::vector<origin::Row>> ReadScope(const origin::PartitionKey& p,
                                              std::string_view scope) override {
     ++reads;
+    Hang();
     if (failing) return Status::Unavailable("origin down (test)");
     return real_->ReadScope(p, scope);
   }
-  Result<bool> TenantKnown(std::string_view t) override { return real_->TenantKnown(t); }
+  Result<bool> TenantKnown(std::string_view t) override {
+    ++tenant_reads;
+    Hang();
+    if (failing) return Status::Unavailable("origin down (test)");
+    return real_->TenantKnown(t);
+  }
   Status ForEachRecord(const std::function<Status(const origin::StoredRecord&)>& fn) override {
     return real_->ForEachRecord(fn);
   }
+  // While set, reads take 800 ms before answering (a hung dependency).
+  void Hang() const {
+    if (hanging) std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  }
   std::atomic<int> reads{0};
+  std::atomic<int> tenant_reads{0};
   std::atomic<bool> failing{false};
+  std::atomic<bool> hanging{false};
 
  private:
   origin::Origin* real_;
@@ -70,6 +85,19 @@ class PageSourceTest : public ::testing::Test {
     ASSERT_TRUE(real_->Apply(*event).ok());
   }
 
+  // Options for a PageSource with the given L1 and no probe (tests count reads).
+  static PageSourceOptions Options(L1Options l1 = {}, l2::L2Client* l2 = nullptr) {
+    PageSourceOptions options;
+    options.l1 = l1;
+    options.l2 = l2;
+    options.l2_timeout = std::chrono::milliseconds(1000);
+    options.origin.probe_interval = std::chrono::milliseconds(0);
+    options.load_wait = std::chrono::seconds(5);
+    return options;
+  }
+  // A deadline that a healthy test origin always meets, even under sanitizers.
+  static Deadline Soon() { return std::chrono::steady_clock::now() + std::chrono::seconds(5); }
+
   static constexpr int kMaxStaleMs = 60'000;
   std::filesystem::path dir_;
   std::unique_ptr<origin::Origin> real_;
@@ -80,12 +108,12 @@ class PageSourceTest : public ::testing::Test {
 TEST_F(PageSourceTest, HitRightAfterMissIsL1) {
   Publish("a", 1);
   Publish("p", 2, R"(["p1"])");
-  PageSource source(counting_.get(), L1Options{});
-  auto first = source.Get(partition_, "p1");
+  PageSource source(counting_.get(), Options());
+  auto first = source.Get(partition_, "p1", Soon());
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(first->tier, Tier::kOrigin);
   EXPECT_EQ(counting_->reads, 2);  // scope "*" and scope "p1"
-  auto second = source.Get(partition_, "p1");
+  auto second = source.Get(partition_, "p1", Soon());
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(second->tier, Tier::kL1);
   EXPECT_EQ(second->type_slice, first->type_slice);  // shared, not copied
@@ -95,10 +123,10 @@ TEST_F(PageSourceTest, HitRightAfterMissIsL1) {
 
 TEST_F(PageSourceTest, ConcurrentMissesMakeOneOriginRead) {
   Publish("a", 1);
-  PageSource source(counting_.get(), L1Options{});
+  PageSource source(counting_.get(), Options());
   std::vector<std::thread> threads;
   for (int i = 0; i < 8; ++i) {
-    threads.emplace_back([&] { ASSERT_TRUE(source.Get(partition_, std::nullopt).ok()); });
+    threads.emplace_back([&] { ASSERT_TRUE(source.Get(partition_, std::nullopt, Soon()).ok()); });
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(counting_->reads, 1);
@@ -106,18 +134,18 @@ TEST_F(PageSourceTest, ConcurrentMissesMakeOneOriginRead) {
 
 TEST_F(PageSourceTest, InvalidateSliceAndTenantReload) {
   Publish("a", 1);
-  PageSource source(counting_.get(), L1Options{});
-  ASSERT_EQ(source.Get(partition_, std::nullopt)->type_slice->modules.size(), 1u);
+  PageSource source(counting_.get(), Options());
+  ASSERT_EQ(source.Get(partition_, std::nullopt, Soon())->type_slice->modules.size(), 1u);
   Publish("b", 2);
   // Still the cached slice until it is invalidated.
-  EXPECT_EQ(source.Get(partition_, std::nullopt)->type_slice->modules.size(), 1u);
+  EXPECT_EQ(source.Get(partition_, std::nullopt, Soon())->type_slice->modules.size(), 1u);
   source.InvalidateSlice(partition_, "*");
-  auto fresh = source.Get(partition_, std::nullopt);
+  auto fresh = source.Get(partition_, std::nullopt, Soon());
   EXPECT_EQ(fresh->tier, Tier::kOrigin);
   EXPECT_EQ(fresh->type_slice->modules.size(), 2u);
   Publish("c", 3);
   source.InvalidateTenant("T");
-  EXPECT_EQ(source.Get(partition_, std::nullopt)->type_slice->modules.size(), 3u);
+  EXPECT_EQ(source.Get(partition_, std::nullopt, Soon())->type_slice->modules.size(), 3u);
   EXPECT_GE(source.L1Stats().invalidations, 2u);
 }
 
@@ -125,8 +153,8 @@ TEST_F(PageSourceTest, DisabledL1AlwaysReadsTheOrigin) {
   Publish("a", 1);
   L1Options off;
   off.capacity_bytes = 0;
-  PageSource source(counting_.get(), off);
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(source.Get(partition_, std::nullopt)->tier, Tier::kOrigin);
+  PageSource source(counting_.get(), Options(off));
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(source.Get(partition_, std::nullopt, Soon())->tier, Tier::kOrigin);
   EXPECT_EQ(counting_->reads, 3);
 }
 
@@ -135,27 +163,226 @@ TEST_F(PageSourceTest, OriginDownServesStaleAndCountsIt) {
   L1Options options;
   options.ttl = std::chrono::milliseconds(1);
   options.max_stale = std::chrono::milliseconds(kMaxStaleMs);
-  PageSource source(counting_.get(), options);
-  ASSERT_TRUE(source.Get(partition_, std::nullopt).ok());
+  PageSource source(counting_.get(), Options(options));
+  ASSERT_TRUE(source.Get(partition_, std::nullopt, Soon()).ok());
   counting_->failing = true;
   std::this_thread::sleep_for(std::chrono::milliseconds(20));  // past the 1 ms TTL
-  auto stale = source.Get(partition_, std::nullopt);
+  auto stale = source.Get(partition_, std::nullopt, Soon());
   ASSERT_TRUE(stale.ok()) << stale.status().ToString();
   EXPECT_EQ(stale->tier, Tier::kL1);
   EXPECT_EQ(stale->type_slice->modules.size(), 1u);
   EXPECT_GE(source.L1Stats().stale_served, 1u);
   // A page never cached has nothing to fall back on.
-  EXPECT_FALSE(source.Get({"T", "ios", "home"}, std::nullopt).ok());
+  EXPECT_FALSE(source.Get({"T", "ios", "home"}, std::nullopt, Soon()).ok());
 }
 
 TEST_F(PageSourceTest, ChargeIsTheSlicesMeasuredBytes) {
   Publish("a", 1);
   Publish("b", 2);
-  PageSource source(counting_.get(), L1Options{});
-  auto page = source.Get(partition_, std::nullopt);
+  PageSource source(counting_.get(), Options());
+  auto page = source.Get(partition_, std::nullopt, Soon());
   ASSERT_TRUE(page.ok());
-  EXPECT_EQ(source.L1Stats().bytes, page->type_slice->bytes);
+  // The slice's measured bytes and the small entry that says where it came from.
+  EXPECT_GE(source.L1Stats().bytes, page->type_slice->bytes);
+  EXPECT_LE(source.L1Stats().bytes, page->type_slice->bytes + 64);
   EXPECT_GT(page->type_slice->bytes, 2 * sizeof(select::CompiledModule));
+}
+
+TEST_F(PageSourceTest, HungOriginCostsAtMostTheDeadline) {
+  Publish("a", 1);
+  L1Options l1;
+  l1.ttl = std::chrono::milliseconds(1);
+  PageSource source(counting_.get(), Options(l1));
+  ASSERT_TRUE(source.Get(partition_, std::nullopt, Soon()).ok());
+  counting_->hanging = true;
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // past the 1 ms TTL
+
+  // A page never cached: the request gives up at its deadline, long before
+  // the origin would answer.
+  auto start = std::chrono::steady_clock::now();
+  auto missing = source.Get({"T", "ios", "home"}, std::nullopt, start + std::chrono::milliseconds(50));
+  EXPECT_EQ(missing.status().code(), Status::Code::kUnavailable);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(600));
+  EXPECT_GE(source.origin_reader().Stats().timeouts, 1u);
+
+  // A cached page is served stale meanwhile, without waiting.
+  start = std::chrono::steady_clock::now();
+  auto stale = source.Get(partition_, std::nullopt, start + std::chrono::milliseconds(50));
+  ASSERT_TRUE(stale.ok()) << stale.status().ToString();
+  EXPECT_EQ(stale->type_slice->modules.size(), 1u);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(600));
+  counting_->hanging = false;
+}
+
+TEST_F(PageSourceTest, TenantKnowledgeIsRememberedAndSurvivesAnOutage) {
+  Publish("a", 1);
+  PageSource source(counting_.get(), Options());
+  ASSERT_TRUE(*source.TenantKnown("T", Soon()));
+  ASSERT_FALSE(*source.TenantKnown("nobody", Soon()));
+  EXPECT_EQ(counting_->tenant_reads, 2);
+  EXPECT_TRUE(*source.TenantKnown("T", Soon()));
+  EXPECT_FALSE(*source.TenantKnown("nobody", Soon()));
+  EXPECT_EQ(counting_->tenant_reads, 2);  // remembered
+
+  counting_->failing = true;
+  auto known = source.TenantKnown("T", Soon());
+  ASSERT_TRUE(known.ok());
+  EXPECT_TRUE(*known);
+  // A tenant never asked about cannot be answered.
+  EXPECT_EQ(source.TenantKnown("other", Soon()).status().code(), Status::Code::kUnavailable);
+  counting_->failing = false;
+
+  // A first record of a tenant arrives with an invalidation of its slice.
+  const std::string line =
+      R"({"schema":1,"kind":"module","op":"upsert","record":{"id":"n","tenant":"nobody",)"
+      R"("channels":["web"],"pageType":"home","zone":"z","version":1}})";
+  auto event = events::DecodeEvent(line);
+  ASSERT_TRUE(event.ok());
+  ASSERT_TRUE(real_->Apply(*event).ok());
+  EXPECT_FALSE(*source.TenantKnown("nobody", Soon()));  // not told yet
+  source.InvalidateSlice({"nobody", "web", "home"}, "*");
+  EXPECT_TRUE(*source.TenantKnown("nobody", Soon()));
+}
+
+TEST_F(PageSourceTest, HasRecordsSaysWhetherThePageMakesTheTenantKnown) {
+  Publish("p", 1, R"(["p1"])");
+  PageSource source(counting_.get(), Options());
+  auto type_only = source.Get(partition_, std::nullopt, Soon());
+  ASSERT_TRUE(type_only.ok());
+  EXPECT_FALSE(type_only->HasRecords());  // the module is page-scoped
+  auto with_page = source.Get(partition_, "p1", Soon());
+  ASSERT_TRUE(with_page.ok());
+  EXPECT_TRUE(with_page->HasRecords());
+}
+
+// Two instances sharing one L2 on real memcached nodes.
+class PageSourceL2Test : public PageSourceTest {
+ protected:
+  void SetUp() override {
+    PageSourceTest::SetUp();
+    auto cluster = testing::MemcachedCluster::Start(2);
+    ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
+    cluster_ = std::move(cluster).value();
+    l2::L2Options options;
+    options.servers = cluster_->servers();
+    options.ns = "page-source-test";
+    options.timeout = std::chrono::milliseconds(1000);  // sanitizers, shared cores
+    auto client = l2::L2Client::Open(options);
+    ASSERT_TRUE(client.ok()) << client.status().ToString();
+    l2_ = std::move(client).value();
+  }
+  void TearDown() override {
+    l2_.reset();
+    cluster_.reset();
+    PageSourceTest::TearDown();
+  }
+  std::unique_ptr<testing::MemcachedCluster> cluster_;
+  std::unique_ptr<l2::L2Client> l2_;
+};
+
+TEST_F(PageSourceL2Test, SecondInstanceReadsL2InsteadOfTheOrigin) {
+  Publish("a", 1);
+  Publish("p", 2, R"(["p1"])");
+  PageSource first(counting_.get(), Options({}, l2_.get()));
+  auto loaded = first.Get(partition_, "p1", Soon());
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->tier, Tier::kOrigin);
+  EXPECT_EQ(counting_->reads, 2);
+  EXPECT_EQ(l2_->Stats().sets, 2u);  // filled
+
+  PageSource second(counting_.get(), Options({}, l2_.get()));
+  auto from_l2 = second.Get(partition_, "p1", Soon());
+  ASSERT_TRUE(from_l2.ok());
+  EXPECT_EQ(from_l2->tier, Tier::kL2);
+  EXPECT_EQ(counting_->reads, 2);  // the origin was not read again
+  EXPECT_EQ(from_l2->type_slice->modules.size(), 1u);
+  EXPECT_EQ(from_l2->page_slice->modules.size(), 1u);
+  EXPECT_EQ(from_l2->type_slice->max_version, loaded->type_slice->max_version);
+  EXPECT_EQ(second.Get(partition_, "p1", Soon())->tier, Tier::kL1);
+
+  // With the origin down, a third instance still serves from L2.
+  counting_->failing = true;
+  PageSource third(counting_.get(), Options({}, l2_.get()));
+  auto during_outage = third.Get(partition_, "p1", Soon());
+  ASSERT_TRUE(during_outage.ok()) << during_outage.status().ToString();
+  EXPECT_EQ(during_outage->tier, Tier::kL2);
+  counting_->failing = false;
+}
+
+TEST_F(PageSourceL2Test, DeadL2FallsThroughToTheOrigin) {
+  Publish("a", 1);
+  cluster_->Kill(0);
+  cluster_->Kill(1);
+  PageSource source(counting_.get(), Options({}, l2_.get()));
+  auto loaded = source.Get(partition_, std::nullopt, Soon());
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->tier, Tier::kOrigin);
+  EXPECT_EQ(loaded->type_slice->modules.size(), 1u);
+  EXPECT_GE(l2_->Stats().errors, 1u);
+}
+
+using OriginReaderTest = PageSourceTest;
+
+TEST_F(OriginReaderTest, ReadyTurnsFalseOnlyAfterTheGracePeriod) {
+  Publish("a", 1);
+  OriginReaderOptions options;
+  options.probe_interval = std::chrono::milliseconds(0);
+  OriginReader reader(counting_.get(), options);
+  std::string why;
+  ASSERT_TRUE(reader.ReadScope(partition_, "*", Soon()).ok());
+  EXPECT_TRUE(reader.Ready(std::chrono::milliseconds(0), &why));
+
+  counting_->failing = true;
+  EXPECT_FALSE(reader.ReadScope(partition_, "*", Soon()).ok());
+  EXPECT_FALSE(reader.Stats().reachable);
+  EXPECT_TRUE(reader.Ready(std::chrono::hours(1), &why));  // within the grace period
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_FALSE(reader.Ready(std::chrono::milliseconds(1), &why));
+  EXPECT_NE(why.find("origin down (test)"), std::string::npos) << why;
+
+  counting_->failing = false;
+  ASSERT_TRUE(reader.TenantKnown("T", Soon()).ok());
+  EXPECT_TRUE(reader.Ready(std::chrono::milliseconds(0), &why));
+  const OriginReaderStats stats = reader.Stats();
+  EXPECT_EQ(stats.reads, 3u);
+  EXPECT_EQ(stats.failures, 1u);
+}
+
+TEST_F(OriginReaderTest, ProbeNoticesAnOutageWithoutTraffic) {
+  OriginReaderOptions options;
+  options.probe_interval = std::chrono::milliseconds(5);
+  OriginReader reader(counting_.get(), options);
+  counting_->failing = true;
+  std::string why;
+  for (int i = 0; i < 400 && reader.Ready(std::chrono::milliseconds(0), &why); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_FALSE(reader.Ready(std::chrono::milliseconds(0), &why));
+  counting_->failing = false;
+  for (int i = 0; i < 400 && !reader.Ready(std::chrono::milliseconds(0), &why); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(reader.Ready(std::chrono::milliseconds(0), &why));
+  EXPECT_GE(counting_->tenant_reads, 2);
+}
+
+TEST_F(OriginReaderTest, ShedsReadsBeyondMaxPending) {
+  OriginReaderOptions options;
+  options.threads = 1;
+  options.max_pending = 1;
+  options.probe_interval = std::chrono::milliseconds(0);
+  OriginReader reader(counting_.get(), options);
+  counting_->hanging = true;
+  const auto soon = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
+  EXPECT_EQ(reader.ReadScope(partition_, "*", soon).status().code(), Status::Code::kUnavailable);
+  // The first read still occupies the only slot.
+  auto shed = reader.ReadScope(partition_, "*", Soon());
+  EXPECT_EQ(shed.status().code(), Status::Code::kUnavailable);
+  EXPECT_NE(shed.status().message().find("too many reads pending"), std::string::npos);
+  const OriginReaderStats stats = reader.Stats();
+  EXPECT_EQ(stats.timeouts, 1u);
+  EXPECT_EQ(stats.shed, 1u);
+  counting_->hanging = false;
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <xxhash.h>
 
 #include <cstdio>
+#include <functional>
+#include <thread>
 
 #include "common/json.h"
 #include "common/time.h"
@@ -61,12 +63,41 @@ bool IfNoneMatchMatches(std::string_view header, std::string_view etag) {
   return false;
 }
 
-LayoutService::LayoutService(origin::Origin* origin, ServiceOptions options)
-    : origin_(origin),
-      options_(options),
-      pages_(std::make_unique<PageSource>(origin, options.l1)) {}
+LayoutService::LayoutService(PageSource* pages, ServiceOptions options)
+    : pages_(pages), options_(options) {}
+
+void LayoutService::Count(Counter counter) const {
+  thread_local const size_t stripe = std::hash<std::thread::id>()(std::this_thread::get_id());
+  stripes_[stripe % kStripes].counts[counter].fetch_add(1, std::memory_order_relaxed);
+}
+
+void LayoutService::CountStatus(int status) const {
+  if (status == 200) {
+    Count(kOk);
+  } else if (status == 304) {
+    Count(kNotModified);
+  } else if (status == 503) {
+    Count(kUnavailable);
+  } else if (status >= 400 && status < 500) {
+    Count(kClientError);
+  }
+}
+
+ServiceStats LayoutService::Stats() const {
+  uint64_t sums[kCounters] = {};
+  for (const Stripe& stripe : stripes_) {
+    for (int i = 0; i < kCounters; ++i) sums[i] += stripe.counts[i].load(std::memory_order_relaxed);
+  }
+  return ServiceStats{sums[kOk], sums[kNotModified], sums[kClientError], sums[kUnavailable],
+                      sums[kL1],  sums[kL2],          sums[kOrigin]};
+}
 
 void LayoutService::Handle(const http::Request& request, http::Response* response) const {
+  HandleRoute(request, response);
+  CountStatus(response->status);
+}
+
+void LayoutService::HandleRoute(const http::Request& request, http::Response* response) const {
   std::string_view target = request.target;
   const size_t q = target.find('?');
   const std::string_view path = target.substr(0, q);
@@ -107,21 +138,26 @@ void LayoutService::HandleLayout(const http::Request& request, int api_version,
     return;
   }
   const PageRequest& page = std::get<PageRequest>(parsed);
-  auto known = origin_->TenantKnown(page.tenant);
-  if (!known.ok()) {
-    SetError({503, "unavailable", "The content store cannot answer now."}, response);
-    return;
-  }
-  if (!*known) {
-    SetError({404, "unknown_tenant", "No content exists for this tenant."}, response);
-    return;
-  }
+  const Deadline deadline = std::chrono::steady_clock::now() + options_.deadline;
   std::optional<std::string_view> page_id;
   if (page.page_id) page_id = *page.page_id;
-  auto loaded = pages_->Get({page.tenant, page.channel, page.page_type}, page_id);
+  auto loaded = pages_->Get({page.tenant, page.channel, page.page_type}, page_id, deadline);
   if (!loaded.ok()) {
     SetError({503, "unavailable", "The content store cannot answer now."}, response);
     return;
+  }
+  // A live record in the page makes its tenant known (§11.18); only an
+  // empty page needs to ask.
+  if (!loaded->HasRecords()) {
+    auto known = pages_->TenantKnown(page.tenant, deadline);
+    if (!known.ok()) {
+      SetError({503, "unavailable", "The content store cannot answer now."}, response);
+      return;
+    }
+    if (!*known) {
+      SetError({404, "unknown_tenant", "No content exists for this tenant."}, response);
+      return;
+    }
   }
   const select::Selection selection = select::Select(
       page, *loaded->type_slice, loaded->page_slice.get(), NowUnixNanos());
@@ -133,6 +169,7 @@ void LayoutService::HandleLayout(const http::Request& request, int api_version,
   AddHeader(response, "Content-Type", "application/json");
   AddHeader(response, "Cache-Control", "private, max-age=0");
   AddHeader(response, "X-Tempo-Cache", TierName(loaded->tier));
+  Count(loaded->tier == Tier::kL1 ? kL1 : loaded->tier == Tier::kL2 ? kL2 : kOrigin);
   if (!request.if_none_match.empty() && IfNoneMatchMatches(request.if_none_match, etag)) {
     response->status = 304;
     response->omit_body = true;

@@ -4,16 +4,19 @@
 // /healthz; everything else is a JSON error. A layout request is validated
 // (api/query.h), its page slices loaded (origin for now), selected and
 // rendered (select/select.h), and answered with a strong ETag (304 on a
-// matching If-None-Match). Safe for concurrent use from many threads.
+// matching If-None-Match). Every request has a deadline: no dependency keeps
+// it waiting longer (then 503 unavailable, unless a cache tier holds the
+// page). Safe for concurrent use from many threads.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <string_view>
 
 #include "api/page_source.h"
 #include "api/query.h"
 #include "http/server.h"
-#include "origin/origin.h"
 
 namespace tempo::api {
 
@@ -22,13 +25,25 @@ inline constexpr size_t kMaxUriBytes = 8192;
 
 struct ServiceOptions {
   bool allow_preview = false;  // honour `at` (SPEC §2)
-  L1Options l1;                // the in-process slice cache
+  // The longest a request waits on L2 and the origin together.
+  std::chrono::milliseconds deadline{50};
+};
+
+// Responses since the service was created.
+struct ServiceStats {
+  uint64_t ok = 0;            // 200 layouts
+  uint64_t not_modified = 0;  // 304
+  uint64_t client_errors = 0; // 4xx of any route
+  uint64_t unavailable = 0;   // 503: no tier could answer in time
+  // Layouts (200 and 304) by the tier that served them (X-Tempo-Cache).
+  uint64_t from_l1 = 0, from_l2 = 0, from_origin = 0;
 };
 
 class LayoutService {
  public:
-  // REQUIRES: origin outlives the service.
-  LayoutService(origin::Origin* origin, ServiceOptions options);
+  // REQUIRES: pages outlives the service; may be null for a service that
+  // only answers routing errors and /healthz (tests).
+  LayoutService(PageSource* pages, ServiceOptions options);
 
   LayoutService(const LayoutService&) = delete;
   LayoutService& operator=(const LayoutService&) = delete;
@@ -36,16 +51,26 @@ class LayoutService {
   // Answers one request (the http::Handler of the public listener).
   void Handle(const http::Request& request, http::Response* response) const;
 
-  // Where pages come from; exposed for invalidation and counters.
-  PageSource& pages() const { return *pages_; }
+  ServiceStats Stats() const;
 
  private:
+  void HandleRoute(const http::Request& request, http::Response* response) const;
   void HandleLayout(const http::Request& request, int api_version, std::string_view query,
                     http::Response* response) const;
 
-  origin::Origin* const origin_;
+  enum Counter { kOk, kNotModified, kClientError, kUnavailable, kL1, kL2, kOrigin, kCounters };
+  // Counters striped over cache lines so that serving threads rarely share
+  // one; a thread always uses the same stripe.
+  struct alignas(64) Stripe {
+    std::atomic<uint64_t> counts[kCounters] = {};
+  };
+  static constexpr size_t kStripes = 16;
+  void Count(Counter counter) const;
+  void CountStatus(int status) const;
+
+  PageSource* const pages_;
   const ServiceOptions options_;
-  const std::unique_ptr<PageSource> pages_;
+  mutable Stripe stripes_[kStripes];
 };
 
 // Fills `response` with the JSON error body of SPEC §2 and the headers of §11.28.

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -100,12 +103,17 @@ class ServiceWithStore : public ::testing::Test {
     auto origin = origin::OpenRocksOrigin(dir_.string());
     ASSERT_TRUE(origin.ok()) << origin.status().ToString();
     origin_ = std::move(origin).value();
+    PageSourceOptions page_options;
+    page_options.origin.probe_interval = std::chrono::milliseconds(0);
+    pages_ = std::make_unique<PageSource>(origin_.get(), page_options);
     ServiceOptions options;
     options.allow_preview = true;
-    service_ = std::make_unique<LayoutService>(origin_.get(), options);
+    options.deadline = std::chrono::seconds(5);  // sanitizers, shared cores
+    service_ = std::make_unique<LayoutService>(pages_.get(), options);
   }
   void TearDown() override {
     service_.reset();
+    pages_.reset();
     origin_.reset();
     std::filesystem::remove_all(dir_);
   }
@@ -114,7 +122,13 @@ class ServiceWithStore : public ::testing::Test {
                              R"(","op":"upsert","record":)" + std::string(record) + "}";
     auto event = events::DecodeEvent(line);
     ASSERT_TRUE(event.ok()) << event.status().ToString();
-    ASSERT_TRUE(origin_->Apply(*event).ok());
+    // As `tempo sync` and the invalidation listener would: apply, then
+    // invalidate what changed.
+    std::vector<origin::SliceKey> touched;
+    ASSERT_TRUE(origin_->Apply(*event, &touched).ok());
+    for (const origin::SliceKey& slice : touched) {
+      pages_->InvalidateSlice(slice.partition, slice.scope);
+    }
   }
   std::string Body(std::string_view target) {
     http::Response r = Call(*service_, "GET", target);
@@ -124,6 +138,7 @@ class ServiceWithStore : public ::testing::Test {
 
   std::filesystem::path dir_;
   std::unique_ptr<origin::Origin> origin_;
+  std::unique_ptr<PageSource> pages_;
   std::unique_ptr<LayoutService> service_;
 };
 
@@ -134,8 +149,33 @@ TEST_F(ServiceWithStore, Step1_UnknownTenantIs404) {
   EXPECT_EQ(r.status, 404);
   EXPECT_NE(r.body.find("\"unknown_tenant\""), std::string::npos);
   // A module with no channels still makes its tenant known (rule 16).
+  // It touches no slice, so no invalidation says so: the remembered
+  // "unknown" expires within a second.
   Publish("module", R"({"id":"m","tenant":"T","channels":[],"pageType":"home","zone":"z","version":1})");
-  EXPECT_EQ(Body(kPage), R"({"modules":[]})");
+  http::Response known = Call(*service_, "GET", kPage);
+  for (int i = 0; i < 300 && known.status == 404; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    known = Call(*service_, "GET", kPage);
+  }
+  EXPECT_EQ(known.status, 200);
+  EXPECT_EQ(known.body, R"({"modules":[]})");
+}
+
+TEST_F(ServiceWithStore, CountsResponsesAndTiers) {
+  Publish("module", R"({"id":"a","tenant":"T","channels":["web"],"pageType":"home","zone":"z","version":1})");
+  EXPECT_EQ(Call(*service_, "GET", kPage).status, 200);  // origin
+  EXPECT_EQ(Call(*service_, "GET", kPage).status, 200);  // L1
+  EXPECT_EQ(Call(*service_, "GET", "/api/v1/tempo/layouts?tenant=nobody&channel=web&pageType=home")
+                .status,
+            404);
+  EXPECT_EQ(Call(*service_, "GET", "/nope").status, 404);
+  const ServiceStats stats = service_->Stats();
+  EXPECT_EQ(stats.ok, 2u);
+  EXPECT_EQ(stats.client_errors, 2u);
+  EXPECT_EQ(stats.unavailable, 0u);
+  EXPECT_EQ(stats.from_origin, 1u);
+  EXPECT_EQ(stats.from_l1, 1u);
+  EXPECT_EQ(stats.from_l2, 0u);
 }
 
 TEST_F(ServiceWithStore, Step2_ChannelFilter) {

@@ -7,11 +7,15 @@
 #include <iostream>
 #include <optional>
 
+#include "admin/admin_service.h"
 #include "api/invalidation_listener.h"
 #include "api/service.h"
+#include "cli/admin_listener.h"
 #include "cli/commands.h"
 #include "cli/config_file.h"
 #include "cli/embedded.h"
+#include "cli/l2_flags.h"
+#include "cli/process_metrics.h"
 #include "cli/stop_signals.h"
 #include "cli/store_uri.h"
 #include "cli/stream_flags.h"
@@ -19,23 +23,6 @@
 
 namespace tempo::cli {
 namespace {
-
-bool ParseListen(const std::string& listen, http::ServerOptions* options) {
-  const size_t colon = listen.rfind(':');
-  if (colon == std::string::npos || colon == 0) return false;
-  options->host = listen.substr(0, colon);
-  if (options->host.size() > 2 && options->host.front() == '[' && options->host.back() == ']') {
-    options->host = options->host.substr(1, options->host.size() - 2);
-  }
-  try {
-    const int port = std::stoi(listen.substr(colon + 1));
-    if (port < 0 || port > 65535) return false;
-    options->port = static_cast<uint16_t>(port);
-  } catch (...) {
-    return false;
-  }
-  return true;
-}
 
 // A directory of this process's own, removed on destruction.
 class ScratchDir {
@@ -74,6 +61,11 @@ struct ServeFlags {
   size_t l1_mb = 256;
   int64_t l1_ttl_ms = 30'000;
   int64_t l1_max_stale_ms = 300'000;
+  L2Flags l2;
+  int deadline_ms = 50;
+  int origin_threads = 8;
+  std::string admin_listen = "127.0.0.1:9901";
+  int64_t ready_grace_ms = 5'000;
   StreamFlags stream;
   std::string invalidation_topic{stream::kInvalidationTopic};
   std::string config;
@@ -108,6 +100,24 @@ void AddServeFlags(CLI::App* cmd, ServeFlags* f) {
                   "How long past its TTL a slice may be served while it is refreshed")
       ->default_val(300'000)
       ->check(CLI::Range(int64_t{0}, int64_t{86'400'000}));
+  AddL2Flags(cmd, &f->l2);
+  cmd->add_option("--deadline-ms", f->deadline_ms,
+                  "The longest a request waits on L2 and the origin; past it the answer is a "
+                  "stale copy or 503")
+      ->default_val(50)
+      ->check(CLI::Range(1, 60'000));
+  cmd->add_option("--origin-threads", f->origin_threads,
+                  "Threads reading the origin (at most this many origin reads at once)")
+      ->default_val(8)
+      ->check(CLI::Range(1, 1024));
+  cmd->add_option("--admin-listen", f->admin_listen,
+                  "Admin listener HOST:PORT (/readyz, /livez, /metrics, /admin/cache); keep it "
+                  "on loopback or a private network; \"off\" disables it")
+      ->default_val("127.0.0.1:9901");
+  cmd->add_option("--ready-grace-ms", f->ready_grace_ms,
+                  "How long the origin may be unreachable before /readyz says not ready")
+      ->default_val(5'000)
+      ->check(CLI::Range(int64_t{0}, int64_t{3'600'000}));
   AddStreamFlags(cmd, &f->stream, "read invalidations from");
   cmd->add_option("--invalidation-topic", f->invalidation_topic, "Invalidation topic")
       ->default_val(std::string(stream::kInvalidationTopic));
@@ -130,6 +140,11 @@ int RunServe(CLI::App* cmd, const ServeFlags& f) {
     return 2;
   }
   server_options.threads = f.threads;
+  auto l2 = OpenL2(f.l2);
+  if (!l2.ok()) {
+    std::cerr << "tempo serve: " << l2.status().message() << "\n";
+    return 2;
+  }
 
   // The origin: the embedded primary, or a read-only view of a shared store.
   ScratchDir scratch;
@@ -165,12 +180,20 @@ int RunServe(CLI::App* cmd, const ServeFlags& f) {
     embedded_sync = std::move(started).value();
   }
 
+  const std::chrono::milliseconds deadline(f.deadline_ms);
+  api::PageSourceOptions page_options;
+  page_options.l1.capacity_bytes = f.l1_mb << 20;
+  page_options.l1.ttl = std::chrono::milliseconds(f.l1_ttl_ms);
+  page_options.l1.max_stale = std::chrono::milliseconds(f.l1_max_stale_ms);
+  page_options.l2 = l2->get();
+  page_options.l2_timeout = std::chrono::milliseconds(f.l2.timeout_ms);
+  page_options.origin.threads = f.origin_threads;
+  page_options.load_wait = deadline;
+  api::PageSource pages(origin->get(), page_options);
   api::ServiceOptions service_options;
   service_options.allow_preview = f.allow_preview;
-  service_options.l1.capacity_bytes = f.l1_mb << 20;
-  service_options.l1.ttl = std::chrono::milliseconds(f.l1_ttl_ms);
-  service_options.l1.max_stale = std::chrono::milliseconds(f.l1_max_stale_ms);
-  api::LayoutService service(origin->get(), service_options);
+  service_options.deadline = deadline;
+  api::LayoutService service(&pages, service_options);
 
   std::unique_ptr<stream::Consumer> consumer;
   if (HasStream(invalidations)) {
@@ -182,7 +205,26 @@ int RunServe(CLI::App* cmd, const ServeFlags& f) {
     }
     consumer = std::move(opened).value();
   }
-  api::InvalidationListener listener(std::move(consumer), origin->get(), &service.pages());
+  api::InvalidationListener listener(std::move(consumer), origin->get(), &pages);
+
+  ProcessParts parts;
+  parts.service = &service;
+  parts.pages = &pages;
+  parts.l2 = l2->get();
+  parts.listener = &listener;
+  if (embedded_sync) parts.sync_stats = [&embedded_sync] { return embedded_sync->Stats(); };
+  admin::AdminHooks hooks;
+  hooks.ready = [&pages, grace = std::chrono::milliseconds(f.ready_grace_ms)](std::string* why) {
+    return pages.origin_reader().Ready(grace, why);
+  };
+  hooks.metrics = [&parts](admin::MetricsWriter* out) { WriteProcessMetrics(parts, out); };
+  hooks.cache_json = [&parts] { return CacheReportJson(parts); };
+  admin::AdminService admin_service(std::move(hooks));
+  auto admin_server = StartAdminListener(f.admin_listen, &admin_service);
+  if (!admin_server.ok()) {
+    std::cerr << "tempo serve: " << admin_server.status().message() << "\n";
+    return admin_server.status().code() == Status::Code::kInvalidArgument ? 2 : 1;
+  }
 
   auto server = http::Server::Start(server_options,
                                     [&service](const http::Request& req, http::Response* resp) {
@@ -195,7 +237,11 @@ int RunServe(CLI::App* cmd, const ServeFlags& f) {
   std::cout << "tempo serve: listening on http://" << server_options.host << ":"
             << (*server)->port() << " (store " << store_label;
   if (HasStream(invalidations)) std::cout << ", invalidations from " << DescribeStream(invalidations);
+  if (l2->get() != nullptr) std::cout << ", L2 " << f.l2.servers;
   std::cout << ")" << std::endl;
+  if (*admin_server) {
+    std::cout << "tempo serve: admin on port " << (*admin_server)->port() << std::endl;
+  }
   if (f.embedded) {
     std::cout << "try: curl 'http://" << server_options.host << ":" << (*server)->port()
               << "/api/v2/tempo/layouts?tenant=ACME&channel=web&pageType=homepage'" << std::endl;
@@ -206,6 +252,10 @@ int RunServe(CLI::App* cmd, const ServeFlags& f) {
   });
   (*server)->Wait();
   signals.Unwatch();  // its on_stop uses the server
+  if (*admin_server) {
+    (*admin_server)->Stop();
+    (*admin_server)->Wait();
+  }
   return 0;
 }
 

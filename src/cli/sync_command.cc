@@ -6,11 +6,16 @@
 #include <iostream>
 #include <thread>
 
+#include "admin/admin_service.h"
+#include "cli/admin_listener.h"
 #include "cli/commands.h"
 #include "cli/config_file.h"
+#include "cli/l2_flags.h"
+#include "cli/process_metrics.h"
 #include "cli/stop_signals.h"
 #include "cli/store_uri.h"
 #include "cli/stream_flags.h"
+#include "l2/slice_rewriter.h"
 #include "sync/syncer.h"
 
 namespace tempo::cli {
@@ -42,6 +47,8 @@ void RegisterSync(CLI::App& app, int* exit_code) {
   auto stats_every_ms = std::make_shared<int64_t>(10'000);
   auto drain = std::make_shared<bool>(false);
   auto config = std::make_shared<std::string>();
+  auto l2_flags = std::make_shared<L2Flags>();
+  auto admin_listen = std::make_shared<std::string>("off");
   AddStreamFlags(cmd, flags.get(), "consume from and publish to");
   cmd->add_option("--store", *store, "Origin store: DIR, rocksdb:///DIR or postgres://USER@HOST:PORT/DB");
   cmd->add_option("--group", *group, "Consumer group")->default_val("tempo-sync");
@@ -57,6 +64,11 @@ void RegisterSync(CLI::App& app, int* exit_code) {
       ->default_val(10'000)
       ->check(CLI::Range(int64_t{0}, int64_t{86'400'000}));
   cmd->add_flag("--drain", *drain, "Exit 0 once a poll finds no more events (backlog consumed)");
+  AddL2Flags(cmd, l2_flags.get());
+  cmd->add_option("--admin-listen", *admin_listen,
+                  "Admin listener HOST:PORT (/metrics with lag and apply counters, /livez); "
+                  "off by default")
+      ->default_val("off");
   AddConfigOption(cmd, config.get());
   cmd->callback([=] {
     StopSignals signals;  // first: before RocksDB or librdkafka start threads
@@ -67,6 +79,12 @@ void RegisterSync(CLI::App& app, int* exit_code) {
     }
     if (!HasStream(*flags) || store->empty()) {
       std::cerr << "tempo sync: give --store and one of --brokers or --log\n";
+      *exit_code = 2;
+      return;
+    }
+    auto l2 = OpenL2(*l2_flags);
+    if (!l2.ok()) {
+      std::cerr << "tempo sync: " << l2.status().message() << "\n";
       *exit_code = 2;
       return;
     }
@@ -93,9 +111,38 @@ void RegisterSync(CLI::App& app, int* exit_code) {
     options.invalidation_topic = *invalidation_topic;
     options.max_batch = *batch;
     options.log = [](const std::string& line) { std::cerr << "tempo sync: " << line << "\n"; };
-    sync::Syncer syncer(consumer->get(), producer->get(), origin->get(), options);
+    // With L2: touched slices are rewritten there before serves hear of them.
+    std::unique_ptr<l2::SliceRewriter> rewriter;
+    sync::Syncer::Observer observer;
+    if (*l2) {
+      rewriter = std::make_unique<l2::SliceRewriter>(origin->get(), l2->get(), options.log);
+      observer = [&rewriter](const std::vector<sync::SliceTouch>& touches) {
+        std::vector<origin::SliceKey> slices;
+        slices.reserve(touches.size());
+        for (const sync::SliceTouch& touch : touches) slices.push_back(touch.slice);
+        rewriter->Rewrite(slices);
+      };
+    }
+    sync::Syncer syncer(consumer->get(), producer->get(), origin->get(), options, observer);
+    ProcessParts parts;
+    parts.l2 = l2->get();
+    parts.rewriter = rewriter.get();
+    parts.sync_stats = [&syncer] { return syncer.Stats(); };
+    admin::AdminHooks hooks;
+    hooks.metrics = [&parts](admin::MetricsWriter* out) { WriteProcessMetrics(parts, out); };
+    hooks.cache_json = [&parts] { return CacheReportJson(parts); };
+    admin::AdminService admin_service(std::move(hooks));
+    auto admin_server = StartAdminListener(*admin_listen, &admin_service);
+    if (!admin_server.ok()) {
+      std::cerr << "tempo sync: " << admin_server.status().message() << "\n";
+      *exit_code = 1;
+      return;
+    }
     std::cerr << "tempo sync: " << DescribeStream(*flags) << " topic " << *topic << " -> store "
-              << *store << "\n";
+              << *store;
+    if (*l2) std::cerr << ", L2 " << l2_flags->servers;
+    if (*admin_server) std::cerr << ", admin on port " << (*admin_server)->port();
+    std::cerr << "\n";
     std::atomic<bool> stopping{false};
     signals.Watch([&](int sig) {
       std::cerr << "tempo sync: stopping on signal " << sig << "\n";
@@ -127,6 +174,10 @@ void RegisterSync(CLI::App& app, int* exit_code) {
       if (*drain && result->messages == 0) break;
     }
     signals.Unwatch();  // its on_stop uses the syncer
+    if (*admin_server) {
+      (*admin_server)->Stop();
+      (*admin_server)->Wait();
+    }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const sync::SyncStats stats = syncer.Stats();

@@ -91,7 +91,8 @@ struct L2Stats {
   uint64_t misses = 0;    // Get found nothing (including corrupt values)
   uint64_t corrupt = 0;   // Get found a value that failed to decode (a miss too)
   uint64_t errors = 0;    // a call failed: timeout, node down, pool exhausted
-  uint64_t sets = 0;      // values stored
+  uint64_t sets = 0;      // values stored (by Set or Add)
+  uint64_t adds_existing = 0;  // Add found a value already there and kept it
   uint64_t deletes = 0;   // Delete calls answered (found or not)
   uint64_t oversize = 0;  // Set refused: encoded value over max_value_bytes
 };
@@ -114,6 +115,12 @@ class L2Client {
   // scope is not slice.scope or the value is over max_value_bytes;
   // Unavailable when the node did not answer.
   virtual Status Set(const origin::SliceKey& slice, const std::vector<origin::Row>& rows) = 0;
+
+  // Stores `rows` only when the slice has no value (memcached add): how a
+  // reader fills L2 after an origin read, so that it never overwrites a newer
+  // value `tempo sync` has written meanwhile. OK when stored and when a value
+  // was already there (counted in adds_existing); errors as Set.
+  virtual Status Add(const origin::SliceKey& slice, const std::vector<origin::Row>& rows) = 0;
 
   // Removes the slice's value; OK whether or not there was one. Unavailable
   // when the node did not answer (the entry may then live until its ttl).

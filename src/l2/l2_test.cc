@@ -151,6 +151,37 @@ TEST_F(L2Test, SetGetDeleteRoundTrip) {
   EXPECT_EQ(stats.corrupt, 0u);
 }
 
+TEST_F(L2Test, AddStoresOnlyWhenAbsent) {
+  auto l2 = Open(Options());
+  ASSERT_NE(l2, nullptr);
+  const SliceKey slice = Slice(2, "page-7");
+  std::vector<Row> first = RowsFor(slice);
+  ASSERT_FALSE(first.empty());
+
+  ASSERT_TRUE(l2->Add(slice, first).ok());  // absent: stored
+  Result<std::optional<std::vector<Row>>> hit = l2->Get(slice);
+  ASSERT_TRUE(hit.ok() && hit->has_value());
+  EXPECT_TRUE(SameRows(**hit, first));
+
+  // What sync wrote (Set) is never overwritten by a reader's Add.
+  ASSERT_TRUE(l2->Set(slice, {}).ok());
+  ASSERT_TRUE(l2->Add(slice, first).ok());
+  hit = l2->Get(slice);
+  ASSERT_TRUE(hit.ok() && hit->has_value());
+  EXPECT_TRUE((*hit)->empty());
+
+  ASSERT_TRUE(l2->Delete(slice).ok());
+  ASSERT_TRUE(l2->Add(slice, first).ok());  // absent again: stored
+  hit = l2->Get(slice);
+  ASSERT_TRUE(hit.ok() && hit->has_value());
+  EXPECT_TRUE(SameRows(**hit, first));
+
+  const L2Stats stats = l2->Stats();
+  EXPECT_EQ(stats.sets, 3u);
+  EXPECT_EQ(stats.adds_existing, 1u);
+  EXPECT_EQ(stats.errors, 0u);
+}
+
 TEST_F(L2Test, KeysSpreadOverAllNodes) {
   auto l2 = Open(Options());
   ASSERT_NE(l2, nullptr);

@@ -103,29 +103,11 @@ class MemcachedL2 final : public L2Client {
   }
 
   Status Set(const origin::SliceKey& slice, const std::vector<origin::Row>& rows) override {
-    for (const origin::Row& row : rows) {
-      if (row.scope != slice.scope) {
-        return Status::InvalidArgument("L2 set: row " + row.id + " has scope \"" + row.scope +
-                                       "\", the slice is \"" + slice.scope + "\"");
-      }
-    }
-    const std::string value = EncodeSliceValue(options_.ns, options_.schema, slice, rows);
-    if (value.size() > options_.max_value_bytes) {
-      Count(oversize_);
-      return Status::InvalidArgument("L2 set: value of " + std::to_string(value.size()) +
-                                     " bytes is over max_value_bytes");
-    }
-    Lease lease(pool_);
-    if (!lease.ok()) return PoolExhausted();
-    const std::string key = L2Key(options_.ns, options_.schema, slice);
-    const int node = NodeOf(lease.memc(), key);
-    if (Suspended(node)) return SuspendedError(node);
-    memcached_return_t rc = memcached_set(lease.memc(), key.data(), key.size(), value.data(),
-                                          value.size(), options_.ttl.count(), 0);
-    if (rc != MEMCACHED_SUCCESS) return Failed("set", node, lease.memc(), rc);
-    Answered(node);
-    Count(sets_);
-    return Status::OK();
+    return Store(slice, rows, /*only_if_absent=*/false);
+  }
+
+  Status Add(const origin::SliceKey& slice, const std::vector<origin::Row>& rows) override {
+    return Store(slice, rows, /*only_if_absent=*/true);
   }
 
   Status Delete(const origin::SliceKey& slice) override {
@@ -146,10 +128,47 @@ class MemcachedL2 final : public L2Client {
   L2Stats Stats() const override {
     auto load = [](const std::atomic<uint64_t>& c) { return c.load(std::memory_order_relaxed); };
     return L2Stats{load(hits_), load(misses_),  load(corrupt_), load(errors_),
-                   load(sets_), load(deletes_), load(oversize_)};
+                   load(sets_), load(adds_existing_), load(deletes_), load(oversize_)};
   }
 
  private:
+  // Set (memcached set) or Add (memcached add: only when absent).
+  Status Store(const origin::SliceKey& slice, const std::vector<origin::Row>& rows,
+               bool only_if_absent) {
+    const char* const op = only_if_absent ? "add" : "set";
+    for (const origin::Row& row : rows) {
+      if (row.scope != slice.scope) {
+        return Status::InvalidArgument(std::string("L2 ") + op + ": row " + row.id +
+                                       " has scope \"" + row.scope + "\", the slice is \"" +
+                                       slice.scope + "\"");
+      }
+    }
+    const std::string value = EncodeSliceValue(options_.ns, options_.schema, slice, rows);
+    if (value.size() > options_.max_value_bytes) {
+      Count(oversize_);
+      return Status::InvalidArgument(std::string("L2 ") + op + ": value of " +
+                                     std::to_string(value.size()) + " bytes is over max_value_bytes");
+    }
+    Lease lease(pool_);
+    if (!lease.ok()) return PoolExhausted();
+    const std::string key = L2Key(options_.ns, options_.schema, slice);
+    const int node = NodeOf(lease.memc(), key);
+    if (Suspended(node)) return SuspendedError(node);
+    const auto store = only_if_absent ? memcached_add : memcached_set;
+    memcached_return_t rc = store(lease.memc(), key.data(), key.size(), value.data(), value.size(),
+                                  options_.ttl.count(), 0);
+    // An add that finds a value: NOTSTORED (text protocol) or DATA_EXISTS (binary).
+    if (only_if_absent && (rc == MEMCACHED_NOTSTORED || rc == MEMCACHED_DATA_EXISTS)) {
+      Answered(node);
+      Count(adds_existing_);
+      return Status::OK();
+    }
+    if (rc != MEMCACHED_SUCCESS) return Failed(op, node, lease.memc(), rc);
+    Answered(node);
+    Count(sets_);
+    return Status::OK();
+  }
+
   // One pooled clone for the duration of a call. Never waits: a sub-second
   // wait is not possible with memcached_pool_fetch (it rounds its deadline
   // to whole seconds), and queueing on the request path is worse than
@@ -249,8 +268,8 @@ class MemcachedL2 final : public L2Client {
   const std::unique_ptr<NodeHealth[]> health_;
   memcached_st* const master_;
   memcached_pool_st* const pool_;
-  std::atomic<uint64_t> hits_{0}, misses_{0}, corrupt_{0}, errors_{0}, sets_{0}, deletes_{0},
-      oversize_{0};
+  std::atomic<uint64_t> hits_{0}, misses_{0}, corrupt_{0}, errors_{0}, sets_{0}, adds_existing_{0},
+      deletes_{0}, oversize_{0};
 };
 
 }  // namespace

@@ -1,0 +1,84 @@
+// AdminService: routing and the bodies of the admin listener's answers.
+#include "admin/admin_service.h"
+
+#include <string_view>
+#include <utility>
+
+#include "common/json.h"
+
+namespace tempo::admin {
+namespace {
+
+constexpr std::string_view kTextContentType = "text/plain; charset=utf-8";
+constexpr std::string_view kJsonContentType = "application/json";
+
+void Answer(int status, std::string_view content_type, std::string body, http::Response* response) {
+  response->status = status;
+  response->headers.clear();
+  response->headers.emplace_back("Content-Type", content_type);
+  response->headers.emplace_back("Cache-Control", "no-store");
+  response->body = std::move(body);
+}
+
+void AnswerError(int status, std::string_view code, std::string_view message,
+                 http::Response* response) {
+  std::string body = "{\"error\":{\"code\":";
+  AppendJsonString(code, &body);
+  body.append(",\"message\":");
+  AppendJsonString(message, &body);
+  body.append("}}");
+  Answer(status, kJsonContentType, std::move(body), response);
+  if (status == 405) response->headers.emplace_back("Allow", "GET");
+}
+
+}  // namespace
+
+AdminService::AdminService(AdminHooks hooks) : hooks_(std::move(hooks)) {}
+
+void AdminService::Handle(const http::Request& request, http::Response* response) const {
+  const std::string_view path = request.target.substr(0, request.target.find('?'));
+  enum class Route { kReady, kLive, kMetrics, kCache };
+  Route route;
+  if (path == "/readyz") {
+    route = Route::kReady;
+  } else if (path == "/livez") {
+    route = Route::kLive;
+  } else if (path == "/metrics") {
+    route = Route::kMetrics;
+  } else if (path == "/admin/cache") {
+    route = Route::kCache;
+  } else {
+    AnswerError(404, "not_found", "No such path on the admin listener.", response);
+    return;
+  }
+  if (request.method != "GET") {
+    AnswerError(405, "method_not_allowed", "Only GET is allowed here.", response);
+    return;
+  }
+
+  switch (route) {
+    case Route::kReady: {
+      std::string reason;
+      if (!hooks_.ready || hooks_.ready(&reason)) {
+        Answer(200, kTextContentType, "ready\n", response);
+      } else {
+        AnswerError(503, "not_ready", reason.empty() ? "Not ready." : reason, response);
+      }
+      return;
+    }
+    case Route::kLive:
+      Answer(200, kTextContentType, "ok\n", response);
+      return;
+    case Route::kMetrics: {
+      MetricsWriter writer;
+      if (hooks_.metrics) hooks_.metrics(&writer);
+      Answer(200, kMetricsContentType, writer.Take(), response);
+      return;
+    }
+    case Route::kCache:
+      Answer(200, kJsonContentType, hooks_.cache_json ? hooks_.cache_json() : "{}", response);
+      return;
+  }
+}
+
+}  // namespace tempo::admin

@@ -1,0 +1,48 @@
+// AdminService: the request handler of the admin listener (SPEC §10), a separate port
+// (loopback by default) for probes, scrapes and operators, never for page traffic.
+//
+// Routes (GET only; any other method on them is 405 with Allow: GET):
+//   /readyz       200 "ready\n", or 503 {"error":{"code":"not_ready","message":<reason>}}
+//   /livez        200 "ok\n" while the process can answer at all
+//   /metrics      200 Prometheus text exposition (version 0.0.4)
+//   /admin/cache  200 application/json: the cache tiers, as the hook serializes them
+// Any other path is 404 {"error":{"code":"not_found",...}}. The query string is ignored.
+// Every answer carries Cache-Control: no-store.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "admin/metrics.h"
+#include "http/server.h"
+
+namespace tempo::admin {
+
+// What the admin listener asks of the process. Each hook is called on a server thread,
+// possibly on several at once, so it must be safe for concurrent use. An empty hook
+// means: always ready / no metrics / "{}".
+struct AdminHooks {
+  // Readiness: true when this instance should receive traffic; otherwise false with
+  // `reason` (never null) set to why not, which is shown in the 503 body.
+  std::function<bool(std::string* reason)> ready;
+  // Appends every metric of the process.
+  std::function<void(MetricsWriter*)> metrics;
+  // A JSON object describing the cache tiers (GET /admin/cache), already serialized.
+  std::function<std::string()> cache_json;
+};
+
+class AdminService {
+ public:
+  explicit AdminService(AdminHooks hooks);
+  AdminService(const AdminService&) = delete;
+  AdminService& operator=(const AdminService&) = delete;
+
+  // The http::Handler of the admin listener; safe for concurrent use. Bind it with
+  // [&service](const http::Request& q, http::Response* r) { service.Handle(q, r); }.
+  void Handle(const http::Request& request, http::Response* response) const;
+
+ private:
+  AdminHooks hooks_;
+};
+
+}  // namespace tempo::admin

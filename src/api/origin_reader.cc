@@ -1,0 +1,169 @@
+// OriginReader: a bounded pool of origin reads with per-caller deadlines.
+#include "api/origin_reader.h"
+
+#include <utility>
+
+namespace tempo::api {
+
+struct OriginReader::Call {
+  std::function<Status()> work;
+  std::condition_variable done_cv;
+  // Guarded by OriginReader::mu_.
+  bool done = false;
+  bool abandoned = false;  // the caller stopped waiting
+  Status status;
+};
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Failures that say the origin cannot be reached, as opposed to a bad
+// request or damaged data, which a reachable origin reports.
+bool IsUnreachable(const Status& status) {
+  return status.code() == Status::Code::kUnavailable || status.code() == Status::Code::kIOError;
+}
+
+}  // namespace
+
+OriginReader::OriginReader(origin::Origin* origin, const OriginReaderOptions& options)
+    : origin_(origin), options_(options) {
+  const int threads = options_.threads > 0 ? options_.threads : 1;
+  workers_.reserve(threads);
+  for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { Worker(); });
+  if (options_.probe_interval.count() > 0) probe_ = std::thread([this] { Probe(); });
+}
+
+OriginReader::~OriginReader() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  probe_cv_.notify_all();
+  if (probe_.joinable()) probe_.join();
+  for (std::thread& worker : workers_) worker.join();
+}
+
+Result<std::vector<origin::Row>> OriginReader::ReadScope(const origin::PartitionKey& partition,
+                                                         std::string_view scope,
+                                                         Deadline deadline) {
+  // The work owns copies of its inputs and its output: a caller that stopped
+  // waiting has gone, with its stack.
+  auto rows = std::make_shared<std::vector<origin::Row>>();
+  Status status = Run(
+      [origin = origin_, partition = partition, scope = std::string(scope), rows]() -> Status {
+        auto read = origin->ReadScope(partition, scope);
+        if (!read.ok()) return read.status();
+        *rows = std::move(read).value();
+        return Status::OK();
+      },
+      deadline);
+  if (!status.ok()) return status;
+  return std::move(*rows);
+}
+
+Result<bool> OriginReader::TenantKnown(std::string_view tenant, Deadline deadline) {
+  auto known = std::make_shared<bool>(false);
+  Status status = Run(
+      [origin = origin_, tenant = std::string(tenant), known]() -> Status {
+        auto read = origin->TenantKnown(tenant);
+        if (!read.ok()) return read.status();
+        *known = *read;
+        return Status::OK();
+      },
+      deadline);
+  if (!status.ok()) return status;
+  return *known;
+}
+
+Status OriginReader::Run(std::function<Status()> work, Deadline deadline) {
+  auto call = std::make_shared<Call>();
+  call->work = std::move(work);
+  std::unique_lock<std::mutex> lock(mu_);
+  if (stopping_) return Status::Unavailable("origin reader is stopping");
+  if (pending_ >= options_.max_pending) {
+    ++shed_;
+    return Status::Unavailable("origin: too many reads pending (" +
+                               std::to_string(options_.max_pending) + ")");
+  }
+  ++pending_;
+  queue_.push_back(call);
+  work_cv_.notify_one();
+  if (!call->done_cv.wait_until(lock, deadline, [&] { return call->done; })) {
+    call->abandoned = true;
+    ++timeouts_;
+    Record(Status::Unavailable("origin did not answer within the deadline"));
+    return Status::Unavailable("origin did not answer within the deadline");
+  }
+  ++reads_;
+  if (!call->status.ok()) ++failures_;
+  return call->status;
+}
+
+void OriginReader::Worker() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, nothing left
+    std::shared_ptr<Call> call = std::move(queue_.front());
+    queue_.pop_front();
+    Status status = Status::Unavailable("origin reader is stopping");
+    // A call nobody waits for any more is not worth an origin read: under a
+    // slow origin, skipping it lets the queue drain.
+    if (!call->abandoned && !stopping_) {
+      lock.unlock();
+      status = call->work();
+      lock.lock();
+      Record(status);
+    }
+    call->status = std::move(status);
+    call->done = true;
+    --pending_;
+    call->done_cv.notify_all();
+  }
+}
+
+void OriginReader::Probe() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    probe_cv_.wait_for(lock, options_.probe_interval, [&] { return stopping_; });
+    if (stopping_) return;
+    lock.unlock();
+    // Any answer will do; TenantKnown is the cheapest read every origin has.
+    // Its outcome reaches the health record through Run.
+    TenantKnown("", Clock::now() + options_.probe_interval);
+    lock.lock();
+  }
+}
+
+void OriginReader::Record(const Status& status) {
+  if (status.ok() || !IsUnreachable(status)) {
+    reachable_ = true;
+    return;
+  }
+  if (reachable_) {
+    reachable_ = false;
+    unreachable_since_ = Clock::now();
+  }
+  last_error_ = status.ToString();
+}
+
+bool OriginReader::Ready(std::chrono::milliseconds grace, std::string* reason) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (reachable_) return true;
+  const auto down_for =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - unreachable_since_);
+  if (down_for <= grace) return true;
+  if (reason != nullptr) {
+    *reason = "origin unreachable for " + std::to_string(down_for.count()) + " ms: " + last_error_;
+  }
+  return false;
+}
+
+OriginReaderStats OriginReader::Stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return OriginReaderStats{reads_, failures_, timeouts_, shed_, reachable_, unreachable_since_};
+}
+
+}  // namespace tempo::api

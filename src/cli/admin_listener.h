@@ -1,0 +1,24 @@
+// The --listen / --admin-listen address flags and the admin listener that
+// `tempo serve` and `tempo sync` start.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "admin/admin_service.h"
+#include "common/status.h"
+#include "http/server.h"
+
+namespace tempo::cli {
+
+// Parses HOST:PORT ("[v6addr]:PORT" too) into options->host and ->port.
+bool ParseListen(const std::string& listen, http::ServerOptions* options);
+
+// Starts one-thread admin listener on `listen` (HOST:PORT) answering with
+// `service`, or returns null when `listen` is "off". InvalidArgument for a
+// malformed address, the bind error otherwise.
+// REQUIRES: service outlives the server.
+Result<std::unique_ptr<http::Server>> StartAdminListener(const std::string& listen,
+                                                         const admin::AdminService* service);
+
+}  // namespace tempo::cli

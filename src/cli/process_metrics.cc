@@ -1,0 +1,172 @@
+// The processes' metrics and cache report.
+#include "cli/process_metrics.h"
+
+#include <utility>
+#include <vector>
+
+namespace tempo::cli {
+namespace {
+
+void CacheMetrics(const char* cache, const cache::CacheStats& s, admin::MetricsWriter* out) {
+  const admin::Labels labels = {{"cache", cache}};
+  out->Counter("tempo_cache_hits_total", "Fresh values returned by an in-process cache", s.hits,
+               labels);
+  out->Counter("tempo_cache_stale_served_total",
+               "Expired values served while refreshed or while the origin failed", s.stale_served,
+               labels);
+  out->Counter("tempo_cache_misses_total", "Lookups that found no usable value", s.misses, labels);
+  out->Counter("tempo_cache_loads_total", "Loads on the request path", s.loads, labels);
+  out->Counter("tempo_cache_load_failures_total", "Loads on the request path that failed",
+               s.load_failures, labels);
+  out->Counter("tempo_cache_load_timeouts_total", "Waits for another request's load that timed out",
+               s.load_timeouts, labels);
+  out->Counter("tempo_cache_refreshes_total", "Background refreshes", s.refreshes, labels);
+  out->Counter("tempo_cache_refresh_failures_total", "Background refreshes that failed",
+               s.refresh_failures, labels);
+  out->Counter("tempo_cache_evictions_total", "Entries evicted to respect the capacity",
+               s.evictions, labels);
+  out->Counter("tempo_cache_admissions_rejected_total",
+               "New entries evicted instead of their victim (W-TinyLFU)", s.admissions_rejected,
+               labels);
+  out->Counter("tempo_cache_expirations_total", "Entries removed past max-stale", s.expirations,
+               labels);
+  out->Counter("tempo_cache_invalidations_total", "Entries removed by invalidations",
+               s.invalidations, labels);
+  out->Gauge("tempo_cache_bytes", "Bytes charged to resident entries", s.bytes, labels);
+  out->Gauge("tempo_cache_entries", "Resident entries", s.entries, labels);
+}
+
+// One JSON object of name/number pairs.
+std::string Object(const std::vector<std::pair<const char*, uint64_t>>& fields) {
+  std::string json = "{";
+  for (const auto& [name, value] : fields) {
+    if (json.size() > 1) json += ',';
+    json += '"';
+    json += name;
+    json += "\":";
+    json += std::to_string(value);
+  }
+  return json + "}";
+}
+
+std::string CacheObject(const cache::CacheStats& s) {
+  return Object({{"hits", s.hits},
+                 {"stale_served", s.stale_served},
+                 {"misses", s.misses},
+                 {"loads", s.loads},
+                 {"load_failures", s.load_failures},
+                 {"evictions", s.evictions},
+                 {"admissions_rejected", s.admissions_rejected},
+                 {"invalidations", s.invalidations},
+                 {"bytes", s.bytes},
+                 {"entries", s.entries}});
+}
+
+}  // namespace
+
+void WriteProcessMetrics(const ProcessParts& parts, admin::MetricsWriter* out) {
+  if (parts.service != nullptr) {
+    const api::ServiceStats s = parts.service->Stats();
+    const char* const help = "Responses of the public listener by status";
+    out->Counter("tempo_responses_total", help, s.ok, {{"code", "200"}});
+    out->Counter("tempo_responses_total", help, s.not_modified, {{"code", "304"}});
+    out->Counter("tempo_responses_total", help, s.client_errors, {{"code", "4xx"}});
+    out->Counter("tempo_responses_total", help, s.unavailable, {{"code", "503"}});
+    const char* const tier_help = "Layouts served (200 and 304) by the tier that answered";
+    out->Counter("tempo_layouts_total", tier_help, s.from_l1, {{"tier", "L1"}});
+    out->Counter("tempo_layouts_total", tier_help, s.from_l2, {{"tier", "L2"}});
+    out->Counter("tempo_layouts_total", tier_help, s.from_origin, {{"tier", "origin"}});
+  }
+  if (parts.pages != nullptr) {
+    CacheMetrics("slices", parts.pages->L1Stats(), out);
+    CacheMetrics("tenants", parts.pages->TenantCacheStats(), out);
+    const api::OriginReaderStats o = parts.pages->origin_reader().Stats();
+    out->Counter("tempo_origin_reads_total", "Origin reads answered in time", o.reads);
+    out->Counter("tempo_origin_read_failures_total", "Origin reads answered with an error",
+                 o.failures);
+    out->Counter("tempo_origin_read_timeouts_total", "Origin reads not answered by the deadline",
+                 o.timeouts);
+    out->Counter("tempo_origin_reads_shed_total", "Origin reads refused: too many pending",
+                 o.shed);
+    out->Gauge("tempo_origin_reachable", "1 while the origin answers, 0 from a failure on",
+               o.reachable ? 1 : 0);
+  }
+  if (parts.l2 != nullptr) {
+    const l2::L2Stats s = parts.l2->Stats();
+    out->Counter("tempo_l2_hits_total", "L2 gets that found a valid value", s.hits);
+    out->Counter("tempo_l2_misses_total", "L2 gets that found nothing usable", s.misses);
+    out->Counter("tempo_l2_corrupt_total", "L2 values that failed to decode (misses too)",
+                 s.corrupt);
+    out->Counter("tempo_l2_errors_total", "L2 calls that failed (timeout, node down)", s.errors);
+    out->Counter("tempo_l2_sets_total", "L2 values stored", s.sets);
+    out->Counter("tempo_l2_adds_existing_total", "L2 fills that found a value already there",
+                 s.adds_existing);
+    out->Counter("tempo_l2_deletes_total", "L2 deletes answered", s.deletes);
+  }
+  if (parts.listener != nullptr) {
+    const api::InvalidationStats s = parts.listener->Stats();
+    out->Counter("tempo_invalidations_received_total", "Invalidation messages read", s.received);
+    out->Counter("tempo_invalidations_evicted_total", "Slices dropped from L1 by invalidations",
+                 s.evicted);
+    out->Counter("tempo_invalidations_malformed_total", "Invalidation messages that did not decode",
+                 s.malformed);
+    out->Counter("tempo_invalidations_poll_failures_total",
+                 "Failed reads of the invalidation stream", s.poll_failures);
+    out->Counter("tempo_invalidations_catch_up_failures_total",
+                 "Failed catch-ups of the origin view", s.catch_up_failures);
+  }
+  if (parts.sync_stats) {
+    const sync::SyncStats s = parts.sync_stats();
+    out->Counter("tempo_sync_events_total", "Content events processed", s.events);
+    out->Counter("tempo_sync_applied_total", "Content events applied", s.applied);
+    out->Counter("tempo_sync_stale_total", "Content events not newer than the stored record",
+                 s.stale);
+    out->Counter("tempo_sync_invalid_total", "Content events sent to the DLQ", s.invalid);
+    out->Counter("tempo_sync_batches_total", "Batches committed", s.batches);
+    out->Counter("tempo_sync_origin_retries_total", "Failed origin writes retried",
+                 s.origin_retries);
+    out->Counter("tempo_sync_producer_retries_total", "Failed DLQ/invalidation sends retried",
+                 s.producer_retries);
+    out->Gauge("tempo_sync_lag", "Content events not yet consumed (-1: unknown)", s.lag);
+    out->Gauge("tempo_sync_last_batch_seconds", "First decode to commit of the last batch",
+               static_cast<double>(s.last_batch_total_us) / 1e6);
+  }
+  if (parts.rewriter != nullptr) {
+    const l2::RewriteStats s = parts.rewriter->Stats();
+    const char* const help = "Touched slices after sync batches, by what happened in L2";
+    out->Counter("tempo_sync_l2_slices_total", help, s.rewritten, {{"result", "rewritten"}});
+    out->Counter("tempo_sync_l2_slices_total", help, s.deleted, {{"result", "deleted"}});
+    out->Counter("tempo_sync_l2_slices_total", help, s.failed, {{"result", "failed"}});
+  }
+}
+
+std::string CacheReportJson(const ProcessParts& parts) {
+  std::string json = "{";
+  if (parts.pages != nullptr) {
+    json += "\"l1\":" + CacheObject(parts.pages->L1Stats());
+    json += ",\"tenants\":" + CacheObject(parts.pages->TenantCacheStats());
+    const api::OriginReaderStats o = parts.pages->origin_reader().Stats();
+    json += ",\"origin\":" + Object({{"reads", o.reads},
+                                     {"failures", o.failures},
+                                     {"timeouts", o.timeouts},
+                                     {"shed", o.shed},
+                                     {"reachable", o.reachable ? 1 : 0}});
+    json += ',';
+  }
+  json += "\"l2\":";
+  if (parts.l2 == nullptr) {
+    json += "null";
+  } else {
+    const l2::L2Stats s = parts.l2->Stats();
+    json += Object({{"hits", s.hits},
+                    {"misses", s.misses},
+                    {"corrupt", s.corrupt},
+                    {"errors", s.errors},
+                    {"sets", s.sets},
+                    {"adds_existing", s.adds_existing},
+                    {"deletes", s.deletes}});
+  }
+  return json + "}";
+}
+
+}  // namespace tempo::cli

@@ -1,0 +1,35 @@
+// What `tempo serve` and `tempo sync` report on their admin listeners:
+// /metrics (Prometheus text) and /admin/cache (JSON), read from the
+// components' counters.
+#pragma once
+
+#include <string>
+
+#include "admin/metrics.h"
+#include "api/invalidation_listener.h"
+#include "api/page_source.h"
+#include "api/service.h"
+#include "l2/l2.h"
+#include "l2/slice_rewriter.h"
+#include "sync/syncer.h"
+
+namespace tempo::cli {
+
+// The parts of a running process; null for those it does not have.
+struct ProcessParts {
+  const api::LayoutService* service = nullptr;
+  const api::PageSource* pages = nullptr;
+  const l2::L2Client* l2 = nullptr;
+  const api::InvalidationListener* listener = nullptr;
+  // The sync loop (`tempo sync`, or serve --embedded's in-process one).
+  std::function<sync::SyncStats()> sync_stats;
+  const l2::SliceRewriter* rewriter = nullptr;  // sync's L2 rewrites
+};
+
+// Appends every counter and gauge of `parts` (names start with tempo_).
+void WriteProcessMetrics(const ProcessParts& parts, admin::MetricsWriter* out);
+
+// {"l1":{...},"tenants":{...},"l2":{...} or null,"origin":{...}}
+std::string CacheReportJson(const ProcessParts& parts);
+
+}  // namespace tempo::cli

@@ -7,6 +7,7 @@ namespace tempo::api {
 
 struct OriginReader::Call {
   std::function<Status()> work;
+  std::function<void()> then;  // after a successful work, once answered
   std::condition_variable done_cv;
   // Guarded by OriginReader::mu_.
   bool done = false;
@@ -47,10 +48,12 @@ OriginReader::~OriginReader() {
 
 Result<std::vector<origin::Row>> OriginReader::ReadScope(const origin::PartitionKey& partition,
                                                          std::string_view scope,
-                                                         Deadline deadline) {
+                                                         Deadline deadline, RowsCallback then) {
   // The work owns copies of its inputs and its output: a caller that stopped
   // waiting has gone, with its stack.
   auto rows = std::make_shared<std::vector<origin::Row>>();
+  std::function<void()> after;
+  if (then) after = [rows, then = std::move(then)] { then(*rows); };
   Status status = Run(
       [origin = origin_, partition = partition, scope = std::string(scope), rows]() -> Status {
         auto read = origin->ReadScope(partition, scope);
@@ -58,9 +61,9 @@ Result<std::vector<origin::Row>> OriginReader::ReadScope(const origin::Partition
         *rows = std::move(read).value();
         return Status::OK();
       },
-      deadline);
+      deadline, std::move(after));
   if (!status.ok()) return status;
-  return std::move(*rows);
+  return *rows;  // a copy: `then` may still be reading them
 }
 
 Result<bool> OriginReader::TenantKnown(std::string_view tenant, Deadline deadline) {
@@ -77,9 +80,11 @@ Result<bool> OriginReader::TenantKnown(std::string_view tenant, Deadline deadlin
   return *known;
 }
 
-Status OriginReader::Run(std::function<Status()> work, Deadline deadline) {
+Status OriginReader::Run(std::function<Status()> work, Deadline deadline,
+                         std::function<void()> then) {
   auto call = std::make_shared<Call>();
   call->work = std::move(work);
+  call->then = std::move(then);
   std::unique_lock<std::mutex> lock(mu_);
   if (stopping_) return Status::Unavailable("origin reader is stopping");
   if (pending_ >= options_.max_pending) {
@@ -117,10 +122,16 @@ void OriginReader::Worker() {
       lock.lock();
       Record(status);
     }
+    const bool run_then = status.ok() && call->then != nullptr;
     call->status = std::move(status);
     call->done = true;
-    --pending_;
     call->done_cv.notify_all();
+    if (run_then) {
+      lock.unlock();
+      call->then();
+      lock.lock();
+    }
+    --pending_;  // after `then`: it counts against max_pending too
   }
 }
 

@@ -65,11 +65,17 @@ class OriginReader {
   OriginReader(const OriginReader&) = delete;
   OriginReader& operator=(const OriginReader&) = delete;
 
+  // Called with the rows of a successful read on the reader's thread, after
+  // the caller has been answered, and also when the caller stopped waiting:
+  // how a slow read still fills L2 for the next request.
+  using RowsCallback = std::function<void(const std::vector<origin::Row>&)>;
+
   // Origin::ReadScope and Origin::TenantKnown, answered by `deadline` or
   // Unavailable ("no answer within the deadline", or "too many reads
-  // pending").
+  // pending"). `then` (may be empty) is described above.
   Result<std::vector<origin::Row>> ReadScope(const origin::PartitionKey& partition,
-                                             std::string_view scope, Deadline deadline);
+                                             std::string_view scope, Deadline deadline,
+                                             RowsCallback then = nullptr);
   Result<bool> TenantKnown(std::string_view tenant, Deadline deadline);
 
   // False when the origin has been unreachable for longer than `grace`;
@@ -81,8 +87,9 @@ class OriginReader {
  private:
   struct Call;  // one read: its work, and its answer once there
 
-  // Queues `work` and waits for its answer until `deadline`.
-  Status Run(std::function<Status()> work, Deadline deadline);
+  // Queues `work` and waits for its answer until `deadline`. When `work`
+  // succeeds, the worker runs `then` after answering.
+  Status Run(std::function<Status()> work, Deadline deadline, std::function<void()> then = nullptr);
   void Worker();
   void Probe();
   void Record(const Status& status);  // feeds health

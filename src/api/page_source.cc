@@ -140,12 +140,17 @@ Result<PageSource::CachedSlice> PageSource::Load(const origin::PartitionKey& par
       if (rows.ok() && rows->has_value()) return CachedSlice{CompileRows(scope, **rows), Tier::kL2};
     }
   }
-  auto rows = reader_.ReadScope(partition, scope, deadline);
-  if (!rows.ok()) return rows.status();
-  if (l2 != nullptr && Clock::now() + options_.l2_timeout <= deadline) {
-    // A failed fill only costs a later origin read; L2Stats counts it.
-    static_cast<void>(l2->Add(key, *rows));
+  // The L2 fill runs on the reader's thread once the rows are here, even if
+  // this request has given up waiting: the next request then finds them. A
+  // failed fill only costs a later origin read (L2Stats counts it).
+  OriginReader::RowsCallback fill;
+  if (l2 != nullptr) {
+    fill = [l2, key = std::move(key)](const std::vector<origin::Row>& rows) {
+      static_cast<void>(l2->Add(key, rows));
+    };
   }
+  auto rows = reader_.ReadScope(partition, scope, deadline, std::move(fill));
+  if (!rows.ok()) return rows.status();
   return CachedSlice{CompileRows(scope, *rows), Tier::kOrigin};
 }
 

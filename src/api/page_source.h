@@ -5,8 +5,8 @@
 // pageId, that page's slice. Each slice is one L1 entry keyed
 // "<tenant>\x1f<channel>\x1f<pageType>\x1f<scope>"; an L1 miss reads that
 // one slice's rows from L2, or on an L2 miss from the origin (then writes
-// them to L2 with memcached add, which never overwrites a newer value that
-// `tempo sync` wrote meanwhile), and compiles them (select::CompileSlice)
+// them to L2 with memcached add, off the request's thread, which never
+// overwrites a newer value that `tempo sync` wrote meanwhile), and compiles them (select::CompileSlice)
 // before the request goes on, so the next request for it is an L1 hit.
 //
 // Every read honours the caller's deadline: L2 is skipped when its timeout

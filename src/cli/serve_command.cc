@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -164,7 +165,13 @@ int RunServe(CLI::App* cmd, const ServeFlags& f) {
       return 1;
     }
     store_label = f.store;
-    origin = OpenStoreForReading(f.store, scratch.path());
+    // A request stops waiting at its deadline, but a read that finishes a
+    // little later still fills L2 for the next one.
+    ReadingOptions reading;
+    reading.connections = f.origin_threads;
+    reading.timeout = std::max(4 * std::chrono::milliseconds(f.deadline_ms),
+                               std::chrono::milliseconds(250));
+    origin = OpenStoreForReading(f.store, scratch.path(), reading);
   }
   if (!origin.ok()) {
     std::cerr << "tempo serve: " << origin.status().message() << "\n";

@@ -34,8 +34,15 @@ Result<std::unique_ptr<origin::Origin>> OpenStore(const std::string& uri) {
 }
 
 Result<std::unique_ptr<origin::Origin>> OpenStoreForReading(const std::string& uri,
-                                                            const std::string& scratch_dir) {
-  if (IsPostgres(uri)) return origin::OpenPostgresOrigin(uri);  // every reader sees the latest
+                                                            const std::string& scratch_dir,
+                                                            const ReadingOptions& options) {
+  if (IsPostgres(uri)) {  // every reader sees the latest: nothing to catch up
+    origin::PostgresOptions pg;
+    pg.pool_size = options.connections;
+    pg.connect_timeout_ms = static_cast<int>(options.timeout.count());
+    pg.statement_timeout_ms = static_cast<int>(options.timeout.count());
+    return origin::OpenPostgresOrigin(uri, pg);
+  }
   auto path = RocksPath(uri);
   if (!path.ok()) return path.status();
   return origin::OpenRocksSecondary(*path, scratch_dir);

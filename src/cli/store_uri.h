@@ -1,6 +1,8 @@
 // Opening an origin store from the --store argument (a directory or a URI).
 #pragma once
 
+#include <chrono>
+
 #include <memory>
 #include <string>
 
@@ -15,11 +17,19 @@ namespace tempo::cli {
 // InvalidArgument.
 Result<std::unique_ptr<origin::Origin>> OpenStore(const std::string& uri);
 
+// How a reading process uses a networked store.
+struct ReadingOptions {
+  int connections = 4;                           // PostgreSQL connections kept open
+  std::chrono::milliseconds timeout{2000};       // bound on connecting and on each statement
+};
+
 // Opens a store for a process that only reads it while another one (`tempo
 // sync`, `tempo import`) may write it: a RocksDB store as a secondary
 // instance keeping its state in `scratch_dir` (see origin::OpenRocksSecondary);
-// the store must exist. A PostgreSQL store opens as for OpenStore.
+// the store must exist. A PostgreSQL store opens as for OpenStore, with
+// `options`.
 Result<std::unique_ptr<origin::Origin>> OpenStoreForReading(const std::string& uri,
-                                                            const std::string& scratch_dir);
+                                                            const std::string& scratch_dir,
+                                                            const ReadingOptions& options = {});
 
 }  // namespace tempo::cli

@@ -1,15 +1,25 @@
 #!/usr/bin/env python3
 """Publish -> visible: how long a published change takes to show in every `tempo serve`.
 
-One `tempo sync` and two `tempo serve --brokers` on librdkafka's mock cluster
-(`tempo dev-kafka`), each serve under wrk load on the page that changes. `tempo
-publish` publishes N single-module changes at a steady rate (the time includes
-starting that process and waiting for delivery); after
-each, this script polls the page on both serves (keep-alive, no sleep) until the new
-content shows, and records the time from the produce call to the slower serve.
-Prints p50/p99/max. Everything listens on 127.0.0.1 and is stopped at the end.
+One `tempo sync` and two `tempo serve` (sharing one store) over librdkafka's mock cluster
+(`tempo dev-kafka`) or the embedded log, each serve under wrk load on the page that
+changes. N single-module changes are published at a steady rate; after each, this
+script polls the page on both serves (keep-alive, no sleep) until the new content
+shows, and records the time from handing the change to the publisher to the slower
+serve showing it. Prints p50/p90/p99/max. Everything listens on 127.0.0.1 and is
+stopped at the end.
+
+Publishers:
+  kcat     (Kafka only; the default there) one long-lived `kcat -P`, as a CMS keeps
+           its producer connected; the time starts when the line is written to its
+           stdin. kcat reads stdin in 1024-byte blocks (fread) and sends a message only
+           once the block holding its end is complete, so each line is padded with
+           spaces (JSON allows trailing whitespace) to a multiple of 1024 bytes.
+  process  one `tempo publish` per change (the default for the log); the time
+           includes starting that process, connecting and waiting for delivery.
 
 usage: bench/propagation.py TEMPO_BINARY [CHANGES=1000] [RATE_PER_S=20] [STREAM=kafka|log]
+                            [PUBLISHER=kcat|process]
 """
 import http.client
 import json
@@ -25,15 +35,22 @@ TEMPO = os.path.abspath(sys.argv[1])
 CHANGES = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
 RATE = float(sys.argv[3]) if len(sys.argv) > 3 else 20.0
 STREAM = sys.argv[4] if len(sys.argv) > 4 else "kafka"
+PUBLISHER = sys.argv[5] if len(sys.argv) > 5 else ("kcat" if STREAM == "kafka" else "process")
+if STREAM not in ("kafka", "log") or PUBLISHER not in ("kcat", "process"):
+    raise SystemExit(__doc__)
+if PUBLISHER == "kcat" and STREAM != "kafka":
+    raise SystemExit("the kcat publisher needs STREAM=kafka")
 TENANT = "PROBE"
 PAGE = f"/api/v2/tempo/layouts?tenant={TENANT}&channel=web&pageType=homepage"
+KCAT_BLOCK = 1024  # kcat 1.7's stdin read size
 
 work = tempfile.mkdtemp(prefix="tempo-propagation-")
 procs = []
 
 
-def start(args, **kw):
-    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, **kw)
+def start(args, stdin=None):
+    p = subprocess.Popen(args, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         text=True)
     procs.append(p)
     return p
 
@@ -44,6 +61,36 @@ def probe(version):
                        "record": {"id": "probe", "tenant": TENANT, "pageType": "homepage",
                                   "zone": "probe", "channels": ["web"], "version": version,
                                   "content": {"seq": version}}})
+
+
+class ProcessPublisher:
+    def __init__(self, stream_args):
+        self.stream_args = stream_args
+        self.path = os.path.join(work, "change.ndjson")
+
+    def publish(self, line):
+        """Returns the start time of the publish."""
+        with open(self.path, "w") as f:
+            f.write(line + "\n")
+        t0 = time.monotonic()
+        subprocess.run([TEMPO, "publish", *self.stream_args, self.path], check=True,
+                       capture_output=True)
+        return t0
+
+
+class KcatPublisher:
+    def __init__(self, brokers):
+        # Same key and partitioner as `tempo publish`: one record key, one partition.
+        self.proc = start(["kcat", "-P", "-b", brokers, "-t", "tempo.content.v1", "-K", "\t",
+                           "-X", "partitioner=murmur2_random"], stdin=subprocess.PIPE)
+
+    def publish(self, line):
+        line = f"{TENANT}/module/probe\t{line}"
+        line += " " * (-(len(line) + 1) % KCAT_BLOCK)
+        t0 = time.monotonic()
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        return t0
 
 
 try:
@@ -59,18 +106,18 @@ try:
         brokers = kafka.stdout.readline().strip()
         stream_args = ["--brokers", brokers]
     else:
-        log = os.path.join(work, "log")
-        stream_args = ["--log", log]
+        stream_args = ["--log", os.path.join(work, "log")]
     start([TEMPO, "sync", *stream_args, "--store", store, "--stats-every-ms", "0"])
     ports = []
     for _ in range(2):
         s = start([TEMPO, "serve", "--store", store, *stream_args, "--listen", "127.0.0.1:0",
-                   "--threads", "1"])
+                   "--threads", "1", "--admin-listen", "127.0.0.1:0"])
         ports.append(int(re.search(r":(\d+)", s.stdout.readline().split("http://")[1]).group(1)))
     for port in ports:  # load on the very page that changes
         start(["wrk", "-t1", "-c4", f"-d{int(CHANGES / RATE) + 30}s",
                f"http://127.0.0.1:{port}{PAGE}"])
     conns = [http.client.HTTPConnection("127.0.0.1", p, timeout=10) for p in ports]
+    publisher = KcatPublisher(brokers) if PUBLISHER == "kcat" else ProcessPublisher(stream_args)
 
     def shows(conn, marker):
         conn.request("GET", PAGE)
@@ -82,11 +129,7 @@ try:
         version = i + 3
         marker = f'"seq":{version}'
         next_at += 1.0 / RATE
-        path = os.path.join(work, "change.ndjson")
-        with open(path, "w") as f:
-            f.write(probe(version) + "\n")
-        t0 = time.monotonic()  # includes starting `tempo publish` and waiting for delivery
-        subprocess.run([TEMPO, "publish", *stream_args, path], check=True, capture_output=True)
+        t0 = publisher.publish(probe(version))
         pending = set(range(len(conns)))
         deadline = t0 + (60 if i < 0 else 10)
         while pending and time.monotonic() < deadline:
@@ -101,8 +144,9 @@ try:
         time.sleep(max(0.0, next_at - time.monotonic()))
     latencies.sort()
     pct = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]
-    print(f"stream {STREAM}: {CHANGES} changes at {RATE:g}/s, visible on both serves: "
-          f"p50 {pct(0.50):.1f} ms, p99 {pct(0.99):.1f} ms, max {latencies[-1]:.1f} ms")
+    print(f"stream {STREAM}, publisher {PUBLISHER}: {CHANGES} changes at {RATE:g}/s, visible on "
+          f"both serves: p50 {pct(0.50):.1f} ms, p90 {pct(0.90):.1f} ms, p99 {pct(0.99):.1f} ms, "
+          f"max {latencies[-1]:.1f} ms")
 finally:
     for p in reversed(procs):
         p.terminate()

@@ -126,7 +126,7 @@ class EmbeddedTest(SyncBase):
         s = Server.__new__(Server)
         s.proc = subprocess.Popen(
             [e2e_test.TEMPO, "serve", "--embedded", "--data-dir", data, "--listen", "127.0.0.1:0",
-             "--threads", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             "--threads", "2", "--admin-listen", "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         m = re.search(r"http://127\.0\.0\.1:(\d+)", s.proc.stdout.readline())
         self.assertIsNotNone(m)
         s.port = int(m.group(1))
@@ -215,6 +215,36 @@ class KafkaSyncTest(SyncBase):
         self.assertIn("topic=tempo.content.v1", dlq)
         invalidations = self.kcat(["-C", "-t", "tempo.invalidations.v1", "-o", "beginning", "-e"])
         self.assertIn('"tenant":"E2E_KCAT"', invalidations)
+
+    def test_long_lived_kcat_producer(self):
+        """Each change written to a `kcat -P` that stays open shows while kcat still runs.
+
+        kcat 1.7 reads stdin in 1024-byte blocks (fread) and sends a message only once the
+        block holding its end is complete, so a short line waits for more input or EOF.
+        Padding each line with spaces to a multiple of 1024 bytes sends it at once; Tempo
+        takes the spaces after an envelope as the JSON whitespace they are.
+        """
+        s = self.serve(self.store_dir, "--brokers", self.brokers)
+        kcat = subprocess.Popen(["kcat", "-b", self.brokers, "-P", "-t", "tempo.content.v1",
+                                 "-K", "\t"], stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            for version in (1, 2):
+                line = "E2E_LIVE/module/m1\t" + module("E2E_LIVE", "m1", version,
+                                                        {"text": f"live{version}"})
+                line += " " * (-(len(line) + 1) % 1024)
+                kcat.stdin.write((line + "\n").encode())
+                kcat.stdin.flush()
+                self.assert_visible([s], "E2E_LIVE", f'"live{version}"')
+            self.assertIsNone(kcat.poll(), "kcat exited before its stdin was closed")
+        finally:
+            kcat.stdin.close()
+            try:
+                kcat.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                kcat.kill()
+                kcat.wait()
+            kcat.stderr.close()
+        self.assertEqual(kcat.returncode, 0)
 
 
 if __name__ == "__main__":

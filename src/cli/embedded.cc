@@ -4,6 +4,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli/l2_flags.h"
 #include "gen/generator.h"
 #include "log/log.h"
 #include "sync/publish.h"
@@ -45,7 +46,8 @@ std::string DefaultDataDir() {
 }
 
 Result<std::unique_ptr<EmbeddedSync>> EmbeddedSync::Start(const std::string& log_dir,
-                                                          origin::Origin* origin) {
+                                                          origin::Origin* origin,
+                                                          l2::L2Client* l2) {
   std::unique_ptr<EmbeddedSync> sync(new EmbeddedSync());
   auto producer = log::OpenLogProducer(log_dir);
   if (!producer.ok()) return producer.status();
@@ -62,8 +64,13 @@ Result<std::unique_ptr<EmbeddedSync>> EmbeddedSync::Start(const std::string& log
   sync->consumer_ = std::move(consumer).value();
   sync::SyncOptions options;
   options.log = [](const std::string& line) { std::cerr << "tempo serve: sync: " << line << "\n"; };
+  sync::Syncer::Observer observer;
+  if (l2 != nullptr) {
+    sync->rewriter_ = std::make_unique<l2::SliceRewriter>(origin, l2, options.log);
+    observer = RewriteInL2(sync->rewriter_.get());
+  }
   sync->syncer_ = std::make_unique<sync::Syncer>(sync->consumer_.get(), sync->producer_.get(),
-                                                 origin, options);
+                                                 origin, options, std::move(observer));
   // The backlog first, so that the first request sees it.
   while (true) {
     auto batch = sync->syncer_->RunOnce();

@@ -13,6 +13,8 @@
 #include <thread>
 
 #include "common/status.h"
+#include "l2/l2.h"
+#include "l2/slice_rewriter.h"
 #include "origin/origin.h"
 #include "stream/stream.h"
 #include "sync/syncer.h"
@@ -30,9 +32,12 @@ class EmbeddedSync {
  public:
   // Opens the log, publishes the demo data set when the content topic is
   // still empty, applies the whole backlog before returning (so the first
-  // request sees it), then keeps syncing in the background.
+  // request sees it), then keeps syncing in the background. With `l2` (not
+  // owned, may be null), touched slices are rewritten there as `tempo sync
+  // --l2` does.
   static Result<std::unique_ptr<EmbeddedSync>> Start(const std::string& log_dir,
-                                                     origin::Origin* origin);
+                                                     origin::Origin* origin,
+                                                     l2::L2Client* l2 = nullptr);
   // Stops the loop and joins its thread.
   ~EmbeddedSync();
   EmbeddedSync(const EmbeddedSync&) = delete;
@@ -45,6 +50,7 @@ class EmbeddedSync {
 
   std::unique_ptr<stream::Consumer> consumer_;
   std::unique_ptr<stream::Producer> producer_;
+  std::unique_ptr<l2::SliceRewriter> rewriter_;  // with L2 only
   std::unique_ptr<sync::Syncer> syncer_;
   std::thread thread_;
 };

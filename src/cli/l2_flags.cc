@@ -34,4 +34,13 @@ Result<std::unique_ptr<l2::L2Client>> OpenL2(const L2Flags& flags) {
   return l2::L2Client::Open(options);
 }
 
+sync::Syncer::Observer RewriteInL2(l2::SliceRewriter* rewriter) {
+  return [rewriter](const std::vector<sync::SliceTouch>& touches) {
+    std::vector<origin::SliceKey> slices;
+    slices.reserve(touches.size());
+    for (const sync::SliceTouch& touch : touches) slices.push_back(touch.slice);
+    rewriter->Rewrite(slices);
+  };
+}
+
 }  // namespace tempo::cli

@@ -1,5 +1,5 @@
-// The L2 flags shared by `tempo serve` and `tempo sync`: which memcached
-// cluster, which namespace, and how long to wait for it.
+// The L2 flags shared by `tempo serve` and `tempo sync` (which memcached
+// cluster, which namespace, how long to wait for it), and sync's L2 hook.
 #pragma once
 
 #include <memory>
@@ -9,6 +9,8 @@
 
 #include "common/status.h"
 #include "l2/l2.h"
+#include "l2/slice_rewriter.h"
+#include "sync/syncer.h"
 
 namespace tempo::cli {
 
@@ -25,5 +27,9 @@ void AddL2Flags(CLI::App* cmd, L2Flags* flags);
 // The client the flags describe, or null when --l2 was not given.
 // InvalidArgument names the bad flag.
 Result<std::unique_ptr<l2::L2Client>> OpenL2(const L2Flags& flags);
+
+// The Syncer observer that has `rewriter` rewrite every touched slice in L2.
+// REQUIRES: rewriter outlives the observer.
+sync::Syncer::Observer RewriteInL2(l2::SliceRewriter* rewriter);
 
 }  // namespace tempo::cli

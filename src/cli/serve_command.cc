@@ -179,7 +179,7 @@ int RunServe(CLI::App* cmd, const ServeFlags& f) {
   }
   std::unique_ptr<EmbeddedSync> embedded_sync;
   if (f.embedded) {
-    auto started = EmbeddedSync::Start(invalidations.log_dir, origin->get());
+    auto started = EmbeddedSync::Start(invalidations.log_dir, origin->get(), l2->get());
     if (!started.ok()) {
       std::cerr << "tempo serve: embedded sync: " << started.status().ToString() << "\n";
       return 1;

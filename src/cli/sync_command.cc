@@ -116,12 +116,7 @@ void RegisterSync(CLI::App& app, int* exit_code) {
     sync::Syncer::Observer observer;
     if (*l2) {
       rewriter = std::make_unique<l2::SliceRewriter>(origin->get(), l2->get(), options.log);
-      observer = [&rewriter](const std::vector<sync::SliceTouch>& touches) {
-        std::vector<origin::SliceKey> slices;
-        slices.reserve(touches.size());
-        for (const sync::SliceTouch& touch : touches) slices.push_back(touch.slice);
-        rewriter->Rewrite(slices);
-      };
+      observer = RewriteInL2(rewriter.get());
     }
     sync::Syncer syncer(consumer->get(), producer->get(), origin->get(), options, observer);
     ProcessParts parts;

@@ -258,6 +258,28 @@ TEST_F(LogTest, ConsumerSeesWhatAnotherThreadPublishes) {
   EXPECT_EQ(got[0].value, "v0");
 }
 
+// A writer creates a segment file before its first write; a reader that
+// finds it empty must not take it for a sealed segment (it used to, and then
+// reported the first records' segment as ending early).
+TEST_F(LogTest, EmptySegmentBeforeTheFirstWriteIsNotSealed) {
+  const std::string topic_dir = TopicDir(dir_, "t");
+  fs::create_directories(topic_dir);
+  std::ofstream(SegmentPath(topic_dir, 0)).close();
+  auto c = Consumer("g", {"t"});
+  auto none = c->Poll(10, 20ms);
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->empty());
+  auto p = Producer();
+  SendRange(*p, "t", 0, 2);
+  auto got = c->Poll(10, kWaitForMessages);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_EQ(got->size(), 2u);
+  EXPECT_EQ((*got)[1].value, "v1");
+  auto after = c->Poll(10, 20ms);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_TRUE(after->empty());
+}
+
 // Cuts `bytes` off the end of `path`.
 void Shorten(const std::string& path, uintmax_t bytes) {
   fs::resize_file(path, fs::file_size(path) - bytes);

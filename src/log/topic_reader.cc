@@ -64,8 +64,13 @@ Result<bool> TopicReader::NextPayload(std::string_view* payload, uint64_t* posit
         if (!sealed_) {
           // A writer starts the next segment, named by the next offset, only
           // after its last write to this one: once it exists, one more read
-          // finds everything.
-          if (!SegmentExists(topic_dir_, expected_offset_)) return false;
+          // finds everything. An empty segment has no successor (it would
+          // have the same name): the file found is this one, still open for
+          // its first write.
+          if (expected_offset_ == segment_base_ ||
+              !SegmentExists(topic_dir_, expected_offset_)) {
+            return false;
+          }
           sealed_ = true;
           continue;
         }

@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,6 +63,16 @@ struct SliceKey {
 bool operator==(const SliceKey& a, const SliceKey& b);
 bool operator<(const SliceKey& a, const SliceKey& b);  // tenant, channel, page_type, scope
 
+// What ApplyBatch did with one event.
+struct ApplyResult {
+  // OK, or the InvalidArgument Apply would return: the event was skipped.
+  Status status;
+  ApplyOutcome outcome = ApplyOutcome::kStale;  // meaningful when status is OK
+  // How many slices this event appended to ApplyBatch's `touched` (0 unless
+  // applied); they follow those of the events before it.
+  size_t touched = 0;
+};
+
 class Origin {
  public:
   virtual ~Origin() = default;
@@ -77,6 +88,24 @@ class Origin {
   virtual Result<ApplyOutcome> Apply(const events::Event& event,
                                      std::vector<SliceKey>* touched) = 0;
   Result<ApplyOutcome> Apply(const events::Event& event) { return Apply(event, nullptr); }
+
+  // Applies `events` in order, with the outcome one Apply each would have,
+  // as one write where the backend can (the sync service's batches): the
+  // version rule holds inside the batch too, so of two events of one record
+  // key the higher version wins whatever their order, and the other is stale.
+  // Clears `*results`, then gives each event its ApplyResult; when `touched`
+  // is not null, appends each applied event's slices (as Apply does) in
+  // event order. An event Apply would reject with InvalidArgument (it is not
+  // self-consistent) gets that status in its result and is skipped; the rest
+  // of the batch is applied.
+  // Any other failure returns non-OK. `*results` then holds the results of
+  // the events applied before it: a prefix of `events`, always empty for
+  // the RocksDB and PostgreSQL backends (each applies a batch atomically),
+  // and the caller may resume with the rest. On OK the writes survive a
+  // crash of this process; call Sync() to make them survive a power loss.
+  // The default calls Apply once per event.
+  virtual Status ApplyBatch(std::span<const events::Event* const> events,
+                            std::vector<ApplyResult>* results, std::vector<SliceKey>* touched);
 
   // Makes every write applied so far durable against power loss (one fsync
   // for a whole batch of Apply calls). The sync service calls it before it

@@ -44,6 +44,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -695,6 +696,8 @@ class PostgresOrigin final : public Origin {
   }
 
   Result<ApplyOutcome> Apply(const Event& event, std::vector<SliceKey>* touched) override;
+  Status ApplyBatch(std::span<const Event* const> events, std::vector<ApplyResult>* results,
+                    std::vector<SliceKey>* touched) override;
   Status Sync() override;
   Result<std::vector<Row>> ReadPage(const PartitionKey& partition,
                                     std::optional<std::string_view> page_id) override;
@@ -704,6 +707,9 @@ class PostgresOrigin final : public Origin {
   Status ForEachRecord(const std::function<Status(const StoredRecord&)>& fn) override;
 
  private:
+  // One tempo_apply call on `conn` for a checked event.
+  Result<ApplyOutcome> ApplyOne(Connection* conn, const Event& event,
+                                std::vector<SliceKey>* touched);
   Result<std::vector<Row>> ReadRows(const char* stmt, const PartitionKey& partition,
                                     std::string_view scope);
 
@@ -711,7 +717,63 @@ class PostgresOrigin final : public Origin {
 };
 
 Result<ApplyOutcome> PostgresOrigin::Apply(const Event& event, std::vector<SliceKey>* touched) {
-  if (Status s = CheckEvent(event); !s.ok()) return s;
+  const Event* const one[] = {&event};
+  std::vector<ApplyResult> results;
+  if (Status s = ApplyBatch(one, &results, touched); !s.ok()) return s;
+  if (!results[0].status.ok()) return results[0].status;
+  return results[0].outcome;
+}
+
+Status PostgresOrigin::ApplyBatch(std::span<const Event* const> events,
+                                  std::vector<ApplyResult>* results,
+                                  std::vector<SliceKey>* touched) {
+  results->clear();
+  results->resize(events.size());
+  size_t valid = 0;
+  for (size_t i = 0; i < events.size(); ++i) {
+    (*results)[i].status = CheckEvent(*events[i]);
+    if ((*results)[i].status.ok()) ++valid;
+  }
+  if (valid == 0) return Status::OK();
+  const size_t touched_before = touched == nullptr ? 0 : touched->size();
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) {
+    results->clear();
+    return lease.status();
+  }
+  Connection* conn = lease->get();
+  // A failure leaves nothing of the batch: the transaction is rolled back (a
+  // single tempo_apply call is its own transaction).
+  const bool transaction = valid > 1;
+  const auto fail = [&](Status s) {
+    results->clear();
+    if (touched != nullptr) touched->resize(touched_before);
+    // Best effort: a connection left inside the transaction is replaced on its next use.
+    if (transaction) (void)conn->Simple("ROLLBACK", pool_.StatementDeadline());
+    return s;
+  };
+  if (transaction) {
+    if (auto r = conn->Simple("BEGIN", pool_.StatementDeadline()); !r.ok()) return fail(r.status());
+  }
+  for (size_t i = 0; i < events.size(); ++i) {
+    ApplyResult& result = (*results)[i];
+    if (!result.status.ok()) continue;
+    const size_t before = touched == nullptr ? 0 : touched->size();
+    Result<ApplyOutcome> outcome = ApplyOne(conn, *events[i], touched);
+    if (!outcome.ok()) return fail(outcome.status());
+    result.outcome = *outcome;
+    result.touched = (touched == nullptr ? 0 : touched->size()) - before;
+  }
+  if (transaction) {
+    if (auto r = conn->Simple("COMMIT", pool_.StatementDeadline()); !r.ok()) {
+      return fail(r.status());
+    }
+  }
+  return Status::OK();
+}
+
+Result<ApplyOutcome> PostgresOrigin::ApplyOne(Connection* conn, const Event& event,
+                                              std::vector<SliceKey>* touched) {
   const bool tombstone = event.op == Op::kDelete;
   const RecordRows next = tombstone ? RecordRows{} : OwnedRows(*event.record);
   const std::string row_id = event.kind == Kind::kTemplate ? "" : event.key.id;
@@ -729,9 +791,7 @@ Result<ApplyOutcome> PostgresOrigin::Apply(const Event& event, std::vector<Slice
   params.ByteaArray(next.channels);
   params.ByteaArray(next.scopes);
 
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  auto result = (*lease)->Prepared(kApplyStmt, params, pool_.StatementDeadline());
+  auto result = conn->Prepared(kApplyStmt, params, pool_.StatementDeadline());
   if (!result.ok()) return result.status();
   const PGresult* r = result->get();
   if (PQntuples(r) != 1 || PQnfields(r) != 4) {

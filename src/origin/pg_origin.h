@@ -12,8 +12,12 @@
 // Apply is one round trip: a server-side function whose first statement is
 // the conditional upsert of the record entry (the version rule of §11.14
 // enforced in SQL under the row lock), so concurrent writers on any number of
-// connections or processes can never regress a record. Each page or scope
-// read is one prepared statement (one snapshot).
+// connections or processes can never regress a record. ApplyBatch runs one
+// such call per event inside one transaction (a round trip per event, one
+// commit per batch), so a batch is applied whole or not at all (when the
+// connection is lost during the COMMIT the outcome is unknown and reported as
+// Unavailable; a retry then finds the events stale if it had committed). Each
+// page or scope read is one prepared statement (one snapshot).
 //
 // Durability: Apply commits with synchronous_commit=off. A committed write is
 // in the server's WAL buffers when Apply returns, so it survives a crash of

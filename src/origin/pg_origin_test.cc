@@ -559,6 +559,102 @@ TEST_P(OriginTest, Rule7_TouchedSlicesAreTheOldAndNewRows) {
             (std::vector<SliceKey>{slice("app", "*"), slice("web", "*")}));
 }
 
+// ApplyBatch over `events` on `origin`, expecting OK.
+std::vector<ApplyResult> ApplyAll(Origin* origin, const std::vector<Event>& events,
+                                  std::vector<SliceKey>* touched = nullptr) {
+  std::vector<const Event*> pointers;
+  for (const Event& e : events) pointers.push_back(&e);
+  std::vector<ApplyResult> results;
+  Status s = origin->ApplyBatch(pointers, &results, touched);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(results.size(), s.ok() ? events.size() : 0);
+  return results;
+}
+
+TEST_P(OriginTest, Rule14_ApplyBatchKeepsTheVersionRuleInsideABatchInAnyOrder) {
+  Apply(ModuleEvent("t1", "m3", 1, {"web"}));
+  const std::vector<Event> batch = {
+      ModuleEvent("t1", "m1", 2, {"web"}),
+      ModuleEvent("t1", "m1", 1, {"app"}),  // older than the one before it
+      ModuleEvent("t1", "m1", 3, {"ios"}, {"p1"}),
+      ModuleEvent("t1", "m2", 1, {"web"}, {"p2"}),
+      ModuleEvent("t1", "m2", 1, {"web"}, {"p2"}),  // duplicate
+      DeleteEvent(Kind::kModule, "t1", "m3", 5),
+      ModuleEvent("t1", "m3", 4, {"web"}),  // older than the delete
+      TemplateEvent("t1", "web", 1),
+      ModuleEvent("t2", "x", 1, {"web"}),
+      DeleteEvent(Kind::kModule, "t2", "x", 2),  // t2: known, then not
+  };
+  std::vector<ApplyOutcome> outcomes;
+  for (const ApplyResult& r : ApplyAll(origin_.get(), batch)) {
+    EXPECT_TRUE(r.status.ok()) << r.status.ToString();
+    outcomes.push_back(r.outcome);
+  }
+  const ApplyOutcome applied = ApplyOutcome::kApplied, stale = ApplyOutcome::kStale;
+  EXPECT_EQ(outcomes, (std::vector<ApplyOutcome>{applied, stale, applied, applied, stale, applied,
+                                                 stale, applied, applied, applied}));
+  EXPECT_EQ(Summary(Read("web", "p2")),
+            (std::vector<RowSummary>{{"*", Kind::kTemplate, "", 1}, {"p2", Kind::kModule, "m2", 1}}));
+  EXPECT_EQ(Summary(Read("ios", "p1")), (std::vector<RowSummary>{{"p1", Kind::kModule, "m1", 3}}));
+  EXPECT_TRUE(Read("app").empty());
+  EXPECT_TRUE(Known("t1"));
+  EXPECT_FALSE(Known("t2"));
+
+  // The same events in the opposite order, in one batch, give the same store.
+  TempDir other_dir;
+  auto other = GetParam() == Backend::kRocks ? OpenRocksOrigin(other_dir.path())
+                                             : OpenPostgresOrigin(FreshDatabase());
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  ASSERT_TRUE((*other)->Apply(ModuleEvent("t1", "m3", 1, {"web"})).ok());
+  ApplyAll(other->get(), std::vector<Event>(batch.rbegin(), batch.rend()));
+  EXPECT_EQ(AllRecords(other->get()), AllRecords(origin_.get()));
+  for (const char* channel : {"web", "app", "ios"}) {
+    for (const char* scope : {"*", "p1", "p2"}) {
+      EXPECT_EQ(Full((*other)->ReadScope({"t1", channel, kPageType}, scope)),
+                Full(origin_->ReadScope({"t1", channel, kPageType}, scope)))
+          << channel << "/" << scope;
+    }
+  }
+  auto known = (*other)->TenantKnown("t2");
+  ASSERT_TRUE(known.ok());
+  EXPECT_FALSE(*known);
+}
+
+TEST_P(OriginTest, Rule7_ApplyBatchReportsEachEventsOutcomeAndSlicesInOrder) {
+  Apply(ModuleEvent("t1", "m1", 1, {"web"}, {"p1"}));
+  Event mismatched = ModuleEvent("t1", "m9", 1, {"web"});
+  mismatched.key.id = "other";
+  auto slice = [](std::string channel, std::string scope) {
+    return SliceKey{{"t1", std::move(channel), kPageType}, std::move(scope)};
+  };
+  std::vector<SliceKey> touched = {slice("kept", "*")};  // appended to, not replaced
+  const std::vector<ApplyResult> results = ApplyAll(
+      origin_.get(),
+      {ModuleEvent("t1", "m1", 2, {"web", "app"}), mismatched, ModuleEvent("t1", "m1", 2, {"ios"}),
+       ModuleEvent("t1", "m2", 1, {"web"}, {"p1", "p2"}), DeleteEvent(Kind::kModule, "t1", "m1", 3)},
+      &touched);
+  ASSERT_EQ(results.size(), 5u);
+  EXPECT_EQ(results[1].status.code(), Status::Code::kInvalidArgument);
+  std::vector<std::tuple<bool, ApplyOutcome, size_t>> summary;
+  for (const ApplyResult& r : results) summary.emplace_back(r.status.ok(), r.outcome, r.touched);
+  const ApplyOutcome applied = ApplyOutcome::kApplied, stale = ApplyOutcome::kStale;
+  EXPECT_EQ(summary, (std::vector<std::tuple<bool, ApplyOutcome, size_t>>{
+                         {true, applied, 3}, {false, stale, 0}, {true, stale, 0},
+                         {true, applied, 2}, {true, applied, 2}}));
+  EXPECT_EQ(touched, (std::vector<SliceKey>{slice("kept", "*"),
+                                            // m1 v2: its old row, then its new rows
+                                            slice("web", "p1"), slice("app", "*"), slice("web", "*"),
+                                            // m2
+                                            slice("web", "p1"), slice("web", "p2"),
+                                            // the delete of m1 v2's rows
+                                            slice("app", "*"), slice("web", "*")}));
+  EXPECT_TRUE(Read("app").empty());
+  EXPECT_EQ(Records().size(), 2u);  // m1 (tombstone) and m2; nothing of the rejected event
+  EXPECT_TRUE(ApplyAll(origin_.get(), {}).empty());
+  EXPECT_TRUE(ApplyAll(origin_.get(), {mismatched})[0].status.code() ==
+              Status::Code::kInvalidArgument);
+}
+
 TEST_P(OriginTest, Rule7_ReopenKeepsRowsRecordsAndTenants) {
   Apply(ModuleEvent("t1", "m1", 4, {"web"}, {"p1"}));
   Apply(ExperimentEvent("t1", "e1", 2, {"web"}));
@@ -855,6 +951,37 @@ TEST_F(PostgresOriginTest, Rule7_BlockedStatementTimesOutAsUnavailable) {
   auto applied = origin->Apply(ModuleEvent("t1", "m1", 2, {"web"}));
   ASSERT_TRUE(applied.ok()) << applied.status().ToString();
   EXPECT_EQ(*applied, ApplyOutcome::kApplied);
+}
+
+TEST_F(PostgresOriginTest, Rule7_AFailedBatchAppliesNothingOfIt) {
+  PostgresOptions options;
+  options.statement_timeout_ms = 300;
+  options.pool_size = 1;  // the batch's connection is reused afterwards
+  std::unique_ptr<Origin> origin = OpenPg(options);
+  ASSERT_NE(origin, nullptr);
+  ASSERT_TRUE(origin->Apply(ModuleEvent("t1", "locked", 1, {"web"})).ok());
+  const std::vector<Event> batch = {ModuleEvent("t1", "m1", 1, {"web"}),
+                                    ModuleEvent("t1", "locked", 2, {"web"}),
+                                    ModuleEvent("t1", "m2", 1, {"web"})};
+  std::vector<const Event*> pointers;
+  for (const Event& e : batch) pointers.push_back(&e);
+  std::vector<ApplyResult> results;
+  std::vector<SliceKey> touched;
+  {
+    // The second event waits for this lock until the statement times out.
+    RawConnection holder(uri_);
+    ASSERT_TRUE(holder.Exec("BEGIN; SELECT * FROM tempo_records WHERE id = 'locked' FOR UPDATE"));
+    Status s = origin->ApplyBatch(pointers, &results, &touched);
+    EXPECT_EQ(s.code(), Status::Code::kUnavailable) << s.ToString();
+    EXPECT_TRUE(results.empty());
+    EXPECT_TRUE(touched.empty());
+  }
+  // m1, written before the failure in the same transaction, was rolled back.
+  EXPECT_EQ(AllRecords(origin.get()).size(), 1u);
+  ASSERT_TRUE(origin->ApplyBatch(pointers, &results, &touched).ok());
+  ASSERT_EQ(results.size(), 3u);
+  for (const ApplyResult& r : results) EXPECT_EQ(r.outcome, ApplyOutcome::kApplied);
+  EXPECT_EQ(AllRecords(origin.get()).size(), 3u);
 }
 
 TEST_F(PostgresOriginTest, Rule7_HungBackendHitsTheClientDeadline) {

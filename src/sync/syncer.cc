@@ -103,16 +103,10 @@ Result<BatchResult> Syncer::RunOnce() {
 Result<BatchResult> Syncer::Process() {
   Batch& b = *batch_;
   const Clock::time_point apply_start = Clock::now();
-  while (b.next < b.messages.size()) {
-    Status s = ApplyMessage(b.next);
-    if (!s.ok()) {
-      b.apply_time += Clock::now() - apply_start;
-      return s;
-    }
-    ++b.next;
-    ++events_;
-  }
+  if (!b.decoded) Decode();
+  const Status applied = ApplyEvents();
   b.apply_time += Clock::now() - apply_start;
+  if (!applied.ok()) return applied;
 
   if (!b.synced) {
     std::chrono::milliseconds backoff = options_.retry_backoff_min;
@@ -155,45 +149,79 @@ Result<BatchResult> Syncer::Process() {
   return result;
 }
 
-Status Syncer::ApplyMessage(size_t index) {
+void Syncer::Decode() {
   Batch& b = *batch_;
-  Result<events::Event> event = events::DecodeEvent(b.messages[index].value);
-  if (!event.ok()) {
-    b.dead_letters.push_back({index, event.status().message()});
-    ++b.result.invalid;
-    ++invalid_;
-    return Status::OK();
-  }
-  std::vector<origin::SliceKey>& touched = apply_touched_;
-  std::chrono::milliseconds backoff = options_.retry_backoff_min;
-  for (;;) {
-    touched.clear();
-    Result<origin::ApplyOutcome> outcome = origin_->Apply(*event, &touched);
-    if (outcome.ok()) {
-      if (*outcome == origin::ApplyOutcome::kStale) {
-        ++b.result.stale;
-        ++stale_;
-        return Status::OK();
-      }
-      for (origin::SliceKey& slice : touched) {
-        auto [it, inserted] = b.touched.try_emplace(std::move(slice), event->version);
-        if (!inserted) it->second = std::max(it->second, event->version);
-      }
-      ++b.result.applied;
-      ++applied_;
-      return Status::OK();
-    }
-    const Status& s = outcome.status();
-    if (s.code() == Status::Code::kInvalidArgument) {  // the store rejects this event for good
-      b.dead_letters.push_back({index, s.message()});
+  b.events.reserve(b.messages.size());
+  for (size_t i = 0; i < b.messages.size(); ++i) {
+    Result<events::Event> event = events::DecodeEvent(b.messages[i].value);
+    if (!event.ok()) {
+      b.dead_letters.push_back({i, event.status().message()});
       ++b.result.invalid;
       ++invalid_;
-      return Status::OK();
+      continue;
     }
+    b.events.push_back(std::move(event).value());
+    b.event_message.push_back(i);
+  }
+  b.decoded = true;
+}
+
+Status Syncer::ApplyEvents() {
+  Batch& b = *batch_;
+  if (b.next_event == b.events.size()) return Status::OK();  // a resumed, applied batch
+  std::vector<const events::Event*> pending;
+  std::chrono::milliseconds backoff = options_.retry_backoff_min;
+  for (;;) {
+    pending.clear();
+    for (size_t i = b.next_event; i < b.events.size(); ++i) pending.push_back(&b.events[i]);
+    apply_touched_.clear();
+    const Status s = origin_->ApplyBatch(pending, &apply_results_, &apply_touched_);
+    if (s.ok() && apply_results_.size() != pending.size()) {
+      return Status::Internal("sync: ApplyBatch gave " + std::to_string(apply_results_.size()) +
+                              " results for " + std::to_string(pending.size()) + " events");
+    }
+    // On a failure, the events the origin applied before it are kept (see
+    // Origin::ApplyBatch): the retry resumes after them.
+    Record(apply_results_, &apply_touched_);
+    if (s.ok()) break;
     if (!Retryable(s)) return s;
     ++origin_retries_;
     Log("sync: origin apply failed: " + s.ToString() + "; retrying");
     if (!Backoff(&backoff)) return Stopped();
+  }
+  events_ += b.messages.size();
+  // Origin rejections after the decode failures: back to message order for the DLQ.
+  std::sort(b.dead_letters.begin(), b.dead_letters.end(),
+            [](const DeadLetter& x, const DeadLetter& y) { return x.index < y.index; });
+  return Status::OK();
+}
+
+void Syncer::Record(const std::vector<origin::ApplyResult>& results,
+                    std::vector<origin::SliceKey>* touched) {
+  Batch& b = *batch_;
+  size_t end = 0;  // the current event's slices are (*touched)[end - result.touched, end)
+  for (const origin::ApplyResult& result : results) {
+    end += result.touched;
+    const events::Event& event = b.events[b.next_event];
+    const size_t message = b.event_message[b.next_event];
+    ++b.next_event;
+    if (!result.status.ok()) {  // InvalidArgument: the store rejects this event for good
+      b.dead_letters.push_back({message, result.status.message()});
+      ++b.result.invalid;
+      ++invalid_;
+      continue;
+    }
+    if (result.outcome == origin::ApplyOutcome::kStale) {
+      ++b.result.stale;
+      ++stale_;
+      continue;
+    }
+    for (size_t i = end - result.touched; i < end; ++i) {
+      auto [it, inserted] = b.touched.try_emplace(std::move((*touched)[i]), event.version);
+      if (!inserted) it->second = std::max(it->second, event.version);
+    }
+    ++b.result.applied;
+    ++applied_;
   }
 }
 

@@ -4,11 +4,12 @@
 //
 // One batch, in this order:
 //   1. Poll up to max_batch messages.
-//   2. Per message: DecodeEvent; invalid -> queued for the DLQ with the
-//      original key and bytes and headers "reason", "topic", "partition",
-//      "offset"; valid -> Origin::Apply (a stale version is counted and
-//      invalidates nothing; an Apply the origin rejects as InvalidArgument
-//      goes to the DLQ like a decode failure).
+//   2. DecodeEvent of every message; an invalid one is queued for the DLQ
+//      with the original key and bytes and headers "reason", "topic",
+//      "partition", "offset". The valid ones go to the origin in one
+//      Origin::ApplyBatch (one write): a stale version is counted and
+//      invalidates nothing; an event the origin rejects as InvalidArgument
+//      goes to the DLQ like a decode failure.
 //   3. Origin::Sync, so the batch survives a power loss.
 //   4. The observer sees the touched slices (L2 rewrite/delete goes there,
 //      before any `tempo serve` is told to reload).
@@ -36,6 +37,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "events/record.h"
 #include "origin/origin.h"
 #include "stream/stream.h"
 
@@ -85,7 +87,7 @@ struct SyncStats {
   uint64_t stale = 0;
   uint64_t invalid = 0;
   uint64_t invalidations = 0;
-  uint64_t origin_retries = 0;    // failed Apply/Sync calls retried
+  uint64_t origin_retries = 0;    // failed ApplyBatch/Sync calls retried
   uint64_t producer_retries = 0;  // failed Send/Flush rounds retried
   uint64_t commit_failures = 0;
   int64_t lag = -1;  // Consumer::Lag after the last batch; -1 unknown
@@ -112,7 +114,8 @@ class Syncer {
   //  - Poll's error (nothing was consumed);
   //  - Unavailable "stopped" when Stop() interrupted a retry: the batch is
   //    not committed, and the next RunOnce resumes it where it stopped;
-  //  - Corruption/Internal/NotFound from the origin, which retrying cannot
+  //  - Corruption/Internal/NotFound from the origin, or an InvalidArgument
+  //    for the whole ApplyBatch (a read-only origin), which retrying cannot
   //    fix: likewise kept and resumed by the next RunOnce;
   //  - Commit's error: the batch is done and the next commit covers it (a
   //    commit is "up to offset N" per partition); if none does before a
@@ -144,7 +147,10 @@ class Syncer {
   // A polled batch being processed; kept across an interrupted RunOnce.
   struct Batch {
     std::vector<stream::Message> messages;
-    size_t next = 0;  // first message not yet decoded/applied
+    bool decoded = false;
+    std::vector<events::Event> events;  // the messages that decode, in order
+    std::vector<size_t> event_message;  // events[i] is messages[event_message[i]]
+    size_t next_event = 0;  // first event not yet applied
     bool synced = false;    // origin Sync done
     bool observed = false;  // observer called
     std::vector<DeadLetter> dead_letters;
@@ -158,8 +164,15 @@ class Syncer {
 
   // Steps 2-6 for `batch_`.
   Result<BatchResult> Process();
-  // Applies one decoded message, retrying origin failures; records the outcome.
-  Status ApplyMessage(size_t index);
+  // Decodes every message of `batch_` (invalid ones become dead letters).
+  void Decode();
+  // Applies the decoded events not yet applied with ApplyBatch, retrying
+  // origin failures from the first event not applied; records the outcomes.
+  Status ApplyEvents();
+  // Records the outcome of events [next_event, next_event + results.size())
+  // and the slices they touched.
+  void Record(const std::vector<origin::ApplyResult>& results,
+              std::vector<origin::SliceKey>* touched);
   // Sends every DLQ message and invalidation of the batch and Flushes, from
   // the start again after any failure, until delivered or stopped.
   Status Deliver(const std::vector<SliceTouch>& touches);
@@ -178,7 +191,9 @@ class Syncer {
   const Observer observer_;
 
   std::optional<Batch> batch_;
-  std::vector<origin::SliceKey> apply_touched_;  // Apply's output, reused across messages
+  // ApplyBatch's outputs, reused across batches.
+  std::vector<origin::ApplyResult> apply_results_;
+  std::vector<origin::SliceKey> apply_touched_;
 
   std::atomic<bool> stop_{false};
   std::mutex stop_mu_;  // with stop_cv_: wakes Backoff on Stop()

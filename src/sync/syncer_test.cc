@@ -55,8 +55,12 @@ class JournaledOrigin final : public origin::Origin {
  public:
   JournaledOrigin(origin::Origin* base, MemoryLog* log) : base_(base), log_(log) {}
 
-  // The next `n` Apply (or Sync) calls fail with `status`.
-  void FailApplies(int n, Status status) {
+  // After `after` more successful Apply calls, the next `n` Apply (or Sync)
+  // calls fail with `status`. Apply, not ApplyBatch: the Syncer's batches go
+  // through Origin's default ApplyBatch, one Apply per event, so a failure
+  // can come after part of a batch was applied.
+  void FailApplies(int n, Status status, int after = 0) {
+    apply_ok_before_failing_ = after;
     fail_applies_ = n;
     apply_error_ = std::move(status);
   }
@@ -68,7 +72,9 @@ class JournaledOrigin final : public origin::Origin {
   Result<origin::ApplyOutcome> Apply(const events::Event& event,
                                      std::vector<origin::SliceKey>* touched) override {
     log_->Note("apply");
-    if (fail_applies_ > 0) {
+    if (apply_ok_before_failing_ > 0) {
+      --apply_ok_before_failing_;
+    } else if (fail_applies_ > 0) {
       --fail_applies_;
       return apply_error_;
     }
@@ -98,7 +104,7 @@ class JournaledOrigin final : public origin::Origin {
  private:
   origin::Origin* const base_;
   MemoryLog* const log_;
-  std::atomic<int> fail_applies_{0}, fail_syncs_{0};
+  std::atomic<int> apply_ok_before_failing_{0}, fail_applies_{0}, fail_syncs_{0};
   Status apply_error_, sync_error_;
 };
 
@@ -170,9 +176,10 @@ class SyncerTest : public ::testing::Test {
   }
 
   // The invalidation topic, decoded, in order.
-  std::vector<std::string> Invalidations() {
+  std::vector<std::string> Invalidations() { return InvalidationsOf(&log_); }
+  static std::vector<std::string> InvalidationsOf(MemoryLog* log) {
     std::vector<std::string> out;
-    for (const stream::Message& m : log_.Read(stream::kInvalidationTopic)) {
+    for (const stream::Message& m : log->Read(stream::kInvalidationTopic)) {
       Result<Invalidation> inv = DecodeInvalidation(m.value);
       EXPECT_TRUE(inv.ok()) << inv.status().ToString();
       if (!inv.ok()) continue;
@@ -427,6 +434,87 @@ TEST_F(SyncerTest, RetriesAFailingOriginAndSkipsNothing) {
   EXPECT_EQ(log_.Committed(stream::kContentTopic, 0), 10);
 }
 
+TEST_F(SyncerTest, AFailureAfterPartOfABatchResumesAfterTheAppliedEvents) {
+  std::vector<std::string> lines;
+  for (int i = 0; i < 5; ++i) {
+    lines.push_back(ModuleUpsert("A", "m" + std::to_string(i), i + 1, {"web"}, {"p" + std::to_string(i)}));
+    Append(lines.back());
+  }
+  origin_->FailApplies(1, Status::IOError("disk hiccup"), /*after=*/2);
+  MemoryProducer producer(&log_);
+  auto consumer = NewConsumer();
+  Syncer syncer(consumer.get(), &producer, origin_.get(), FastOptions());
+  ASSERT_EQ(Drain(&syncer).size(), 1u);
+  // m0 and m1 applied, m2 failed, then m2..m4: each event applied once, and
+  // the first two still invalidate their slices.
+  const std::vector<std::string> journal = log_.Journal();
+  EXPECT_EQ(std::count(journal.begin(), journal.end(), "apply"), 6);
+  EXPECT_EQ(syncer.Stats().applied, 5u);
+  EXPECT_EQ(syncer.Stats().stale, 0u);
+  EXPECT_EQ(syncer.Stats().origin_retries, 1u);
+  EXPECT_EQ(Invalidations(), (std::vector<std::string>{"A/web/home/p0@1", "A/web/home/p1@2",
+                                                       "A/web/home/p2@3", "A/web/home/p3@4",
+                                                       "A/web/home/p4@5"}));
+  EXPECT_EQ(Dump(origin_.get()), ReferenceDump(lines));
+}
+
+TEST_F(SyncerTest, OneWriteBatchGivesWhatOneApplyPerEventGives) {
+  // Duplicates, versions out of order, deletes, moves and poison, several
+  // versions of one key in one batch: through RocksOrigin::ApplyBatch (rocks_
+  // directly) and through one Apply per event (origin_), in batches of 9.
+  std::vector<std::string> lines;
+  for (int i = 0; i < 60; ++i) {
+    const std::string id = "m" + std::to_string(i % 7);
+    const int64_t version = 1 + (i * 5) % 11;
+    const std::vector<std::string> channels = i % 2 ? std::vector<std::string>{"web"}
+                                                    : std::vector<std::string>{"web", "app"};
+    const std::vector<std::string> pages =
+        i % 3 ? std::vector<std::string>{} : std::vector<std::string>{"p" + std::to_string(i % 4)};
+    if (i % 13 == 5) {
+      lines.push_back(ModuleDelete("A", id, version));
+    } else if (i % 17 == 3) {
+      lines.push_back("{\"schema\":1}");  // poison
+    } else {
+      lines.push_back(ModuleUpsert(i % 4 ? "A" : "B", id, version, channels, pages));
+    }
+  }
+  lines.push_back(TemplateUpsert("A", "web", "home", 3));
+  lines.push_back(TemplateUpsert("A", "web", "home", 2));
+
+  MemoryLog other_log;
+  TempDir other_dir;
+  Result<std::unique_ptr<origin::Origin>> other = origin::OpenRocksOrigin(other_dir.path() + "/db");
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  JournaledOrigin one_by_one(other->get(), &other_log);
+  for (const std::string& line : lines) {
+    Append(line);
+    Result<events::Event> event = events::DecodeEvent(line);
+    other_log.Append(stream::kContentTopic, 0, event.ok() ? ContentKey(event->key) : "?/poison",
+                     line);
+  }
+  const std::vector<std::string> topics = {std::string(stream::kContentTopic)};
+  MemoryProducer producer(&log_), other_producer(&other_log);
+  MemoryConsumer consumer(&log_, topics), other_consumer(&other_log, topics);
+  Syncer batched(&consumer, &producer, rocks_.get(), FastOptions(9));
+  Syncer single(&other_consumer, &other_producer, &one_by_one, FastOptions(9));
+  EXPECT_EQ(Drain(&batched).size(), 7u);
+  EXPECT_EQ(Drain(&single).size(), 7u);
+
+  EXPECT_EQ(Dump(rocks_.get()), Dump(other->get()));
+  EXPECT_EQ(Dump(rocks_.get()), ReferenceDump(lines));
+  EXPECT_EQ(Invalidations(), InvalidationsOf(&other_log));
+  EXPECT_EQ(log_.Read(stream::kDlqTopic).size(), other_log.Read(stream::kDlqTopic).size());
+  const SyncStats a = batched.Stats(), b = single.Stats();
+  EXPECT_EQ(a.applied, b.applied);
+  EXPECT_EQ(a.stale, b.stale);
+  EXPECT_EQ(a.invalid, b.invalid);
+  EXPECT_GT(a.stale, 0u);
+  EXPECT_GT(a.invalid, 0u);
+  for (const char* tenant : {"A", "B"}) {
+    EXPECT_EQ(*rocks_->TenantKnown(tenant), *(*other)->TenantKnown(tenant)) << tenant;
+  }
+}
+
 TEST_F(SyncerTest, AnUnrecoverableOriginErrorKeepsTheBatchForTheNextRun) {
   for (int i = 0; i < 5; ++i) Append(ModuleUpsert("A", "m" + std::to_string(i), 1, {"web"}));
   MemoryProducer producer(&log_);
@@ -448,6 +536,22 @@ TEST_F(SyncerTest, AnUnrecoverableOriginErrorKeepsTheBatchForTheNextRun) {
   EXPECT_EQ(syncer.Stats().events, 6u);
   EXPECT_EQ(log_.Committed(stream::kContentTopic, 0), 6);
   EXPECT_EQ(Invalidations(), std::vector<std::string>{"A/web/home/*@2"});
+}
+
+TEST_F(SyncerTest, AReadOnlyOriginStopsTheLoopInsteadOfDeadLetteringEverything) {
+  Append(ModuleUpsert("A", "m1", 1, {"web"}));
+  TempDir secondary_dir;
+  Result<std::unique_ptr<origin::Origin>> secondary =
+      origin::OpenRocksSecondary(dir_.path() + "/db", secondary_dir.path());
+  ASSERT_TRUE(secondary.ok()) << secondary.status().ToString();
+  MemoryProducer producer(&log_);
+  auto consumer = NewConsumer();
+  Syncer syncer(consumer.get(), &producer, secondary->get(), FastOptions());
+  Result<BatchResult> r = syncer.RunOnce();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument) << r.status().ToString();
+  EXPECT_EQ(log_.Committed(stream::kContentTopic, 0), 0);
+  EXPECT_TRUE(log_.Read(stream::kDlqTopic).empty());
 }
 
 TEST_F(SyncerTest, AnEventTheOriginRejectsGoesToTheDlq) {

@@ -1,0 +1,37 @@
+// What every Origin shares: SliceKey's order and the default ApplyBatch.
+#include "origin/origin.h"
+
+#include <tuple>
+
+namespace tempo::origin {
+
+bool operator==(const SliceKey& a, const SliceKey& b) {
+  return a.scope == b.scope && a.partition.tenant == b.partition.tenant &&
+         a.partition.channel == b.partition.channel &&
+         a.partition.page_type == b.partition.page_type;
+}
+
+bool operator<(const SliceKey& a, const SliceKey& b) {
+  return std::tie(a.partition.tenant, a.partition.channel, a.partition.page_type, a.scope) <
+         std::tie(b.partition.tenant, b.partition.channel, b.partition.page_type, b.scope);
+}
+
+Status Origin::ApplyBatch(std::span<const events::Event* const> events,
+                          std::vector<ApplyResult>* results, std::vector<SliceKey>* touched) {
+  results->clear();
+  for (const events::Event* event : events) {
+    const size_t before = touched == nullptr ? 0 : touched->size();
+    Result<ApplyOutcome> outcome = Apply(*event, touched);
+    if (outcome.ok()) {
+      const size_t after = touched == nullptr ? 0 : touched->size();
+      results->push_back({Status::OK(), *outcome, after - before});
+    } else if (outcome.status().code() == Status::Code::kInvalidArgument) {
+      results->push_back({outcome.status(), ApplyOutcome::kStale, 0});
+    } else {
+      return outcome.status();  // the events before it stay applied: *results says which
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace tempo::origin

@@ -20,7 +20,9 @@
 // The default run takes about 50 s on the 2-core development VM. --quick (100k
 // keys, 2M requests, 9 s) is a smoke test: its 0.1% cache of 100 entries is
 // split over 16 shards of about 6, far below what the policy is tuned for.
-// Usage: hit_ratio [--quick] [--keys=N] [--requests=N] [--seed=N] [--warmup=F]
+// --perfect-lfu adds an online LFU with exact, unbounded counts (see
+// RunPerfectLfu), the realistic ceiling over whole traces; it adds minutes.
+// Usage: hit_ratio [--quick] [--perfect-lfu] [--keys=N] [--requests=N] [--seed=N] [--warmup=F]
 //                  [--shards=N] [--window=F] [--protected=F] [--samples=N]
 #include <algorithm>
 #include <charconv>
@@ -30,7 +32,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +52,7 @@ struct Flags {
   uint32_t keys = 1'000'000;
   uint64_t requests = 10'000'000;
   double warmup = 0.5;  // share of each trace before its steady state
+  bool perfect_lfu = false;
   uint64_t seed = 42;
   CacheOptions cache;
 };
@@ -365,6 +370,59 @@ Outcome RunBelady(const Trace& t, const std::vector<uint32_t>& next_use, size_t 
   return out;
 }
 
+// An online LFU with perfect memory: exact counts of every key ever
+// requested (unbounded metadata); on a miss the key replaces the least
+// counted cached key if it is now counted more. Unlike the ideal LFU it must
+// learn the popularities from the trace, so over a whole trace it shows
+// what learning costs any counting policy (--perfect-lfu).
+Outcome RunPerfectLfu(const Trace& t, size_t entries, double warmup) {
+  const size_t ids = size_t{t.max_id} + 1;
+  std::vector<uint32_t> count(ids, 0);
+  std::vector<bool> cached(ids, false);
+  std::vector<uint64_t> heap;  // (count << 32) | key, a min-heap with lazy deletion
+  const auto later = std::greater<uint64_t>();
+  size_t size = 0;
+  auto push = [&](uint32_t key) {
+    heap.push_back((uint64_t{count[key]} << 32) | key);
+    std::push_heap(heap.begin(), heap.end(), later);
+  };
+  auto pop = [&] {
+    std::pop_heap(heap.begin(), heap.end(), later);
+    heap.pop_back();
+  };
+  auto valid = [&](uint64_t item) {
+    const uint32_t key = static_cast<uint32_t>(item);
+    return cached[key] && count[key] == static_cast<uint32_t>(item >> 32);
+  };
+  Outcome out(SteadyFrom(t, warmup));
+  for (size_t i = 0; i < t.keys.size(); ++i) {
+    const uint32_t id = t.keys[i];
+    ++count[id];
+    const bool hit = cached[id];
+    bool admit = hit || size < entries;
+    if (!admit) {
+      while (!valid(heap.front())) pop();
+      if (static_cast<uint32_t>(heap.front() >> 32) < count[id]) {
+        cached[static_cast<uint32_t>(heap.front())] = false;
+        pop();
+        --size;
+        admit = true;
+      }
+    }
+    if (admit) {
+      size += !hit;
+      cached[id] = true;
+      push(id);
+    }
+    if (heap.size() > 4 * entries + 1024) {
+      std::erase_if(heap, [&](uint64_t item) { return !valid(item); });
+      std::make_heap(heap.begin(), heap.end(), later);
+    }
+    out.Count(i, id < t.zipf_keys, hit);
+  }
+  return out;
+}
+
 bool ParseFlag(std::string_view arg, std::string_view name, std::string_view* value) {
   if (!arg.starts_with(name) || arg.size() <= name.size() || arg[name.size()] != '=') return false;
   *value = arg.substr(name.size() + 1);
@@ -373,7 +431,8 @@ bool ParseFlag(std::string_view arg, std::string_view name, std::string_view* va
 
 [[noreturn]] void Usage() {
   std::fprintf(stderr,
-               "usage: hit_ratio [--quick] [--keys=N] [--requests=N] [--seed=N] [--warmup=F]\n"
+               "usage: hit_ratio [--quick] [--perfect-lfu] [--keys=N] [--requests=N] [--seed=N]\n"
+               "                 [--warmup=F]\n"
                "                 [--shards=N] [--window=F] [--protected=F] [--samples=N]\n");
   std::exit(2);
 }
@@ -383,7 +442,9 @@ Flags ParseFlags(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     std::string_view v;
-    if (arg == "--quick") {
+    if (arg == "--perfect-lfu") {
+      f.perfect_lfu = true;
+    } else if (arg == "--quick") {
       f.keys = 100'000;
       f.requests = 2'000'000;
     } else if (ParseFlag(arg, "--keys", &v)) {
@@ -423,6 +484,7 @@ struct Row {
   size_t entries;
   Outcome ours, lru, belady;
   double ideal_lfu;
+  std::optional<Outcome> perfect_lfu;
 };
 
 void PrintTable(const std::vector<Row>& rows, bool steady) {
@@ -463,7 +525,9 @@ int Main(int argc, char** argv) {
       const size_t entries = static_cast<size_t>(flags.keys * fraction);
       rows.push_back(Row{
           &t, fraction, entries, RunOurs(t, entries, flags), RunLru(t, entries, flags.warmup),
-          RunBelady(t, next_use, entries, flags.warmup), t.zipf->TopMass(entries) * t.zipf_share});
+          RunBelady(t, next_use, entries, flags.warmup), t.zipf->TopMass(entries) * t.zipf_share,
+          flags.perfect_lfu ? std::optional(RunPerfectLfu(t, entries, flags.warmup))
+                            : std::nullopt});
       std::fprintf(stderr, "%s, %zu entries: done at %.0f s\n", t.name.c_str(), entries,
                    Seconds(start));
     }
@@ -474,6 +538,19 @@ int Main(int argc, char** argv) {
   std::printf("\nHit ratios in the steady state (the last %.0f%% of each trace):\n\n",
               (1 - flags.warmup) * 100);
   PrintTable(rows, /*steady=*/true);
+
+  if (flags.perfect_lfu) {
+    std::printf(
+        "\nOnline LFU with exact, unbounded counts (--perfect-lfu), over whole traces and in "
+        "the steady state, / ideal LFU:\n\n| trace | cache | perfect LFU | / ideal | ours / "
+        "perfect LFU | steady | / ideal |\n|---|---|---|---|---|---|---|\n");
+    for (const Row& r : rows) {
+      const double p = r.perfect_lfu->whole().ratio(), ps = r.perfect_lfu->steady().ratio();
+      std::printf("| %s | %.1f%% | %.4f | %.3f | %.3f | %.4f | %.3f |\n", r.trace->name.c_str(),
+                  r.fraction * 100, p, p / r.ideal_lfu, r.ours.whole().ratio() / p, ps,
+                  ps / r.ideal_lfu);
+    }
+  }
 
   // Rows 0-2: Zipf 0.8 without scans; rows 6-8: the same requests with scans.
   const size_t sizes = std::size(kCacheFractions);

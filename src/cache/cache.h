@@ -23,7 +23,10 @@
 // would evict. So a one-hit wonder (or a long scan of them) cannot push out
 // an entry that is requested often. Frequencies age: all counts are halved
 // after about 100 requests per resident entry, so the cache learns slowly
-// that a formerly popular key has gone cold (see sketch_samples_per_entry).
+// that a formerly popular key has gone cold (see sketch_samples_per_entry),
+// unless the hit rate falls suddenly (a shift of the popular keys, not a
+// scan: misses on unseen keys do not count), in which case the shard forgets
+// its counts at once (see src/cache/shift_detector.h).
 //
 // Entries expire. An entry is fresh for `ttl` after it was stored. Once
 // expired, GetOrLoad still returns it (marked kStale) for up to `max_stale`

@@ -190,6 +190,44 @@ TEST(CacheTest, OneHitWondersDoNotEvictAFrequentEntry) {
   EXPECT_GT(cache.Stats().admissions_rejected, 1900u);
 }
 
+// Hits found without the lock reach the policy through the read buffer:
+// hits from another thread, enough to fill several rings (each drained by
+// the hit that fills it), protect the entry as hits under the lock did.
+TEST(CacheTest, LockFreeHitsReachThePolicyThroughTheReadBuffer) {
+  FakeClock clock;
+  CacheOptions o = TestOptions(&clock);
+  o.capacity_bytes = 10 * 100;
+  SliceCache cache(o);
+  ASSERT_TRUE(cache.GetOrLoad("hot", Returning("hot", 1)).ok());
+  std::thread reader([&cache] {
+    for (int i = 0; i < 64; ++i) ASSERT_TRUE(cache.Get("hot").has_value());
+  });
+  reader.join();
+  EXPECT_EQ(cache.Stats().hits, 64u);
+  // Fewer one-offs than a shift-detector sample: this is about admission,
+  // not about forgetting a key that is requested no more.
+  for (int i = 0; i < 900; ++i) {
+    const std::string key = "once" + std::to_string(i);
+    ASSERT_EQ(cache.GetOrLoad(key, Returning(key, 1))->source, Source::kLoaded);
+  }
+  EXPECT_EQ(cache.Get("hot").value()->version, 1);
+}
+
+TEST(CacheTest, ReplacedValueStaysValidForItsReader) {
+  FakeClock clock;
+  SliceCache cache(TestOptions(&clock));
+  cache.Insert("k", MakeSlice("k", 1), 100);
+  const SlicePtr held = cache.Get("k").value();
+  for (int i = 2; i < 200; ++i) cache.Insert("k", MakeSlice("k", i), 100);  // retires old nodes
+  cache.Invalidate("k");
+  EXPECT_EQ(held->version, 1);
+  // Removed nodes are freed once no lock-free reader can hold them, which
+  // later operations on the shard notice (each may advance the epoch once).
+  for (int i = 0; i < 3; ++i) cache.Insert("other", MakeSlice("other", i), 100);
+  EXPECT_EQ(held.use_count(), 1);  // the cache let go of it
+  EXPECT_EQ(cache.Stats().entries, 1u);
+}
+
 TEST(CacheTest, ConcurrentMissesOfOneKeyMakeOneLoad) {
   constexpr int kThreads = 8;
   FakeClock clock;

@@ -73,7 +73,7 @@ int FrequencySketch::Estimate(uint64_t hash) const {
   return count;
 }
 
-void FrequencySketch::Increment(uint64_t hash) {
+bool FrequencySketch::Increment(uint64_t hash) {
   const Slots s = Locate(hash);
   int count[4];
   int min = kMaxCount;
@@ -81,17 +81,32 @@ void FrequencySketch::Increment(uint64_t hash) {
     count[i] = static_cast<int>((table_[s.word[i]] >> s.shift[i]) & 0xf);
     min = std::min(min, count[i]);
   }
-  if (min == kMaxCount) return;  // saturated: not counted towards the period either
+  if (min == kMaxCount) return true;  // saturated: not counted towards the period either
   for (int i = 0; i < 4; ++i) {
     if (count[i] == min) table_[s.word[i]] += uint64_t{1} << s.shift[i];
   }
-  if (++additions_ >= sample_period_) Halve();
+  if (++additions_ >= sample_period_) {
+    Halve();
+    return false;
+  }
+  return min + 1 == kMaxCount;
 }
 
 void FrequencySketch::Halve() {
   for (uint64_t& word : table_) word = (word >> 1) & kHalveMask;
   // The halved counts still hold half of what this period counted.
   additions_ /= 2;
+  NextGeneration();
+}
+
+void FrequencySketch::Reset() {
+  std::fill(table_.begin(), table_.end(), 0);
+  additions_ = 0;
+  NextGeneration();
+}
+
+void FrequencySketch::NextGeneration() {
+  if (++generation_ == 0) generation_ = 1;  // 0 means "never saturated" to the nodes
 }
 
 }  // namespace tempo::cache::internal

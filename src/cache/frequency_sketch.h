@@ -48,8 +48,16 @@ class FrequencySketch {
   int Estimate(uint64_t hash) const;
 
   // Counts one access of `hash`; halves every counter when the sample period
-  // is reached.
-  void Increment(uint64_t hash);
+  // is reached. Returns true when the key's count is saturated afterwards:
+  // further increments change nothing until generation() changes.
+  bool Increment(uint64_t hash);
+
+  // Sets every counter to zero (the workload has shifted: what the sketch
+  // learned describes the old one).
+  void Reset();
+
+  // Changes whenever counts may decrease (aging, Reset); never 0.
+  uint32_t generation() const { return generation_; }
 
   // Increments counted towards the next aging (for tests).
   size_t additions() const { return additions_; }
@@ -66,6 +74,7 @@ class FrequencySketch {
   };
   Slots Locate(uint64_t hash) const;
   void Halve();
+  void NextGeneration();
 
   const size_t samples_per_entry_;
   std::vector<uint64_t> table_;
@@ -73,6 +82,7 @@ class FrequencySketch {
   size_t max_entries_ = 0;
   size_t sample_period_;
   size_t additions_ = 0;
+  uint32_t generation_ = 1;
 };
 
 }  // namespace tempo::cache::internal

@@ -25,6 +25,28 @@ TEST(FrequencySketchTest, CountsAccessesAndSaturatesAtFifteen) {
   EXPECT_EQ(sketch.Estimate(H("never seen")), 0);
 }
 
+// Increment reports saturation, which lets hits on the most popular keys
+// skip the sketch until the generation changes (aging or Reset).
+TEST(FrequencySketchTest, ReportsSaturationAndChangesGenerationWhenCountsMayFall) {
+  FrequencySketch sketch(10);
+  sketch.EnsureCapacity(1000);
+  const uint32_t first = sketch.generation();
+  EXPECT_NE(first, 0u);
+  for (int i = 1; i < FrequencySketch::kMaxCount; ++i) EXPECT_FALSE(sketch.Increment(H("a")));
+  EXPECT_TRUE(sketch.Increment(H("a")));  // the 15th
+  const size_t additions = sketch.additions();
+  EXPECT_TRUE(sketch.Increment(H("a")));  // saturated: nothing changes
+  EXPECT_EQ(sketch.additions(), additions);
+  EXPECT_EQ(sketch.generation(), first);
+
+  sketch.Reset();
+  EXPECT_NE(sketch.generation(), first);
+  EXPECT_EQ(sketch.Estimate(H("a")), 0);
+  EXPECT_EQ(sketch.additions(), 0u);
+  EXPECT_FALSE(sketch.Increment(H("a")));
+  EXPECT_EQ(sketch.Estimate(H("a")), 1);
+}
+
 TEST(FrequencySketchTest, SamplePeriodIsSamplesPerEntryTimesLargestEntryCount) {
   FrequencySketch sketch(10);
   sketch.EnsureCapacity(5000);
@@ -43,7 +65,10 @@ TEST(FrequencySketchTest, HalvesEveryCounterWhenTheSamplePeriodIsReached) {
   while (sketch.additions() + 1 < period) sketch.Increment(H("cold" + std::to_string(k++)));
   const int before = sketch.Estimate(H("hot"));
   ASSERT_GE(before, 13);
-  sketch.Increment(H("cold" + std::to_string(k++)));  // triggers the aging
+  const uint32_t generation = sketch.generation();
+  // Triggers the aging; not saturated, whatever the key's count was.
+  EXPECT_FALSE(sketch.Increment(H("cold" + std::to_string(k++))));
+  EXPECT_NE(sketch.generation(), generation);
   const int after = sketch.Estimate(H("hot"));
   // The last key may have shared one of hot's counters; halving is exact otherwise.
   EXPECT_TRUE(after == before / 2 || after == (before + 1) / 2) << before << " -> " << after;

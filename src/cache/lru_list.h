@@ -28,11 +28,28 @@ class LruList {
     head_.next = n;
   }
 
+  // Links `n` as the least recently used. REQUIRES: `n` is in no list.
+  void PushBack(ListLinks* n) {
+    n->next = &head_;
+    n->prev = head_.prev;
+    head_.prev->next = n;
+    head_.prev = n;
+  }
+
   // Unlinks `n`. REQUIRES: `n` is in this list.
   static void Remove(ListLinks* n) {
     n->prev->next = n->next;
     n->next->prev = n->prev;
     n->prev = n->next = nullptr;
+  }
+
+  // Puts `replacement` (in no list) where `old` is, and unlinks `old`.
+  static void Replace(ListLinks* old, ListLinks* replacement) {
+    replacement->prev = old->prev;
+    replacement->next = old->next;
+    replacement->prev->next = replacement;
+    replacement->next->prev = replacement;
+    old->prev = old->next = nullptr;
   }
 
   // Makes `n` the most recently used. REQUIRES: `n` is in this list.
@@ -41,6 +58,9 @@ class LruList {
     Remove(n);
     PushFront(n);
   }
+
+  // The most recently used element, or nullptr when empty.
+  ListLinks* Front() const { return empty() ? nullptr : head_.next; }
 
   // The least recently used element, or nullptr when empty.
   ListLinks* Back() const { return empty() ? nullptr : head_.prev; }

@@ -1,50 +1,78 @@
-// NodeTable: a shard's index from key to node, an open-addressing hash table.
+// NodeTable: a shard's index from key to node, an open-addressing hash table
+// that readers search without the shard's lock.
 //
-// Chosen over std::unordered_map for the hit path: a slot holds the key's
-// full 64-bit hash next to the node pointer, so a lookup reuses the hash the
-// shard was chosen with (no second hash of the key), probes a contiguous
+// A slot holds the key's full 64-bit hash next to the node pointer, so a
+// lookup reuses the hash the shard was chosen with, probes a contiguous
 // array, and compares key bytes only on a full hash match. Linear probing
 // with backward-shift deletion keeps probe sequences short without
-// tombstones. Not thread-safe.
+// tombstones.
+//
+// Concurrency: one writer at a time (the shard's lock) changes the table;
+// any number of readers call Find concurrently, inside an EpochGuard. Slots
+// are atomics, nodes are published with release stores, and an array
+// replaced by growth is retired to the epoch RetireList, so a reader never
+// touches freed memory. A reader racing a writer may miss a key that is
+// present (backward shift moved it behind the reader, or the reader saw a
+// half-written slot); it never returns a node for another key, because it
+// checks the node's own (immutable) hash and key. Callers treat a miss as a
+// reason to look again under the lock.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <string_view>
 
+#include "cache/epoch.h"
 #include "cache/node.h"
 
 namespace tempo::cache::internal {
 
 class NodeTable {
  public:
-  NodeTable();
+  // Arrays replaced by growth go to `retired`, which must outlive the table.
+  explicit NodeTable(RetireList* retired);
+  ~NodeTable();
   NodeTable(const NodeTable&) = delete;
   NodeTable& operator=(const NodeTable&) = delete;
 
-  // The node with `key`, or nullptr. REQUIRES: hash == KeyHash(key).
+  // The node with `key`, or nullptr. REQUIRES: hash == KeyHash(key), and
+  // either the writer's lock (exact) or an EpochGuard (may miss, see above).
   Node* Find(std::string_view key, uint64_t hash) const {
-    for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
-      const Slot& s = slots_[i];
-      if (s.node == nullptr) return nullptr;
-      if (s.hash == hash && s.node->key() == key) return s.node;
+    const Array* a = array_.load(std::memory_order_acquire);
+    const Slot* slots = a->slots();
+    // Bounded: a reader racing writers could otherwise chase moving runs.
+    for (size_t i = hash & a->mask, probes = 0; probes <= a->mask;
+         i = (i + 1) & a->mask, ++probes) {
+      const Slot& s = slots[i];
+      const uint64_t slot_hash = s.hash.load(std::memory_order_relaxed);
+      Node* n = s.node.load(std::memory_order_acquire);
+      if (n == nullptr) return nullptr;
+      if (slot_hash == hash && n->hash == hash && n->HasKey(key)) return n;
     }
+    return nullptr;
   }
 
-  // Indexes `n` under n->key. REQUIRES: no node with that key is indexed.
+  // Indexes `n` under n->key. REQUIRES: the writer's lock; no node with that
+  // key is indexed; `n` is fully built (this publishes it).
   void Insert(Node* n);
 
-  // Unindexes `n`. REQUIRES: `n` is indexed.
+  // Puts `replacement` (same key, fully built) in `old`'s slot, publishing
+  // it. REQUIRES: the writer's lock; `old` is indexed.
+  void Replace(const Node* old, Node* replacement);
+
+  // Unindexes `n`. REQUIRES: the writer's lock; `n` is indexed.
   void Erase(const Node* n);
 
   size_t size() const { return size_; }
 
-  // Calls fn(Node*) for every indexed node. REQUIRES: fn does not change the table.
+  // Calls fn(Node*) for every indexed node. REQUIRES: the writer's lock; fn
+  // does not change the table.
   template <typename Fn>
   void ForEach(Fn&& fn) const {
-    for (size_t i = 0; i <= mask_; ++i) {
-      if (slots_[i].node != nullptr) fn(slots_[i].node);
+    const Array* a = array_.load(std::memory_order_relaxed);
+    for (size_t i = 0; i <= a->mask; ++i) {
+      if (Node* n = a->slots()[i].node.load(std::memory_order_relaxed)) fn(n);
     }
   }
 
@@ -55,16 +83,29 @@ class NodeTable {
   static constexpr size_t kMaxLoadDenominator = 4;
 
   struct Slot {
-    uint64_t hash = 0;
-    Node* node = nullptr;  // nullptr: empty
+    std::atomic<uint64_t> hash{0};
+    std::atomic<Node*> node{nullptr};  // nullptr: empty
+  };
+
+  // The mask and the slots in one allocation, so that a reader loads one
+  // pointer and sees a consistent pair.
+  struct Array {
+    size_t mask;
+    Slot* slots() { return reinterpret_cast<Slot*>(this + 1); }
+    const Slot* slots() const { return reinterpret_cast<const Slot*>(this + 1); }
+    static Array* New(size_t slot_count);
+    static void Delete(void* array);
   };
 
   void Grow();
+  size_t SlotOf(const Array& a, const Node* n) const;
+  static void Set(Slot& s, uint64_t hash, Node* n) {
+    s.hash.store(hash, std::memory_order_relaxed);
+    s.node.store(n, std::memory_order_release);
+  }
 
-  // A pointer and a mask (not a std::vector) keep the fields a lookup reads
-  // in 16 bytes, next to the shard's mutex.
-  std::unique_ptr<Slot[]> slots_;
-  size_t mask_;
+  RetireList* const retired_;
+  std::atomic<Array*> array_;
   size_t size_ = 0;
 };
 

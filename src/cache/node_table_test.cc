@@ -18,7 +18,8 @@ NodePtr MakeNode(const std::string& key, uint64_t hash) {
 }
 
 TEST(NodeTableTest, FindsInsertedNodesAndForgetsErasedOnes) {
-  NodeTable table;
+  RetireList retired;
+  NodeTable table(&retired);
   auto a = MakeNode("a", 1), b = MakeNode("b", 2);
   table.Insert(a.get());
   table.Insert(b.get());
@@ -36,7 +37,8 @@ TEST(NodeTableTest, FindsInsertedNodesAndForgetsErasedOnes) {
 // exercising backward-shift deletion; growth rehashes them.
 TEST(NodeTableTest, RandomInsertsAndErasesWithCollisionsStayConsistent) {
   std::mt19937_64 rng(42);
-  NodeTable table;
+  RetireList retired;
+  NodeTable table(&retired);
   std::vector<NodePtr> nodes;
   std::vector<bool> present;
   for (int i = 0; i < 3000; ++i) {

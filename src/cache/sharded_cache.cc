@@ -13,12 +13,15 @@
 #include <condition_variable>
 #include <limits>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 
 #include "cache/cache.h"
 #include "cache/node.h"
+#include "cache/epoch.h"
 #include "cache/node_table.h"
+#include "cache/read_buffer.h"
 #include "cache/refresh_pool.h"
 #include "cache/wtinylfu.h"
 
@@ -27,21 +30,9 @@ namespace {
 
 // The shard index comes from bits 40 and up of the key hash, the table slot
 // from the low bits and the sketch counters from a re-mix, so the three are
-// independent.
-//
-// Why a mutex per shard rather than Caffeine's lock-free map with read
-// buffers (bench/cache_bench, 1000 resident keys of ~40 bytes, RelWithDebInfo,
-// the 2-core development VM): one thread makes 15-18 M hits/s (56-65 ns a
-// hit); two threads on two cores make 13.5-14.5 M/s together, while two
-// threads each hitting a private cache make 33.7 M/s. So shards do remove
-// lock contention (16 locks, rarely taken by both threads at once), but a hit
-// writes shared cache lines (the lock word, the LRU links, the sketch block,
-// the value's reference count), and each one the other core wrote last costs
-// a transfer. Serving a page takes one or two lookups among tens of
-// microseconds of selection and rendering, so ~70 ns a lookup is under 1% of
-// a request; a read path that writes nothing shared (a concurrent table with
-// deferred reclamation, lossy read buffers drained under the lock) is the
-// upgrade if profiles ever show the cache, at a large cost in complexity.
+// independent. (The history of the hit path, with its measurements, is in
+// docs/benchmarks.md: a mutex per shard did not scale past one core because
+// every hit wrote the lock word, the LRU links and the sketch.)
 constexpr int kShardHashShift = 40;
 constexpr size_t kCacheLineBytes = 64;
 
@@ -57,6 +48,16 @@ int64_t ToNanos(std::chrono::milliseconds d) {
   return std::clamp<int64_t>(d.count(), 0, kMaxMs) * 1'000'000;
 }
 
+// Read-buffer stripes per shard: enough that each thread of a busy server
+// usually has its own (thread indexes are dense), bounded for memory.
+size_t ReadStripes() {
+  constexpr size_t kMaxStripes = 64;
+  const size_t cpus = std::max(1u, std::thread::hardware_concurrency());
+  return std::min(kMaxStripes, std::bit_ceil(4 * cpus));
+}
+
+void DeleteNode(void* n) { Node::Delete(static_cast<Node*>(n)); }
+
 int RoundShards(int shards) {
   return static_cast<int>(std::bit_ceil(static_cast<unsigned>(std::clamp(shards, 1, kMaxShards))));
 }
@@ -66,8 +67,10 @@ struct StringHash {
   size_t operator()(std::string_view s) const { return KeyHash(s); }
 };
 
-// Counters of one shard, guarded by its mutex.
+// Counters of one shard, guarded by its mutex (hits on the lock-free path
+// are counted by the read buffer).
 struct ShardCounters {
+  uint64_t locked_hits = 0;  // fresh values found only under the lock
   uint64_t stale_served = 0;
   uint64_t misses = 0;
   uint64_t loads = 0;
@@ -114,34 +117,40 @@ struct ShardedCache::Flight {
   bool superseded = false;            // guarded by the shard's mutex
 };
 
-// Padded to a cache line so that two shards' locks never share one.
+// Padded to cache lines: what every lookup reads (the table's array pointer,
+// the read buffer's stripes) is apart from what writers write (the mutex and
+// the policy), and two shards never share a line.
 struct alignas(kCacheLineBytes) ShardedCache::Shard {
-  explicit Shard(const PolicyOptions& policy_options) : policy(policy_options) {}
+  Shard(const PolicyOptions& policy_options, size_t stripes)
+      : table(&retired), reads(stripes), policy(policy_options) {}
 
-  // What a hit reads and writes comes first, so that it spans few cache
-  // lines: each one a hit writes moves to the hitting core (about 60 ns on
-  // the development VM when another core had it).
-  std::mutex mu;
-  uint64_t hits = 0;  // apart from `counters` to share the mutex's cache line
-  NodeTable table;
-  WTinyLfu policy;
+  RetireList retired;  // guarded by mu
+  NodeTable table;     // changed under mu; read by lookups without it
+  ReadBuffer reads;
+  alignas(kCacheLineBytes) std::mutex mu;
+  // Lock-free hits by threads without a stripe that found the lock busy (so
+  // the policy did not see them); written only by such threads.
+  std::atomic<uint64_t> unrecorded_hits{0};
+  WTinyLfu policy;  // guarded by mu, as is everything below
   std::unordered_map<std::string, std::shared_ptr<Flight>, StringHash, std::equal_to<>> flights;
   ShardCounters counters;
+  std::vector<Node*> evicted;  // scratch for StoreLocked, kept to avoid allocating
 };
 
-// Nodes and values removed under a shard's lock, freed after it is released:
-// freeing a value may run an arbitrary (large) destructor.
+// Memory released under a shard's lock, freed after it is released: freeing
+// a value may run an arbitrary (large) destructor.
 class ShardedCache::Graveyard {
  public:
   Graveyard() = default;
   Graveyard(const Graveyard&) = delete;
   Graveyard& operator=(const Graveyard&) = delete;
   ~Graveyard() {
-    for (Node* n : nodes) Node::Delete(n);
+    RetireList::Free(&safe);
+    for (Node* n : unpublished) Node::Delete(n);
   }
 
-  std::vector<Node*> nodes;
-  std::vector<std::shared_ptr<const void>> values;
+  std::vector<RetireList::Item> safe;  // retired, and no reader can hold it any more
+  std::vector<Node*> unpublished;      // never indexed: no reader has seen it
 };
 
 ShardedCache::ShardedCache(const CacheOptions& options)
@@ -161,7 +170,7 @@ ShardedCache::ShardedCache(const CacheOptions& options)
     policy.protected_fraction = options.protected_fraction;
     policy.sketch_samples_per_entry = options.sketch_samples_per_entry;
     policy.seed = options.seed + i * 0x9e3779b97f4a7c15ULL;
-    shards_.push_back(std::make_unique<Shard>(policy));
+    shards_.push_back(std::make_unique<Shard>(policy, ReadStripes()));
   }
   if (serve_stale_) {
     refresh_pool_ = std::make_unique<RefreshPool>(options.refresh_threads,
@@ -190,42 +199,100 @@ ShardedCache::Freshness ShardedCache::Classify(int64_t written_ns, int64_t ttl_n
   return Freshness::kDead;
 }
 
-// The hit path is kept small (a lookup, the policy's bookkeeping, a reference
-// count increment, all under the shard lock); everything else is in
-// GetOrLoadSlow and GetSlow, out of line.
+inline std::shared_ptr<const void> ShardedCache::FindFresh(Shard& shard, std::string_view key,
+                                                          uint64_t hash, int64_t now) {
+  std::shared_ptr<const void> value;
+  bool lap;
+  {
+    const EpochGuard guard;
+    Node* n = shard.table.Find(key, hash);
+    if (n == nullptr || Classify(n->written_ns, n->ttl_ns, now) != Freshness::kFresh) {
+      return nullptr;
+    }
+    value = n->value;  // immutable in a published node; the guard keeps it alive
+    const size_t stripe = guard.thread_index();
+    if (stripe >= shard.reads.stripes()) {
+      RecordWithoutStripe(shard, n);
+      return value;
+    }
+    lap = shard.reads.Record(stripe, n);  // while pinned: see read_buffer.h
+  }
+  if (lap) TryDrain(shard);
+  return value;
+}
+
+void ShardedCache::RecordWithoutStripe(Shard& shard, Node* n) {
+  const std::unique_lock<std::mutex> lock(shard.mu, std::try_to_lock);
+  if (!lock.owns_lock()) {
+    shard.unrecorded_hits.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  ++shard.counters.locked_hits;
+  if (n->region != Region::kNone) {
+    shard.policy.OnHit(n);
+  } else {
+    shard.policy.RecordAccess(n->hash);  // removed since the lookup
+  }
+}
+
+void ShardedCache::TryDrain(Shard& shard) {
+  Graveyard graveyard;
+  const std::unique_lock<std::mutex> lock(shard.mu, std::try_to_lock);
+  if (lock.owns_lock()) DrainLocked(shard, &graveyard);
+}
+
+void ShardedCache::DrainLocked(Shard& shard, Graveyard* graveyard) {
+  // The epoch is read before the drain: every reader whose unpin let it
+  // advance recorded its nodes before unpinning, so the drain below sees
+  // every recorded node that this collection may free.
+  const uint64_t epoch = shard.retired.ReclaimableEpoch();
+  shard.reads.Drain([&shard](Node* n) {
+    if (n->region != Region::kNone) {
+      shard.policy.OnHit(n);
+    } else {
+      shard.policy.RecordAccess(n->hash);  // removed since: the request still counts
+    }
+  });
+  shard.retired.Collect(epoch, &graveyard->safe);
+}
+
+// The hit path writes nothing shared under a lock; everything else is in
+// GetOrLoadSlow and GetSlow, out of line. A miss here is confirmed under the
+// lock (a lock-free lookup may miss a key that a writer is moving).
 Result<ErasedEntry> ShardedCache::GetOrLoad(std::string_view key, const LoadSource& source) {
   const uint64_t hash = KeyHash(key);
   Shard& shard = ShardFor(hash);
   const int64_t now = Now();
-  std::unique_lock<std::mutex> lock(shard.mu);
-  Node* n = shard.table.Find(key, hash);
-  if (n != nullptr && Classify(n->written_ns, n->ttl_ns, now) == Freshness::kFresh) {
-    shard.policy.OnHit(n);
-    ++shard.hits;
-    return ErasedEntry{n->value, Source::kHit};
+  if (std::shared_ptr<const void> value = FindFresh(shard, key, hash, now)) {
+    return ErasedEntry{std::move(value), Source::kHit};
   }
-  return GetOrLoadSlow(shard, key, hash, now, n, std::move(lock), source);
+  return GetOrLoadSlow(shard, key, hash, now, source);
 }
 
 Result<ErasedEntry> ShardedCache::GetOrLoadSlow(Shard& shard, std::string_view key, uint64_t hash,
-                                                int64_t now, Node* n,
-                                                std::unique_lock<std::mutex> lock,
-                                                const LoadSource& source) {
+                                                int64_t now, const LoadSource& source) {
   std::shared_ptr<Flight> flight;
   bool leader = false;
   {
     Graveyard graveyard;
-    const std::unique_lock<std::mutex> held = std::move(lock);  // released before graveyard
-    if (n != nullptr) {
-      if (Classify(n->written_ns, n->ttl_ns, now) == Freshness::kStale) {
-        shard.policy.OnHit(n);
-        ++shard.counters.stale_served;
-        MaybeRefreshLocked(shard, n, now, source);
-        return ErasedEntry{n->value, Source::kStale};
+    const std::lock_guard<std::mutex> lock(shard.mu);
+    DrainLocked(shard, &graveyard);
+    if (Node* n = shard.table.Find(key, hash)) {
+      switch (Classify(n->written_ns, n->ttl_ns, now)) {
+        case Freshness::kFresh:
+          shard.policy.OnHit(n);
+          ++shard.counters.locked_hits;
+          return ErasedEntry{n->value, Source::kHit};
+        case Freshness::kStale:
+          shard.policy.OnHit(n);
+          ++shard.counters.stale_served;
+          MaybeRefreshLocked(shard, n, now, source);
+          return ErasedEntry{n->value, Source::kStale};
+        case Freshness::kDead:  // past max_stale: drop it and load as on a miss
+          ++shard.counters.expirations;
+          RemoveLocked(shard, n);
+          break;
       }
-      // Past max_stale: drop it and load as on a miss.
-      ++shard.counters.expirations;
-      RemoveLocked(shard, n, &graveyard);
     }
     ++shard.counters.misses;
     auto it = shard.flights.find(key);
@@ -246,28 +313,30 @@ std::shared_ptr<const void> ShardedCache::Get(std::string_view key) {
   const uint64_t hash = KeyHash(key);
   Shard& shard = ShardFor(hash);
   const int64_t now = Now();
-  std::unique_lock<std::mutex> lock(shard.mu);
-  Node* n = shard.table.Find(key, hash);
-  if (n != nullptr && Classify(n->written_ns, n->ttl_ns, now) == Freshness::kFresh) {
-    shard.policy.OnHit(n);
-    ++shard.hits;
-    return n->value;
-  }
-  return GetSlow(shard, now, n, std::move(lock));
+  if (std::shared_ptr<const void> value = FindFresh(shard, key, hash, now)) return value;
+  return GetSlow(shard, key, hash, now);
 }
 
-std::shared_ptr<const void> ShardedCache::GetSlow(Shard& shard, int64_t now, Node* n,
-                                                  std::unique_lock<std::mutex> lock) {
+std::shared_ptr<const void> ShardedCache::GetSlow(Shard& shard, std::string_view key,
+                                                  uint64_t hash, int64_t now) {
   Graveyard graveyard;
-  const std::unique_lock<std::mutex> held = std::move(lock);  // released before graveyard
-  if (n != nullptr) {
-    if (Classify(n->written_ns, n->ttl_ns, now) == Freshness::kStale) {
-      shard.policy.OnHit(n);
-      ++shard.counters.stale_served;
-      return n->value;
+  const std::lock_guard<std::mutex> lock(shard.mu);
+  DrainLocked(shard, &graveyard);
+  if (Node* n = shard.table.Find(key, hash)) {
+    switch (Classify(n->written_ns, n->ttl_ns, now)) {
+      case Freshness::kFresh:
+        shard.policy.OnHit(n);
+        ++shard.counters.locked_hits;
+        return n->value;
+      case Freshness::kStale:
+        shard.policy.OnHit(n);
+        ++shard.counters.stale_served;
+        return n->value;
+      case Freshness::kDead:
+        ++shard.counters.expirations;
+        RemoveLocked(shard, n);
+        break;
     }
-    ++shard.counters.expirations;
-    RemoveLocked(shard, n, &graveyard);
   }
   ++shard.counters.misses;
   return nullptr;
@@ -281,7 +350,8 @@ void ShardedCache::Insert(std::string_view key, std::shared_ptr<const void> valu
   Shard& shard = ShardFor(hash);
   const int64_t now = Now();
   Graveyard graveyard;
-  std::lock_guard<std::mutex> lock(shard.mu);
+  const std::lock_guard<std::mutex> lock(shard.mu);
+  DrainLocked(shard, &graveyard);
   SupersedeFlightLocked(shard, key);
   StoreLocked(shard, key, hash, std::move(value), charge, ttl, now, &graveyard);
 }
@@ -290,11 +360,12 @@ void ShardedCache::Invalidate(std::string_view key) {
   const uint64_t hash = KeyHash(key);
   Shard& shard = ShardFor(hash);
   Graveyard graveyard;
-  std::lock_guard<std::mutex> lock(shard.mu);
+  const std::lock_guard<std::mutex> lock(shard.mu);
+  DrainLocked(shard, &graveyard);
   SupersedeFlightLocked(shard, key);
   if (Node* n = shard.table.Find(key, hash)) {
     ++shard.counters.invalidations;
-    RemoveLocked(shard, n, &graveyard);
+    RemoveLocked(shard, n);
   }
 }
 
@@ -302,14 +373,15 @@ void ShardedCache::InvalidatePrefix(std::string_view prefix) {
   for (auto& shard_ptr : shards_) {
     Shard& shard = *shard_ptr;
     Graveyard graveyard;
-    std::lock_guard<std::mutex> lock(shard.mu);
+    const std::lock_guard<std::mutex> lock(shard.mu);
+    DrainLocked(shard, &graveyard);
     std::vector<Node*> doomed;
     shard.table.ForEach([&](Node* n) {
       if (n->key().starts_with(prefix)) doomed.push_back(n);
     });
     for (Node* n : doomed) {
       ++shard.counters.invalidations;
-      RemoveLocked(shard, n, &graveyard);
+      RemoveLocked(shard, n);
     }
     std::erase_if(shard.flights, [&](const auto& item) {
       if (!std::string_view(item.first).starts_with(prefix)) return false;
@@ -325,7 +397,8 @@ CacheStats ShardedCache::Stats() const {
     Shard& shard = *shard_ptr;
     std::lock_guard<std::mutex> lock(shard.mu);
     const ShardCounters& c = shard.counters;
-    stats.hits += shard.hits;
+    stats.hits += shard.reads.Recorded() + c.locked_hits +
+                  shard.unrecorded_hits.load(std::memory_order_relaxed);
     stats.stale_served += c.stale_served;
     stats.misses += c.misses;
     stats.loads += c.loads;
@@ -349,44 +422,46 @@ void ShardedCache::StoreLocked(Shard& shard, std::string_view key, uint64_t hash
                                std::shared_ptr<const void> value, size_t charge,
                                std::optional<std::chrono::milliseconds> ttl, int64_t now,
                                Graveyard* graveyard) {
-  const int64_t ttl_ns = ttl ? ToNanos(*ttl) : default_ttl_ns_;
-  std::vector<Node*>& evicted = graveyard->nodes;
-  const size_t first_evicted = evicted.size();
-  if (Node* n = shard.table.Find(key, hash)) {
-    if (!shard.policy.UpdateCharge(n, charge, &evicted)) {
+  // A new node even when the key is resident: readers may be reading the old one.
+  Node* node = Node::New(key);
+  node->hash = hash;
+  node->charge = charge;
+  node->value = std::move(value);
+  node->written_ns = now;
+  node->ttl_ns = ttl ? ToNanos(*ttl) : default_ttl_ns_;
+  std::vector<Node*>& evicted = shard.evicted;
+  evicted.clear();
+  if (Node* old = shard.table.Find(key, hash)) {
+    if (!shard.policy.Replace(old, node, &evicted)) {
       ++shard.counters.too_large;
-      RemoveLocked(shard, n, graveyard);
+      RemoveLocked(shard, old);
+      graveyard->unpublished.push_back(node);
       return;
     }
-    graveyard->values.push_back(std::exchange(n->value, std::move(value)));
-    n->written_ns = now;
-    n->ttl_ns = ttl_ns;
-    n->refresh_not_before_ns = 0;
+    shard.table.Replace(old, node);
+    RetireLocked(shard, old);
   } else {
-    Node* node = Node::New(key);
-    node->hash = hash;
-    node->charge = charge;
-    node->value = std::move(value);
-    node->written_ns = now;
-    node->ttl_ns = ttl_ns;
     if (!shard.policy.Add(node, &evicted)) {
       ++shard.counters.too_large;
-      graveyard->nodes.push_back(node);
+      graveyard->unpublished.push_back(node);
       return;
     }
     shard.table.Insert(node);
   }
-  for (size_t i = first_evicted; i < evicted.size(); ++i) {
-    shard.table.Erase(evicted[i]);
+  for (Node* n : evicted) {
+    shard.table.Erase(n);
+    RetireLocked(shard, n);
     ++shard.counters.evictions;
   }
 }
 
-void ShardedCache::RemoveLocked(Shard& shard, Node* n, Graveyard* graveyard) {
+void ShardedCache::RemoveLocked(Shard& shard, Node* n) {
   shard.policy.Remove(n);
   shard.table.Erase(n);
-  graveyard->nodes.push_back(n);
+  RetireLocked(shard, n);
 }
+
+void ShardedCache::RetireLocked(Shard& shard, Node* n) { shard.retired.Retire(n, &DeleteNode); }
 
 void ShardedCache::SupersedeFlightLocked(Shard& shard, std::string_view key) {
   auto it = shard.flights.find(key);
@@ -424,7 +499,8 @@ Result<ErasedEntry> ShardedCache::Finish(Shard& shard, std::string_view key, uin
   std::shared_ptr<const void> value;
   {
     Graveyard graveyard;
-    std::lock_guard<std::mutex> lock(shard.mu);
+    const std::lock_guard<std::mutex> lock(shard.mu);
+    DrainLocked(shard, &graveyard);
     auto it = shard.flights.find(key);
     if (it != shard.flights.end() && it->second == flight) shard.flights.erase(it);
     ShardCounters& c = shard.counters;

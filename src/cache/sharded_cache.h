@@ -2,12 +2,21 @@
 // single flight, stale-while-revalidate and invalidation, over values held
 // as std::shared_ptr<const void>. Use Cache<V>; this is internal.
 //
-// Concurrency design: the keys are split by hash over independent shards,
-// each a mutex guarding an open-addressing table, a W-TinyLFU policy and the
-// map of in-flight loads; there is no global lock. A hit holds its shard's
-// lock for the find, the policy's bookkeeping (sketch increment, LRU move)
-// and a reference count increment. See kShardHashShift in sharded_cache.cc
-// for the measurements behind this choice and what it costs.
+// Concurrency design (Caffeine's, per shard): the keys are split by hash
+// over independent shards, each with a mutex guarding its W-TinyLFU policy,
+// the map of in-flight loads and every change to its table. A hit takes no
+// lock and writes nothing that another core needs (except the value's
+// reference count, shared only with readers of the same key): it pins the
+// reclamation epoch (plain stores to the thread's own record; epoch.h),
+// finds the node in the shard's table (NodeTable, readable without the
+// lock), copies the value's shared_ptr, and appends the node to the thread's
+// own stripe of the shard's read buffer (ReadBuffer; plain stores to lines
+// no other thread writes). The policy's bookkeeping of hits (sketch
+// increment, LRU move) is applied later, in batches, by whoever holds the
+// lock: the thread whose hit fills a ring (if try_lock succeeds) or the next
+// writer. Nodes and table arrays that writers unlink are freed only once no
+// reader can hold them (epoch.h). Threads beyond the read buffer's stripes
+// (4 per CPU, at most 64) apply their hits under try_lock instead.
 #pragma once
 
 #include <atomic>
@@ -86,13 +95,24 @@ class ShardedCache {
   enum class Freshness { kFresh, kStale, kDead };
 
   Shard& ShardFor(uint64_t hash) const;
-  // GetOrLoad and Get past their hit path, with the shard's lock held.
+  // The hit path: the value of `key` if the shard holds a fresh one, found
+  // without the lock, and the hit recorded in the read buffer.
+  std::shared_ptr<const void> FindFresh(Shard& shard, std::string_view key, uint64_t hash,
+                                        int64_t now);
+  // GetOrLoad and Get past their hit path: under the shard's lock.
   [[gnu::noinline]] Result<ErasedEntry> GetOrLoadSlow(Shard& shard, std::string_view key,
-                                                      uint64_t hash, int64_t now, Node* n,
-                                                      std::unique_lock<std::mutex> lock,
+                                                      uint64_t hash, int64_t now,
                                                       const LoadSource& source);
-  [[gnu::noinline]] std::shared_ptr<const void> GetSlow(Shard& shard, int64_t now, Node* n,
-                                                        std::unique_lock<std::mutex> lock);
+  [[gnu::noinline]] std::shared_ptr<const void> GetSlow(Shard& shard, std::string_view key,
+                                                        uint64_t hash, int64_t now);
+  // The hit path of a thread without a stripe: applies the hit to the
+  // policy if the lock is free, else only counts it. REQUIRES: pinned.
+  [[gnu::noinline]] void RecordWithoutStripe(Shard& shard, Node* n);
+  // Drains the read buffer when its lock is free (a hit that filled a ring).
+  [[gnu::noinline]] void TryDrain(Shard& shard);
+  // Applies the buffered hits to the policy and collects retired memory
+  // that no reader can hold any more. Every locked operation starts with it.
+  void DrainLocked(Shard& shard, Graveyard* graveyard);
   int64_t Now() const;
   Freshness Classify(int64_t written_ns, int64_t ttl_ns, int64_t now) const;
 
@@ -100,7 +120,10 @@ class ShardedCache {
   void StoreLocked(Shard& shard, std::string_view key, uint64_t hash,
                    std::shared_ptr<const void> value, size_t charge,
                    std::optional<std::chrono::milliseconds> ttl, int64_t now, Graveyard* graveyard);
-  void RemoveLocked(Shard& shard, Node* n, Graveyard* graveyard);
+  // Unindexes and unlinks resident `n` and retires it.
+  void RemoveLocked(Shard& shard, Node* n);
+  // Retires unindexed `n`: freed once no reader can hold it.
+  static void RetireLocked(Shard& shard, Node* n);
   // Makes the in-flight load of `key`, if any, discard its result and
   // detaches it, so that later misses start a new load.
   void SupersedeFlightLocked(Shard& shard, std::string_view key);

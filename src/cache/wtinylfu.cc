@@ -31,7 +31,11 @@ size_t& WTinyLfu::RegionBytes(Region r) {
 }
 
 void WTinyLfu::OnHit(Node* n) {
-  sketch_.Increment(n->hash);
+  // Most hits are on the most popular keys, whose counts are saturated: an
+  // increment would change nothing, and skipping it was 20 % of a hit.
+  if (n->saturated_generation != sketch_.generation() && sketch_.Increment(n->hash)) {
+    n->saturated_generation = sketch_.generation();
+  }
   switch (n->region) {
     case Region::kWindow:
       window_.MoveToFront(n);
@@ -51,10 +55,14 @@ void WTinyLfu::OnHit(Node* n) {
       assert(false && "hit on a node in no region");
       break;
   }
+  Sample(true);
 }
 
 bool WTinyLfu::Add(Node* n, std::vector<Node*>* evicted) {
   if (n->charge > capacity_) return false;
+  // A miss on a key the sketch has not seen (a scan, a one-off) says
+  // nothing about the popular keys moving: it is left out of the sample.
+  if (sketch_.Estimate(n->hash) > 0) Sample(false);
   ++entries_;
   sketch_.EnsureCapacity(entries_);  // sizes the sketch and its aging period
   sketch_.Increment(n->hash);
@@ -75,6 +83,16 @@ bool WTinyLfu::UpdateCharge(Node* n, size_t charge, std::vector<Node*>* evicted)
   if (n->region == Region::kProtected) DemoteProtectedOverflow(n);
   Evict(n, evicted);
   return true;
+}
+
+bool WTinyLfu::Replace(Node* old, Node* n, std::vector<Node*>* evicted) {
+  if (n->charge > capacity_) return false;
+  const size_t charge = n->charge;
+  n->charge = old->charge;
+  n->region = old->region;
+  LruList::Replace(old, n);
+  old->region = Region::kNone;
+  return UpdateCharge(n, charge, evicted);
 }
 
 void WTinyLfu::Remove(Node* n) {
@@ -165,6 +183,21 @@ bool WTinyLfu::Admit(uint64_t candidate_hash, uint64_t victim_hash) {
   if (candidate_freq > victim_freq) return true;
   if (candidate_freq < kRandomAdmitMinFrequency) return false;
   return NextRandom() % kRandomAdmitOneIn == 0;
+}
+
+void WTinyLfu::Sample(bool hit) {
+  if (!shift_detector_.Record(hit, entries_)) return;
+  ++shifts_;
+  sketch_.Reset();
+  // The old favourites are evicted first now, newest last, unless hit again.
+  while (ListLinks* l = protected_.Front()) {
+    Node* d = AsNode(l);
+    LruList::Remove(d);
+    protected_bytes_ -= d->charge;
+    probation_.PushBack(d);
+    d->region = Region::kProbation;
+    probation_bytes_ += d->charge;
+  }
 }
 
 uint64_t WTinyLfu::NextRandom() {

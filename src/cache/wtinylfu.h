@@ -21,6 +21,7 @@
 #include "cache/frequency_sketch.h"
 #include "cache/lru_list.h"
 #include "cache/node.h"
+#include "cache/shift_detector.h"
 
 namespace tempo::cache::internal {
 
@@ -56,6 +57,7 @@ class WTinyLfu {
   // A hit on resident `n`: counts the access and moves `n` up: to the front
   // of its list, or from probation to protected (demoting protected's least
   // recently used entries to probation while protected is over its share).
+  // Skips the sketch while it knows n's count is saturated.
   void OnHit(Node* n);
 
   // Counts an access of new node `n` and adds it, at the front of the window,
@@ -68,10 +70,20 @@ class WTinyLfu {
   // Returns false, changing nothing, when `charge` exceeds the capacity.
   bool UpdateCharge(Node* n, size_t charge, std::vector<Node*>* evicted);
 
+  // Puts new node `n` (its charge set) where resident `old` is (same region
+  // and LRU position) and evicts as UpdateCharge does (never `n`); the caller
+  // frees `old`. Returns false, changing nothing, when n->charge exceeds the
+  // capacity. This is how a key gets a new value: nodes are immutable for
+  // the lock-free readers.
+  bool Replace(Node* old, Node* n, std::vector<Node*>* evicted);
+
   // Unlinks resident `n` (invalidation or expiry); the caller frees it.
   void Remove(Node* n);
 
   size_t capacity_bytes() const { return capacity_; }
+  // Workload shifts detected (see ShiftDetector): each one cleared the
+  // sketch and demoted every protected entry to probation's least recent end.
+  uint64_t shifts() const { return shifts_; }
   // Sum of the charges of the resident nodes; never above capacity_bytes().
   size_t bytes() const { return total_bytes_; }
   size_t entries() const { return entries_; }
@@ -97,6 +109,8 @@ class WTinyLfu {
   // Main region's eviction victim: probation's LRU entry, else protected's.
   Node* MainVictim(const Node* keep) const;
   void DemoteProtectedOverflow(const Node* keep);
+  // Counts a request for the shift detector and forgets on a shift.
+  void Sample(bool hit);
   void Unlink(Node* n);
   void Drop(Node* detached, std::vector<Node*>* evicted);
   size_t& RegionBytes(Region r);
@@ -112,6 +126,8 @@ class WTinyLfu {
   size_t entries_ = 0;
   uint64_t admissions_rejected_ = 0;
   uint64_t random_state_;
+  ShiftDetector shift_detector_;
+  uint64_t shifts_ = 0;
 };
 
 }  // namespace tempo::cache::internal

@@ -58,7 +58,18 @@ class Harness {
     resident_.erase(key);
   }
 
+  // A request through the policy as a shard makes it: a hit if resident,
+  // else an Add.
+  void Request(const std::string& key) {
+    if (Resident(key)) {
+      Hit(key);
+    } else {
+      Add(key);
+    }
+  }
+
   bool Resident(const std::string& key) const { return resident_.count(key) != 0; }
+  const Node& NodeOf(const std::string& key) const { return *resident_.at(key); }
   Region RegionOf(const std::string& key) const { return resident_.at(key)->region; }
   size_t ResidentBytes() const {
     size_t sum = 0;
@@ -203,6 +214,72 @@ TEST(WTinyLfuTest, BytesNeverExceedCapacityAndEqualTheResidentCharges) {
     ASSERT_EQ(h.policy().entries(), h.ResidentCount());
   }
   EXPECT_GT(h.ResidentBytes(), kCapacity / 2);
+}
+
+TEST(WTinyLfuTest, HitsOnASaturatedKeySkipTheSketchUntilItAges) {
+  Harness h(kTenEntries);
+  h.Add("hot");
+  for (int i = 0; i < 9; ++i) h.Add("k" + std::to_string(i));  // hot is on probation
+  h.Hit("hot", FrequencySketch::kMaxCount);
+  EXPECT_EQ(h.policy().EstimateFrequency(KeyHash("hot")), FrequencySketch::kMaxCount);
+  EXPECT_EQ(h.NodeOf("hot").saturated_generation, h.policy().sketch().generation());
+  const size_t additions = h.policy().sketch().additions();
+  h.Hit("hot", 10);
+  EXPECT_EQ(h.policy().sketch().additions(), additions);
+  EXPECT_EQ(h.RegionOf("hot"), Region::kProtected);  // the LRU bookkeeping still runs
+}
+
+// The popular set moves. The sketch ages only after 100 requests per entry,
+// so on its own the policy keeps the old favourites (saturated counts, in
+// protected) long after they went cold; the shift detector sees the hit
+// rate fall, the sketch forgets and the old favourites are the first
+// victims, so the new popular keys get in within a few samples.
+TEST(WTinyLfuTest, AShiftOfThePopularKeysIsLearnedQuickly) {
+  constexpr int kEntries = 1000;
+  constexpr int kHot = 700;
+  Harness h(kEntries * kCharge);
+  std::mt19937 rng(5);
+  // Requests: 60% to `set`'s kHot keys, 40% to keys requested once.
+  int once = 0;
+  auto phase = [&](const std::string& set, int requests) {
+    int hits = 0;
+    for (int i = 0; i < requests; ++i) {
+      const std::string key = rng() % 10 < 6 ? set + std::to_string(rng() % kHot)
+                                             : "once" + std::to_string(once++);
+      hits += h.Resident(key);
+      h.Request(key);
+    }
+    return static_cast<double>(hits) / requests;
+  };
+  const int kSample = static_cast<int>(ShiftDetector::kMinSample);
+  phase("a", 20 * kSample);
+  EXPECT_GT(phase("a", kSample), 0.55);
+  EXPECT_EQ(h.policy().shifts(), 0u);
+
+  phase("b", 2 * kSample);
+  EXPECT_EQ(h.policy().shifts(), 1u);
+  phase("b", 4 * kSample);
+  EXPECT_GT(phase("b", kSample), 0.55);
+  int resident = 0;
+  for (int i = 0; i < kHot; ++i) resident += h.Resident("b" + std::to_string(i));
+  EXPECT_GT(resident, kHot * 95 / 100);
+}
+
+// A scan drops the hit rate as much as a shift does, but its misses are on
+// keys the sketch has not seen, which the shift detector leaves out: the
+// popular keys stay.
+TEST(WTinyLfuTest, AScanIsNotAShift) {
+  constexpr int kEntries = 1000;
+  constexpr int kHot = 700;
+  Harness h(kEntries * kCharge);
+  std::mt19937 rng(6);
+  const int kSample = static_cast<int>(ShiftDetector::kMinSample);
+  for (int i = 0; i < 20 * kSample; ++i) h.Request("hot" + std::to_string(rng() % kHot));
+  for (int i = 0; i < 5 * kSample; ++i) h.Request("scan" + std::to_string(i));
+  EXPECT_EQ(h.policy().shifts(), 0u);
+  int resident = 0;
+  for (int i = 0; i < kHot; ++i) resident += h.Resident("hot" + std::to_string(i));
+  EXPECT_EQ(resident, kHot);
 }
 
 }  // namespace

@@ -72,12 +72,12 @@ int main(int argc, char** argv) {
     }
     return tempo::Status::OK();
   });
-  tempo::api::PageSourceOptions options;
-  options.l1.capacity_bytes = size_t{8} << 30;  // large enough to hold everything
+  tempo::api::PageSourceOptions source_options;
+  source_options.l1.capacity_bytes = size_t{8} << 30;  // large enough to hold everything
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::hours(1);
   // Pass 1 warms RocksDB and the allocator; pass 2 is measured.
   for (int pass = 1; pass <= 2; ++pass) {
-    tempo::api::PageSource source(origin->get(), options);
+    tempo::api::PageSource source(origin->get(), source_options);
     malloc_trim(0);
     const size_t before = RssBytes();
     size_t modules_held = 0;

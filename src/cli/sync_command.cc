@@ -43,7 +43,7 @@ void RegisterSync(CLI::App& app, int* exit_code) {
   auto topic = std::make_shared<std::string>(stream::kContentTopic);
   auto dlq_topic = std::make_shared<std::string>(stream::kDlqTopic);
   auto invalidation_topic = std::make_shared<std::string>(stream::kInvalidationTopic);
-  auto batch = std::make_shared<size_t>(2000);
+  auto batch = std::make_shared<size_t>(10000);
   auto stats_every_ms = std::make_shared<int64_t>(10'000);
   auto drain = std::make_shared<bool>(false);
   auto config = std::make_shared<std::string>();
@@ -57,8 +57,10 @@ void RegisterSync(CLI::App& app, int* exit_code) {
       ->default_val(std::string(stream::kDlqTopic));
   cmd->add_option("--invalidation-topic", *invalidation_topic, "Invalidation topic")
       ->default_val(std::string(stream::kInvalidationTopic));
-  cmd->add_option("--batch", *batch, "Events per batch (one fsync, flush and commit each)")
-      ->default_val(2000)
+  cmd->add_option("--batch", *batch,
+                  "Most events per batch (one fsync, flush and commit each; a poll returns only "
+                  "what is there, so a live stream makes small batches)")
+      ->default_val(10000)
       ->check(CLI::Range(size_t{1}, size_t{100'000}));
   cmd->add_option("--stats-every-ms", *stats_every_ms, "Print counters to stderr this often; 0: never")
       ->default_val(10'000)

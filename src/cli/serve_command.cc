@@ -169,7 +169,7 @@ int RunServe(CLI::App* cmd, const ServeFlags& f) {
     // little later still fills L2 for the next one.
     ReadingOptions reading;
     reading.connections = f.origin_threads;
-    reading.timeout = std::max(4 * std::chrono::milliseconds(f.deadline_ms),
+    reading.statement_timeout = std::max(4 * std::chrono::milliseconds(f.deadline_ms),
                                std::chrono::milliseconds(250));
     origin = OpenStoreForReading(f.store, scratch.path(), reading);
   }

@@ -39,8 +39,9 @@ Result<std::unique_ptr<origin::Origin>> OpenStoreForReading(const std::string& u
   if (IsPostgres(uri)) {  // every reader sees the latest: nothing to catch up
     origin::PostgresOptions pg;
     pg.pool_size = options.connections;
-    pg.connect_timeout_ms = static_cast<int>(options.timeout.count());
-    pg.statement_timeout_ms = static_cast<int>(options.timeout.count());
+    pg.statement_timeout_ms = static_cast<int>(options.statement_timeout.count());
+    pg.create_schema = false;  // a reader does not own the schema
+    pg.connect_all = true;
     return origin::OpenPostgresOrigin(uri, pg);
   }
   auto path = RocksPath(uri);

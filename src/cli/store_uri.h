@@ -19,15 +19,15 @@ Result<std::unique_ptr<origin::Origin>> OpenStore(const std::string& uri);
 
 // How a reading process uses a networked store.
 struct ReadingOptions {
-  int connections = 4;                           // PostgreSQL connections kept open
-  std::chrono::milliseconds timeout{2000};       // bound on connecting and on each statement
+  int connections = 4;                             // PostgreSQL connections, opened at once
+  std::chrono::milliseconds statement_timeout{2000};  // bound on each statement
 };
 
 // Opens a store for a process that only reads it while another one (`tempo
 // sync`, `tempo import`) may write it: a RocksDB store as a secondary
 // instance keeping its state in `scratch_dir` (see origin::OpenRocksSecondary);
-// the store must exist. A PostgreSQL store opens as for OpenStore, with
-// `options`.
+// the store must exist. A PostgreSQL store must have its schema (`tempo
+// migrate`, or any writer, creates it); its connections are all opened here.
 Result<std::unique_ptr<origin::Origin>> OpenStoreForReading(const std::string& uri,
                                                             const std::string& scratch_dir,
                                                             const ReadingOptions& options = {});

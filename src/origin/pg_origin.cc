@@ -657,6 +657,15 @@ class ConnectionPool {
 
   Clock::time_point StatementDeadline() const { return Clock::now() + config_.StatementBudget(); }
 
+  // Connects every idle connection now (at open, before any caller waits).
+  Status ConnectAll() {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const std::unique_ptr<Connection>& conn : free_) {
+      if (Status s = conn->Ensure(config_); !s.ok()) return s;
+    }
+    return Status::OK();
+  }
+
  private:
   void Return(std::unique_ptr<Connection> conn) {
     {
@@ -687,6 +696,8 @@ void AppendSlices(std::string_view tenant, const RecordRows& rows, std::vector<S
 class PostgresOrigin final : public Origin {
  public:
   explicit PostgresOrigin(ConnectionConfig config) : pool_(std::move(config)) {}
+
+  Status ConnectAll() { return pool_.ConnectAll(); }
 
   // Opens one connection so that a bad URI, a down server or a missing
   // schema is reported by Open.
@@ -939,6 +950,9 @@ Result<std::unique_ptr<Origin>> OpenPostgresOrigin(const std::string& uri,
   }
   auto origin = std::make_unique<PostgresOrigin>(ConnectionConfig{uri, options});
   if (Status s = origin->Check(); !s.ok()) return s;
+  if (options.connect_all) {
+    if (Status s = origin->ConnectAll(); !s.ok()) return s;
+  }
   return std::unique_ptr<Origin>(std::move(origin));
 }
 

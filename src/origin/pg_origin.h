@@ -58,6 +58,11 @@ struct PostgresOptions {
   // Create the schema (as MigratePostgres does) when opening. When false and
   // the schema is missing, opening fails with a message naming `tempo migrate`.
   bool create_schema = true;
+
+  // Open every pooled connection when the origin is opened, instead of on
+  // first use: for readers on a request path, where a connection set-up
+  // (TCP, authentication, prepare) would cost a request its deadline.
+  bool connect_all = false;
 };
 
 // Opens the origin stored in the PostgreSQL database named by `uri`

@@ -42,7 +42,11 @@ class Server:
         admin = re.search(r"admin on port (\d+)", self.proc.stdout.readline()) if m else None
         if not admin:
             self.proc.kill()
-            raise AssertionError(f"server did not start: {line!r} {self.proc.stderr.read()[-2000:]}")
+            err = self.proc.stderr.read()[-2000:]
+            self.proc.wait()
+            self.proc.stdout.close()
+            self.proc.stderr.close()
+            raise AssertionError(f"server did not start: {line!r} {err}")
         self.port = int(m.group(1))
         self.admin_port = int(admin.group(1))
         self.url = f"http://127.0.0.1:{self.port}"

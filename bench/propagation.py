@@ -112,7 +112,10 @@ try:
     for _ in range(2):
         s = start([TEMPO, "serve", "--store", store, *stream_args, "--listen", "127.0.0.1:0",
                    "--threads", "1", "--admin-listen", "127.0.0.1:0"])
-        ports.append(int(re.search(r":(\d+)", s.stdout.readline().split("http://")[1]).group(1)))
+        listening = re.search(r"http://127\.0\.0\.1:(\d+)", s.stdout.readline())
+        if listening is None:
+            raise SystemExit(f"tempo serve did not start (exit status {s.wait()})")
+        ports.append(int(listening.group(1)))
     for port in ports:  # load on the very page that changes
         start(["wrk", "-t1", "-c4", f"-d{int(CHANGES / RATE) + 30}s",
                f"http://127.0.0.1:{port}{PAGE}"])
@@ -146,7 +149,8 @@ try:
     pct = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]
     print(f"stream {STREAM}, publisher {PUBLISHER}: {CHANGES} changes at {RATE:g}/s, visible on "
           f"both serves: p50 {pct(0.50):.1f} ms, p90 {pct(0.90):.1f} ms, p99 {pct(0.99):.1f} ms, "
-          f"max {latencies[-1]:.1f} ms")
+          f"max {latencies[-1]:.1f} ms (1-minute load average at the end: "
+          f"{os.getloadavg()[0]:.1f})")
 finally:
     for p in reversed(procs):
         p.terminate()

@@ -10,13 +10,16 @@
 //      Origin::ApplyBatch (one write): a stale version is counted and
 //      invalidates nothing; an event the origin rejects as InvalidArgument
 //      goes to the DLQ like a decode failure.
-//   3. Origin::Sync, so the batch survives a power loss.
-//   4. The observer sees the touched slices (L2 rewrite/delete goes there,
+//   3. The observer sees the touched slices (L2 rewrite/delete goes there,
 //      before any `tempo serve` is told to reload).
-//   5. DLQ messages and invalidations are sent and Flushed.
+//   4. DLQ messages and invalidations are sent and Flushed.
+//   5. Origin::Sync, so the batch survives a power loss. After the
+//      invalidations: the serving processes read the applied rows without
+//      it, and a slow fsync would otherwise delay every change's visibility.
 //   6. Consumer::Commit of the batch.
 // A crash anywhere before 6 re-delivers the batch; the version rule makes the
-// replay a no-op on the origin. Steps 2, 3 and 5 retry a failing origin or
+// replay a no-op on the origin (after a power loss before 5, the lost writes
+// are simply applied again). Steps 2, 4 and 5 retry a failing origin or
 // producer with bounded exponential backoff rather than skip an event or
 // commit past an undelivered message; they give up only when Stop() is called.
 //
@@ -98,7 +101,7 @@ struct SyncStats {
 class Syncer {
  public:
   // Called after each batch that touched slices, with one entry per
-  // distinct slice in SliceKey order, after the origin Sync and before the
+  // distinct slice in SliceKey order, after the batch is applied and before the
   // invalidations are sent. Runs on the syncing thread.
   using Observer = std::function<void(const std::vector<SliceTouch>&)>;
 

@@ -400,11 +400,11 @@ TEST_F(SyncerTest, CommitsOnlyAfterOriginSyncAndProducerFlush) {
                 [&](const std::vector<SliceTouch>&) { log_.Note("observe"); });
   ASSERT_EQ(Drain(&syncer).size(), 1u);
   EXPECT_EQ(log_.Journal(),
-            (std::vector<std::string>{"apply", "apply", "sync", "observe",
+            (std::vector<std::string>{"apply", "apply", "observe",
                                       std::string("send ") + std::string(stream::kDlqTopic),
                                       std::string("send ") + std::string(stream::kInvalidationTopic),
                                       std::string("send ") + std::string(stream::kInvalidationTopic),
-                                      "flush", "commit"}));
+                                      "flush", "sync", "commit"}));
 }
 
 TEST_F(SyncerTest, RetriesAFailingOriginAndSkipsNothing) {

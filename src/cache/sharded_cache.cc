@@ -277,24 +277,12 @@ Result<ErasedEntry> ShardedCache::GetOrLoadSlow(Shard& shard, std::string_view k
     Graveyard graveyard;
     const std::lock_guard<std::mutex> lock(shard.mu);
     DrainLocked(shard, &graveyard);
-    if (Node* n = shard.table.Find(key, hash)) {
-      switch (Classify(n->written_ns, n->ttl_ns, now)) {
-        case Freshness::kFresh:
-          shard.policy.OnHit(n);
-          ++shard.counters.locked_hits;
-          return ErasedEntry{n->value, Source::kHit};
-        case Freshness::kStale:
-          shard.policy.OnHit(n);
-          ++shard.counters.stale_served;
-          MaybeRefreshLocked(shard, n, now, source);
-          return ErasedEntry{n->value, Source::kStale};
-        case Freshness::kDead:  // past max_stale: drop it and load as on a miss
-          ++shard.counters.expirations;
-          RemoveLocked(shard, n);
-          break;
-      }
+    bool stale = false;
+    if (Node* n = LookupLocked(shard, key, hash, now, &stale)) {
+      if (!stale) return ErasedEntry{n->value, Source::kHit};
+      MaybeRefreshLocked(shard, n, now, source);
+      return ErasedEntry{n->value, Source::kStale};
     }
-    ++shard.counters.misses;
     auto it = shard.flights.find(key);
     if (it != shard.flights.end()) {
       flight = it->second;
@@ -322,17 +310,25 @@ std::shared_ptr<const void> ShardedCache::GetSlow(Shard& shard, std::string_view
   Graveyard graveyard;
   const std::lock_guard<std::mutex> lock(shard.mu);
   DrainLocked(shard, &graveyard);
+  bool stale = false;
+  Node* n = LookupLocked(shard, key, hash, now, &stale);
+  return n == nullptr ? nullptr : n->value;
+}
+
+Node* ShardedCache::LookupLocked(Shard& shard, std::string_view key,
+                                 uint64_t hash, int64_t now, bool* stale) {
   if (Node* n = shard.table.Find(key, hash)) {
     switch (Classify(n->written_ns, n->ttl_ns, now)) {
       case Freshness::kFresh:
         shard.policy.OnHit(n);
         ++shard.counters.locked_hits;
-        return n->value;
+        return n;
       case Freshness::kStale:
         shard.policy.OnHit(n);
         ++shard.counters.stale_served;
-        return n->value;
-      case Freshness::kDead:
+        *stale = true;
+        return n;
+      case Freshness::kDead:  // past max_stale: drop it, a miss
         ++shard.counters.expirations;
         RemoveLocked(shard, n);
         break;

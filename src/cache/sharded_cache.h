@@ -105,6 +105,10 @@ class ShardedCache {
                                                       const LoadSource& source);
   [[gnu::noinline]] std::shared_ptr<const void> GetSlow(Shard& shard, std::string_view key,
                                                         uint64_t hash, int64_t now);
+  // The locked lookup both share: a fresh or stale entry is a hit for the
+  // policy and counted (`*stale` says which), one past max_stale is removed;
+  // null (a counted miss) when there is none.
+  Node* LookupLocked(Shard& shard, std::string_view key, uint64_t hash, int64_t now, bool* stale);
   // The hit path of a thread without a stripe: applies the hit to the
   // policy if the lock is free, else only counts it. REQUIRES: pinned.
   [[gnu::noinline]] void RecordWithoutStripe(Shard& shard, Node* n);

@@ -1,4 +1,4 @@
-// What every Origin shares: SliceKey's order and the default ApplyBatch.
+// What every Origin shares: SliceKey's order, the default ApplyBatch and ApplyAsBatch.
 #include "origin/origin.h"
 
 #include <tuple>
@@ -14,6 +14,15 @@ bool operator==(const SliceKey& a, const SliceKey& b) {
 bool operator<(const SliceKey& a, const SliceKey& b) {
   return std::tie(a.partition.tenant, a.partition.channel, a.partition.page_type, a.scope) <
          std::tie(b.partition.tenant, b.partition.channel, b.partition.page_type, b.scope);
+}
+
+Result<ApplyOutcome> Origin::ApplyAsBatch(const events::Event& event,
+                                          std::vector<SliceKey>* touched) {
+  const events::Event* const one[] = {&event};
+  std::vector<ApplyResult> results;
+  if (Status s = ApplyBatch(one, &results, touched); !s.ok()) return s;
+  if (!results[0].status.ok()) return results[0].status;
+  return results[0].outcome;
 }
 
 Status Origin::ApplyBatch(std::span<const events::Event* const> events,

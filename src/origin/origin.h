@@ -134,6 +134,11 @@ class Origin {
   // tenant, then kind name ("experiment" < "module" < "template"), then id,
   // each compared bytewise. Stops early with fn's first non-OK Status.
   virtual Status ForEachRecord(const std::function<Status(const StoredRecord&)>& fn) = 0;
+
+ protected:
+  // Apply as an ApplyBatch of one event: for backends whose batch is the
+  // primitive (their ApplyBatch must then not call Apply).
+  Result<ApplyOutcome> ApplyAsBatch(const events::Event& event, std::vector<SliceKey>* touched);
 };
 
 // Opens (creating if needed) a RocksDB-backed origin in directory `path`.

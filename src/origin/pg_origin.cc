@@ -728,11 +728,7 @@ class PostgresOrigin final : public Origin {
 };
 
 Result<ApplyOutcome> PostgresOrigin::Apply(const Event& event, std::vector<SliceKey>* touched) {
-  const Event* const one[] = {&event};
-  std::vector<ApplyResult> results;
-  if (Status s = ApplyBatch(one, &results, touched); !s.ok()) return s;
-  if (!results[0].status.ok()) return results[0].status;
-  return results[0].outcome;
+  return ApplyAsBatch(event, touched);
 }
 
 Status PostgresOrigin::ApplyBatch(std::span<const Event* const> events,

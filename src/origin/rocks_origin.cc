@@ -367,11 +367,7 @@ class RocksOrigin final : public Origin {
 };
 
 Result<ApplyOutcome> RocksOrigin::Apply(const Event& event, std::vector<SliceKey>* touched) {
-  const Event* const one[] = {&event};
-  std::vector<ApplyResult> results;
-  if (Status s = ApplyBatch(one, &results, touched); !s.ok()) return s;
-  if (!results[0].status.ok()) return results[0].status;
-  return results[0].outcome;
+  return ApplyAsBatch(event, touched);
 }
 
 Status RocksOrigin::ApplyBatch(std::span<const Event* const> events,

@@ -169,4 +169,11 @@ std::string CacheReportJson(const ProcessParts& parts) {
   return json + "}";
 }
 
+admin::AdminHooks ReportingHooks(const ProcessParts& parts) {
+  admin::AdminHooks hooks;
+  hooks.metrics = [&parts](admin::MetricsWriter* out) { WriteProcessMetrics(parts, out); };
+  hooks.cache_json = [&parts] { return CacheReportJson(parts); };
+  return hooks;
+}
+
 }  // namespace tempo::cli

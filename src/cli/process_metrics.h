@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "admin/admin_service.h"
 #include "admin/metrics.h"
 #include "api/invalidation_listener.h"
 #include "api/page_source.h"
@@ -31,5 +32,10 @@ void WriteProcessMetrics(const ProcessParts& parts, admin::MetricsWriter* out);
 
 // {"l1":{...},"tenants":{...},"l2":{...} or null,"origin":{...}}
 std::string CacheReportJson(const ProcessParts& parts);
+
+// The admin hooks that report `parts` (/metrics and /admin/cache); the
+// caller adds `ready` when it has a readiness rule. REQUIRES: parts outlives
+// the hooks.
+admin::AdminHooks ReportingHooks(const ProcessParts& parts);
 
 }  // namespace tempo::cli

@@ -220,12 +220,10 @@ int RunServe(CLI::App* cmd, const ServeFlags& f) {
   parts.l2 = l2->get();
   parts.listener = &listener;
   if (embedded_sync) parts.sync_stats = [&embedded_sync] { return embedded_sync->Stats(); };
-  admin::AdminHooks hooks;
+  admin::AdminHooks hooks = ReportingHooks(parts);
   hooks.ready = [&pages, grace = std::chrono::milliseconds(f.ready_grace_ms)](std::string* why) {
     return pages.origin_reader().Ready(grace, why);
   };
-  hooks.metrics = [&parts](admin::MetricsWriter* out) { WriteProcessMetrics(parts, out); };
-  hooks.cache_json = [&parts] { return CacheReportJson(parts); };
   admin::AdminService admin_service(std::move(hooks));
   auto admin_server = StartAdminListener(f.admin_listen, &admin_service);
   if (!admin_server.ok()) {

@@ -125,10 +125,7 @@ void RegisterSync(CLI::App& app, int* exit_code) {
     parts.l2 = l2->get();
     parts.rewriter = rewriter.get();
     parts.sync_stats = [&syncer] { return syncer.Stats(); };
-    admin::AdminHooks hooks;
-    hooks.metrics = [&parts](admin::MetricsWriter* out) { WriteProcessMetrics(parts, out); };
-    hooks.cache_json = [&parts] { return CacheReportJson(parts); };
-    admin::AdminService admin_service(std::move(hooks));
+    admin::AdminService admin_service(ReportingHooks(parts));
     auto admin_server = StartAdminListener(*admin_listen, &admin_service);
     if (!admin_server.ok()) {
       std::cerr << "tempo sync: " << admin_server.status().message() << "\n";

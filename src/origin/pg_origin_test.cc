@@ -994,9 +994,17 @@ TEST_F(PostgresOriginTest, Rule7_HungBackendHitsTheClientDeadline) {
   ASSERT_NE(origin, nullptr);
   ASSERT_TRUE(origin->TenantKnown("t1").ok());
   RawConnection raw(uri_);
-  std::vector<int> pids = raw.Pids(
-      "SELECT pid FROM pg_stat_activity WHERE application_name = "
-      "'tempo' AND datname = current_database()");
+  // A backend of an earlier test's origin can still be exiting (backends end
+  // asynchronously after their client disconnects): wait, bounded, until
+  // only this origin's connection is left.
+  std::vector<int> pids;
+  for (int i = 0; i < 100; ++i) {
+    pids = raw.Pids(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = "
+        "'tempo' AND datname = current_database()");
+    if (pids.size() <= 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   ASSERT_EQ(pids.size(), 1u);
   ASSERT_EQ(kill(pids[0], SIGSTOP), 0);
   auto hung = origin->ReadScope({"t1", "web", kPageType}, "*");

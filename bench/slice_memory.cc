@@ -82,17 +82,18 @@ int main(int argc, char** argv) {
     const size_t before = RssBytes();
     size_t modules_held = 0;
     for (const auto& [tenant, channel, page_type, scope] : slices) {
-      tempo::api::Tier tier;
+      tempo::cache::ReadScope read_scope;
       auto page = source.Get(PartitionKey{tenant, channel, page_type},
                              scope == "*" ? std::nullopt : std::optional<std::string_view>(scope),
-                             deadline);
-      (void)tier;
+                             deadline, &read_scope);
       if (!page.ok()) return 1;
       if (scope != "*") modules_held += page->page_slice->modules.size();
     }
     for (const auto& [tenant, channel, page_type, scope] : slices) {
       if (scope != "*") continue;
-      auto page = source.Get(PartitionKey{tenant, channel, page_type}, std::nullopt, deadline);
+      tempo::cache::ReadScope read_scope;
+      auto page =
+          source.Get(PartitionKey{tenant, channel, page_type}, std::nullopt, deadline, &read_scope);
       modules_held += page->type_slice->modules.size();
     }
     malloc_trim(0);

@@ -154,36 +154,36 @@ Result<PageSource::CachedSlice> PageSource::Load(const origin::PartitionKey& par
   return CachedSlice{CompileRows(scope, *rows), Tier::kOrigin};
 }
 
-Result<std::shared_ptr<const select::PageSlice>> PageSource::Slice(
-    const origin::PartitionKey& partition, std::string_view scope, Deadline deadline,
-    Tier* tier) {
+Result<const select::PageSlice*> PageSource::Slice(const origin::PartitionKey& partition,
+                                                   std::string_view scope, Deadline deadline,
+                                                   Tier* tier, cache::ReadScope* read_scope) {
   if (l1_ == nullptr) {
     auto loaded = Load(partition, scope, deadline);
     if (!loaded.ok()) return loaded.status();
     *tier = std::max(*tier, loaded->loaded_from);
-    return std::move(loaded->slice);
+    return read_scope->Keep(std::move(loaded->slice));
   }
   thread_local std::string key;
   SliceKey(partition, scope, &key);
-  auto entry = l1_->GetOrLoad(key, SliceLoader(this, partition, scope, deadline));
+  auto entry = l1_->GetOrLoad(key, SliceLoader(this, partition, scope, deadline), read_scope);
   if (!entry.ok()) return entry.status();
   const CachedSlice& cached = *entry->value;
   if (entry->source == cache::Source::kLoaded) *tier = std::max(*tier, cached.loaded_from);
-  // Shares the entry's ownership: the slice lives as long as either holds it.
-  return std::shared_ptr<const select::PageSlice>(std::move(entry->value), cached.slice.get());
+  return cached.slice.get();
 }
 
 Result<PageSlices> PageSource::Get(const origin::PartitionKey& partition,
-                                   std::optional<std::string_view> page_id, Deadline deadline) {
+                                   std::optional<std::string_view> page_id, Deadline deadline,
+                                   cache::ReadScope* scope) {
   PageSlices page;
   page.tier = Tier::kL1;
-  auto type_slice = Slice(partition, "*", deadline, &page.tier);
+  auto type_slice = Slice(partition, "*", deadline, &page.tier, scope);
   if (!type_slice.ok()) return type_slice.status();
-  page.type_slice = std::move(type_slice).value();
+  page.type_slice = *type_slice;
   if (page_id && !page_id->empty() && *page_id != "*") {
-    auto page_slice = Slice(partition, *page_id, deadline, &page.tier);
+    auto page_slice = Slice(partition, *page_id, deadline, &page.tier, scope);
     if (!page_slice.ok()) return page_slice.status();
-    page.page_slice = std::move(page_slice).value();
+    page.page_slice = *page_slice;
   }
   return page;
 }
@@ -194,7 +194,7 @@ Result<bool> PageSource::TenantKnown(std::string_view tenant, Deadline deadline)
     OriginReader* reader;
     std::shared_ptr<const std::string> owned;  // set only in copies (refreshes)
     std::string_view tenant;
-    std::optional<Deadline> deadline;          // of the request; refreshes take their own
+    std::optional<Deadline> deadline;  // of the request; refreshes take their own
     std::chrono::milliseconds refresh_deadline;
 
     Loader(OriginReader* r, std::string_view t, Deadline d, std::chrono::milliseconds rd)

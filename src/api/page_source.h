@@ -6,8 +6,8 @@
 // "<tenant>\x1f<channel>\x1f<pageType>\x1f<scope>"; an L1 miss reads that
 // one slice's rows from L2, or on an L2 miss from the origin (then writes
 // them to L2 with memcached add, off the request's thread, which never
-// overwrites a newer value that `tempo sync` wrote meanwhile), and compiles them (select::CompileSlice)
-// before the request goes on, so the next request for it is an L1 hit.
+// overwrites a newer value that `tempo sync` wrote meanwhile), and compiles them
+// (select::CompileSlice) before the request goes on, so the next request for it is an L1 hit.
 //
 // Every read honours the caller's deadline: L2 is skipped when its timeout
 // would overrun it, and the origin is read through an OriginReader, which
@@ -42,10 +42,11 @@ namespace tempo::api {
 enum class Tier { kL1, kL2, kOrigin };
 const char* TierName(Tier tier);  // "L1", "L2", "origin"
 
+// Valid while the cache::ReadScope given to PageSource::Get lives.
 struct PageSlices {
-  std::shared_ptr<const select::PageSlice> type_slice;  // scope "*", never null
-  std::shared_ptr<const select::PageSlice> page_slice;  // the pageId's scope, or null
-  Tier tier = Tier::kOrigin;  // kL1 when every slice came from L1
+  const select::PageSlice* type_slice = nullptr;  // scope "*", never null
+  const select::PageSlice* page_slice = nullptr;  // the pageId's scope, or null
+  Tier tier = Tier::kOrigin;                      // kL1 when every slice came from L1
 
   // True when some slice holds a live record, which makes the tenant known
   // (§11.18) without asking the origin.
@@ -86,10 +87,13 @@ class PageSource {
   PageSource(const PageSource&) = delete;
   PageSource& operator=(const PageSource&) = delete;
 
-  // The slices of one page. Unavailable when a slice is in no cache tier
-  // and the origin cannot answer by `deadline`.
+  // The slices of one page, valid until `scope` ends (an L1 hit is read in
+  // place, without taking a reference; see cache/read_scope.h). Unavailable
+  // when a slice is in no cache tier and the origin cannot answer by
+  // `deadline`.
   Result<PageSlices> Get(const origin::PartitionKey& partition,
-                         std::optional<std::string_view> page_id, Deadline deadline);
+                         std::optional<std::string_view> page_id, Deadline deadline,
+                         cache::ReadScope* scope);
 
   // Whether the tenant has a live record (Origin::TenantKnown), remembered
   // for the L1 ttl (an unknown tenant for 1 s) and served stale while the
@@ -124,16 +128,16 @@ class PageSource {
   using SliceCache = cache::Cache<std::shared_ptr<const CachedSlice>>;
   using TenantCache = cache::Cache<std::shared_ptr<const bool>>;
 
-  Result<std::shared_ptr<const select::PageSlice>> Slice(const origin::PartitionKey& partition,
-                                                         std::string_view scope,
-                                                         Deadline deadline, Tier* tier);
+  Result<const select::PageSlice*> Slice(const origin::PartitionKey& partition,
+                                         std::string_view scope, Deadline deadline, Tier* tier,
+                                         cache::ReadScope* read_scope);
   // L2, then the origin (filling L2); the slice and where it came from.
   Result<CachedSlice> Load(const origin::PartitionKey& partition, std::string_view scope,
                            Deadline deadline);
 
   const PageSourceOptions options_;
   OriginReader reader_;
-  std::unique_ptr<SliceCache> l1_;         // null when disabled
+  std::unique_ptr<SliceCache> l1_;        // null when disabled
   std::unique_ptr<TenantCache> tenants_;  // null when L1 is disabled
 };
 

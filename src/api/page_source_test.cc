@@ -103,17 +103,18 @@ class PageSourceTest : public ::testing::Test {
   std::unique_ptr<origin::Origin> real_;
   std::unique_ptr<CountingOrigin> counting_;
   const origin::PartitionKey partition_{"T", "web", "home"};
+  cache::ReadScope scope_;  // keeps what the test's Get calls return
 };
 
 TEST_F(PageSourceTest, HitRightAfterMissIsL1) {
   Publish("a", 1);
   Publish("p", 2, R"(["p1"])");
   PageSource source(counting_.get(), Options());
-  auto first = source.Get(partition_, "p1", Soon());
+  auto first = source.Get(partition_, "p1", Soon(), &scope_);
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(first->tier, Tier::kOrigin);
   EXPECT_EQ(counting_->reads, 2);  // scope "*" and scope "p1"
-  auto second = source.Get(partition_, "p1", Soon());
+  auto second = source.Get(partition_, "p1", Soon(), &scope_);
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(second->tier, Tier::kL1);
   EXPECT_EQ(second->type_slice, first->type_slice);  // shared, not copied
@@ -126,7 +127,10 @@ TEST_F(PageSourceTest, ConcurrentMissesMakeOneOriginRead) {
   PageSource source(counting_.get(), Options());
   std::vector<std::thread> threads;
   for (int i = 0; i < 8; ++i) {
-    threads.emplace_back([&] { ASSERT_TRUE(source.Get(partition_, std::nullopt, Soon()).ok()); });
+    threads.emplace_back([&] {
+      cache::ReadScope scope;
+      ASSERT_TRUE(source.Get(partition_, std::nullopt, Soon(), &scope).ok());
+    });
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(counting_->reads, 1);
@@ -135,17 +139,17 @@ TEST_F(PageSourceTest, ConcurrentMissesMakeOneOriginRead) {
 TEST_F(PageSourceTest, InvalidateSliceAndTenantReload) {
   Publish("a", 1);
   PageSource source(counting_.get(), Options());
-  ASSERT_EQ(source.Get(partition_, std::nullopt, Soon())->type_slice->modules.size(), 1u);
+  ASSERT_EQ(source.Get(partition_, std::nullopt, Soon(), &scope_)->type_slice->modules.size(), 1u);
   Publish("b", 2);
   // Still the cached slice until it is invalidated.
-  EXPECT_EQ(source.Get(partition_, std::nullopt, Soon())->type_slice->modules.size(), 1u);
+  EXPECT_EQ(source.Get(partition_, std::nullopt, Soon(), &scope_)->type_slice->modules.size(), 1u);
   source.InvalidateSlice(partition_, "*");
-  auto fresh = source.Get(partition_, std::nullopt, Soon());
+  auto fresh = source.Get(partition_, std::nullopt, Soon(), &scope_);
   EXPECT_EQ(fresh->tier, Tier::kOrigin);
   EXPECT_EQ(fresh->type_slice->modules.size(), 2u);
   Publish("c", 3);
   source.InvalidateTenant("T");
-  EXPECT_EQ(source.Get(partition_, std::nullopt, Soon())->type_slice->modules.size(), 3u);
+  EXPECT_EQ(source.Get(partition_, std::nullopt, Soon(), &scope_)->type_slice->modules.size(), 3u);
   EXPECT_GE(source.L1Stats().invalidations, 2u);
 }
 
@@ -154,7 +158,8 @@ TEST_F(PageSourceTest, DisabledL1AlwaysReadsTheOrigin) {
   L1Options off;
   off.capacity_bytes = 0;
   PageSource source(counting_.get(), Options(off));
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(source.Get(partition_, std::nullopt, Soon())->tier, Tier::kOrigin);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(source.Get(partition_, std::nullopt, Soon(), &scope_)->tier, Tier::kOrigin);
   EXPECT_EQ(counting_->reads, 3);
 }
 
@@ -164,23 +169,23 @@ TEST_F(PageSourceTest, OriginDownServesStaleAndCountsIt) {
   options.ttl = std::chrono::milliseconds(1);
   options.max_stale = std::chrono::milliseconds(kMaxStaleMs);
   PageSource source(counting_.get(), Options(options));
-  ASSERT_TRUE(source.Get(partition_, std::nullopt, Soon()).ok());
+  ASSERT_TRUE(source.Get(partition_, std::nullopt, Soon(), &scope_).ok());
   counting_->failing = true;
   std::this_thread::sleep_for(std::chrono::milliseconds(20));  // past the 1 ms TTL
-  auto stale = source.Get(partition_, std::nullopt, Soon());
+  auto stale = source.Get(partition_, std::nullopt, Soon(), &scope_);
   ASSERT_TRUE(stale.ok()) << stale.status().ToString();
   EXPECT_EQ(stale->tier, Tier::kL1);
   EXPECT_EQ(stale->type_slice->modules.size(), 1u);
   EXPECT_GE(source.L1Stats().stale_served, 1u);
   // A page never cached has nothing to fall back on.
-  EXPECT_FALSE(source.Get({"T", "ios", "home"}, std::nullopt, Soon()).ok());
+  EXPECT_FALSE(source.Get({"T", "ios", "home"}, std::nullopt, Soon(), &scope_).ok());
 }
 
 TEST_F(PageSourceTest, ChargeIsTheSlicesMeasuredBytes) {
   Publish("a", 1);
   Publish("b", 2);
   PageSource source(counting_.get(), Options());
-  auto page = source.Get(partition_, std::nullopt, Soon());
+  auto page = source.Get(partition_, std::nullopt, Soon(), &scope_);
   ASSERT_TRUE(page.ok());
   // The slice's measured bytes and the small entry that says where it came from.
   EXPECT_GE(source.L1Stats().bytes, page->type_slice->bytes);
@@ -193,21 +198,22 @@ TEST_F(PageSourceTest, HungOriginCostsAtMostTheDeadline) {
   L1Options l1;
   l1.ttl = std::chrono::milliseconds(1);
   PageSource source(counting_.get(), Options(l1));
-  ASSERT_TRUE(source.Get(partition_, std::nullopt, Soon()).ok());
+  ASSERT_TRUE(source.Get(partition_, std::nullopt, Soon(), &scope_).ok());
   counting_->hanging = true;
   std::this_thread::sleep_for(std::chrono::milliseconds(20));  // past the 1 ms TTL
 
   // A page never cached: the request gives up at its deadline, long before
   // the origin would answer.
   auto start = std::chrono::steady_clock::now();
-  auto missing = source.Get({"T", "ios", "home"}, std::nullopt, start + std::chrono::milliseconds(50));
+  auto missing = source.Get({"T", "ios", "home"}, std::nullopt,
+                            start + std::chrono::milliseconds(50), &scope_);
   EXPECT_EQ(missing.status().code(), Status::Code::kUnavailable);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(600));
   EXPECT_GE(source.origin_reader().Stats().timeouts, 1u);
 
   // A cached page is served stale meanwhile, without waiting.
   start = std::chrono::steady_clock::now();
-  auto stale = source.Get(partition_, std::nullopt, start + std::chrono::milliseconds(50));
+  auto stale = source.Get(partition_, std::nullopt, start + std::chrono::milliseconds(50), &scope_);
   ASSERT_TRUE(stale.ok()) << stale.status().ToString();
   EXPECT_EQ(stale->type_slice->modules.size(), 1u);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(600));
@@ -247,10 +253,10 @@ TEST_F(PageSourceTest, TenantKnowledgeIsRememberedAndSurvivesAnOutage) {
 TEST_F(PageSourceTest, HasRecordsSaysWhetherThePageMakesTheTenantKnown) {
   Publish("p", 1, R"(["p1"])");
   PageSource source(counting_.get(), Options());
-  auto type_only = source.Get(partition_, std::nullopt, Soon());
+  auto type_only = source.Get(partition_, std::nullopt, Soon(), &scope_);
   ASSERT_TRUE(type_only.ok());
   EXPECT_FALSE(type_only->HasRecords());  // the module is page-scoped
-  auto with_page = source.Get(partition_, "p1", Soon());
+  auto with_page = source.Get(partition_, "p1", Soon(), &scope_);
   ASSERT_TRUE(with_page.ok());
   EXPECT_TRUE(with_page->HasRecords());
 }
@@ -284,7 +290,7 @@ TEST_F(PageSourceL2Test, SecondInstanceReadsL2InsteadOfTheOrigin) {
   Publish("a", 1);
   Publish("p", 2, R"(["p1"])");
   PageSource first(counting_.get(), Options({}, l2_.get()));
-  auto loaded = first.Get(partition_, "p1", Soon());
+  auto loaded = first.Get(partition_, "p1", Soon(), &scope_);
   ASSERT_TRUE(loaded.ok());
   EXPECT_EQ(loaded->tier, Tier::kOrigin);
   EXPECT_EQ(counting_->reads, 2);
@@ -295,19 +301,19 @@ TEST_F(PageSourceL2Test, SecondInstanceReadsL2InsteadOfTheOrigin) {
   EXPECT_EQ(l2_->Stats().sets, 2u);
 
   PageSource second(counting_.get(), Options({}, l2_.get()));
-  auto from_l2 = second.Get(partition_, "p1", Soon());
+  auto from_l2 = second.Get(partition_, "p1", Soon(), &scope_);
   ASSERT_TRUE(from_l2.ok());
   EXPECT_EQ(from_l2->tier, Tier::kL2);
   EXPECT_EQ(counting_->reads, 2);  // the origin was not read again
   EXPECT_EQ(from_l2->type_slice->modules.size(), 1u);
   EXPECT_EQ(from_l2->page_slice->modules.size(), 1u);
   EXPECT_EQ(from_l2->type_slice->max_version, loaded->type_slice->max_version);
-  EXPECT_EQ(second.Get(partition_, "p1", Soon())->tier, Tier::kL1);
+  EXPECT_EQ(second.Get(partition_, "p1", Soon(), &scope_)->tier, Tier::kL1);
 
   // With the origin down, a third instance still serves from L2.
   counting_->failing = true;
   PageSource third(counting_.get(), Options({}, l2_.get()));
-  auto during_outage = third.Get(partition_, "p1", Soon());
+  auto during_outage = third.Get(partition_, "p1", Soon(), &scope_);
   ASSERT_TRUE(during_outage.ok()) << during_outage.status().ToString();
   EXPECT_EQ(during_outage->tier, Tier::kL2);
   counting_->failing = false;
@@ -319,14 +325,15 @@ TEST_F(PageSourceL2Test, ReadPastTheDeadlineStillFillsL2) {
   counting_->hanging = true;
   // 200 ms: long enough for a reader thread to take the read (a read nobody
   // waits for is skipped), far shorter than the 800 ms hang.
-  auto late = source.Get(partition_, std::nullopt,
-                         std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
+  auto late =
+      source.Get(partition_, std::nullopt,
+                 std::chrono::steady_clock::now() + std::chrono::milliseconds(200), &scope_);
   EXPECT_EQ(late.status().code(), Status::Code::kUnavailable);
   for (int i = 0; i < 500 && l2_->Stats().sets < 1; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   counting_->hanging = false;
-  auto next = source.Get(partition_, std::nullopt, Soon());
+  auto next = source.Get(partition_, std::nullopt, Soon(), &scope_);
   ASSERT_TRUE(next.ok()) << next.status().ToString();
   EXPECT_EQ(next->tier, Tier::kL2);
   EXPECT_EQ(counting_->reads, 1);
@@ -337,7 +344,7 @@ TEST_F(PageSourceL2Test, DeadL2FallsThroughToTheOrigin) {
   cluster_->Kill(0);
   cluster_->Kill(1);
   PageSource source(counting_.get(), Options({}, l2_.get()));
-  auto loaded = source.Get(partition_, std::nullopt, Soon());
+  auto loaded = source.Get(partition_, std::nullopt, Soon(), &scope_);
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   EXPECT_EQ(loaded->tier, Tier::kOrigin);
   EXPECT_EQ(loaded->type_slice->modules.size(), 1u);

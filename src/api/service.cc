@@ -7,6 +7,7 @@
 #include <functional>
 #include <thread>
 
+#include "cache/read_scope.h"
 #include "common/json.h"
 #include "common/time.h"
 #include "select/select.h"
@@ -89,7 +90,7 @@ ServiceStats LayoutService::Stats() const {
     for (int i = 0; i < kCounters; ++i) sums[i] += stripe.counts[i].load(std::memory_order_relaxed);
   }
   return ServiceStats{sums[kOk], sums[kNotModified], sums[kClientError], sums[kUnavailable],
-                      sums[kL1],  sums[kL2],          sums[kOrigin]};
+                      sums[kL1], sums[kL2],          sums[kOrigin]};
 }
 
 void LayoutService::Handle(const http::Request& request, http::Response* response) const {
@@ -141,7 +142,9 @@ void LayoutService::HandleLayout(const http::Request& request, int api_version,
   const Deadline deadline = std::chrono::steady_clock::now() + options_.deadline;
   std::optional<std::string_view> page_id;
   if (page.page_id) page_id = *page.page_id;
-  auto loaded = pages_->Get({page.tenant, page.channel, page.page_type}, page_id, deadline);
+  // Holds the slices (read in place from L1) until the response is rendered.
+  cache::ReadScope scope;
+  auto loaded = pages_->Get({page.tenant, page.channel, page.page_type}, page_id, deadline, &scope);
   if (!loaded.ok()) {
     SetError({503, "unavailable", "The content store cannot answer now."}, response);
     return;
@@ -159,8 +162,8 @@ void LayoutService::HandleLayout(const http::Request& request, int api_version,
       return;
     }
   }
-  const select::Selection selection = select::Select(
-      page, *loaded->type_slice, loaded->page_slice.get(), NowUnixNanos());
+  const select::Selection selection =
+      select::Select(page, *loaded->type_slice, loaded->page_slice, NowUnixNanos());
   response->status = 200;
   response->body.clear();
   select::Render(page, selection, &response->body);

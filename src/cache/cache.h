@@ -7,7 +7,10 @@
 // Values are immutable and shared: V is std::shared_ptr<const T>, and a
 // lookup hands the reader its own reference, so a value stays valid for as
 // long as the reader holds it, even after the cache has evicted, replaced or
-// invalidated it.
+// invalidated it. The request path uses the lookups that take a ReadScope
+// instead: they return the cache's own copy by plain pointer, valid until
+// the scope ends, so a hit does not write the value's shared reference
+// count (read_scope.h).
 //
 // Capacity is in bytes. Every entry has a "charge": the number of bytes the
 // caller measured for its value. The sum of the charges of the resident
@@ -54,6 +57,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "cache/read_scope.h"
 #include "cache/sharded_cache.h"
 #include "common/status.h"
 
@@ -157,6 +161,7 @@ class Cache final {
 
  public:
   using Options = CacheOptions;
+  using Element = typename V::element_type;  // const T
 
   // What a loader produces: the value, its charge in bytes, and optionally
   // its own ttl (otherwise Options::ttl).
@@ -173,6 +178,13 @@ class Cache final {
   // A value and where it came from.
   struct Entry {
     V value;
+    Source source;
+  };
+
+  // The same, read in place: `value` is valid until the ReadScope that the
+  // lookup was given ends (read_scope.h).
+  struct PinnedEntry {
+    const Element* value;
     Source source;
   };
 
@@ -209,6 +221,19 @@ class Cache final {
     return Entry{Cast(std::move(r->value)), r->source};
   }
 
+  // GetOrLoad within `scope`, the request path's form: a hit takes no
+  // reference (it writes nothing that other threads read), and the value is
+  // valid until `scope` ends. A loaded or stale value is kept by `scope`.
+  template <typename LoaderFn>
+  Result<PinnedEntry> GetOrLoad(std::string_view key, const LoaderFn& loader, ReadScope* scope) {
+    static_assert(std::is_invocable_r_v<Result<Loaded>, const LoaderFn&>,
+                  "loader must be callable as Result<Loaded>()");
+    const LoaderSource<LoaderFn> source(loader);
+    Result<internal::ErasedPinnedEntry> r = core_.GetOrLoad(key, source, scope);
+    if (!r.ok()) return r.status();
+    return PinnedEntry{static_cast<const Element*>(r->value), r->source};
+  }
+
   // Returns the value of `key` when the cache holds a fresh one or a stale
   // one within max_stale (without scheduling a refresh), else nullopt.
   // Never loads; does not allocate.
@@ -216,6 +241,11 @@ class Cache final {
     std::shared_ptr<const void> value = core_.Get(key);
     if (value == nullptr) return std::nullopt;
     return Cast(std::move(value));
+  }
+
+  // Get within `scope`: the value, valid until `scope` ends, or null.
+  const Element* Get(std::string_view key, ReadScope* scope) {
+    return static_cast<const Element*>(core_.Get(key, scope));
   }
 
   // Stores `value` under `key`, fresh from now, replacing any value the key
@@ -243,8 +273,6 @@ class Cache final {
   CacheStats Stats() const { return core_.Stats(); }
 
  private:
-  using Element = typename V::element_type;  // const T
-
   static V Cast(std::shared_ptr<const void>&& value) {
     return std::static_pointer_cast<Element>(std::move(value));
   }

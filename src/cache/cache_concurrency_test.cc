@@ -114,7 +114,8 @@ TEST(CacheConcurrencyTest, LockFreeHitsRaceReplacementEvictionAndInvalidation) {
   SliceCache cache(o);
   std::vector<std::string> hot, cold;
   for (int i = 0; i < kHotKeys; ++i) hot.push_back("hot" + std::to_string(i));
-  for (int i = 0; i < kColdKeys; ++i) cold.push_back("tenant" + std::to_string(i % 4) + '\x1f' + std::to_string(i));
+  for (int i = 0; i < kColdKeys; ++i)
+    cold.push_back("tenant" + std::to_string(i % 4) + '\x1f' + std::to_string(i));
   for (const std::string& key : hot) cache.Insert(key, MakeSlice(key, 0), 100);
 
   std::atomic<bool> stop{false};
@@ -127,12 +128,23 @@ TEST(CacheConcurrencyTest, LockFreeHitsRaceReplacementEvictionAndInvalidation) {
       uint64_t mine = 0;
       while (!stop.load(std::memory_order_relaxed)) {
         const std::string& key = hot[rng() % kHotKeys];
-        if (rng() % 2 == 0) {
+        const int dice = static_cast<int>(rng() % 3);
+        if (dice == 0) {
           auto v = cache.Get(key);
           if (v.has_value() && (*v)->key != key) ++wrong_values;
-        } else {
+        } else if (dice == 1) {
           auto e = cache.GetOrLoad(key, Returning(key, 1));
           if (!e.ok() || e->value->key != key) ++wrong_values;
+        } else {
+          // Pinned reads, held while writers replace and evict them: read
+          // again after a yield, so a premature free would be a use after free.
+          ReadScope scope;
+          const Slice* v = cache.Get(key, &scope);
+          auto e = cache.GetOrLoad(key, Returning(key, 1), &scope);
+          std::this_thread::yield();
+          if (v != nullptr && v->key != key) ++wrong_values;
+          if (!e.ok() || e->value->key != key) ++wrong_values;
+          ++mine;
         }
         ++mine;
       }
@@ -142,8 +154,7 @@ TEST(CacheConcurrencyTest, LockFreeHitsRaceReplacementEvictionAndInvalidation) {
   for (int w = 0; w < kWriters; ++w) {
     threads.emplace_back([&, w] {
       std::mt19937 rng(100 + w);
-      for (int op = 0; std::chrono::steady_clock::now() < deadline && op < kMaxOpsPerThread;
-           ++op) {
+      for (int op = 0; std::chrono::steady_clock::now() < deadline && op < kMaxOpsPerThread; ++op) {
         const int dice = static_cast<int>(rng() % 100);
         if (dice < 40) {
           const std::string& key = hot[rng() % kHotKeys];

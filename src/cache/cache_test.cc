@@ -228,6 +228,87 @@ TEST(CacheTest, ReplacedValueStaysValidForItsReader) {
   EXPECT_EQ(cache.Stats().entries, 1u);
 }
 
+// Counts the live values of a test, so a test can see when the cache frees one.
+struct Counted {
+  explicit Counted(std::atomic<int>* live) : live(live) { ++*live; }
+  ~Counted() { --*live; }
+  std::atomic<int>* live;
+};
+using CountedCache = Cache<std::shared_ptr<const Counted>>;
+
+TEST(CacheTest, PinnedLookupsReadTheCachedValueInPlace) {
+  FakeClock clock;
+  SliceCache cache(TestOptions(&clock));
+  cache.Insert("k", MakeSlice("k", 1), 100);
+  const SlicePtr shared = cache.Get("k").value();
+  ReadScope scope;
+  EXPECT_EQ(cache.Get("k", &scope), shared.get());  // the cache's own copy, no new reference
+  EXPECT_EQ(shared.use_count(), 2);                 // the test's and the cache's
+  EXPECT_EQ(cache.Get("absent", &scope), nullptr);
+  auto hit = cache.GetOrLoad("k", Returning("k", 9), &scope);
+  ASSERT_TRUE(hit.ok());
+  EXPECT_EQ(hit->source, Source::kHit);
+  EXPECT_EQ(hit->value, shared.get());
+  auto loaded = cache.GetOrLoad("new", Returning("new", 2), &scope);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->source, Source::kLoaded);
+  EXPECT_EQ(loaded->value->version, 2);
+  EXPECT_EQ(cache.Get("new", &scope), loaded->value);  // stored before GetOrLoad returned
+  EXPECT_EQ(cache.Stats().hits, 4u);
+}
+
+TEST(CacheTest, PinnedValueOutlivesItsEntryUntilTheScopeEnds) {
+  std::atomic<int> live{0};
+  CacheOptions o;
+  o.capacity_bytes = 16 * 100;
+  o.shards = 1;
+  CountedCache cache(o);
+  cache.Insert("k", std::make_shared<const Counted>(&live), 100);
+  {
+    ReadScope scope;
+    const Counted* pinned = cache.Get("k", &scope);
+    ASSERT_NE(pinned, nullptr);
+    for (int i = 0; i < 200; ++i) {  // replaces and retires nodes, and runs collections
+      cache.Insert("k", std::make_shared<const Counted>(&live), 100);
+      cache.Invalidate("k");
+    }
+    EXPECT_EQ(pinned->live, &live);  // still readable: ASan reports a use after free
+    EXPECT_GE(live.load(), 1);
+  }
+  // Unpinned: later operations free what was retired (each may advance the
+  // epoch once, and a retired node waits for two advances).
+  std::atomic<int> filler{0};
+  for (int i = 0; i < 64 && live.load() > 0; ++i) {
+    cache.Insert("other", std::make_shared<const Counted>(&filler), 100);
+    cache.Invalidate("other");
+  }
+  EXPECT_EQ(live.load(), 0);
+}
+
+TEST(CacheTest, PinnedLoadOfAnUncachableValueIsKeptByTheScope) {
+  std::atomic<int> live{0};
+  CacheOptions o;
+  o.capacity_bytes = 1000;
+  o.shards = 1;
+  CountedCache cache(o);
+  {
+    ReadScope scope;
+    auto loaded = cache.GetOrLoad(
+        "big",
+        [&live] {
+          return Result<CountedCache::Loaded>(
+              CountedCache::Loaded{std::make_shared<const Counted>(&live), 5000, std::nullopt});
+        },
+        &scope);
+    ASSERT_TRUE(loaded.ok());
+    EXPECT_EQ(loaded->source, Source::kLoaded);
+    EXPECT_EQ(cache.Stats().entries, 0u);  // larger than the shard: not stored
+    EXPECT_EQ(loaded->value->live, &live);
+    EXPECT_EQ(live.load(), 1);
+  }
+  EXPECT_EQ(live.load(), 0);  // the scope owned it
+}
+
 TEST(CacheTest, ConcurrentMissesOfOneKeyMakeOneLoad) {
   constexpr int kThreads = 8;
   FakeClock clock;

@@ -7,7 +7,7 @@
 namespace tempo::cache::internal {
 
 Node* Node::New(std::string_view key) {
-  void* memory = ::operator new(sizeof(Node) + key.size());
+  void* memory = ::operator new (sizeof(Node) + key.size(), std::align_val_t{alignof(Node)});
   Node* n = new (memory) Node();
   n->key_size = static_cast<uint32_t>(key.size());
   if (!key.empty()) std::memcpy(reinterpret_cast<char*>(n + 1), key.data(), key.size());
@@ -16,7 +16,7 @@ Node* Node::New(std::string_view key) {
 
 void Node::Delete(Node* n) {
   n->~Node();
-  ::operator delete(static_cast<void*>(n));
+  ::operator delete (static_cast<void*>(n), std::align_val_t{alignof(Node)});
 }
 
 }  // namespace tempo::cache::internal

@@ -18,8 +18,8 @@
 #include <utility>
 
 #include "cache/cache.h"
-#include "cache/node.h"
 #include "cache/epoch.h"
+#include "cache/node.h"
 #include "cache/node_table.h"
 #include "cache/read_buffer.h"
 #include "cache/refresh_pool.h"
@@ -34,7 +34,6 @@ namespace {
 // docs/benchmarks.md: a mutex per shard did not scale past one core because
 // every hit wrote the lock word, the LRU links and the sketch.)
 constexpr int kShardHashShift = 40;
-constexpr size_t kCacheLineBytes = 64;
 
 int64_t CoarseMonotonicNanos() {
   timespec ts;
@@ -199,26 +198,20 @@ ShardedCache::Freshness ShardedCache::Classify(int64_t written_ns, int64_t ttl_n
   return Freshness::kDead;
 }
 
-inline std::shared_ptr<const void> ShardedCache::FindFresh(Shard& shard, std::string_view key,
-                                                          uint64_t hash, int64_t now) {
-  std::shared_ptr<const void> value;
-  bool lap;
-  {
-    const EpochGuard guard;
-    Node* n = shard.table.Find(key, hash);
-    if (n == nullptr || Classify(n->written_ns, n->ttl_ns, now) != Freshness::kFresh) {
-      return nullptr;
-    }
-    value = n->value;  // immutable in a published node; the guard keeps it alive
-    const size_t stripe = guard.thread_index();
-    if (stripe >= shard.reads.stripes()) {
-      RecordWithoutStripe(shard, n);
-      return value;
-    }
-    lap = shard.reads.Record(stripe, n);  // while pinned: see read_buffer.h
+inline const Node* ShardedCache::FindFresh(Shard& shard, std::string_view key, uint64_t hash,
+                                           int64_t now, const EpochGuard& pin) {
+  Node* n = shard.table.Find(key, hash);
+  if (n == nullptr || Classify(n->written_ns, n->ttl_ns, now) != Freshness::kFresh) {
+    return nullptr;
   }
-  if (lap) TryDrain(shard);
-  return value;
+  const size_t stripe = pin.thread_index();
+  if (stripe >= shard.reads.stripes()) {
+    RecordWithoutStripe(shard, n);
+  } else if (shard.reads.Record(stripe, n)) {  // while pinned: see read_buffer.h
+    // Still pinned, which only holds back what was retired since the pin.
+    TryDrain(shard);
+  }
+  return n;
 }
 
 void ShardedCache::RecordWithoutStripe(Shard& shard, Node* n) {
@@ -263,10 +256,26 @@ Result<ErasedEntry> ShardedCache::GetOrLoad(std::string_view key, const LoadSour
   const uint64_t hash = KeyHash(key);
   Shard& shard = ShardFor(hash);
   const int64_t now = Now();
-  if (std::shared_ptr<const void> value = FindFresh(shard, key, hash, now)) {
-    return ErasedEntry{std::move(value), Source::kHit};
+  {
+    const EpochGuard pin;
+    if (const Node* n = FindFresh(shard, key, hash, now, pin)) {
+      return ErasedEntry{n->value, Source::kHit};  // immutable in a published node
+    }
   }
   return GetOrLoadSlow(shard, key, hash, now, source);
+}
+
+Result<ErasedPinnedEntry> ShardedCache::GetOrLoad(std::string_view key, const LoadSource& source,
+                                                  ReadScope* scope) {
+  const uint64_t hash = KeyHash(key);
+  Shard& shard = ShardFor(hash);
+  const int64_t now = Now();
+  if (const Node* n = FindFresh(shard, key, hash, now, scope->guard_)) {
+    return ErasedPinnedEntry{n->value.get(), Source::kHit};
+  }
+  Result<ErasedEntry> slow = GetOrLoadSlow(shard, key, hash, now, source);
+  if (!slow.ok()) return slow.status();
+  return ErasedPinnedEntry{scope->Keep(std::move(slow->value)), slow->source};
 }
 
 Result<ErasedEntry> ShardedCache::GetOrLoadSlow(Shard& shard, std::string_view key, uint64_t hash,
@@ -301,12 +310,24 @@ std::shared_ptr<const void> ShardedCache::Get(std::string_view key) {
   const uint64_t hash = KeyHash(key);
   Shard& shard = ShardFor(hash);
   const int64_t now = Now();
-  if (std::shared_ptr<const void> value = FindFresh(shard, key, hash, now)) return value;
+  {
+    const EpochGuard pin;
+    if (const Node* n = FindFresh(shard, key, hash, now, pin)) return n->value;
+  }
   return GetSlow(shard, key, hash, now);
 }
 
-std::shared_ptr<const void> ShardedCache::GetSlow(Shard& shard, std::string_view key,
-                                                  uint64_t hash, int64_t now) {
+const void* ShardedCache::Get(std::string_view key, ReadScope* scope) {
+  const uint64_t hash = KeyHash(key);
+  Shard& shard = ShardFor(hash);
+  const int64_t now = Now();
+  if (const Node* n = FindFresh(shard, key, hash, now, scope->guard_)) return n->value.get();
+  std::shared_ptr<const void> value = GetSlow(shard, key, hash, now);
+  return value == nullptr ? nullptr : scope->Keep(std::move(value));
+}
+
+std::shared_ptr<const void> ShardedCache::GetSlow(Shard& shard, std::string_view key, uint64_t hash,
+                                                  int64_t now) {
   Graveyard graveyard;
   const std::lock_guard<std::mutex> lock(shard.mu);
   DrainLocked(shard, &graveyard);
@@ -315,8 +336,8 @@ std::shared_ptr<const void> ShardedCache::GetSlow(Shard& shard, std::string_view
   return n == nullptr ? nullptr : n->value;
 }
 
-Node* ShardedCache::LookupLocked(Shard& shard, std::string_view key,
-                                 uint64_t hash, int64_t now, bool* stale) {
+Node* ShardedCache::LookupLocked(Shard& shard, std::string_view key, uint64_t hash, int64_t now,
+                                 bool* stale) {
   if (Node* n = shard.table.Find(key, hash)) {
     switch (Classify(n->written_ns, n->ttl_ns, now)) {
       case Freshness::kFresh:

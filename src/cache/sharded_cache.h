@@ -31,6 +31,8 @@
 #include <string_view>
 #include <vector>
 
+#include "cache/epoch.h"
+#include "cache/read_scope.h"
 #include "common/status.h"
 
 namespace tempo::cache {
@@ -66,9 +68,13 @@ class LoadSource {
   ~LoadSource() = default;
 };
 
-// Cache<V>::Entry without its type.
+// Cache<V>::Entry and Cache<V>::PinnedEntry without their type.
 struct ErasedEntry {
   std::shared_ptr<const void> value;
+  Source source;
+};
+struct ErasedPinnedEntry {
+  const void* value;
   Source source;
 };
 
@@ -81,7 +87,10 @@ class ShardedCache {
 
   // The operations of Cache<V>, which documents them. Get returns nullptr on a miss.
   Result<ErasedEntry> GetOrLoad(std::string_view key, const LoadSource& source);
+  Result<ErasedPinnedEntry> GetOrLoad(std::string_view key, const LoadSource& source,
+                                      ReadScope* scope);
   std::shared_ptr<const void> Get(std::string_view key);
+  const void* Get(std::string_view key, ReadScope* scope);
   void Insert(std::string_view key, std::shared_ptr<const void> value, size_t charge,
               std::optional<std::chrono::milliseconds> ttl);
   void Invalidate(std::string_view key);
@@ -95,10 +104,11 @@ class ShardedCache {
   enum class Freshness { kFresh, kStale, kDead };
 
   Shard& ShardFor(uint64_t hash) const;
-  // The hit path: the value of `key` if the shard holds a fresh one, found
-  // without the lock, and the hit recorded in the read buffer.
-  std::shared_ptr<const void> FindFresh(Shard& shard, std::string_view key, uint64_t hash,
-                                        int64_t now);
+  // The hit path: the node of `key` if the shard holds a fresh one, found
+  // without the lock, and the hit recorded in the read buffer. The node
+  // stays valid while `pin` lives.
+  const Node* FindFresh(Shard& shard, std::string_view key, uint64_t hash, int64_t now,
+                        const EpochGuard& pin);
   // GetOrLoad and Get past their hit path: under the shard's lock.
   [[gnu::noinline]] Result<ErasedEntry> GetOrLoadSlow(Shard& shard, std::string_view key,
                                                       uint64_t hash, int64_t now,

@@ -123,6 +123,9 @@ void WriteProcessMetrics(const ProcessParts& parts, admin::MetricsWriter* out) {
                  s.stale);
     out->Counter("tempo_sync_invalid_total", "Content events sent to the DLQ", s.invalid);
     out->Counter("tempo_sync_batches_total", "Batches committed", s.batches);
+    out->Counter("tempo_sync_recovered_invalidations_total",
+                 "Invalidations owed by a previous process (its outbox), sent at start",
+                 s.recovered_invalidations);
     out->Counter("tempo_sync_origin_retries_total", "Failed origin writes retried",
                  s.origin_retries);
     out->Counter("tempo_sync_producer_retries_total", "Failed DLQ/invalidation sends retried",

@@ -24,7 +24,8 @@ namespace {
 void PrintStats(const sync::SyncStats& s) {
   std::cerr << "tempo sync: batches " << s.batches << ", events " << s.events << ", applied "
             << s.applied << ", stale " << s.stale << ", dlq " << s.invalid << ", invalidations "
-            << s.invalidations << ", lag " << s.lag << "\n";
+            << s.invalidations << " (owed by a previous process " << s.recovered_invalidations
+            << "), lag " << s.lag << "\n";
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
-// What every Origin shares: SliceKey's order, the default ApplyBatch and ApplyAsBatch.
+// What every Origin shares: SliceKey's order and hash, the default ApplyBatch and ApplyAsBatch.
 #include "origin/origin.h"
 
+#include <functional>
+#include <string_view>
 #include <tuple>
 
 namespace tempo::origin {
@@ -16,6 +18,17 @@ bool operator<(const SliceKey& a, const SliceKey& b) {
          std::tie(b.partition.tenant, b.partition.channel, b.partition.page_type, b.scope);
 }
 
+size_t SliceKeyHash::operator()(const SliceKey& key) const {
+  const std::hash<std::string_view> hash;
+  size_t h = hash(key.partition.tenant);
+  for (std::string_view part :
+       {std::string_view(key.partition.channel), std::string_view(key.partition.page_type),
+        std::string_view(key.scope)}) {
+    h = h * 31 + hash(part);  // order-sensitive: (a, b) and (b, a) differ
+  }
+  return h;
+}
+
 Result<ApplyOutcome> Origin::ApplyAsBatch(const events::Event& event,
                                           std::vector<SliceKey>* touched) {
   const events::Event* const one[] = {&event};
@@ -26,7 +39,8 @@ Result<ApplyOutcome> Origin::ApplyAsBatch(const events::Event& event,
 }
 
 Status Origin::ApplyBatch(std::span<const events::Event* const> events,
-                          std::vector<ApplyResult>* results, std::vector<SliceKey>* touched) {
+                          std::vector<ApplyResult>* results, std::vector<SliceKey>* touched,
+                          bool /*record_pending*/) {
   results->clear();
   for (const events::Event* event : events) {
     const size_t before = touched == nullptr ? 0 : touched->size();

@@ -8,6 +8,14 @@
 // or tombstone with its version) so the version rule of SPEC §11.14 can be
 // enforced and `tempo export` can list records in key order.
 //
+// The outbox: a store that applies the sync service's batches atomically
+// can record, in the same write as a batch, the invalidations that batch
+// owes (one SliceTouch per slice it changed). A batch re-delivered after a
+// crash is stale, so it touches nothing and would owe nothing: the recorded
+// set is what the restarted sync service still has to send. It is one record
+// per store, for one sync service per store: with two on one PostgreSQL
+// store, one's batch can replace the other's set before it was delivered.
+//
 // Implementations are safe for concurrent readers; writers are serialised
 // internally. Backends: RocksDB (embedded, this file's OpenRocksOrigin);
 // networked ones plug in behind the same interface.
@@ -62,6 +70,17 @@ struct SliceKey {
 };
 bool operator==(const SliceKey& a, const SliceKey& b);
 bool operator<(const SliceKey& a, const SliceKey& b);  // tenant, channel, page_type, scope
+struct SliceKeyHash {
+  size_t operator()(const SliceKey& key) const;
+};
+
+// A slice an applied batch changed, with the highest version of the batch's
+// applied events that touched it: what one invalidation says.
+struct SliceTouch {
+  SliceKey slice;
+  int64_t version = 0;
+  bool operator==(const SliceTouch&) const = default;
+};
 
 // What ApplyBatch did with one event.
 struct ApplyResult {
@@ -103,9 +122,34 @@ class Origin {
   // the RocksDB and PostgreSQL backends (each applies a batch atomically),
   // and the caller may resume with the rest. On OK the writes survive a
   // crash of this process; call Sync() to make them survive a power loss.
-  // The default calls Apply once per event.
+  //
+  // With `record_pending` (the sync service), a batch that touched at least
+  // one slice also records its pending invalidations in the same atomic
+  // write, replacing the set recorded before: every slice its applied events
+  // touched, with the highest version of those events, as PendingInvalidations
+  // returns them. A batch that touched nothing leaves the recorded set as it
+  // is. The default calls Apply once per event and records nothing: it
+  // cannot make the record atomic with the events.
   virtual Status ApplyBatch(std::span<const events::Event* const> events,
-                            std::vector<ApplyResult>* results, std::vector<SliceKey>* touched);
+                            std::vector<ApplyResult>* results, std::vector<SliceKey>* touched,
+                            bool record_pending);
+  Status ApplyBatch(std::span<const events::Event* const> events, std::vector<ApplyResult>* results,
+                    std::vector<SliceKey>* touched) {
+    return ApplyBatch(events, results, touched, /*record_pending=*/false);
+  }
+
+  // The pending invalidations recorded by the last ApplyBatch with
+  // `record_pending` that touched a slice, in SliceKey order, unless cleared
+  // since; empty when none. They survive what the batch survives (a crash of
+  // this process at once, a power loss after Sync()). The default: empty.
+  virtual Result<std::vector<SliceTouch>> PendingInvalidations() {
+    return std::vector<SliceTouch>{};
+  }
+
+  // Forgets the recorded pending invalidations (once they are delivered).
+  // Survives a crash of this process. InvalidArgument on a read-only store.
+  // The default: OK.
+  virtual Status ClearPendingInvalidations() { return Status::OK(); }
 
   // Makes every write applied so far durable against power loss (one fsync
   // for a whole batch of Apply calls). The sync service calls it before it

@@ -19,6 +19,13 @@
 //       conditional upsert must name the rows it replaces.
 //       A partial index on tenant WHERE NOT tombstone answers TenantKnown.
 //   tempo_meta: one row, rewritten by Sync() to force a WAL flush.
+//   tempo_outbox: at most one row, the outbox of origin.h (the pending
+//       invalidations, encoded as in outbox.h), written by ApplyBatch in the
+//       batch's transaction. Its statements are not prepared on every
+//       connection like the others: a reader opened without create_schema on
+//       a store migrated by an older binary has no such table, and preparing
+//       them would fail its every connection. Only writers use it, and
+//       opening a writer creates it.
 //
 // Apply calls tempo_apply(), whose first statement is the conditional upsert
 // (INSERT ... ON CONFLICT DO UPDATE ... WHERE version < EXCLUDED.version).
@@ -52,6 +59,7 @@
 #include <vector>
 
 #include "libpq-fe.h"
+#include "origin/outbox.h"
 #include "origin/record_rows.h"
 
 namespace tempo::origin {
@@ -162,6 +170,9 @@ CREATE TABLE IF NOT EXISTS tempo_records (
   PRIMARY KEY (tenant, kind, id));
 CREATE INDEX IF NOT EXISTS tempo_records_live_tenant ON tempo_records (tenant)
   WHERE NOT tombstone;
+CREATE TABLE IF NOT EXISTS tempo_outbox (
+  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  pending bytea NOT NULL);
 CREATE OR REPLACE FUNCTION tempo_apply(
     p_tenant bytea, p_kind smallint, p_id bytea, p_version bigint, p_tombstone boolean,
     p_published_at bytea, p_record_json bytea, p_row_id bytea, p_page_type bytea,
@@ -255,6 +266,13 @@ constexpr char kExportBegin[] =
     "DECLARE tempo_export BINARY NO SCROLL CURSOR FOR "
     "SELECT tenant, kind, id, version, tombstone, published_at, record_json "
     "FROM tempo_records ORDER BY tenant, kind, id";
+
+// The outbox (see tempo_outbox above), one statement each.
+constexpr char kRecordPendingSql[] =
+    "INSERT INTO tempo_outbox (pending) VALUES ($1::bytea) "
+    "ON CONFLICT (singleton) DO UPDATE SET pending = EXCLUDED.pending";
+constexpr char kReadPendingSql[] = "SELECT pending FROM tempo_outbox";
+constexpr char kClearPendingSql[] = "DELETE FROM tempo_outbox";
 
 // A committed write with synchronous_commit on flushes the WAL up to its
 // commit record, which covers every earlier asynchronous commit.
@@ -467,6 +485,8 @@ class Connection {
 
   // Runs a prepared statement; results in binary format.
   Result<PgResult> Prepared(const char* name, const Params& params, Clock::time_point deadline);
+  // Runs one statement that is not prepared; results in binary format.
+  Result<PgResult> Unprepared(const char* sql, const Params& params, Clock::time_point deadline);
   // Runs one or more ';'-separated statements (simple protocol, no parameters).
   Result<PgResult> Simple(const char* sql, Clock::time_point deadline);
 
@@ -607,6 +627,15 @@ Result<PgResult> Connection::Prepared(const char* name, const Params& params,
   return Finish(name, deadline);
 }
 
+Result<PgResult> Connection::Unprepared(const char* sql, const Params& params,
+                                        Clock::time_point deadline) {
+  if (!PQsendQueryParams(conn_, sql, params.count(), /*paramTypes=*/nullptr, params.values(),
+                         params.lengths(), params.formats(), /*resultFormat=*/1)) {
+    return Lost("query", Trimmed(PQerrorMessage(conn_)));
+  }
+  return Finish("query", deadline);
+}
+
 Result<PgResult> Connection::Simple(const char* sql, Clock::time_point deadline) {
   if (!PQsendQuery(conn_, sql)) return Lost("query", Trimmed(PQerrorMessage(conn_)));
   return Finish("query", deadline);
@@ -707,8 +736,11 @@ class PostgresOrigin final : public Origin {
   }
 
   Result<ApplyOutcome> Apply(const Event& event, std::vector<SliceKey>* touched) override;
+  using Origin::ApplyBatch;
   Status ApplyBatch(std::span<const Event* const> events, std::vector<ApplyResult>* results,
-                    std::vector<SliceKey>* touched) override;
+                    std::vector<SliceKey>* touched, bool record_pending) override;
+  Result<std::vector<SliceTouch>> PendingInvalidations() override;
+  Status ClearPendingInvalidations() override;
   Status Sync() override;
   Result<std::vector<Row>> ReadPage(const PartitionKey& partition,
                                     std::optional<std::string_view> page_id) override;
@@ -732,8 +764,8 @@ Result<ApplyOutcome> PostgresOrigin::Apply(const Event& event, std::vector<Slice
 }
 
 Status PostgresOrigin::ApplyBatch(std::span<const Event* const> events,
-                                  std::vector<ApplyResult>* results,
-                                  std::vector<SliceKey>* touched) {
+                                  std::vector<ApplyResult>* results, std::vector<SliceKey>* touched,
+                                  bool record_pending) {
   results->clear();
   results->resize(events.size());
   size_t valid = 0;
@@ -742,6 +774,9 @@ Status PostgresOrigin::ApplyBatch(std::span<const Event* const> events,
     if ((*results)[i].status.ok()) ++valid;
   }
   if (valid == 0) return Status::OK();
+  // The outbox needs the slices even when the caller does not.
+  std::vector<SliceKey> own_touched;
+  if (touched == nullptr && record_pending) touched = &own_touched;
   const size_t touched_before = touched == nullptr ? 0 : touched->size();
   auto lease = pool_.Acquire();
   if (!lease.ok()) {
@@ -750,8 +785,9 @@ Status PostgresOrigin::ApplyBatch(std::span<const Event* const> events,
   }
   Connection* conn = lease->get();
   // A failure leaves nothing of the batch: the transaction is rolled back (a
-  // single tempo_apply call is its own transaction).
-  const bool transaction = valid > 1;
+  // single tempo_apply call is its own transaction, unless the outbox is
+  // written with it).
+  const bool transaction = valid > 1 || record_pending;
   const auto fail = [&](Status s) {
     results->clear();
     if (touched != nullptr) touched->resize(touched_before);
@@ -770,6 +806,15 @@ Status PostgresOrigin::ApplyBatch(std::span<const Event* const> events,
     if (!outcome.ok()) return fail(outcome.status());
     result.outcome = *outcome;
     result.touched = (touched == nullptr ? 0 : touched->size()) - before;
+  }
+  if (record_pending && touched->size() > touched_before) {
+    const std::span<const SliceKey> slices(touched->data() + touched_before,
+                                           touched->size() - touched_before);
+    const std::string pending = EncodePendingInvalidations(events, *results, slices);
+    Params params;
+    params.Bytes(pending);
+    auto r = conn->Unprepared(kRecordPendingSql, params, pool_.StatementDeadline());
+    if (!r.ok()) return fail(r.status());
   }
   if (transaction) {
     if (auto r = conn->Simple("COMMIT", pool_.StatementDeadline()); !r.ok()) {
@@ -819,6 +864,30 @@ Result<ApplyOutcome> PostgresOrigin::ApplyOne(Connection* conn, const Event& eve
     AppendSlices(event.key.tenant, next, touched);
   }
   return ApplyOutcome::kApplied;
+}
+
+Result<std::vector<SliceTouch>> PostgresOrigin::PendingInvalidations() {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  auto result = (*lease)->Unprepared(kReadPendingSql, Params(), pool_.StatementDeadline());
+  if (!result.ok()) return result.status();
+  const PGresult* r = result->get();
+  std::vector<SliceTouch> touches;
+  if (PQntuples(r) == 0) return touches;
+  if (PQntuples(r) != 1 || PQnfields(r) != 1) {
+    return Status::Corruption("origin: pending invalidations have an unexpected shape");
+  }
+  std::string pending;
+  if (Status s = Cells(r).Bytes(0, 0, &pending); !s.ok()) return s;
+  if (Status s = DecodePendingInvalidations(pending, &touches); !s.ok()) return s;
+  return touches;
+}
+
+Status PostgresOrigin::ClearPendingInvalidations() {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  auto result = (*lease)->Simple(kClearPendingSql, pool_.StatementDeadline());
+  return result.ok() ? Status::OK() : result.status();
 }
 
 Status PostgresOrigin::Sync() {

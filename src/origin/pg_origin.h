@@ -14,10 +14,12 @@
 // enforced in SQL under the row lock), so concurrent writers on any number of
 // connections or processes can never regress a record. ApplyBatch runs one
 // such call per event inside one transaction (a round trip per event, one
-// commit per batch), so a batch is applied whole or not at all (when the
-// connection is lost during the COMMIT the outcome is unknown and reported as
-// Unavailable; a retry then finds the events stale if it had committed). Each
-// page or scope read is one prepared statement (one snapshot).
+// commit per batch; with record_pending one more statement writes the
+// outbox row of origin.h, table `tempo_outbox`), so a batch is applied whole
+// or not at all (when the connection is lost during the COMMIT the outcome is
+// unknown and reported as Unavailable; a retry then finds the events stale if
+// it had committed, and the outbox says what they touched). Each page or
+// scope read is one prepared statement (one snapshot).
 //
 // Durability: Apply commits with synchronous_commit=off. A committed write is
 // in the server's WAL buffers when Apply returns, so it survives a crash of

@@ -720,6 +720,93 @@ TEST_P(OriginTest, Rule7_PageReadIsOneSnapshot) {
   EXPECT_EQ(bad_reads.load(), 0);
 }
 
+// ---- the outbox (origin.h) ------------------------------------------------------------
+
+// ApplyBatch over `events` with record_pending, expecting OK; the results.
+std::vector<ApplyResult> ApplyRecording(Origin* origin, const std::vector<Event>& events,
+                                        std::vector<SliceKey>* touched = nullptr) {
+  std::vector<const Event*> pointers;
+  for (const Event& e : events) pointers.push_back(&e);
+  std::vector<ApplyResult> results;
+  Status s = origin->ApplyBatch(pointers, &results, touched, /*record_pending=*/true);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return results;
+}
+
+// The pending invalidations as "tenant/channel/pageType/scope@version ...".
+std::string Pending(Origin* origin) {
+  auto pending = origin->PendingInvalidations();
+  EXPECT_TRUE(pending.ok()) << pending.status().ToString();
+  if (!pending.ok()) return "error";
+  std::string out;
+  for (const SliceTouch& t : *pending) {
+    out += t.slice.partition.tenant + "/" + t.slice.partition.channel + "/" +
+           t.slice.partition.page_type + "/" + t.slice.scope + "@" + std::to_string(t.version) +
+           " ";
+  }
+  return out;
+}
+
+TEST_P(OriginTest, Outbox_RecordedWithItsBatchReplacedClearedAndInvisible) {
+  // A second store fed the same events without the outbox: what every read must match.
+  TempDir plain_dir;
+  auto plain = GetParam() == Backend::kRocks ? OpenRocksOrigin(plain_dir.path())
+                                             : OpenPostgresOrigin(FreshDatabase());
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(Pending(origin_.get()), "");  // a new store has none
+  const Event m1v1 = ModuleEvent("t1", "m1", 1, {"web"}, {"p1"});
+  ApplyAll(origin_.get(), {m1v1});
+  ApplyAll(plain->get(), {m1v1});
+  EXPECT_EQ(Pending(origin_.get()), "");  // not asked: nothing recorded
+
+  // Each touched slice once, with the highest version of the applied events
+  // that touched it; stale and rejected events count for nothing.
+  Event mismatched = ModuleEvent("t1", "m9", 7, {"ios"});
+  mismatched.key.id = "other";
+  const std::vector<Event> batch = {
+      ModuleEvent("t1", "m1", 2, {"web", "app"}), ModuleEvent("t2", "m2", 1, {"web"}, {"p1", "p2"}),
+      ModuleEvent("t1", "m1", 3, {"web"}), ModuleEvent("t1", "m1", 1, {"ios"}), mismatched};
+  std::vector<SliceKey> touched;
+  ApplyRecording(origin_.get(), batch, &touched);
+  ApplyAll(plain->get(), batch);
+  const std::string first =
+      "t1/app/home/*@3 t1/web/home/*@3 t1/web/home/p1@2 t2/web/home/p1@1 t2/web/home/p2@1 ";
+  EXPECT_EQ(Pending(origin_.get()), first);
+  EXPECT_EQ(touched.size(), 8u);  // the caller's slices are reported as without the outbox
+
+  // Invisible to every read: the two stores read and export the same.
+  EXPECT_EQ(ExportBytes(origin_.get()), ExportBytes(plain->get()));
+  EXPECT_EQ(AllRecords(origin_.get()), AllRecords(plain->get()));
+  for (const char* channel : {"web", "app", "ios"}) {
+    for (const char* scope : {"*", "p1", "p2"}) {
+      EXPECT_EQ(Full(origin_->ReadScope({"t1", channel, kPageType}, scope)),
+                Full((*plain)->ReadScope({"t1", channel, kPageType}, scope)));
+    }
+    EXPECT_EQ(Full(origin_->ReadPage({"t2", channel, kPageType}, "p1")),
+              Full((*plain)->ReadPage({"t2", channel, kPageType}, "p1")));
+  }
+  EXPECT_TRUE(Known("t1"));
+  EXPECT_FALSE(Known("t3"));
+
+  // Survives a reopen; a batch that touches nothing leaves it; the next one replaces it.
+  ASSERT_TRUE(origin_->Sync().ok());
+  Reopen();
+  EXPECT_EQ(Pending(origin_.get()), first);
+  ApplyRecording(origin_.get(), {ModuleEvent("t1", "m1", 3, {"web"}), mismatched});
+  EXPECT_EQ(Pending(origin_.get()), first);
+  ApplyRecording(origin_.get(), {DeleteEvent(Kind::kModule, "t2", "m2", 5)});  // one event alone
+  EXPECT_EQ(Pending(origin_.get()), "t2/web/home/p1@5 t2/web/home/p2@5 ");
+  EXPECT_FALSE(Known("t2"));
+
+  // Cleared for good; clearing again is harmless.
+  ASSERT_TRUE(origin_->ClearPendingInvalidations().ok());
+  EXPECT_EQ(Pending(origin_.get()), "");
+  ASSERT_TRUE(origin_->ClearPendingInvalidations().ok());
+  Reopen();
+  EXPECT_EQ(Pending(origin_.get()), "");
+  EXPECT_EQ(Records().size(), 2u);
+}
+
 // ---- PostgreSQL only ------------------------------------------------------------------
 
 class PostgresOriginTest : public ::testing::Test {
@@ -982,6 +1069,62 @@ TEST_F(PostgresOriginTest, Rule7_AFailedBatchAppliesNothingOfIt) {
   ASSERT_EQ(results.size(), 3u);
   for (const ApplyResult& r : results) EXPECT_EQ(r.outcome, ApplyOutcome::kApplied);
   EXPECT_EQ(AllRecords(origin.get()).size(), 3u);
+}
+
+TEST_F(PostgresOriginTest, Outbox_AFailedBatchLeavesThePendingSetAsItWas) {
+  PostgresOptions options;
+  options.statement_timeout_ms = 300;
+  options.pool_size = 1;
+  std::unique_ptr<Origin> origin = OpenPg(options);
+  ASSERT_NE(origin, nullptr);
+  ApplyRecording(origin.get(), {ModuleEvent("t1", "locked", 1, {"web"})});
+  ASSERT_EQ(Pending(origin.get()), "t1/web/home/*@1 ");
+  const std::vector<Event> batch = {ModuleEvent("t1", "m1", 1, {"app"}),
+                                    ModuleEvent("t1", "locked", 2, {"ios"})};
+  std::vector<const Event*> pointers;
+  for (const Event& e : batch) pointers.push_back(&e);
+  std::vector<ApplyResult> results;
+  {
+    RawConnection holder(uri_);
+    ASSERT_TRUE(holder.Exec("BEGIN; SELECT * FROM tempo_records WHERE id = 'locked' FOR UPDATE"));
+    Status s = origin->ApplyBatch(pointers, &results, nullptr, /*record_pending=*/true);
+    EXPECT_EQ(s.code(), Status::Code::kUnavailable) << s.ToString();
+  }
+  EXPECT_EQ(Pending(origin.get()), "t1/web/home/*@1 ");
+  ASSERT_TRUE(origin->ApplyBatch(pointers, &results, nullptr, /*record_pending=*/true).ok());
+  EXPECT_EQ(Pending(origin.get()), "t1/app/home/*@1 t1/ios/home/*@2 t1/web/home/*@2 ");
+}
+
+TEST_F(PostgresOriginTest, Outbox_AStoreMigratedByAnOlderBinaryStillServesReaders) {
+  std::unique_ptr<Origin> writer = OpenPg();
+  ASSERT_NE(writer, nullptr);
+  ASSERT_TRUE(writer->Apply(ModuleEvent("t1", "m1", 1, {"web"})).ok());
+  writer.reset();
+  RawConnection raw(uri_);
+  ASSERT_TRUE(raw.Exec("DROP TABLE tempo_outbox"));  // as an older binary's migration left it
+
+  // A reader does not own the schema: it opens and reads without the table.
+  PostgresOptions reading;
+  reading.create_schema = false;
+  reading.connect_all = true;
+  std::unique_ptr<Origin> reader = OpenPg(reading);
+  ASSERT_NE(reader, nullptr);
+  EXPECT_EQ(Full(reader->ReadScope({"t1", "web", kPageType}, "*")),
+            (std::vector<FullRow>{{"*", Kind::kModule, "m1", 1, Body("m1", 1)}}));
+  auto known = reader->TenantKnown("t1");
+  ASSERT_TRUE(known.ok()) << known.status().ToString();
+  EXPECT_TRUE(*known);
+  EXPECT_EQ(AllRecords(reader.get()).size(), 1u);
+  auto pending = reader->PendingInvalidations();
+  ASSERT_FALSE(pending.ok());
+  EXPECT_NE(pending.status().message().find("tempo migrate"), std::string::npos)
+      << pending.status().ToString();
+
+  // Opening a writer (`tempo sync` does) creates it, and the reader sees what it records.
+  writer = OpenPg();
+  ASSERT_NE(writer, nullptr);
+  ApplyRecording(writer.get(), {ModuleEvent("t1", "m1", 2, {"app"})});
+  EXPECT_EQ(Pending(reader.get()), "t1/app/home/*@2 t1/web/home/*@2 ");
 }
 
 TEST_F(PostgresOriginTest, Rule7_HungBackendHitsTheClientDeadline) {

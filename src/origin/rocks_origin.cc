@@ -21,10 +21,13 @@
 //       scan of the 'r' range is already `tempo export` order.
 //   't' (tenant)  -> fixed64 number of live records of the tenant; absent
 //       when zero (TenantKnown, SPEC §11.14/18).
+//   'o' (the tag alone)  -> the outbox of origin.h: the pending
+//       invalidations of the last batch applied with record_pending, as
+//       outbox.h encodes them; absent when none. No scan's prefix covers it.
 //
 // Every ApplyBatch (and Apply, a batch of one) is one WriteBatch: the rows,
-// record entries and tenant counts of all its events change together or not
-// at all, with one WAL write. Writers are serialised by a mutex.
+// record entries, tenant counts and outbox of all its events change together
+// or not at all, with one WAL write. Writers are serialised by a mutex.
 //
 // Durability trade-off: writes go through the WAL with sync=false. A write is
 // in the OS page cache when Apply returns, so it survives a crash of the
@@ -41,9 +44,9 @@
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <string_view>
-#include <span>
 #include <unordered_map>
 #include <utility>
 #include <variant>
@@ -51,6 +54,7 @@
 
 #include "origin/coding.h"
 #include "origin/origin.h"
+#include "origin/outbox.h"
 #include "origin/record_rows.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
@@ -68,6 +72,7 @@ using events::Op;
 constexpr char kRowTag = 'p';
 constexpr char kRecordTag = 'r';
 constexpr char kTenantTag = 't';
+constexpr std::string_view kOutboxKey = "o";
 
 // Kind names as stored in keys. They equal events::KindName but are part of
 // the on-disk format, so they are fixed here; their bytewise order is the
@@ -340,8 +345,11 @@ class RocksOrigin final : public Origin {
   RocksOrigin& operator=(const RocksOrigin&) = delete;
 
   Result<ApplyOutcome> Apply(const Event& event, std::vector<SliceKey>* touched) override;
+  using Origin::ApplyBatch;
   Status ApplyBatch(std::span<const Event* const> events, std::vector<ApplyResult>* results,
-                    std::vector<SliceKey>* touched) override;
+                    std::vector<SliceKey>* touched, bool record_pending) override;
+  Result<std::vector<SliceTouch>> PendingInvalidations() override;
+  Status ClearPendingInvalidations() override;
   Status Sync() override;
   Status CatchUp() override;
   Result<std::vector<Row>> ReadPage(const PartitionKey& partition,
@@ -371,8 +379,8 @@ Result<ApplyOutcome> RocksOrigin::Apply(const Event& event, std::vector<SliceKey
 }
 
 Status RocksOrigin::ApplyBatch(std::span<const Event* const> events,
-                               std::vector<ApplyResult>* results,
-                               std::vector<SliceKey>* touched) {
+                               std::vector<ApplyResult>* results, std::vector<SliceKey>* touched,
+                               bool record_pending) {
   results->clear();
   if (secondary_) return Status::InvalidArgument("origin: a secondary instance is read-only");
   results->resize(events.size());
@@ -381,6 +389,9 @@ Status RocksOrigin::ApplyBatch(std::span<const Event* const> events,
     (*results)[i].status = CheckEvent(*events[i]);
     if ((*results)[i].status.ok()) entry_keys[i] = RecordEntryKey(events[i]->key);
   }
+  // The outbox needs the slices even when the caller does not.
+  std::vector<SliceKey> own_touched;
+  if (touched == nullptr && record_pending) touched = &own_touched;
   // Any failure below leaves the store as it was: report no event applied.
   const size_t touched_before = touched == nullptr ? 0 : touched->size();
   const auto fail = [&](Status s) {
@@ -481,6 +492,11 @@ Status RocksOrigin::ApplyBatch(std::span<const Event* const> events,
     }
     new_counts.emplace_back(tenant, count);
   }
+  if (record_pending && touched->size() > touched_before) {
+    const std::span<const SliceKey> slices(touched->data() + touched_before,
+                                           touched->size() - touched_before);
+    writes.Put(std::string(kOutboxKey), EncodePendingInvalidations(events, *results, slices), {});
+  }
 
   rocksdb::WriteBatch batch = writes.Build();
   if (batch.Count() > 0) {
@@ -502,6 +518,26 @@ Status RocksOrigin::ApplyBatch(std::span<const Event* const> events,
     }
   }
   return Status::OK();
+}
+
+Result<std::vector<SliceTouch>> RocksOrigin::PendingInvalidations() {
+  std::vector<SliceTouch> touches;
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), db_->DefaultColumnFamily(),
+                               rocksdb::Slice(kOutboxKey.data(), kOutboxKey.size()), &value);
+  if (s.IsNotFound()) return touches;
+  if (!s.ok()) return FromRocks(s, "read pending invalidations");
+  if (Status d = DecodePendingInvalidations(value.ToStringView(), &touches); !d.ok()) return d;
+  return touches;
+}
+
+Status RocksOrigin::ClearPendingInvalidations() {
+  if (secondary_) return Status::InvalidArgument("origin: a secondary instance is read-only");
+  std::lock_guard<std::mutex> lock(write_mu_);
+  rocksdb::WriteOptions options;
+  options.sync = false;  // see "Durability trade-off" at the top of this file
+  rocksdb::Status s = db_->Delete(options, rocksdb::Slice(kOutboxKey.data(), kOutboxKey.size()));
+  return s.ok() ? Status::OK() : FromRocks(s, "clear pending invalidations");
 }
 
 Status RocksOrigin::Sync() {

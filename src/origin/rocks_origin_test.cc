@@ -830,6 +830,90 @@ TEST_F(RocksOriginTest, SecondarySeesPrimaryWritesAfterCatchUp) {
   EXPECT_TRUE((*other)->CatchUp().ok());
 }
 
+// ---- the outbox (origin.h) ---------------------------------------------------
+
+std::string Pending(Origin* origin) {
+  auto pending = origin->PendingInvalidations();
+  EXPECT_TRUE(pending.ok()) << pending.status().ToString();
+  if (!pending.ok()) return pending.status().ToString();
+  std::string out;
+  for (const SliceTouch& t : *pending) {
+    out += t.slice.partition.channel + "/" + t.slice.scope + "@" + std::to_string(t.version) + " ";
+  }
+  return out;
+}
+
+Status ApplyRecording(Origin* origin, const std::vector<Event>& events) {
+  std::vector<const Event*> pointers;
+  for (const Event& e : events) pointers.push_back(&e);
+  std::vector<ApplyResult> results;
+  return origin->ApplyBatch(pointers, &results, nullptr, /*record_pending=*/true);
+}
+
+// Every key of the store at `path` (the origin must be closed).
+std::vector<std::string> RawKeys(const std::string& path) {
+  rocksdb::DB* raw = nullptr;
+  EXPECT_TRUE(rocksdb::DB::Open(rocksdb::Options(), path, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::vector<std::string> keys;
+  if (db == nullptr) return keys;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) keys.push_back(it->key().ToString());
+  it.reset();  // before the database it reads
+  EXPECT_TRUE(db->Close().ok());
+  return keys;
+}
+
+TEST_F(RocksOriginTest, OutboxIsOneReservedKeyBesideTheRecords) {
+  ASSERT_TRUE(ApplyRecording(origin_.get(), {ModuleEvent("t1", "m1", 1, {"web"}, {"p1"})}).ok());
+  ASSERT_TRUE(ApplyRecording(origin_.get(), {ModuleEvent("t1", "m2", 1, {"app"})}).ok());
+  origin_.reset();
+  // One row and one record entry per module, one tenant count, and one outbox
+  // key: the tag alone, which no tuple key can equal (a tuple key is longer).
+  const std::vector<std::string> keys = RawKeys(dir_.path());
+  ASSERT_EQ(keys.size(), 6u);
+  EXPECT_EQ(keys[0], "o");
+  for (size_t i = 1; i < keys.size(); ++i) EXPECT_NE(keys[i][0], 'o') << keys[i];
+  Open();
+  EXPECT_EQ(Pending(origin_.get()), "app/*@1 ");
+}
+
+TEST_F(RocksOriginTest, OutboxIsUntouchedByAFailedBatchAndCorruptBytesAreReported) {
+  ASSERT_TRUE(ApplyRecording(origin_.get(), {ModuleEvent("t1", "m1", 1, {"web"})}).ok());
+  origin_.reset();
+  PutRaw(dir_.path(), 'r', {"t1", "module", "bad"}, "garbage");
+  Open();
+  // The batch fails on the corrupt record entry: none of it is written, outbox included.
+  Status failed = ApplyRecording(
+      origin_.get(), {ModuleEvent("t1", "m2", 1, {"app"}), ModuleEvent("t1", "bad", 2, {"ios"})});
+  EXPECT_EQ(failed.code(), Status::Code::kCorruption) << failed.ToString();
+  EXPECT_EQ(Pending(origin_.get()), "web/*@1 ");
+  EXPECT_TRUE(Read("app").empty());
+
+  origin_.reset();
+  PutRaw(dir_.path(), 'o', {}, "\x01\x05short");
+  Open();
+  auto pending = origin_->PendingInvalidations();
+  ASSERT_FALSE(pending.ok());
+  EXPECT_EQ(pending.status().code(), Status::Code::kCorruption);
+  // Nothing else reads it, and the next recorded batch replaces it.
+  EXPECT_EQ(Summary(Read("web")), (std::vector<RowSummary>{{"*", Kind::kModule, "m1", 1}}));
+  ASSERT_TRUE(ApplyRecording(origin_.get(), {ModuleEvent("t1", "m2", 1, {"app"})}).ok());
+  EXPECT_EQ(Pending(origin_.get()), "app/*@1 ");
+}
+
+TEST_F(RocksOriginTest, OutboxOfTheWritingPrimaryIsReadableButNotClearableFromASecondary) {
+  ASSERT_TRUE(ApplyRecording(origin_.get(), {ModuleEvent("t1", "m1", 1, {"web"})}).ok());
+  TempDir secondary_dir;
+  auto secondary = OpenRocksSecondary(dir_.path(), secondary_dir.path());
+  ASSERT_TRUE(secondary.ok()) << secondary.status().ToString();
+  EXPECT_EQ(Pending(secondary->get()), "web/*@1 ");
+  EXPECT_EQ((*secondary)->ClearPendingInvalidations().code(), Status::Code::kInvalidArgument);
+  ASSERT_TRUE(origin_->ClearPendingInvalidations().ok());
+  ASSERT_TRUE((*secondary)->CatchUp().ok());
+  EXPECT_EQ(Pending(secondary->get()), "");
+}
+
 TEST(RocksOriginOpen, SecondaryOfMissingStoreIsAnError) {
   TempDir dir;
   TempDir secondary_dir;

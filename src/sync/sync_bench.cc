@@ -10,7 +10,7 @@
 // ApplyBatch, one WAL sync, one fsynced Flush and one offset commit per poll
 // batch. Baselines on the first kBaselineEvents lines show where the time
 // goes: decoding alone, and decode + Apply (one event a write) or
-// ApplyBatch (one write a batch) without the loop.
+// ApplyBatch (one write a batch, with or without the outbox) without the loop.
 //
 //   build/<dir>/src/sync/sync_bench [--events=N] [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
@@ -134,10 +134,12 @@ void BM_Decode(benchmark::State& state) {
 }
 BENCHMARK(BM_Decode)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-// Arg: events per ApplyBatch; 0: one Apply per event.
+// Args: events per ApplyBatch (0: one Apply per event), and whether each
+// batch records its pending invalidations (the outbox, as the Syncer does).
 void BM_DecodeAndApply(benchmark::State& state) {
   const std::vector<std::string>& lines = TheBacklog().baseline;
   const size_t batch = static_cast<size_t>(state.range(0));
+  const bool record_pending = state.range(1) != 0;
   std::vector<origin::SliceKey> touched;
   std::vector<origin::ApplyResult> results;
   for (auto _ : state) {
@@ -158,7 +160,9 @@ void BM_DecodeAndApply(benchmark::State& state) {
           pointers.push_back(&decoded[j]);
         }
         touched.clear();
-        if (!origin->get()->ApplyBatch(pointers, &results, &touched).ok()) Fail("apply batch");
+        if (!origin->get()->ApplyBatch(pointers, &results, &touched, record_pending).ok()) {
+          Fail("apply batch");
+        }
       }
     }
     if (!origin->get()->Sync().ok()) Fail("sync");
@@ -169,8 +173,9 @@ void BM_DecodeAndApply(benchmark::State& state) {
   SetRate(state, lines.size());
 }
 BENCHMARK(BM_DecodeAndApply)
-    ->Arg(0)
-    ->Arg(2000)
+    ->Args({0, 0})
+    ->Args({2000, 0})
+    ->Args({2000, 1})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->Iterations(2);

@@ -1,4 +1,5 @@
-// The sync loop: poll, decode, apply, sync, observe, deliver, commit.
+// The sync loop: deliver what a previous process owed, then poll, decode,
+// apply, observe, deliver, sync, commit.
 #include "sync/syncer.h"
 
 #include <algorithm>
@@ -24,17 +25,6 @@ bool Retryable(const Status& s) {
 }
 
 }  // namespace
-
-size_t Syncer::SliceKeyHash::operator()(const origin::SliceKey& key) const {
-  const std::hash<std::string_view> hash;
-  size_t h = hash(key.partition.tenant);
-  for (std::string_view part : {std::string_view(key.partition.channel),
-                                std::string_view(key.partition.page_type),
-                                std::string_view(key.scope)}) {
-    h = h * 31 + hash(part);  // order-sensitive: (a, b) and (b, a) differ
-  }
-  return h;
-}
 
 Syncer::Syncer(stream::Consumer* consumer, stream::Producer* producer, origin::Origin* origin,
                SyncOptions options, Observer observer)
@@ -84,6 +74,10 @@ Status Syncer::Run() {
 }
 
 Result<BatchResult> Syncer::RunOnce() {
+  if (!pending_delivered_) {
+    if (Status s = DeliverPending(); !s.ok()) return s;
+    pending_delivered_ = true;
+  }
   if (!batch_) {
     Result<std::vector<stream::Message>> polled =
         consumer_->Poll(options_.max_batch, options_.poll_timeout);
@@ -100,6 +94,38 @@ Result<BatchResult> Syncer::RunOnce() {
   return Process();
 }
 
+Status Syncer::RetryOrigin(std::string_view what, const std::function<Status()>& call) {
+  std::chrono::milliseconds backoff = options_.retry_backoff_min;
+  for (Status s = call(); !s.ok(); s = call()) {
+    if (!Retryable(s)) return s;
+    ++origin_retries_;
+    Log("sync: origin " + std::string(what) + " failed: " + s.ToString() + "; retrying");
+    if (!Backoff(&backoff)) return Stopped();
+  }
+  return Status::OK();
+}
+
+Status Syncer::ReadPending(std::vector<SliceTouch>* pending) {
+  return RetryOrigin("read of pending invalidations", [&] {
+    Result<std::vector<SliceTouch>> r = origin_->PendingInvalidations();
+    if (r.ok()) *pending = std::move(r).value();
+    return r.status();
+  });
+}
+
+Status Syncer::DeliverPending() {
+  std::vector<SliceTouch> pending;
+  if (Status s = ReadPending(&pending); !s.ok()) return s;
+  if (pending.empty()) return Status::OK();
+  Log("sync: sending the " + std::to_string(pending.size()) +
+      " invalidations of a batch applied before the last stop");
+  if (observer_) observer_(pending);
+  if (Status s = Deliver(nullptr, pending); !s.ok()) return s;
+  recovered_invalidations_ += pending.size();
+  return RetryOrigin("clear of pending invalidations",
+                     [this] { return origin_->ClearPendingInvalidations(); });
+}
+
 Result<BatchResult> Syncer::Process() {
   Batch& b = *batch_;
   const Clock::time_point apply_start = Clock::now();
@@ -107,6 +133,20 @@ Result<BatchResult> Syncer::Process() {
   const Status applied = ApplyEvents();
   b.apply_time += Clock::now() - apply_start;
   if (!applied.ok()) return applied;
+  // A failed ApplyBatch may have been applied after all (PostgreSQL: the
+  // connection lost during the COMMIT). Its retry then finds the events
+  // stale and touches nothing, but the outbox holds what it touched. Else
+  // the outbox holds what this batch or the last one touched: at worst,
+  // duplicates of delivered invalidations.
+  if (b.apply_retried) {
+    std::vector<SliceTouch> recorded;
+    if (Status s = ReadPending(&recorded); !s.ok()) return s;
+    for (SliceTouch& t : recorded) {
+      auto [it, inserted] = b.touched.try_emplace(std::move(t.slice), t.version);
+      if (!inserted) it->second = std::max(it->second, t.version);
+    }
+    b.apply_retried = false;
+  }
 
   std::vector<SliceTouch> touches;
   touches.reserve(b.touched.size());
@@ -118,7 +158,7 @@ Result<BatchResult> Syncer::Process() {
   b.observed = true;
 
   if (!b.dead_letters.empty() || !touches.empty()) {
-    if (Status s = Deliver(touches); !s.ok()) return s;
+    if (Status s = Deliver(&b, touches); !s.ok()) return s;
   }
   b.result.invalidations = touches.size();
   invalidations_ += touches.size();
@@ -128,13 +168,7 @@ Result<BatchResult> Syncer::Process() {
   // disk takes 100 ms to a second. It only guards against a power loss, and
   // then the batch, not yet committed, is applied again.
   if (!b.synced) {
-    std::chrono::milliseconds backoff = options_.retry_backoff_min;
-    for (Status s = origin_->Sync(); !s.ok(); s = origin_->Sync()) {
-      if (!Retryable(s)) return s;
-      ++origin_retries_;
-      Log("sync: origin sync failed: " + s.ToString() + "; retrying");
-      if (!Backoff(&backoff)) return Stopped();
-    }
+    if (Status s = RetryOrigin("sync", [this] { return origin_->Sync(); }); !s.ok()) return s;
     b.synced = true;
   }
 
@@ -179,7 +213,8 @@ Status Syncer::ApplyEvents() {
     pending.clear();
     for (size_t i = b.next_event; i < b.events.size(); ++i) pending.push_back(&b.events[i]);
     apply_touched_.clear();
-    const Status s = origin_->ApplyBatch(pending, &apply_results_, &apply_touched_);
+    const Status s =
+        origin_->ApplyBatch(pending, &apply_results_, &apply_touched_, /*record_pending=*/true);
     if (s.ok() && apply_results_.size() != pending.size()) {
       return Status::Internal("sync: ApplyBatch gave " + std::to_string(apply_results_.size()) +
                               " results for " + std::to_string(pending.size()) + " events");
@@ -190,6 +225,7 @@ Status Syncer::ApplyEvents() {
     if (s.ok()) break;
     if (!Retryable(s)) return s;
     ++origin_retries_;
+    b.apply_retried = true;
     Log("sync: origin apply failed: " + s.ToString() + "; retrying");
     if (!Backoff(&backoff)) return Stopped();
   }
@@ -229,19 +265,19 @@ void Syncer::Record(const std::vector<origin::ApplyResult>& results,
   }
 }
 
-Status Syncer::Deliver(const std::vector<SliceTouch>& touches) {
+Status Syncer::Deliver(const Batch* batch, const std::vector<SliceTouch>& touches) {
   std::chrono::milliseconds backoff = options_.retry_backoff_min;
-  for (Status s = SendAll(touches); !s.ok(); s = SendAll(touches)) {
+  for (Status s = SendAll(batch, touches); !s.ok(); s = SendAll(batch, touches)) {
     ++producer_retries_;
     // Flush does not say which messages were lost, so a retry sends them all
     // again: consumers of both topics tolerate duplicates.
-    Log("sync: delivery failed: " + s.ToString() + "; sending the batch's messages again");
+    Log("sync: delivery failed: " + s.ToString() + "; sending the messages again");
     if (!Backoff(&backoff)) return Stopped();
   }
   return Status::OK();
 }
 
-Status Syncer::SendAll(const std::vector<SliceTouch>& touches) {
+Status Syncer::SendAll(const Batch* batch, const std::vector<SliceTouch>& touches) {
   const auto send = [this](const std::string& topic, std::string_view key, std::string_view value,
                            const std::vector<stream::Header>& headers) {
     Status s = producer_->Send(topic, key, value, headers);
@@ -250,8 +286,9 @@ Status Syncer::SendAll(const std::vector<SliceTouch>& touches) {
     if (Status flushed = producer_->Flush(options_.flush_timeout); !flushed.ok()) return flushed;
     return producer_->Send(topic, key, value, headers);
   };
-  for (const DeadLetter& dead : batch_->dead_letters) {
-    const stream::Message& m = batch_->messages[dead.index];
+  const std::vector<DeadLetter> no_dead_letters;
+  for (const DeadLetter& dead : batch == nullptr ? no_dead_letters : batch->dead_letters) {
+    const stream::Message& m = batch->messages[dead.index];
     const std::vector<stream::Header> headers = {{"reason", dead.reason},
                                                  {"topic", m.topic},
                                                  {"partition", std::to_string(m.partition)},
@@ -267,10 +304,18 @@ Status Syncer::SendAll(const std::vector<SliceTouch>& touches) {
 }
 
 SyncStats Syncer::Stats() const {
-  return SyncStats{batches_.load(),          events_.load(),        applied_.load(),
-                   stale_.load(),            invalid_.load(),       invalidations_.load(),
-                   origin_retries_.load(),   producer_retries_.load(), commit_failures_.load(),
-                   lag_.load(),              last_batch_apply_us_.load(),
+  return SyncStats{batches_.load(),
+                   events_.load(),
+                   applied_.load(),
+                   stale_.load(),
+                   invalid_.load(),
+                   invalidations_.load(),
+                   recovered_invalidations_.load(),
+                   origin_retries_.load(),
+                   producer_retries_.load(),
+                   commit_failures_.load(),
+                   lag_.load(),
+                   last_batch_apply_us_.load(),
                    last_batch_total_us_.load()};
 }
 

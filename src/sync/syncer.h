@@ -2,14 +2,20 @@
 // applies them to the origin under the version rule, sends invalid ones to
 // the DLQ, and publishes one invalidation per touched slice after each batch.
 //
-// One batch, in this order:
+// At start, before the first poll, the invalidations a previous process
+// owed (the origin's outbox, see origin.h) are delivered:
+//   0. Origin::PendingInvalidations; when there are any, the observer sees
+//      them, they are sent and Flushed as in step 4, then
+//      Origin::ClearPendingInvalidations.
+// Then one batch, in this order:
 //   1. Poll up to max_batch messages.
 //   2. DecodeEvent of every message; an invalid one is queued for the DLQ
 //      with the original key and bytes and headers "reason", "topic",
 //      "partition", "offset". The valid ones go to the origin in one
-//      Origin::ApplyBatch (one write): a stale version is counted and
-//      invalidates nothing; an event the origin rejects as InvalidArgument
-//      goes to the DLQ like a decode failure.
+//      Origin::ApplyBatch with record_pending (one write, which also records
+//      the batch's invalidations in the outbox): a stale version is counted
+//      and invalidates nothing; an event the origin rejects as
+//      InvalidArgument goes to the DLQ like a decode failure.
 //   3. The observer sees the touched slices (L2 rewrite/delete goes there,
 //      before any `tempo serve` is told to reload).
 //   4. DLQ messages and invalidations are sent and Flushed.
@@ -18,14 +24,23 @@
 //      it, and a slow fsync would otherwise delay every change's visibility.
 //   6. Consumer::Commit of the batch.
 // A crash anywhere before 6 re-delivers the batch; the version rule makes the
-// replay a no-op on the origin (after a power loss before 5, the lost writes
-// are simply applied again). Steps 2, 4 and 5 retry a failing origin or
-// producer with bounded exponential backoff rather than skip an event or
-// commit past an undelivered message; they give up only when Stop() is called.
-//
-// A known gap: an event applied before a crash is stale when replayed, so
-// its invalidation is not sent again; a `tempo serve` that kept the old slice
-// serves it until the L1 entry's TTL expires.
+// replay a no-op on the origin (after a power loss before 5, the lost writes,
+// the outbox record with them, are simply applied again and invalidate).
+// The replayed events are stale and touch nothing, so their invalidations
+// come from step 0: a crash after 2 and before 4 completed loses none. Each
+// batch's record replaces the last one, which step 4 delivered before the
+// next poll, so the outbox costs one more value in step 2's write and no
+// write to clear it; the price is that a restart after a clean stop sends
+// the last batch's invalidations again (both topics' consumers tolerate
+// duplicates). Steps 0, 2, 4 and 5 retry a failing origin or producer with
+// bounded exponential backoff rather than skip an event or commit past an
+// undelivered message; they give up only when Stop() is called. When step 2
+// retried, the outbox is merged into the batch's touched slices before step
+// 3: a failed ApplyBatch may have been applied after all (a PostgreSQL
+// connection lost during the COMMIT), and its retry then finds the events
+// stale. Origins without an outbox (the default Origin::ApplyBatch) never
+// have pending invalidations: for them a crash between 2 and 4 leaves a
+// `tempo serve` that kept the old slice serving it until its L1 TTL expires.
 #pragma once
 
 #include <atomic>
@@ -36,6 +51,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -68,10 +84,7 @@ struct SyncOptions {
 };
 
 // A slice written by a batch and the highest version applied to it.
-struct SliceTouch {
-  origin::SliceKey slice;
-  int64_t version = 0;
-};
+using SliceTouch = origin::SliceTouch;
 
 // What one RunOnce did.
 struct BatchResult {
@@ -90,7 +103,8 @@ struct SyncStats {
   uint64_t stale = 0;
   uint64_t invalid = 0;
   uint64_t invalidations = 0;
-  uint64_t origin_retries = 0;    // failed ApplyBatch/Sync calls retried
+  uint64_t recovered_invalidations = 0;  // owed by a previous process, sent at start
+  uint64_t origin_retries = 0;           // failed origin calls retried
   uint64_t producer_retries = 0;  // failed Send/Flush rounds retried
   uint64_t commit_failures = 0;
   int64_t lag = -1;  // Consumer::Lag after the last batch; -1 unknown
@@ -102,7 +116,8 @@ class Syncer {
  public:
   // Called after each batch that touched slices, with one entry per
   // distinct slice in SliceKey order, after the batch is applied and before the
-  // invalidations are sent. Runs on the syncing thread.
+  // invalidations are sent; likewise with the pending invalidations of step 0.
+  // Runs on the syncing thread.
   using Observer = std::function<void(const std::vector<SliceTouch>&)>;
 
   // The consumer must already be subscribed to the content topic. None of
@@ -113,7 +128,9 @@ class Syncer {
   Syncer& operator=(const Syncer&) = delete;
 
   // Polls and processes one batch (see the top of this file); a batch of 0
-  // messages when none arrived within poll_timeout. Errors:
+  // messages when none arrived within poll_timeout. The first call delivers
+  // the pending invalidations first (step 0); its errors end the call and the
+  // next call tries again. Errors:
   //  - Poll's error (nothing was consumed);
   //  - Unavailable "stopped" when Stop() interrupted a retry: the batch is
   //    not committed, and the next RunOnce resumes it where it stopped;
@@ -140,9 +157,6 @@ class Syncer {
   SyncStats Stats() const;
 
  private:
-  struct SliceKeyHash {
-    size_t operator()(const origin::SliceKey& key) const;
-  };
   struct DeadLetter {
     size_t index;  // into Batch::messages
     std::string reason;
@@ -154,17 +168,22 @@ class Syncer {
     std::vector<events::Event> events;  // the messages that decode, in order
     std::vector<size_t> event_message;  // events[i] is messages[event_message[i]]
     size_t next_event = 0;  // first event not yet applied
+    bool apply_retried = false;  // an ApplyBatch failed: its outbox is merged in
     bool synced = false;    // origin Sync done
     bool observed = false;  // observer called
     std::vector<DeadLetter> dead_letters;
     // slice -> highest applied version. Hashed: with std::map, SliceKey
     // comparisons were 2.5% of the loop's CPU time.
-    std::unordered_map<origin::SliceKey, int64_t, SliceKeyHash> touched;
+    std::unordered_map<origin::SliceKey, int64_t, origin::SliceKeyHash> touched;
     BatchResult result;
     std::chrono::steady_clock::time_point started;
     std::chrono::steady_clock::duration apply_time{};
   };
 
+  // Step 0: delivers and clears the origin's pending invalidations.
+  Status DeliverPending();
+  // Reads the origin's pending invalidations, retrying as RetryOrigin does.
+  Status ReadPending(std::vector<SliceTouch>* pending);
   // Steps 2-6 for `batch_`.
   Result<BatchResult> Process();
   // Decodes every message of `batch_` (invalid ones become dead letters).
@@ -176,11 +195,16 @@ class Syncer {
   // and the slices they touched.
   void Record(const std::vector<origin::ApplyResult>& results,
               std::vector<origin::SliceKey>* touched);
-  // Sends every DLQ message and invalidation of the batch and Flushes, from
-  // the start again after any failure, until delivered or stopped.
-  Status Deliver(const std::vector<SliceTouch>& touches);
+  // Sends every DLQ message of `batch` (none when null) and the
+  // invalidations and Flushes, from the start again after any failure, until
+  // delivered or stopped.
+  Status Deliver(const Batch* batch, const std::vector<SliceTouch>& touches);
   // One round of Deliver: Send all (on a full queue: Flush, then once more), Flush.
-  Status SendAll(const std::vector<SliceTouch>& touches);
+  Status SendAll(const Batch* batch, const std::vector<SliceTouch>& touches);
+  // Calls `call` until it succeeds, backing off after each retryable
+  // failure (logged as "origin <what> failed"); its non-retryable error, or
+  // Stopped().
+  Status RetryOrigin(std::string_view what, const std::function<Status()>& call);
   // Waits `*backoff` (or until Stop()), then doubles it up to the maximum.
   // Returns false when stopped.
   bool Backoff(std::chrono::milliseconds* backoff);
@@ -193,6 +217,7 @@ class Syncer {
   const SyncOptions options_;
   const Observer observer_;
 
+  bool pending_delivered_ = false;  // step 0 done
   std::optional<Batch> batch_;
   // ApplyBatch's outputs, reused across batches.
   std::vector<origin::ApplyResult> apply_results_;
@@ -203,7 +228,8 @@ class Syncer {
   std::condition_variable stop_cv_;
 
   std::atomic<uint64_t> batches_{0}, events_{0}, applied_{0}, stale_{0}, invalid_{0},
-      invalidations_{0}, origin_retries_{0}, producer_retries_{0}, commit_failures_{0};
+      invalidations_{0}, recovered_invalidations_{0}, origin_retries_{0}, producer_retries_{0},
+      commit_failures_{0};
   std::atomic<int64_t> lag_{-1}, last_batch_apply_us_{0}, last_batch_total_us_{0};
 };
 

@@ -1,5 +1,6 @@
 // Tests of the sync loop (syncer.h) over a real RocksDB origin and the
-// in-memory stream of memory_stream_test_util.h.
+// in-memory stream of memory_stream_test_util.h, and once over librdkafka's
+// mock cluster (kafka/mock_cluster.h).
 #include "sync/syncer.h"
 
 #include <gtest/gtest.h>
@@ -8,12 +9,16 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "events/events.h"
+#include "kafka/kafka.h"
+#include "kafka/mock_cluster.h"
 #include "sync/event_lines_test_util.h"
 #include "sync/invalidation.h"
 #include "sync/memory_stream_test_util.h"
@@ -68,6 +73,31 @@ class JournaledOrigin final : public origin::Origin {
     fail_syncs_ = n;
     sync_error_ = std::move(status);
   }
+  // The next `n` ApplyBatch calls are applied whole by the base origin (with
+  // its outbox) but report Unavailable, as when the connection to a database
+  // drops during the COMMIT.
+  void LoseBatchOutcomes(int n) { lose_batch_outcomes_ = n; }
+
+  using origin::Origin::ApplyBatch;
+  Status ApplyBatch(std::span<const events::Event* const> events,
+                    std::vector<origin::ApplyResult>* results,
+                    std::vector<origin::SliceKey>* touched, bool record_pending) override {
+    if (lose_batch_outcomes_ > 0) {
+      --lose_batch_outcomes_;
+      const size_t touched_before = touched == nullptr ? 0 : touched->size();
+      if (Status s = base_->ApplyBatch(events, results, touched, record_pending); !s.ok()) {
+        return s;
+      }
+      results->clear();  // an atomic batch that failed reports nothing applied
+      if (touched != nullptr) touched->resize(touched_before);
+      return Status::Unavailable("connection lost during COMMIT");
+    }
+    return Origin::ApplyBatch(events, results, touched, record_pending);  // one Apply per event
+  }
+  Result<std::vector<origin::SliceTouch>> PendingInvalidations() override {
+    return base_->PendingInvalidations();
+  }
+  Status ClearPendingInvalidations() override { return base_->ClearPendingInvalidations(); }
 
   Result<origin::ApplyOutcome> Apply(const events::Event& event,
                                      std::vector<origin::SliceKey>* touched) override {
@@ -104,7 +134,8 @@ class JournaledOrigin final : public origin::Origin {
  private:
   origin::Origin* const base_;
   MemoryLog* const log_;
-  std::atomic<int> apply_ok_before_failing_{0}, fail_applies_{0}, fail_syncs_{0};
+  std::atomic<int> apply_ok_before_failing_{0}, fail_applies_{0}, fail_syncs_{0},
+      lose_batch_outcomes_{0};
   Status apply_error_, sync_error_;
 };
 
@@ -130,6 +161,26 @@ std::string Describe(const std::vector<SliceTouch>& touches) {
   std::string out;
   for (const SliceTouch& t : touches) out += Describe(t.slice, t.version) + " ";
   return out;
+}
+
+// The origin's pending invalidations, described.
+std::string Pending(origin::Origin* origin) {
+  Result<std::vector<SliceTouch>> pending = origin->PendingInvalidations();
+  EXPECT_TRUE(pending.ok()) << pending.status().ToString();
+  return pending.ok() ? Describe(*pending) : pending.status().ToString();
+}
+
+// Runs `syncer` on a thread until `done` holds (bounded by kWaitLimit), then stops it.
+void RunUntil(Syncer* syncer, const std::function<bool()>& done) {
+  Status run_status = Status::Internal("not returned");
+  std::thread runner([&] { run_status = syncer->Run(); });
+  const auto deadline = std::chrono::steady_clock::now() + kWaitLimit;
+  while (!done() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  syncer->Stop();
+  runner.join();
+  EXPECT_TRUE(run_status.ok()) << run_status.ToString();
 }
 
 class SyncerTest : public ::testing::Test {
@@ -388,6 +439,144 @@ TEST_F(SyncerTest, InvalidatesOldAndNewSlicesWithTheHighestAppliedVersion) {
                           "A/app/home/*@2 A/app/home/p9@2 A/web/home/*@2 ",
                           "A/app/home/p9@3 A/app/pdp/p9@3 "}));
   EXPECT_EQ(syncer.Stats().invalidations, 9u);
+}
+
+TEST_F(SyncerTest, TheInvalidationsOfABatchAppliedBeforeACrashAreSentAtRestart) {
+  const std::vector<std::string> lines = {ModuleUpsert("A", "m1", 1, {"web"}),
+                                          ModuleUpsert("A", "m2", 4, {"web", "app"}, {"p1"}),
+                                          TemplateUpsert("A", "web", "home", 2), "not json"};
+  for (const std::string& line : lines) Append(line);
+  {
+    // The process applies the batch, then dies before any message gets out.
+    MemoryProducer producer(&log_);
+    producer.FailFlushes(1 << 30);
+    auto consumer = NewConsumer();
+    Syncer syncer(consumer.get(), &producer, rocks_.get(), FastOptions());
+    RunUntil(&syncer, [&] { return syncer.Stats().producer_retries > 0; });
+    EXPECT_EQ(syncer.Stats().applied, 3u);
+  }
+  EXPECT_TRUE(log_.Read(stream::kInvalidationTopic).empty());
+  EXPECT_EQ(log_.Committed(stream::kContentTopic, 0), 0);
+  const std::string owed = "A/app/home/p1@4 A/web/home/*@2 A/web/home/p1@4 ";
+  EXPECT_EQ(Pending(rocks_.get()), owed);
+
+  // The restarted process gets the batch again, all stale: the invalidations
+  // come from the outbox, observed first, with the usual delivery retries.
+  std::vector<std::string> observed;
+  const Syncer::Observer observer = [&](const std::vector<SliceTouch>& touches) {
+    observed.push_back(Describe(touches));
+  };
+  MemoryProducer producer(&log_);
+  producer.FailFlushes(1);
+  auto consumer = NewConsumer();
+  Syncer syncer(consumer.get(), &producer, rocks_.get(), FastOptions(), observer);
+  Result<BatchResult> r = syncer.RunOnce();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->messages, 4u);
+  EXPECT_EQ(r->applied, 0u);
+  EXPECT_EQ(r->stale, 3u);
+  EXPECT_EQ(r->invalid, 1u);
+  EXPECT_EQ(r->invalidations, 0u);
+  EXPECT_EQ(observed, std::vector<std::string>{owed});
+  EXPECT_EQ(Invalidations(),
+            (std::vector<std::string>{"A/app/home/p1@4", "A/web/home/*@2", "A/web/home/p1@4"}));
+  EXPECT_EQ(syncer.Stats().recovered_invalidations, 3u);
+  EXPECT_EQ(syncer.Stats().producer_retries, 1u);
+  EXPECT_EQ(log_.Read(stream::kDlqTopic).size(), 1u);  // the replayed poison, once
+  EXPECT_EQ(log_.Committed(stream::kContentTopic, 0), 4);
+  EXPECT_EQ(Pending(rocks_.get()), "");
+  EXPECT_EQ(Dump(rocks_.get()), ReferenceDump(lines));
+
+  // Delivered and cleared: a further restart owes nothing.
+  auto next_consumer = NewConsumer();
+  Syncer next(next_consumer.get(), &producer, rocks_.get(), FastOptions(), observer);
+  EXPECT_TRUE(Drain(&next).empty());
+  EXPECT_EQ(Invalidations().size(), 3u);
+  EXPECT_EQ(observed.size(), 1u);
+}
+
+TEST_F(SyncerTest, EachBatchRecordsTheInvalidationsItSends) {
+  MemoryProducer producer(&log_);
+  auto consumer = NewConsumer();
+  Syncer syncer(consumer.get(), &producer, rocks_.get(), FastOptions());
+  std::vector<std::string> sent;
+  // The slices each batch invalidates, as sent and as recorded with it.
+  const auto batch = [&](const std::vector<std::string>& events) {
+    for (const std::string& line : events) Append(line);
+    const size_t before = Invalidations().size();
+    EXPECT_EQ(Drain(&syncer).size(), 1u);
+    std::string out;
+    for (size_t i = before; i < Invalidations().size(); ++i) out += Invalidations()[i] + " ";
+    return std::make_pair(out, Pending(rocks_.get()));
+  };
+  auto [sent1, recorded1] = batch({ModuleUpsert("A", "m1", 1, {"web", "app"}),
+                                   ModuleUpsert("A", "m2", 5, {"web"}, {"p1", "p2"}),
+                                   TemplateUpsert("A", "web", "home", 2)});
+  EXPECT_EQ(sent1, "A/app/home/*@1 A/web/home/*@2 A/web/home/p1@5 A/web/home/p2@5 ");
+  EXPECT_EQ(recorded1, sent1);
+  // A move to a page, and a stale event: replaced by this batch's set.
+  auto [sent2, recorded2] =
+      batch({ModuleUpsert("A", "m1", 2, {"app"}, {"p9"}), ModuleUpsert("A", "m2", 4, {"app"})});
+  EXPECT_EQ(sent2, "A/app/home/*@2 A/app/home/p9@2 A/web/home/*@2 ");
+  EXPECT_EQ(recorded2, sent2);
+  // A batch that touches nothing sends nothing and leaves the record as it is.
+  auto [sent3, recorded3] = batch({ModuleUpsert("A", "m2", 3, {"ios"})});
+  EXPECT_EQ(sent3, "");
+  EXPECT_EQ(recorded3, sent2);
+
+  // After a clean stop the last set is sent again at the next start: a
+  // duplicate, the price of not clearing after every batch.
+  auto restarted_consumer = NewConsumer();
+  Syncer restarted(restarted_consumer.get(), &producer, rocks_.get(), FastOptions());
+  const size_t before = Invalidations().size();
+  EXPECT_TRUE(Drain(&restarted).empty());
+  EXPECT_EQ(Invalidations().size(), before + 3);
+  EXPECT_EQ(Pending(rocks_.get()), "");
+}
+
+TEST_F(SyncerTest, StopDuringTheRestartDeliveryKeepsThePendingInvalidations) {
+  const events::Event event = [] {
+    Result<events::Event> e = events::DecodeEvent(ModuleUpsert("A", "m1", 1, {"web"}));
+    EXPECT_TRUE(e.ok());
+    return *e;
+  }();
+  const events::Event* const batch[] = {&event};
+  std::vector<origin::ApplyResult> results;
+  ASSERT_TRUE(rocks_->ApplyBatch(batch, &results, nullptr, /*record_pending=*/true).ok());
+  {
+    MemoryProducer producer(&log_);
+    producer.FailFlushes(1 << 30);
+    auto consumer = NewConsumer();
+    Syncer syncer(consumer.get(), &producer, rocks_.get(), FastOptions());
+    RunUntil(&syncer, [&] { return syncer.Stats().producer_retries > 0; });
+    EXPECT_EQ(syncer.Stats().recovered_invalidations, 0u);
+  }
+  EXPECT_EQ(Pending(rocks_.get()), "A/web/home/*@1 ");
+  MemoryProducer producer(&log_);
+  auto consumer = NewConsumer();
+  Syncer syncer(consumer.get(), &producer, rocks_.get(), FastOptions());
+  Drain(&syncer);
+  EXPECT_EQ(Invalidations(), std::vector<std::string>{"A/web/home/*@1"});
+  EXPECT_EQ(Pending(rocks_.get()), "");
+}
+
+TEST_F(SyncerTest, ABatchAppliedDespiteAFailureStillInvalidatesItsSlices) {
+  Append(ModuleUpsert("A", "m1", 2, {"web"}, {"p1"}));
+  Append(ModuleUpsert("A", "m2", 1, {"app"}));
+  origin_->LoseBatchOutcomes(1);
+  std::vector<std::string> observed;
+  MemoryProducer producer(&log_);
+  auto consumer = NewConsumer();
+  Syncer syncer(
+      consumer.get(), &producer, origin_.get(), FastOptions(),
+      [&](const std::vector<SliceTouch>& touches) { observed.push_back(Describe(touches)); });
+  ASSERT_EQ(Drain(&syncer).size(), 1u);
+  // The retry found both events stale; the outbox says what they touched.
+  EXPECT_EQ(syncer.Stats().origin_retries, 1u);
+  EXPECT_EQ(syncer.Stats().stale, 2u);
+  EXPECT_EQ(Invalidations(), (std::vector<std::string>{"A/app/home/*@1", "A/web/home/p1@2"}));
+  EXPECT_EQ(observed, std::vector<std::string>{"A/app/home/*@1 A/web/home/p1@2 "});
+  EXPECT_EQ(log_.Committed(stream::kContentTopic, 0), 2);
 }
 
 TEST_F(SyncerTest, CommitsOnlyAfterOriginSyncAndProducerFlush) {
@@ -684,6 +873,81 @@ TEST_F(SyncerTest, RunRetriesAnUnreachableStreamAndStopsOnAMisconfiguredOne) {
   misconfigured->FailPolls(1, Status::InvalidArgument("unknown topic"));
   Syncer stuck(misconfigured.get(), &producer, origin_.get(), FastOptions());
   EXPECT_EQ(stuck.Run().ToString(), "InvalidArgument: unknown topic");
+}
+
+// The crash test again on a real Kafka protocol stack: librdkafka's mock
+// cluster, the Kafka consumer group and the idempotent producer.
+TEST(KafkaSyncerTest, TheInvalidationsOfABatchAppliedBeforeACrashReachTheTopic) {
+  using namespace std::chrono_literals;
+  auto cluster = kafka::MockCluster::Start(1);
+  ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
+  for (std::string_view topic :
+       {stream::kContentTopic, stream::kInvalidationTopic, stream::kDlqTopic}) {
+    ASSERT_TRUE((*cluster)->CreateTopic(std::string(topic), 1).ok());
+  }
+  kafka::KafkaOptions options;
+  options.brokers = (*cluster)->bootstrap();
+  // The mock cluster holds a group's first join for 3 s: sessions must outlast it.
+  options.session_timeout = 4s;
+  options.extra = {{"fetch.wait.max.ms", "10"}, {"reconnect.backoff.ms", "10"}};
+  auto producer = kafka::OpenKafkaProducer(options);
+  ASSERT_TRUE(producer.ok()) << producer.status().ToString();
+
+  const std::vector<std::string> lines = {ModuleUpsert("A", "m1", 3, {"web"}, {"p1", "p2"}),
+                                          TemplateUpsert("A", "app", "home", 2)};
+  std::vector<events::Event> decoded;
+  for (const std::string& line : lines) {
+    decoded.push_back(*events::DecodeEvent(line));
+    ASSERT_TRUE(
+        (*producer)->Send(stream::kContentTopic, ContentKey(decoded.back().key), line, {}).ok());
+  }
+  ASSERT_TRUE((*producer)->Flush(kWaitLimit).ok());
+
+  // What the crashed process left: the batch and its outbox in the origin,
+  // nothing sent, nothing committed.
+  TempDir dir;
+  auto origin = origin::OpenRocksOrigin(dir.path() + "/db");
+  ASSERT_TRUE(origin.ok()) << origin.status().ToString();
+  std::vector<const events::Event*> batch;
+  for (const events::Event& e : decoded) batch.push_back(&e);
+  std::vector<origin::ApplyResult> results;
+  ASSERT_TRUE((*origin)->ApplyBatch(batch, &results, nullptr, /*record_pending=*/true).ok());
+
+  auto consumer = kafka::OpenKafkaConsumer(
+      options, "tempo-sync", {std::string(stream::kContentTopic)}, kafka::StartAt::kEarliest);
+  ASSERT_TRUE(consumer.ok()) << consumer.status().ToString();
+  auto reader = kafka::OpenKafkaConsumer(
+      options, "test-reader", {std::string(stream::kInvalidationTopic)}, kafka::StartAt::kEarliest);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  std::vector<std::string> observed;
+  SyncOptions sync_options;
+  sync_options.poll_timeout = 20ms;
+  Syncer syncer(
+      consumer->get(), producer->get(), origin->get(), sync_options,
+      [&](const std::vector<SliceTouch>& touches) { observed.push_back(Describe(touches)); });
+
+  // Both groups join while the syncer runs; the reader collects the topic.
+  std::vector<std::string> invalidations;
+  RunUntil(&syncer, [&] {
+    Result<std::vector<stream::Message>> got = (*reader)->Poll(10, 10ms);
+    if (got.ok()) {
+      for (const stream::Message& m : *got) {
+        Result<Invalidation> inv = DecodeInvalidation(m.value);
+        EXPECT_TRUE(inv.ok()) << inv.status().ToString();
+        if (inv.ok()) invalidations.push_back(Describe(inv->slice, inv->version));
+      }
+    }
+    return invalidations.size() >= 3 && syncer.Stats().stale == 2;
+  });
+  EXPECT_EQ(invalidations,
+            (std::vector<std::string>{"A/app/home/*@2", "A/web/home/p1@3", "A/web/home/p2@3"}));
+  EXPECT_EQ(observed, std::vector<std::string>{"A/app/home/*@2 A/web/home/p1@3 A/web/home/p2@3 "});
+  const SyncStats stats = syncer.Stats();
+  EXPECT_EQ(stats.recovered_invalidations, 3u);
+  EXPECT_EQ(stats.stale, 2u);  // the redelivered batch changes nothing
+  EXPECT_EQ(stats.applied, 0u);
+  EXPECT_EQ(stats.invalidations, 0u);
+  EXPECT_EQ(Pending(origin->get()), "");
 }
 
 }  // namespace

@@ -682,6 +682,12 @@ rocksdb::Options StoreOptions() {
                                        rocksdb::kSnappyCompression);
   options.compression_per_level[0] = rocksdb::kNoCompression;
   options.compression_per_level[1] = rocksdb::kNoCompression;
+  // Let the kernel write the WAL and new tables back as they grow, so the
+  // sync loop's fsync after each batch (on its critical path) finds little
+  // left to write (RocksDB's tuning guide; BM_SyncLog: 54-55 K events/s
+  // against 42-51 K without, interleaved runs on the idle 2-core VM).
+  options.wal_bytes_per_sync = 1 << 20;
+  options.bytes_per_sync = 1 << 20;
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kBloomBitsPerKey));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));

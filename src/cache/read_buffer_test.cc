@@ -45,17 +45,18 @@ TEST(ReadBufferTest, SignalsADrainOncePerLapAndDrainsWhatWasRecorded) {
 }
 
 TEST(ReadBufferTest, AnUndrainedStripeKeepsOnlyItsLastLap) {
-  const Nodes nodes(42);
+  constexpr size_t kFirst = ReadBuffer::kSlots + 24;  // one lap and a half, undrained
+  const Nodes nodes(kFirst + 2);
   ReadBuffer buffer(2);
-  for (size_t i = 0; i < 40; ++i) buffer.Record(0, nodes[i]);
-  buffer.Record(1, nodes[40]);
-  buffer.Record(1, nodes[41]);
+  for (size_t i = 0; i < kFirst; ++i) buffer.Record(0, nodes[i]);
+  buffer.Record(1, nodes[kFirst]);
+  buffer.Record(1, nodes[kFirst + 1]);
   std::vector<Node*> drained;
   buffer.Drain([&](Node* n) { drained.push_back(n); });
   std::vector<Node*> expected;
-  for (size_t i = 40 - ReadBuffer::kSlots; i < 42; ++i) expected.push_back(nodes[i]);
+  for (size_t i = kFirst - ReadBuffer::kSlots; i < kFirst + 2; ++i) expected.push_back(nodes[i]);
   EXPECT_EQ(drained, expected);
-  EXPECT_EQ(buffer.Recorded(), 42u);  // lossy for the policy, exact for the count
+  EXPECT_EQ(buffer.Recorded(), kFirst + 2);  // lossy for the policy, exact for the count
 }
 
 // One thread per stripe records while another drains: the counts are exact

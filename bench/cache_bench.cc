@@ -89,6 +89,12 @@ std::vector<int> AccessPattern(int seed, int key_count) {
   return pattern;
 }
 
+// The runs of every hit benchmark: both key sets, on 1, 2 and 4 threads.
+void HitRuns(benchmark::internal::Benchmark* b) {
+  b->ArgName("keys")->Arg(kSmallKeySet)->Arg(kLargeKeySet);
+  b->Threads(1)->Threads(2)->Threads(4)->UseRealTime();
+}
+
 void BM_GetOrLoadHit(benchmark::State& state) {
   const int resident = static_cast<int>(state.range(0));
   ValueCache& cache = HitCache(resident);
@@ -104,14 +110,7 @@ void BM_GetOrLoadHit(benchmark::State& state) {
   if (not_hits != 0) state.SkipWithError("a lookup of a resident key was not a hit");
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_GetOrLoadHit)
-    ->ArgName("keys")
-    ->Arg(kSmallKeySet)
-    ->Arg(kLargeKeySet)
-    ->Threads(1)
-    ->Threads(2)
-    ->Threads(4)
-    ->UseRealTime();
+BENCHMARK(BM_GetOrLoadHit)->Apply(HitRuns);
 
 void BM_GetHit(benchmark::State& state) {
   const int resident = static_cast<int>(state.range(0));
@@ -124,14 +123,7 @@ void BM_GetHit(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_GetHit)
-    ->ArgName("keys")
-    ->Arg(kSmallKeySet)
-    ->Arg(kLargeKeySet)
-    ->Threads(1)
-    ->Threads(2)
-    ->Threads(4)
-    ->UseRealTime();
+BENCHMARK(BM_GetHit)->Apply(HitRuns);
 
 // Get within a ReadScope, as the request path does: no reference is taken,
 // so the threads share no written line for a key they both hit. One scope
@@ -149,14 +141,7 @@ void BM_GetHitPinned(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_GetHitPinned)
-    ->ArgName("keys")
-    ->Arg(kSmallKeySet)
-    ->Arg(kLargeKeySet)
-    ->Threads(1)
-    ->Threads(2)
-    ->Threads(4)
-    ->UseRealTime();
+BENCHMARK(BM_GetHitPinned)->Apply(HitRuns);
 
 // Each thread hits its own cache: nothing the threads touch is shared, so
 // this is the ceiling that BM_GetHit's sharing of shards is measured against.

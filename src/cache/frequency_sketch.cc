@@ -81,7 +81,11 @@ bool FrequencySketch::Increment(uint64_t hash) {
     count[i] = static_cast<int>((table_[s.word[i]] >> s.shift[i]) & 0xf);
     min = std::min(min, count[i]);
   }
-  if (min == kMaxCount) return true;  // saturated: not counted towards the period either
+  if (min == kMaxCount) {  // saturated: no counter changes, but the access counts
+    const uint32_t generation = generation_;
+    CountSaturated();
+    return generation_ == generation;  // still saturated, unless that aged the counts
+  }
   for (int i = 0; i < 4; ++i) {
     if (count[i] == min) table_[s.word[i]] += uint64_t{1} << s.shift[i];
   }

@@ -12,7 +12,7 @@
 // LFU): updates are conservative (only the counters at the key's minimum
 // grow; the others already count some other key too), and the table has 128
 // counters per entry instead of 16, because the longer sample period we use
-// (CacheOptions::sketch_samples_per_entry, 100 rather than 10) brings many
+// (CacheOptions::sketch_samples_per_entry, 150 rather than 10) brings many
 // more distinct keys per period: 0.949 with 32 counters per entry, 0.970
 // with 64, 0.974 with 128, 0.975 with 256.
 // Not thread-safe: each cache shard owns one under its lock.
@@ -49,8 +49,19 @@ class FrequencySketch {
 
   // Counts one access of `hash`; halves every counter when the sample period
   // is reached. Returns true when the key's count is saturated afterwards:
-  // further increments change nothing until generation() changes.
+  // further increments change no counter until generation() changes, and
+  // the caller may count them with CountSaturated instead.
   bool Increment(uint64_t hash);
+
+  // Counts an access of a key known to be saturated in this generation
+  // towards the sample period, without touching the table. Every access
+  // counts towards the period, saturated or not, so that the period is a
+  // fixed number of requests: had they not counted, a large cache, whose
+  // many popular keys saturate, would see periods of several times as many
+  // requests, in which the keys near its admission boundary saturate too.
+  void CountSaturated() {
+    if (++additions_ >= sample_period_) Halve();
+  }
 
   // Sets every counter to zero (the workload has shifted: what the sketch
   // learned describes the old one).

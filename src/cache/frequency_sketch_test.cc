@@ -35,8 +35,11 @@ TEST(FrequencySketchTest, ReportsSaturationAndChangesGenerationWhenCountsMayFall
   for (int i = 1; i < FrequencySketch::kMaxCount; ++i) EXPECT_FALSE(sketch.Increment(H("a")));
   EXPECT_TRUE(sketch.Increment(H("a")));  // the 15th
   const size_t additions = sketch.additions();
-  EXPECT_TRUE(sketch.Increment(H("a")));  // saturated: nothing changes
-  EXPECT_EQ(sketch.additions(), additions);
+  EXPECT_TRUE(sketch.Increment(H("a")));  // saturated: no counter changes...
+  EXPECT_EQ(sketch.Estimate(H("a")), FrequencySketch::kMaxCount);
+  EXPECT_EQ(sketch.additions(), additions + 1);  // ...but the access counts towards the period
+  sketch.CountSaturated();
+  EXPECT_EQ(sketch.additions(), additions + 2);
   EXPECT_EQ(sketch.generation(), first);
 
   sketch.Reset();
@@ -45,6 +48,23 @@ TEST(FrequencySketchTest, ReportsSaturationAndChangesGenerationWhenCountsMayFall
   EXPECT_EQ(sketch.additions(), 0u);
   EXPECT_FALSE(sketch.Increment(H("a")));
   EXPECT_EQ(sketch.Estimate(H("a")), 1);
+}
+
+// The period is a number of accesses, saturated or not: one key requested
+// over and over ages the sketch as often as many keys would.
+TEST(FrequencySketchTest, SaturatedAccessesCompleteThePeriod) {
+  FrequencySketch sketch(10);
+  sketch.EnsureCapacity(100);
+  const size_t period = sketch.sample_period();
+  const uint32_t first = sketch.generation();
+  bool still_saturated = false;
+  for (size_t i = 0; i + 1 < period; ++i) still_saturated = sketch.Increment(H("a"));
+  EXPECT_TRUE(still_saturated);
+  EXPECT_EQ(sketch.generation(), first);
+  EXPECT_EQ(sketch.additions(), period - 1);
+  EXPECT_FALSE(sketch.Increment(H("a")));  // completes the period: halved, not saturated
+  EXPECT_NE(sketch.generation(), first);
+  EXPECT_EQ(sketch.Estimate(H("a")), FrequencySketch::kMaxCount / 2);
 }
 
 TEST(FrequencySketchTest, SamplePeriodIsSamplesPerEntryTimesLargestEntryCount) {

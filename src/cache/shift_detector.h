@@ -2,7 +2,7 @@
 // were popular are requested no more) from a sudden fall of its hit rate.
 //
 // W-TinyLFU learns popularity slowly on purpose: the sketch ages after about
-// 100 requests per entry, which is what lets it rank keys requested a few
+// 150 requests per entry, which is what lets it rank keys requested a few
 // times per period (bench/hit_ratio). When the popular set moves, the old
 // popular entries keep counts that the new ones cannot beat until the sketch
 // ages, and they sit in the protected segment, which only promotions drain:

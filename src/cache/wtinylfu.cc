@@ -33,8 +33,10 @@ size_t& WTinyLfu::RegionBytes(Region r) {
 void WTinyLfu::OnHit(Node* n) {
   // Most hits are on the most popular keys, whose counts are saturated: an
   // increment would change nothing, and skipping it was 20 % of a hit.
-  if (n->saturated_generation != sketch_.generation() && sketch_.Increment(n->hash)) {
-    n->saturated_generation = sketch_.generation();
+  if (n->saturated_generation != sketch_.generation()) {
+    if (sketch_.Increment(n->hash)) n->saturated_generation = sketch_.generation();
+  } else {
+    sketch_.CountSaturated();
   }
   switch (n->region) {
     case Region::kWindow:

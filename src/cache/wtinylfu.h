@@ -31,8 +31,8 @@ struct PolicyOptions {
   double window_fraction = 0.01;
   // Share of the main region (capacity minus window) for protected entries.
   double protected_fraction = 0.8;
-  // The sketch halves its counters after this many increments per entry.
-  int sketch_samples_per_entry = 100;
+  // The sketch halves its counters after this many accesses per entry.
+  int sketch_samples_per_entry = 150;
   // Seeds the generator behind the rare random admission of a warm candidate
   // (hash-flooding protection), so runs are reproducible.
   uint64_t seed = 1;

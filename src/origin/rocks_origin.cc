@@ -13,11 +13,15 @@
 //       implicit snapshot) seeking twice: to scope "*", then to the page.
 //   'r' (tenant, kind name, id)  -> the record entry of one record key (id is
 //       "<channel>:<pageType>" for templates, as in events::RecordKey):
-//       u8 format, fixed64 version, u8 flags (bit 0: tombstone),
-//       length-prefixed publishedAt, length-prefixed record JSON, varint
+//       u8 format, fixed64 version, u8 flags (bit 0: tombstone; bit 1: the
+//       record JSON is not here but in each of its rows), length-prefixed
+//       publishedAt, length-prefixed record JSON (empty under bit 1), varint
 //       count + length-prefixed row keys the record currently owns, so an
 //       upsert that moved channels/pages, or a delete, removes exactly the
-//       old rows. Kind names sort "experiment" < "module" < "template", so a
+//       old rows. A record with rows keeps its JSON only there: the entry is
+//       read by the version rule on every write, the JSON only by `tempo
+//       export`, and a copy fewer is a quarter fewer bytes for the sync to
+//       write (WAL, memtable, flushes, compactions). Kind names sort "experiment" < "module" < "template", so a
 //       scan of the 'r' range is already `tempo export` order.
 //   't' (tenant)  -> fixed64 number of live records of the tenant; absent
 //       when zero (TenantKnown, SPEC §11.14/18).
@@ -59,6 +63,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
+#include "rocksdb/snapshot.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 
@@ -83,6 +88,7 @@ constexpr std::string_view kTemplateName = "template";
 
 constexpr uint8_t kRecordEntryFormat = 1;
 constexpr uint8_t kTombstoneFlag = 0x01;
+constexpr uint8_t kJsonInRowsFlag = 0x02;
 
 // 10 bits per key gives about 1% false positives on record-entry and tenant
 // point lookups (RocksDB's recommended default).
@@ -182,6 +188,7 @@ std::vector<std::string> OwnedRowKeys(const Event& event) {
 struct RecordEntry {
   int64_t version = 0;
   bool tombstone = false;
+  bool json_in_rows = false;     // record_json is empty here: read a row
   std::string_view published_at;
   std::string_view record_json;
   std::vector<std::string> row_keys;
@@ -191,9 +198,11 @@ std::string EncodeRecordEntry(const RecordEntry& entry) {
   std::string value;
   value.push_back(static_cast<char>(kRecordEntryFormat));
   AppendFixed64(&value, static_cast<uint64_t>(entry.version));
-  value.push_back(static_cast<char>(entry.tombstone ? kTombstoneFlag : 0));
+  const bool json_in_rows = !entry.row_keys.empty();
+  value.push_back(static_cast<char>((entry.tombstone ? kTombstoneFlag : 0) |
+                                    (json_in_rows ? kJsonInRowsFlag : 0)));
   AppendLengthPrefixed(&value, entry.published_at);
-  AppendLengthPrefixed(&value, entry.record_json);
+  AppendLengthPrefixed(&value, json_in_rows ? std::string_view() : entry.record_json);
   AppendVarint64(&value, entry.row_keys.size());
   for (const std::string& key : entry.row_keys) AppendLengthPrefixed(&value, key);
   return value;
@@ -220,6 +229,7 @@ Status DecodeRecordEntry(std::string_view in, RecordEntry* entry) {
   if (row_count > in.size()) return bad;
   entry->version = static_cast<int64_t>(version);
   entry->tombstone = (flags & kTombstoneFlag) != 0;
+  entry->json_in_rows = (flags & kJsonInRowsFlag) != 0;
   entry->published_at = published_at;
   entry->record_json = record_json;
   entry->row_keys.clear();
@@ -229,7 +239,7 @@ Status DecodeRecordEntry(std::string_view in, RecordEntry* entry) {
     if (!ReadLengthPrefixed(&in, &key)) return bad;
     entry->row_keys.emplace_back(key);
   }
-  if (!in.empty()) return bad;
+  if (!in.empty() || (entry->json_in_rows && entry->row_keys.empty())) return bad;
   return Status::OK();
 }
 
@@ -605,7 +615,19 @@ Result<bool> RocksOrigin::TenantKnown(std::string_view tenant) {
 
 Status RocksOrigin::ForEachRecord(const std::function<Status(const StoredRecord&)>& fn) {
   const std::string prefix(1, kRecordTag);
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  // One view for the scan and the rows it reads, so that a concurrent write
+  // cannot pair an entry with a newer row: a snapshot on the primary; a
+  // secondary (which has no snapshots) changes only in CatchUp, under write_mu_.
+  rocksdb::ReadOptions read;
+  std::optional<rocksdb::ManagedSnapshot> snapshot;
+  std::unique_lock<std::mutex> frozen;
+  if (secondary_) {
+    frozen = std::unique_lock<std::mutex>(write_mu_);
+  } else {
+    snapshot.emplace(db_.get());
+    read.snapshot = snapshot->snapshot();
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read));
   for (it->Seek(prefix); it->Valid(); it->Next()) {
     rocksdb::Slice key = it->key();
     if (!key.starts_with(prefix)) break;
@@ -624,6 +646,18 @@ Status RocksOrigin::ForEachRecord(const std::function<Status(const StoredRecord&
     record.tombstone = entry.tombstone;
     record.published_at = entry.published_at;  // copied while the iterator holds the bytes
     record.record_json = entry.record_json;
+    if (entry.json_in_rows) {
+      // Every row of the record holds its JSON after the version.
+      std::string row;
+      rocksdb::Status got = db_->Get(read, entry.row_keys.front(), &row);
+      if (!got.ok()) return FromRocks(got, "read the row of a record");
+      std::string_view body(row);
+      uint64_t row_version = 0;
+      if (!ReadFixed64(&body, &row_version) || row_version != static_cast<uint64_t>(entry.version)) {
+        return Status::Corruption("origin: a record's row does not match its entry");
+      }
+      record.record_json = body;
+    }
     if (Status s = fn(record); !s.ok()) return s;
   }
   if (!it->status().ok()) return FromRocks(it->status(), "list records");

@@ -581,6 +581,68 @@ void PutRaw(const std::string& path, char tag, const std::vector<std::string>& t
   ASSERT_TRUE(db->Close().ok());
 }
 
+// Reads the raw value of one key of the store at `path` (the origin must be closed).
+std::string GetRaw(const std::string& path, char tag, const std::vector<std::string>& tuple) {
+  std::string key(1, tag);
+  for (const std::string& element : tuple) AppendTupleElement(&key, element);
+  rocksdb::DB* raw = nullptr;
+  EXPECT_TRUE(rocksdb::DB::Open(rocksdb::Options(), path, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::string value;
+  if (db != nullptr) {
+    EXPECT_TRUE(db->Get(rocksdb::ReadOptions(), key, &value).ok());
+    EXPECT_TRUE(db->Close().ok());
+  }
+  return value;
+}
+
+// A live record's JSON is written once per row, not also in its record
+// entry (a quarter fewer bytes per sync write); export reads it from a row.
+// Tombstones, which have no rows, keep theirs in the entry, and entries
+// written before this layout (JSON inline, flag clear) still export.
+TEST_F(RocksOriginTest, Rule7_RecordJsonLivesInTheRowsAndIsExportedFromThere) {
+  const Event module = ModuleEvent("t1", "m1", 3, {"web", "app"}, {"p1"});
+  const Event deleted = DeleteEvent(Kind::kModule, "t1", "m2", 4);
+  Apply(module);
+  Apply(deleted);
+  std::vector<StoredRecord> records = Records();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].record_json, module.record_json);
+  EXPECT_EQ(records[0].version, 3);
+  EXPECT_EQ(records[0].published_at, module.published_at);
+  EXPECT_EQ(records[1].record_json, deleted.record_json);
+  EXPECT_TRUE(records[1].tombstone);
+  origin_.reset();
+
+  const std::string entry = GetRaw(dir_.path(), 'r', {"t1", "module", "m1"});
+  EXPECT_EQ(entry.find(module.record_json), std::string::npos);
+  const std::string row = GetRaw(dir_.path(), 'p', {"t1", "app", kPageType, "p1", "module", "m1"});
+  EXPECT_NE(row.find(module.record_json), std::string::npos);
+
+  // The same entry as the earlier layout wrote it: flags 0, the JSON inline.
+  std::string_view rest(entry);
+  rest.remove_prefix(1 + 8);  // format, version
+  ASSERT_EQ(rest[0], '\x02');   // flags: JSON in the rows
+  rest.remove_prefix(1);
+  std::string_view published_at, json;
+  ASSERT_TRUE(ReadLengthPrefixed(&rest, &published_at));
+  ASSERT_TRUE(ReadLengthPrefixed(&rest, &json));
+  EXPECT_TRUE(json.empty());
+  std::string old_layout = entry.substr(0, 9) + '\0';
+  AppendLengthPrefixed(&old_layout, published_at);
+  AppendLengthPrefixed(&old_layout, module.record_json);
+  old_layout += rest;  // the row keys
+  PutRaw(dir_.path(), 'r', {"t1", "module", "m1"}, old_layout);
+  Open();
+  records = Records();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].record_json, module.record_json);
+  // And an upsert over it replaces the rows it lists, as before.
+  EXPECT_EQ(Apply(ModuleEvent("t1", "m1", 5, {"web"})), ApplyOutcome::kApplied);
+  EXPECT_EQ(Summary(Read("app", "p1")), std::vector<RowSummary>{});
+  EXPECT_EQ(Records()[0].version, 5);
+}
+
 TEST_F(RocksOriginTest, Rule7_CorruptStoredBytesAreReportedNotFatal) {
   Apply(ModuleEvent("t1", "m1", 1, {"web"}));
   origin_.reset();

@@ -73,8 +73,9 @@ struct PageSourceOptions {
   std::chrono::milliseconds l2_timeout{5};
   // The threads and queue of origin reads, and the health probe.
   OriginReaderOptions origin;
-  // How long a request waits for another request's load of the same slice;
-  // set it to the request deadline.
+  // The longest a request waits for another request's load of the same
+  // slice; the wait also ends at the deadline of the cache::ReadScope given
+  // to Get, when it has one (LayoutService gives the request's deadline).
   std::chrono::milliseconds load_wait{50};
   // Deadline of a background refresh (it keeps no request waiting).
   std::chrono::milliseconds refresh_deadline{std::chrono::seconds(1)};

@@ -142,8 +142,10 @@ void LayoutService::HandleLayout(const http::Request& request, int api_version,
   const Deadline deadline = std::chrono::steady_clock::now() + options_.deadline;
   std::optional<std::string_view> page_id;
   if (page.page_id) page_id = *page.page_id;
-  // Holds the slices (read in place from L1) until the response is rendered.
-  cache::ReadScope scope;
+  // Holds the slices (read in place from L1) until the response is
+  // rendered; a wait for another request's load of a slice ends at this
+  // request's deadline.
+  cache::ReadScope scope(deadline);
   auto loaded = pages_->Get({page.tenant, page.channel, page.page_type}, page_id, deadline, &scope);
   if (!loaded.ok()) {
     SetError({503, "unavailable", "The content store cannot answer now."}, response);

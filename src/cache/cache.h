@@ -228,6 +228,8 @@ class Cache final {
   // GetOrLoad within `scope`, the request path's form: a hit takes no
   // reference (it writes nothing that other threads read), and the value is
   // valid until `scope` ends. A loaded or stale value is kept by `scope`.
+  // A wait for another caller's load also ends at the scope's wait
+  // deadline, when it has one and it comes before load_wait_timeout.
   template <typename LoaderFn>
   Result<PinnedEntry> GetOrLoad(std::string_view key, const LoaderFn& loader, ReadScope* scope) {
     static_assert(std::is_invocable_r_v<Result<Loaded>, const LoaderFn&>,

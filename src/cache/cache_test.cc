@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
 #include <map>
 #include <random>
 #include <string>
@@ -382,6 +383,41 @@ TEST(CacheTest, WaitingForAnotherLoadIsBoundedByTheTimeout) {
   leader.join();
   EXPECT_EQ(calls, 1);
   EXPECT_NE(cache.Get("k"), std::nullopt);
+}
+
+// A request's scope carries its deadline: waiting for another request's
+// load of the same key ends there, long before load_wait_timeout.
+TEST(CacheTest, WaitingForAnotherLoadEndsAtTheScopesDeadline) {
+  FakeClock clock;
+  CacheOptions o = TestOptions(&clock);
+  o.load_wait_timeout = std::chrono::seconds(60);
+  SliceCache cache(o);
+  Gate release;
+  std::atomic<int> calls{0};
+  auto slow = [&]() -> Result<SliceCache::Loaded> {
+    ++calls;
+    release.Wait();
+    return SliceCache::Loaded{MakeSlice("k", 1), 100, std::nullopt};
+  };
+  std::thread leader([&] { EXPECT_TRUE(cache.GetOrLoad("k", slow).ok()); });
+  ASSERT_TRUE(Eventually([&] { return calls == 1; }));
+  auto waiter = std::async(std::launch::async, [&] {
+    ReadScope scope(std::chrono::steady_clock::now() + milliseconds(10));
+    auto waited = cache.GetOrLoad("k", slow, &scope);
+    return waited.ok() ? Status::OK() : waited.status();
+  });
+  // The load is still blocked: only the scope's deadline can end the wait
+  // (60 s of load_wait_timeout would fail this bound).
+  const bool ended = waiter.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+  EXPECT_TRUE(ended);
+  release.Open();
+  const Status waited = waiter.get();
+  leader.join();
+  EXPECT_EQ(waited.code(), Status::Code::kUnavailable);
+  EXPECT_EQ(cache.Stats().load_timeouts, 1u);
+  EXPECT_EQ(calls, 1);
+  ReadScope later;  // no deadline: a hit, as ever
+  EXPECT_NE(cache.Get("k", &later), nullptr);
 }
 
 TEST(CacheTest, ExpiredEntryIsServedStaleWhileOneRefreshRuns) {

@@ -10,7 +10,7 @@
 // only once no scope that could have seen it is still alive. A value that
 // was loaded (a miss) rather than found is owned by the scope instead.
 //
-//   cache::ReadScope scope;
+//   cache::ReadScope scope(deadline);
 //   auto entry = l1.GetOrLoad(key, loader, &scope);   // entry->value: const T*
 //   ... use *entry->value until `scope` ends ...
 //
@@ -20,7 +20,9 @@
 // must end on the thread that created it.
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -35,6 +37,11 @@ class ShardedCache;
 class ReadScope {
  public:
   ReadScope() = default;
+  // A scope whose lookups wait for another caller's load of the same key
+  // no later than `wait_deadline` (and never longer than the cache's
+  // load_wait_timeout): a request's scope carries the request's deadline.
+  explicit ReadScope(std::chrono::steady_clock::time_point wait_deadline)
+      : wait_deadline_(wait_deadline) {}
   ~ReadScope() = default;
   ReadScope(const ReadScope&) = delete;
   ReadScope& operator=(const ReadScope&) = delete;
@@ -53,6 +60,7 @@ class ReadScope {
   friend class internal::ShardedCache;
 
   internal::EpochGuard guard_;
+  std::optional<std::chrono::steady_clock::time_point> wait_deadline_;
   std::vector<std::shared_ptr<const void>> kept_;  // empty unless something missed
 };
 

@@ -273,13 +273,15 @@ Result<ErasedPinnedEntry> ShardedCache::GetOrLoad(std::string_view key, const Lo
   if (const Node* n = FindFresh(shard, key, hash, now, scope->guard_)) {
     return ErasedPinnedEntry{n->value.get(), Source::kHit};
   }
-  Result<ErasedEntry> slow = GetOrLoadSlow(shard, key, hash, now, source);
+  Result<ErasedEntry> slow =
+      GetOrLoadSlow(shard, key, hash, now, source, scope->wait_deadline_);
   if (!slow.ok()) return slow.status();
   return ErasedPinnedEntry{scope->Keep(std::move(slow->value)), slow->source};
 }
 
-Result<ErasedEntry> ShardedCache::GetOrLoadSlow(Shard& shard, std::string_view key, uint64_t hash,
-                                                int64_t now, const LoadSource& source) {
+Result<ErasedEntry> ShardedCache::GetOrLoadSlow(
+    Shard& shard, std::string_view key, uint64_t hash, int64_t now, const LoadSource& source,
+    std::optional<std::chrono::steady_clock::time_point> wait_deadline) {
   std::shared_ptr<Flight> flight;
   bool leader = false;
   {
@@ -301,7 +303,7 @@ Result<ErasedEntry> ShardedCache::GetOrLoadSlow(Shard& shard, std::string_view k
       leader = true;
     }
   }
-  if (!leader) return Await(*flight);
+  if (!leader) return Await(*flight, wait_deadline);
   return Finish(shard, key, hash, flight, CallLoader([&source] { return source.Load(); }),
                 /*refresh=*/false);
 }
@@ -551,9 +553,12 @@ Result<ErasedEntry> ShardedCache::Finish(Shard& shard, std::string_view key, uin
   return ErasedEntry{std::move(value), Source::kLoaded};
 }
 
-Result<ErasedEntry> ShardedCache::Await(Flight& flight) {
+Result<ErasedEntry> ShardedCache::Await(
+    Flight& flight, std::optional<std::chrono::steady_clock::time_point> wait_deadline) {
+  auto until = std::chrono::steady_clock::now() + load_wait_timeout_;
+  if (wait_deadline && *wait_deadline < until) until = *wait_deadline;
   std::unique_lock<std::mutex> lock(flight.mu);
-  if (!flight.cv.wait_for(lock, load_wait_timeout_, [&flight] { return flight.done; })) {
+  if (!flight.cv.wait_until(lock, until, [&flight] { return flight.done; })) {
     load_timeouts_.fetch_add(1, std::memory_order_relaxed);
     return Status::Unavailable("cache: timed out waiting for another caller's load of the key");
   }

@@ -110,9 +110,11 @@ class ShardedCache {
   const Node* FindFresh(Shard& shard, std::string_view key, uint64_t hash, int64_t now,
                         const EpochGuard& pin);
   // GetOrLoad and Get past their hit path: under the shard's lock.
-  [[gnu::noinline]] Result<ErasedEntry> GetOrLoadSlow(Shard& shard, std::string_view key,
-                                                      uint64_t hash, int64_t now,
-                                                      const LoadSource& source);
+  // `wait_deadline`: when set, waits for another caller's load end there
+  // if that is sooner than load_wait_timeout.
+  [[gnu::noinline]] Result<ErasedEntry> GetOrLoadSlow(
+      Shard& shard, std::string_view key, uint64_t hash, int64_t now, const LoadSource& source,
+      std::optional<std::chrono::steady_clock::time_point> wait_deadline = std::nullopt);
   [[gnu::noinline]] std::shared_ptr<const void> GetSlow(Shard& shard, std::string_view key,
                                                         uint64_t hash, int64_t now);
   // The locked lookup both share: a fresh or stale entry is a hit for the
@@ -149,7 +151,8 @@ class ShardedCache {
   Result<ErasedEntry> Finish(Shard& shard, std::string_view key, uint64_t hash,
                              const std::shared_ptr<Flight>& flight, Result<ErasedLoaded> loaded,
                              bool refresh);
-  Result<ErasedEntry> Await(Flight& flight);
+  Result<ErasedEntry> Await(Flight& flight,
+                            std::optional<std::chrono::steady_clock::time_point> wait_deadline);
 
   const int64_t default_ttl_ns_;
   const int64_t max_stale_ns_;

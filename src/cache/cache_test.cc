@@ -368,11 +368,7 @@ TEST(CacheTest, WaitingForAnotherLoadIsBoundedByTheTimeout) {
   SliceCache cache(o);
   Gate release;
   std::atomic<int> calls{0};
-  auto slow = [&]() -> Result<SliceCache::Loaded> {
-    ++calls;
-    release.Wait();
-    return SliceCache::Loaded{MakeSlice("k", 1), 100, std::nullopt};
-  };
+  const auto slow = LoadBlockedOn(&release, &calls, "k", 1);
   std::thread leader([&] { EXPECT_TRUE(cache.GetOrLoad("k", slow).ok()); });
   ASSERT_TRUE(Eventually([&] { return calls == 1; }));
   auto waited = cache.GetOrLoad("k", slow);
@@ -394,11 +390,7 @@ TEST(CacheTest, WaitingForAnotherLoadEndsAtTheScopesDeadline) {
   SliceCache cache(o);
   Gate release;
   std::atomic<int> calls{0};
-  auto slow = [&]() -> Result<SliceCache::Loaded> {
-    ++calls;
-    release.Wait();
-    return SliceCache::Loaded{MakeSlice("k", 1), 100, std::nullopt};
-  };
+  const auto slow = LoadBlockedOn(&release, &calls, "k", 1);
   std::thread leader([&] { EXPECT_TRUE(cache.GetOrLoad("k", slow).ok()); });
   ASSERT_TRUE(Eventually([&] { return calls == 1; }));
   auto waiter = std::async(std::launch::async, [&] {
@@ -569,11 +561,7 @@ TEST(CacheTest, LookupAfterAnInvalidationDoesNotJoinTheOlderLoad) {
   SliceCache cache(TestOptions(&clock));
   Gate release;
   std::atomic<int> calls{0};
-  auto old_data = [&]() -> Result<SliceCache::Loaded> {
-    ++calls;
-    release.Wait();
-    return SliceCache::Loaded{MakeSlice("k", 1), 100, std::nullopt};
-  };
+  const auto old_data = LoadBlockedOn(&release, &calls, "k", 1);
   std::thread loading([&] { EXPECT_EQ(cache.GetOrLoad("k", old_data)->value->version, 1); });
   ASSERT_TRUE(Eventually([&] { return calls == 1; }));
   cache.Invalidate("k");
@@ -591,11 +579,7 @@ TEST(CacheTest, InsertDuringALoadIsNotOverwrittenByIt) {
   SliceCache cache(TestOptions(&clock));
   Gate release;
   std::atomic<int> calls{0};
-  auto old_data = [&]() -> Result<SliceCache::Loaded> {
-    ++calls;
-    release.Wait();
-    return SliceCache::Loaded{MakeSlice("k", 1), 100, std::nullopt};
-  };
+  const auto old_data = LoadBlockedOn(&release, &calls, "k", 1);
   std::thread loading([&] { EXPECT_TRUE(cache.GetOrLoad("k", old_data).ok()); });
   ASSERT_TRUE(Eventually([&] { return calls == 1; }));
   cache.Insert("k", MakeSlice("k", 3), 100);
@@ -611,11 +595,7 @@ TEST(CacheTest, RefreshResultIsDiscardedAfterAConcurrentInvalidation) {
   clock.Advance(kTtl + seconds(1));
   Gate release;
   std::atomic<int> calls{0};
-  auto refresh = [&]() -> Result<SliceCache::Loaded> {
-    ++calls;
-    release.Wait();
-    return SliceCache::Loaded{MakeSlice("k", 2), 100, std::nullopt};
-  };
+  const auto refresh = LoadBlockedOn(&release, &calls, "k", 2);
   EXPECT_EQ(cache.GetOrLoad("k", refresh)->source, Source::kStale);
   ASSERT_TRUE(Eventually([&] { return calls == 1; }));
   cache.Invalidate("k");

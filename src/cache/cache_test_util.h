@@ -70,6 +70,16 @@ class Gate {
   bool open_ = false;
 };
 
+// A loader returning `key` at `version` that counts its calls, then blocks
+// until `gate` opens: the leader of a single flight that a test holds open.
+inline auto LoadBlockedOn(Gate* gate, std::atomic<int>* calls, std::string key, int version) {
+  return [gate, calls, key = std::move(key), version]() -> Result<SliceCache::Loaded> {
+    ++*calls;
+    gate->Wait();
+    return SliceCache::Loaded{MakeSlice(key, version), 100, std::nullopt};
+  };
+}
+
 // Polls `done` until it holds or 10 s pass (a bound for a broken build, not
 // a speed requirement). Returns whether it held.
 inline bool Eventually(const std::function<bool()>& done) {

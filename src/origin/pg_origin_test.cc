@@ -607,17 +607,28 @@ TEST_P(OriginTest, Rule14_ApplyBatchKeepsTheVersionRuleInsideABatchInAnyOrder) {
   ASSERT_TRUE(other.ok()) << other.status().ToString();
   ASSERT_TRUE((*other)->Apply(ModuleEvent("t1", "m3", 1, {"web"})).ok());
   ApplyAll(other->get(), std::vector<Event>(batch.rbegin(), batch.rend()));
-  EXPECT_EQ(AllRecords(other->get()), AllRecords(origin_.get()));
-  for (const char* channel : {"web", "app", "ios"}) {
-    for (const char* scope : {"*", "p1", "p2"}) {
-      EXPECT_EQ(Full((*other)->ReadScope({"t1", channel, kPageType}, scope)),
-                Full(origin_->ReadScope({"t1", channel, kPageType}, scope)))
-          << channel << "/" << scope;
+  // Every scope the batch wrote or emptied, read from `origin`.
+  const auto scopes = [](Origin* origin) {
+    std::vector<std::vector<FullRow>> out;
+    for (const char* channel : {"web", "app", "ios"}) {
+      for (const char* scope : {"*", "p1", "p2"}) {
+        out.push_back(Full(origin->ReadScope({"t1", channel, kPageType}, scope)));
+      }
     }
-  }
+    return out;
+  };
+  EXPECT_EQ(AllRecords(other->get()), AllRecords(origin_.get()));
+  EXPECT_EQ(scopes(other->get()), scopes(origin_.get()));
   auto known = (*other)->TenantKnown("t2");
   ASSERT_TRUE(known.ok());
   EXPECT_FALSE(*known);
+
+  // And it was all written: the reopened store reads the same.
+  const std::vector<FullRecord> records = AllRecords(origin_.get());
+  const std::vector<std::vector<FullRow>> rows = scopes(origin_.get());
+  Reopen();
+  EXPECT_EQ(AllRecords(origin_.get()), records);
+  EXPECT_EQ(scopes(origin_.get()), rows);
 }
 
 TEST_P(OriginTest, Rule7_ApplyBatchReportsEachEventsOutcomeAndSlicesInOrder) {

@@ -621,8 +621,8 @@ TEST_F(RocksOriginTest, Rule7_RecordJsonLivesInTheRowsAndIsExportedFromThere) {
 
   // The same entry as the earlier layout wrote it: flags 0, the JSON inline.
   std::string_view rest(entry);
-  rest.remove_prefix(1 + 8);  // format, version
-  ASSERT_EQ(rest[0], '\x02');   // flags: JSON in the rows
+  rest.remove_prefix(1 + 8);   // format, version
+  ASSERT_EQ(rest[0], '\x02');  // flags: JSON in the rows
   rest.remove_prefix(1);
   std::string_view published_at, json;
   ASSERT_TRUE(ReadLengthPrefixed(&rest, &published_at));
@@ -730,110 +730,13 @@ std::vector<ApplyResult> ApplyAll(Origin* origin, const std::vector<Event>& even
   return results;
 }
 
-std::vector<ApplyOutcome> Outcomes(const std::vector<ApplyResult>& results) {
-  std::vector<ApplyOutcome> out;
-  for (const ApplyResult& r : results) {
-    EXPECT_TRUE(r.status.ok()) << r.status.ToString();
-    out.push_back(r.outcome);
-  }
-  return out;
-}
-
-// Every record and every row of tenant t1's home page on `channels`, as text.
-std::string StoreText(Origin* origin, const std::vector<std::string>& channels) {
-  std::string out;
-  EXPECT_TRUE(origin
-                  ->ForEachRecord([&](const StoredRecord& r) {
-                    out += r.key.tenant + "/" + r.key.id + " v" + std::to_string(r.version) +
-                           (r.tombstone ? " tombstone\n" : " " + r.record_json + "\n");
-                    return Status::OK();
-                  })
-                  .ok());
-  for (const std::string& channel : channels) {
-    for (const char* scope : {"*", "p1", "p2"}) {
-      auto rows = origin->ReadScope({"t1", channel, kPageType}, scope);
-      EXPECT_TRUE(rows.ok());
-      if (!rows.ok()) continue;
-      for (const Row& row : *rows) {
-        out += channel + "/" + scope + ": " + row.id + " v" + std::to_string(row.version) + " " +
-               row.body + "\n";
-      }
-    }
-  }
-  return out;
-}
-
-TEST_F(RocksOriginTest, Rule14_ApplyBatchKeepsTheVersionRuleInsideABatch) {
-  Apply(ModuleEvent("t1", "m3", 1, {"web"}));
-  const std::vector<Event> batch = {
-      ModuleEvent("t1", "m1", 2, {"web"}),
-      ModuleEvent("t1", "m1", 1, {"app"}),  // older than the one before it
-      ModuleEvent("t1", "m1", 3, {"ios"}, {"p1"}),
-      ModuleEvent("t1", "m2", 1, {"web"}, {"p2"}),
-      ModuleEvent("t1", "m2", 1, {"web"}, {"p2"}),  // duplicate
-      DeleteEvent(Kind::kModule, "t1", "m3", 5),
-      ModuleEvent("t1", "m3", 4, {"web"}),  // older than the delete
-      TemplateEvent("t1", "web", 1),
-  };
-  EXPECT_EQ(Outcomes(ApplyAll(origin_.get(), batch)),
-            (std::vector<ApplyOutcome>{ApplyOutcome::kApplied, ApplyOutcome::kStale,
-                                       ApplyOutcome::kApplied, ApplyOutcome::kApplied,
-                                       ApplyOutcome::kStale, ApplyOutcome::kApplied,
-                                       ApplyOutcome::kStale, ApplyOutcome::kApplied}));
-  EXPECT_EQ(Summary(Read("web", "p2")),
-            (std::vector<RowSummary>{{"*", Kind::kTemplate, "", 1}, {"p2", Kind::kModule, "m2", 1}}));
-  EXPECT_EQ(Summary(Read("ios", "p1")), (std::vector<RowSummary>{{"p1", Kind::kModule, "m1", 3}}));
-  EXPECT_TRUE(Read("app").empty());
-  const std::vector<std::string> channels = {"web", "app", "ios"};
-  const std::string text = StoreText(origin_.get(), channels);
-
-  // The same events in the opposite order, in one batch, end in the same state.
-  TempDir other_dir;
-  auto other = OpenRocksOrigin(other_dir.path());
-  ASSERT_TRUE(other.ok()) << other.status().ToString();
-  ASSERT_TRUE((*other)->Apply(ModuleEvent("t1", "m3", 1, {"web"})).ok());
-  ApplyAll(other->get(), std::vector<Event>(batch.rbegin(), batch.rend()));
-  EXPECT_EQ(StoreText(other->get(), channels), text);
-
-  Reopen();  // and it was all written
-  EXPECT_EQ(StoreText(origin_.get(), channels), text);
-}
-
-TEST_F(RocksOriginTest, ApplyBatchReportsEachEventsOutcomeAndSlicesInOrder) {
-  Apply(ModuleEvent("t1", "m1", 1, {"web"}, {"p1"}));
-  Event mismatched = ModuleEvent("t1", "m9", 1, {"web"});
-  mismatched.key.id = "other";
-  std::vector<SliceKey> touched = {Slice("kept", "*")};  // appended to, not replaced
-  const std::vector<ApplyResult> results = ApplyAll(
-      origin_.get(),
-      {ModuleEvent("t1", "m1", 2, {"web", "app"}), mismatched, ModuleEvent("t1", "m1", 2, {"ios"}),
-       ModuleEvent("t1", "m2", 1, {"web"}, {"p1", "p2"}), DeleteEvent(Kind::kModule, "t1", "m1", 3)},
-      &touched);
-  ASSERT_EQ(results.size(), 5u);
-  EXPECT_TRUE(results[0].status.ok());
-  EXPECT_EQ(results[1].status.code(), Status::Code::kInvalidArgument);
-  EXPECT_EQ(results[2].outcome, ApplyOutcome::kStale);
-  EXPECT_EQ(results[4].outcome, ApplyOutcome::kApplied);
-  std::vector<size_t> counts;
-  for (const ApplyResult& r : results) counts.push_back(r.touched);
-  EXPECT_EQ(counts, (std::vector<size_t>{3, 0, 0, 2, 2}));
-  EXPECT_EQ(touched, (std::vector<SliceKey>{Slice("kept", "*"),
-                                            // m1 v2: old row, then new rows
-                                            Slice("web", "p1"), Slice("app", "*"), Slice("web", "*"),
-                                            // m2
-                                            Slice("web", "p1"), Slice("web", "p2"),
-                                            // the delete of m1 v2's rows
-                                            Slice("app", "*"), Slice("web", "*")}));
-  EXPECT_TRUE(Read("app").empty());
-  EXPECT_EQ(Records().size(), 2u);  // m1 (tombstone) and m2; nothing of the rejected event
-}
-
 TEST_F(RocksOriginTest, Rule14_ApplyBatchKeepsTenantCounts) {
   Apply(ModuleEvent("t2", "a", 1, {"web"}));
-  ApplyAll(origin_.get(), {ModuleEvent("t3", "m1", 1, {"web"}),
-                           DeleteEvent(Kind::kModule, "t3", "m1", 2),  // t3: known, then not
-                           ModuleEvent("t4", "m1", 1, {"web"}), ModuleEvent("t4", "m1", 2, {"app"}),
-                           DeleteEvent(Kind::kModule, "t2", "a", 2), ModuleEvent("t2", "b", 1, {"web"})});
+  ApplyAll(origin_.get(),
+           {ModuleEvent("t3", "m1", 1, {"web"}),
+            DeleteEvent(Kind::kModule, "t3", "m1", 2),  // t3: known, then not
+            ModuleEvent("t4", "m1", 1, {"web"}), ModuleEvent("t4", "m1", 2, {"app"}),
+            DeleteEvent(Kind::kModule, "t2", "a", 2), ModuleEvent("t2", "b", 1, {"web"})});
   EXPECT_FALSE(Known("t3"));
   EXPECT_TRUE(Known("t4"));
   EXPECT_TRUE(Known("t2"));

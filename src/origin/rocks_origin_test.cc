@@ -3,12 +3,10 @@
 // Events are built directly (no JSON decoding): an Event carries the decoded
 // record, and the origin stores record_json verbatim as the row body.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <filesystem>
 #include <ostream>
 #include <string>
 #include <thread>
@@ -17,6 +15,7 @@
 
 #include "origin/coding.h"
 #include "origin/origin.h"
+#include "origin/origin_test_fixtures.h"
 #include "rocksdb/db.h"
 
 namespace tempo::events {
@@ -33,99 +32,8 @@ namespace {
 using events::Event;
 using events::Kind;
 using events::Op;
+using namespace fixtures;  // the event builders, TempDir and ApplyAll of both backends
 
-constexpr char kPageType[] = "home";
-
-// A fresh directory under /tmp, removed with everything in it at the end.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = "/tmp/tempo_origin_test.XXXXXX";
-    char* made = mkdtemp(pattern.data());
-    EXPECT_NE(made, nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-// A distinct body per (id, version) so tests can tell which write a row holds.
-std::string Body(std::string_view id, int64_t version) {
-  return "{\"id\":\"" + std::string(id) + "\",\"version\":" + std::to_string(version) + "}";
-}
-
-Event ModuleEvent(const std::string& tenant, const std::string& id, int64_t version,
-                  std::vector<std::string> channels, std::vector<std::string> page_ids = {},
-                  const std::string& page_type = kPageType) {
-  events::Module m;
-  m.id = id;
-  m.tenant = tenant;
-  m.page_type = page_type;
-  m.zone = "main";
-  m.channels = std::move(channels);
-  m.page_ids = std::move(page_ids);
-  m.version = version;
-  Event e;
-  e.kind = Kind::kModule;
-  e.op = Op::kUpsert;
-  e.key = {tenant, Kind::kModule, id};
-  e.version = version;
-  e.published_at = "2026-11-22T10:00:00Z";
-  e.record_json = Body(id, version);
-  e.record = std::move(m);
-  return e;
-}
-
-Event ExperimentEvent(const std::string& tenant, const std::string& id, int64_t version,
-                      std::vector<std::string> channels) {
-  events::Experiment x;
-  x.id = id;
-  x.tenant = tenant;
-  x.page_type = kPageType;
-  x.channels = std::move(channels);
-  x.version = version;
-  x.variants.push_back(events::Variant{"control", {}, {}, {}});
-  Event e;
-  e.kind = Kind::kExperiment;
-  e.key = {tenant, Kind::kExperiment, id};
-  e.version = version;
-  e.record_json = Body(id, version);
-  e.record = std::move(x);
-  return e;
-}
-
-Event TemplateEvent(const std::string& tenant, const std::string& channel, int64_t version) {
-  events::Template t;
-  t.tenant = tenant;
-  t.channel = channel;
-  t.page_type = kPageType;
-  t.version = version;
-  t.zones.push_back({"main", std::nullopt});
-  Event e;
-  e.kind = Kind::kTemplate;
-  e.key = {tenant, Kind::kTemplate, channel + ":" + kPageType};
-  e.version = version;
-  e.record_json = Body("template", version);
-  e.record = std::move(t);
-  return e;
-}
-
-Event DeleteEvent(Kind kind, const std::string& tenant, const std::string& id, int64_t version) {
-  Event e;
-  e.kind = kind;
-  e.op = Op::kDelete;
-  e.key = {tenant, kind, id};
-  e.version = version;
-  e.published_at = "2026-11-23T00:00:00Z";
-  e.record_json = "{\"deleted\":\"" + id + "\",\"version\":" + std::to_string(version) + "}";
-  return e;
-}
-
-// (scope, kind, id, version) of each row, for compact expectations.
-using RowSummary = std::tuple<std::string, Kind, std::string, int64_t>;
 
 class RocksOriginTest : public ::testing::Test {
  protected:
@@ -718,17 +626,6 @@ TEST_F(RocksOriginTest, TouchedListsOldAndNewSlicesOfAMove) {
 
 // ---- ApplyBatch ------------------------------------------------------------------
 
-// ApplyBatch over `events`, expecting OK.
-std::vector<ApplyResult> ApplyAll(Origin* origin, const std::vector<Event>& events,
-                                  std::vector<SliceKey>* touched = nullptr) {
-  std::vector<const Event*> pointers;
-  for (const Event& e : events) pointers.push_back(&e);
-  std::vector<ApplyResult> results;
-  Status s = origin->ApplyBatch(pointers, &results, touched);
-  EXPECT_TRUE(s.ok()) << s.ToString();
-  EXPECT_EQ(results.size(), s.ok() ? events.size() : 0);
-  return results;
-}
 
 TEST_F(RocksOriginTest, Rule14_ApplyBatchKeepsTenantCounts) {
   Apply(ModuleEvent("t2", "a", 1, {"web"}));

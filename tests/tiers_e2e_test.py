@@ -264,14 +264,19 @@ class PgCluster:
                     pids.append(int(entry))
         return pids
 
+    def signal_all(self, pids, sig):
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass  # a backend that exited since it was listed: nothing left to signal
+
     def pause(self):
         # The postmaster first, so that it forks no child we would miss.
-        for pid in self.processes():
-            os.kill(pid, signal.SIGSTOP)
+        self.signal_all(self.processes(), signal.SIGSTOP)
 
     def resume(self):
-        for pid in reversed(self.processes()):
-            os.kill(pid, signal.SIGCONT)
+        self.signal_all(reversed(self.processes()), signal.SIGCONT)
 
     def destroy(self):
         self.stop_immediate()

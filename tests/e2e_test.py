@@ -49,6 +49,7 @@ class Server:
             raise AssertionError(f"server did not start: {line!r} {err}")
         self.port = int(m.group(1))
         self.admin_port = int(admin.group(1))
+        self.err = None  # stderr, once stopped
         self.url = f"http://127.0.0.1:{self.port}"
 
     def conn(self):
@@ -83,6 +84,8 @@ class Server:
                     raise AssertionError("server did not stop within 15 s of SIGTERM")
             return self.proc.returncode
         finally:
+            if self.proc.poll() is not None and getattr(self, "err", None) is None:
+                self.err = self.proc.stderr.read()  # what it logged, for the tests that check
             self.proc.stdout.close()
             self.proc.stderr.close()
 

@@ -143,7 +143,8 @@ class LogSyncTest(SyncBase):
     def test_shared_store_two_serves(self):
         log, store = self.store("log"), self.store("store")
         run(["import", "--store", store, os.path.join(e2e_test.SHARED, "golden", "data.ndjson")])
-        self.start(["sync", "--log", log, "--store", store, "--stats-every-ms", "0"])
+        sync = self.start(["sync", "--log", log, "--store", store, "--stats-every-ms", "0"])
+        sync.proc.stderr.readline()  # "tempo sync: log ... -> store ...": the log directory exists
         servers = [self.serve(store, "--log", log) for _ in range(2)]
         self.assertEqual(self.layout(servers[0], "ACME")[0], 200)
         self.check_publish_and_evict(servers, lambda path: run(["publish", "--log", log, path]))

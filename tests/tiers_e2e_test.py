@@ -427,11 +427,17 @@ class SharedL2Test(TiersBase):
             node.set(l2_key(self.NAMESPACE, *foreign, "*"), value)
         s = self.serve_l2("--l1-mb", "0")
         for p in (page, foreign):
-            for _ in range(2):
-                self.assertEqual(self.tier(s, p), "origin", p)
-        self.assertGreaterEqual(metric(s, "tempo_l2_corrupt_total"), 4)
+            self.assertEqual(self.tier(s, p), "origin", p)
+        self.assertGreaterEqual(metric(s, "tempo_l2_corrupt_total"), 2)
         self.assertEqual(metric(s, "tempo_l2_hits_total"), 0)
+        # The serve that read the origin repairs what it could not decode (compare-and-swap on
+        # what it read), so the next request is an L2 hit rather than a miss until the L2 TTL.
+        for p in (page, foreign):
+            wait_for(lambda: self.tier(s, p) == "L2", f"the repair of {p} in L2")
+        self.assertGreaterEqual(metric(s, "tempo_l2_repairs_total"), 2)
         self.assertEqual(metric(s, 'tempo_responses_total{code="503"}'), 0)
+        # The other namespace's value was never touched.
+        self.assertEqual(self.holders(other_key)[0].get(other_key), value)
         # What the origin answers is the same as without L2.
         plain = self.serve(self.uri, "--l1-mb", "0", *RELAXED)
         for p in (page, foreign):

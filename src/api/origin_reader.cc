@@ -3,6 +3,8 @@
 
 #include <utility>
 
+#include "common/logging.h"
+
 namespace tempo::api {
 
 struct OriginReader::Call {
@@ -19,10 +21,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Failures that say the origin cannot be reached, as opposed to a bad
-// request or damaged data, which a reachable origin reports.
-bool IsUnreachable(const Status& status) {
-  return status.code() == Status::Code::kUnavailable || status.code() == Status::Code::kIOError;
+// Failures that say the origin cannot serve: unreachable or too slow
+// (Unavailable, IOError), or its data is damaged (Corruption). A bad
+// argument is the caller's problem, not the origin's health.
+bool IsOriginFailure(const Status& status) {
+  return status.code() == Status::Code::kUnavailable || status.code() == Status::Code::kIOError ||
+         status.code() == Status::Code::kCorruption;
 }
 
 }  // namespace
@@ -82,6 +86,9 @@ Result<bool> OriginReader::TenantKnown(std::string_view tenant, Deadline deadlin
 
 Status OriginReader::Run(std::function<Status()> work, Deadline deadline,
                          std::function<void()> then) {
+  // A caller whose deadline has passed (it queued elsewhere) gets no read:
+  // nobody would wait for it, and it says nothing about the origin.
+  if (Clock::now() >= deadline) return Status::Unavailable("no time left before the deadline");
   auto call = std::make_shared<Call>();
   call->work = std::move(work);
   call->then = std::move(then);
@@ -149,13 +156,22 @@ void OriginReader::Probe() {
 }
 
 void OriginReader::Record(const Status& status) {
-  if (status.ok() || !IsUnreachable(status)) {
+  if (status.ok() || !IsOriginFailure(status)) {
+    if (!reachable_) {
+      const auto down_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+          Clock::now() - unreachable_since_);
+      LogLine("origin", "answering again after " + std::to_string(down_ms.count()) +
+                            " ms of failures");
+    }
     reachable_ = true;
     return;
   }
   if (reachable_) {
     reachable_ = false;
     unreachable_since_ = Clock::now();
+    LogLine("origin", status.code() == Status::Code::kCorruption
+                          ? "damaged: " + status.ToString()
+                          : "unreachable or too slow: " + status.ToString());
   }
   last_error_ = status.ToString();
 }
@@ -167,7 +183,7 @@ bool OriginReader::Ready(std::chrono::milliseconds grace, std::string* reason) c
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - unreachable_since_);
   if (down_for <= grace) return true;
   if (reason != nullptr) {
-    *reason = "origin unreachable for " + std::to_string(down_for.count()) + " ms: " + last_error_;
+    *reason = "origin failing for " + std::to_string(down_for.count()) + " ms: " + last_error_;
   }
   return false;
 }

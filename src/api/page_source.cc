@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "cache/charge.h"
+#include "common/logging.h"
 #include "events/events.h"
 
 namespace tempo::api {
@@ -31,14 +33,19 @@ const std::shared_ptr<const bool>& KnownValue(bool known) {
   return known ? *kKnown : *kUnknown;
 }
 
-// What a tenant-cache entry is charged: the key and the cache's bookkeeping.
-constexpr size_t kTenantEntryCharge = 64;
+// What a tenant-cache entry's value is charged: nothing, since the value is
+// one of two shared objects; the cache charges the key and its bookkeeping
+// itself (Cache::EntryOverhead).
+constexpr size_t kTenantValueCharge = 0;
 
 // How long "unknown tenant" is remembered. A tenant's first record usually
 // invalidates one of its slices, which drops the answer at once; a record
 // that touches no slice (a module without channels, §11.16) does not, and
 // this bounds how long such a tenant stays unknown.
 constexpr std::chrono::milliseconds kUnknownTenantTtl{1000};
+
+// How many slices "too large for L1" is logged for, each once.
+constexpr size_t kMaxTooLargeLogged = 1000;
 
 }  // namespace
 
@@ -64,7 +71,8 @@ class PageSource::SliceLoader {
         owned_ ? Clock::now() + source_->options_.refresh_deadline : deadline_;
     auto loaded = source_->Load(*partition_, scope_, deadline);
     if (!loaded.ok()) return loaded.status();
-    const size_t charge = loaded->slice->bytes + sizeof(CachedSlice);
+    const size_t charge = loaded->slice->bytes + cache::SharedValueBytes<CachedSlice>();
+    source_->NoteIfTooLarge(*partition_, scope_, charge);
     return SliceCache::Loaded{std::make_shared<const CachedSlice>(std::move(loaded).value()),
                               charge, std::nullopt};
   }
@@ -111,14 +119,18 @@ std::shared_ptr<const select::PageSlice> CompileRows(std::string_view scope,
 }
 
 PageSource::PageSource(origin::Origin* origin, const PageSourceOptions& options)
-    : options_(options), reader_(origin, options.origin) {
+    : options_(options),
+      l2_writer_(options.l2 != nullptr ? std::make_unique<L2Writer>(options.l2) : nullptr),
+      reader_(origin, options.origin) {
   if (options.l1.capacity_bytes == 0) return;
   cache::CacheOptions cache_options;
   cache_options.capacity_bytes = options.l1.capacity_bytes;
   cache_options.ttl = options.l1.ttl;
   cache_options.max_stale = options.l1.max_stale;
+  cache_options.stale_grace = options.l1.stale_grace;
   cache_options.load_wait_timeout = options.load_wait;
   l1_ = std::make_unique<SliceCache>(cache_options);
+  max_entry_charge_ = cache_options.capacity_bytes / static_cast<size_t>(cache_options.shards);
 
   // Tenants: few and small. Stale answers are kept as long as slices are.
   cache::CacheOptions tenant_options = cache_options;
@@ -128,25 +140,53 @@ PageSource::PageSource(origin::Origin* origin, const PageSourceOptions& options)
   tenants_ = std::make_unique<TenantCache>(tenant_options);
 }
 
+void PageSource::NoteIfTooLarge(const origin::PartitionKey& partition, std::string_view scope,
+                                size_t charge) {
+  std::string key;
+  SliceKey(partition, scope, &key);
+  if (charge + SliceCache::EntryOverhead(key) <= max_entry_charge_) return;
+  {
+    std::lock_guard<std::mutex> lock(too_large_mu_);
+    // Each slice is logged once; past a bound, logging stops (the cache's
+    // counters still show the loads).
+    if (too_large_logged_.size() >= kMaxTooLargeLogged ||
+        !too_large_logged_.insert(key).second) {
+      return;
+    }
+  }
+  LogLine("l1", "slice " + partition.tenant + "/" + partition.channel + "/" +
+                    partition.page_type + "/" + std::string(scope) + " (" +
+                    std::to_string(charge) + " bytes compiled) is too large for L1 (" +
+                    std::to_string(max_entry_charge_) +
+                    " bytes per shard): it is read from L2 or the origin on every request");
+}
+
 Result<PageSource::CachedSlice> PageSource::Load(const origin::PartitionKey& partition,
                                                  std::string_view scope, Deadline deadline) {
   l2::L2Client* const l2 = options_.l2;
   origin::SliceKey key;
+  uint64_t repair_cas = 0;
   if (l2 != nullptr) {
     key = origin::SliceKey{partition, std::string(scope)};
+    // An L2 call takes at most l2_timeout: skipped when that would overrun
+    // the deadline, so the origin keeps its time.
     if (Clock::now() + options_.l2_timeout <= deadline) {
-      auto rows = l2->Get(key);
+      auto read = l2->Read(key);
       // An L2 error is a miss: the origin answers instead.
-      if (rows.ok() && rows->has_value()) return CachedSlice{CompileRows(scope, **rows), Tier::kL2};
+      if (read.ok() && read->rows.has_value()) {
+        return CachedSlice{CompileRows(scope, *read->rows), Tier::kL2};
+      }
+      if (read.ok()) repair_cas = read->corrupt_cas;
     }
   }
-  // The L2 fill runs on the reader's thread once the rows are here, even if
-  // this request has given up waiting: the next request then finds them. A
-  // failed fill only costs a later origin read (L2Stats counts it).
+  // The L2 fill is queued by the reader's thread once the rows are here,
+  // even if this request has given up waiting: the next request then finds
+  // them. The writer's own thread does the L2 call.
   OriginReader::RowsCallback fill;
   if (l2 != nullptr) {
-    fill = [l2, key = std::move(key)](const std::vector<origin::Row>& rows) {
-      static_cast<void>(l2->Add(key, rows));
+    fill = [writer = l2_writer_.get(), key = std::move(key),
+            repair_cas](const std::vector<origin::Row>& rows) {
+      writer->Fill(key, rows, repair_cas);
     };
   }
   auto rows = reader_.ReadScope(partition, scope, deadline, std::move(fill));
@@ -172,6 +212,28 @@ Result<const select::PageSlice*> PageSource::Slice(const origin::PartitionKey& p
   return cached.slice.get();
 }
 
+std::optional<PageSlices> PageSource::GetCached(const origin::PartitionKey& partition,
+                                                std::optional<std::string_view> page_id,
+                                                cache::ReadScope* scope) {
+  if (l1_ == nullptr) return std::nullopt;
+  PageSlices page;
+  page.tier = Tier::kL1;
+  thread_local std::string key;
+  const Deadline refresh = Clock::now();  // only copies (refreshes) call the loader
+  for (int i = 0; i < 2; ++i) {
+    std::string_view scope_name = "*";
+    if (i == 1) {
+      if (!page_id || page_id->empty() || *page_id == "*") break;
+      scope_name = *page_id;
+    }
+    SliceKey(partition, scope_name, &key);
+    auto entry = l1_->TryGet(key, SliceLoader(this, partition, scope_name, refresh), scope);
+    if (!entry.has_value()) return std::nullopt;
+    (i == 0 ? page.type_slice : page.page_slice) = entry->value->slice.get();
+  }
+  return page;
+}
+
 Result<PageSlices> PageSource::Get(const origin::PartitionKey& partition,
                                    std::optional<std::string_view> page_id, Deadline deadline,
                                    cache::ReadScope* scope) {
@@ -188,36 +250,48 @@ Result<PageSlices> PageSource::Get(const origin::PartitionKey& partition,
   return page;
 }
 
+// The tenant cache's loader: like SliceLoader, a view on the request path and
+// an owning copy for a background refresh.
+class PageSource::TenantLoader {
+ public:
+  TenantLoader(PageSource* source, std::string_view tenant, Deadline deadline)
+      : source_(source), tenant_(tenant), deadline_(deadline) {}
+  TenantLoader(const TenantLoader& other)
+      : source_(other.source_),
+        owned_(std::make_shared<const std::string>(other.tenant_)),
+        tenant_(*owned_) {}
+  TenantLoader& operator=(const TenantLoader&) = delete;
+
+  Result<TenantCache::Loaded> operator()() const {
+    const Deadline deadline =
+        owned_ ? Clock::now() + source_->options_.refresh_deadline : deadline_;
+    auto known = source_->reader_.TenantKnown(tenant_, deadline);
+    if (!known.ok()) return known.status();
+    return TenantCache::Loaded{
+        KnownValue(*known), kTenantValueCharge,
+        *known ? std::nullopt : std::optional<std::chrono::milliseconds>(kUnknownTenantTtl)};
+  }
+
+ private:
+  PageSource* source_;
+  std::shared_ptr<const std::string> owned_;  // set only in copies
+  std::string_view tenant_;
+  Deadline deadline_{};  // of the request; copies compute their own
+};
+
 Result<bool> PageSource::TenantKnown(std::string_view tenant, Deadline deadline) {
   if (tenants_ == nullptr) return reader_.TenantKnown(tenant, deadline);
-  struct Loader {
-    OriginReader* reader;
-    std::shared_ptr<const std::string> owned;  // set only in copies (refreshes)
-    std::string_view tenant;
-    std::optional<Deadline> deadline;  // of the request; refreshes take their own
-    std::chrono::milliseconds refresh_deadline;
-
-    Loader(OriginReader* r, std::string_view t, Deadline d, std::chrono::milliseconds rd)
-        : reader(r), tenant(t), deadline(d), refresh_deadline(rd) {}
-    Loader(const Loader& other)
-        : reader(other.reader),
-          owned(std::make_shared<const std::string>(other.tenant)),
-          tenant(*owned),
-          refresh_deadline(other.refresh_deadline) {}
-    Loader& operator=(const Loader&) = delete;
-
-    Result<TenantCache::Loaded> operator()() const {
-      auto known = reader->TenantKnown(tenant, deadline.value_or(Clock::now() + refresh_deadline));
-      if (!known.ok()) return known.status();
-      return TenantCache::Loaded{
-          KnownValue(*known), kTenantEntryCharge + tenant.size(),
-          *known ? std::nullopt : std::optional<std::chrono::milliseconds>(kUnknownTenantTtl)};
-    }
-  };
-  auto entry =
-      tenants_->GetOrLoad(tenant, Loader(&reader_, tenant, deadline, options_.refresh_deadline));
+  auto entry = tenants_->GetOrLoad(tenant, TenantLoader(this, tenant, deadline));
   if (!entry.ok()) return entry.status();
   return *entry->value;
+}
+
+std::optional<Result<bool>> PageSource::TenantKnownCached(std::string_view tenant) {
+  if (tenants_ == nullptr) return std::nullopt;
+  cache::ReadScope scope;
+  auto entry = tenants_->TryGet(tenant, TenantLoader(this, tenant, Clock::now()), &scope);
+  if (!entry.has_value()) return std::nullopt;
+  return Result<bool>(*entry->value);
 }
 
 void PageSource::InvalidateSlice(const origin::PartitionKey& partition, std::string_view scope) {

@@ -5,8 +5,9 @@
 // pageId, that page's slice. Each slice is one L1 entry keyed
 // "<tenant>\x1f<channel>\x1f<pageType>\x1f<scope>"; an L1 miss reads that
 // one slice's rows from L2, or on an L2 miss from the origin (then writes
-// them to L2 with memcached add, off the request's thread, which never
-// overwrites a newer value that `tempo sync` wrote meanwhile), and compiles them
+// them to L2 on an L2Writer's thread with memcached add, which never
+// overwrites a newer value that `tempo sync` wrote meanwhile, or repairs an
+// L2 value that did not decode by compare-and-swap), and compiles them
 // (select::CompileSlice) before the request goes on, so the next request for it is an L1 hit.
 //
 // Every read honours the caller's deadline: L2 is skipped when its timeout
@@ -22,11 +23,14 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
+#include "api/l2_writer.h"
 #include "api/origin_reader.h"
 #include "cache/cache.h"
 #include "common/status.h"
@@ -59,8 +63,12 @@ struct L1Options {
   // A slice is fresh this long after it was loaded; invalidations (sync) make
   // changes visible sooner, the TTL bounds staleness when they cannot arrive.
   std::chrono::milliseconds ttl{std::chrono::seconds(30)};
-  // How long past its TTL a slice may still be served while it is refreshed
-  // in the background (and while the origin is failing).
+  // How long past its TTL a slice is served while one background refresh
+  // reloads it; past TTL + stale_grace it is reloaded on the request path
+  // (so with a healthy origin a slice served is at most TTL + stale_grace
+  // old), and served stale only when that load fails (cache/cache.h).
+  std::chrono::milliseconds stale_grace{std::chrono::seconds(1)};
+  // How long past its TTL a slice may still be served while the origin fails.
   std::chrono::milliseconds max_stale{std::chrono::minutes(5)};
 };
 
@@ -96,12 +104,23 @@ class PageSource {
                          std::optional<std::string_view> page_id, Deadline deadline,
                          cache::ReadScope* scope);
 
+  // As Get, but never waits (for a serving thread): the slices when L1 holds
+  // them -- fresh, or stale where the cache serves stale values (cache.h),
+  // scheduling the refresh Get would -- and nullopt when one needs a load or
+  // another request's load, or L1 is disabled: then call Get where waiting
+  // is allowed.
+  std::optional<PageSlices> GetCached(const origin::PartitionKey& partition,
+                                      std::optional<std::string_view> page_id,
+                                      cache::ReadScope* scope);
+
   // Whether the tenant has a live record (Origin::TenantKnown), remembered
   // for the L1 ttl (an unknown tenant for 1 s) and served stale while the
   // origin cannot answer (when L1 is disabled, the origin is asked every
   // time). Unavailable when the
   // origin cannot answer and nothing is remembered.
   Result<bool> TenantKnown(std::string_view tenant, Deadline deadline);
+  // As TenantKnown, but never waits: nullopt when the answer needs the origin.
+  std::optional<Result<bool>> TenantKnownCached(std::string_view tenant);
 
   // Drops one cached slice (scope "*" or a pageId) from L1 so the next read
   // reloads it, and what is remembered about its tenant. L2 is `tempo
@@ -121,6 +140,7 @@ class PageSource {
 
  private:
   class SliceLoader;
+  class TenantLoader;
   // An L1 entry: a compiled slice and the tier it was loaded from.
   struct CachedSlice {
     std::shared_ptr<const select::PageSlice> slice;
@@ -136,10 +156,18 @@ class PageSource {
   Result<CachedSlice> Load(const origin::PartitionKey& partition, std::string_view scope,
                            Deadline deadline);
 
+  // Logs, once per slice, a slice too large for any L1 shard.
+  void NoteIfTooLarge(const origin::PartitionKey& partition, std::string_view scope,
+                      size_t charge);
+
   const PageSourceOptions options_;
+  std::unique_ptr<L2Writer> l2_writer_;  // null without L2; outlives reader_'s fills
   OriginReader reader_;
   std::unique_ptr<SliceCache> l1_;        // null when disabled
   std::unique_ptr<TenantCache> tenants_;  // null when L1 is disabled
+  size_t max_entry_charge_ = 0;           // a shard's capacity: larger slices are not cached
+  std::mutex too_large_mu_;
+  std::unordered_set<std::string> too_large_logged_;  // guarded by too_large_mu_
 };
 
 // Compiles one scope's stored rows. A row that no longer decodes is skipped

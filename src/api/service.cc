@@ -18,6 +18,18 @@ namespace {
 constexpr std::string_view kV1Path = "/api/v1/tempo/layouts";
 constexpr std::string_view kV2Path = "/api/v2/tempo/layouts";
 constexpr std::string_view kHealthPath = "/healthz";
+constexpr const char* kTierHeader = "X-Tempo-Cache";
+// A deferred request's fallback goes out this long after its deadline, if the
+// pool has not answered by then.
+constexpr std::chrono::milliseconds kFallbackSlack{5};
+const ApiError kUnavailableError{503, "unavailable", "The content store cannot answer now."};
+
+std::string_view TierOf(const http::Response& response) {
+  for (const auto& [name, value] : response.headers) {
+    if (name == kTierHeader) return value;
+  }
+  return {};
+}
 
 void AddHeader(http::Response* r, const char* name, std::string value) {
   r->headers.emplace_back(name, std::move(value));
@@ -65,18 +77,19 @@ bool IfNoneMatchMatches(std::string_view header, std::string_view etag) {
 }
 
 LayoutService::LayoutService(PageSource* pages, ServiceOptions options)
-    : pages_(pages), options_(options) {}
+    : pages_(pages),
+      options_(options),
+      pool_(options.wait_threads, options.max_waiting) {}
 
 void LayoutService::Count(Counter counter) const {
   thread_local const size_t stripe = std::hash<std::thread::id>()(std::this_thread::get_id());
   stripes_[stripe % kStripes].counts[counter].fetch_add(1, std::memory_order_relaxed);
 }
 
-void LayoutService::CountStatus(int status) const {
-  if (status == 200) {
-    Count(kOk);
-  } else if (status == 304) {
-    Count(kNotModified);
+void LayoutService::CountResponse(int status, std::string_view tier) const {
+  if (status == 200 || status == 304) {
+    Count(status == 200 ? kOk : kNotModified);
+    if (!tier.empty()) Count(tier == "L1" ? kL1 : tier == "L2" ? kL2 : kOrigin);
   } else if (status == 503) {
     Count(kUnavailable);
   } else if (status >= 400 && status < 500) {
@@ -94,11 +107,45 @@ ServiceStats LayoutService::Stats() const {
 }
 
 void LayoutService::Handle(const http::Request& request, http::Response* response) const {
-  HandleRoute(request, response);
-  CountStatus(response->status);
+  // Without a responder (a direct call) the answer must be given now.
+  const Deadline deadline = std::chrono::steady_clock::now() + options_.deadline;
+  if (!Answer(request, request.responder == nullptr ? &deadline : nullptr, response)) {
+    Defer(request, response);
+    return;
+  }
+  CountResponse(response->status, TierOf(*response));
 }
 
-void LayoutService::HandleRoute(const http::Request& request, http::Response* response) const {
+void LayoutService::Defer(const http::Request& request, http::Response* response) const {
+  const Deadline deadline = std::chrono::steady_clock::now() + options_.deadline;
+  SetError(kUnavailableError, response);
+  // The pool answers at the deadline; the fallback, a little later, covers a
+  // pool too busy to start the work in time.
+  auto pending = request.responder->Defer(deadline + kFallbackSlack, *response);
+  // The request's views die with this call: the task owns copies.
+  auto task = [this, pending, deadline, method = std::string(request.method),
+               target = std::string(request.target),
+               if_none_match = std::string(request.if_none_match)] {
+    http::Response answer;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      SetError(kUnavailableError, &answer);
+    } else {
+      const http::Request copy{method, target, if_none_match, nullptr};
+      Answer(copy, &deadline, &answer);
+    }
+    // A late answer is dropped: the fallback (counted by the server) went out.
+    const int status = answer.status;
+    const std::string tier(TierOf(answer));
+    if (pending->Send(std::move(answer))) CountResponse(status, tier);
+  };
+  if (!pool_.Submit(std::move(task))) {
+    // Too many requests wait already: answer now rather than queue.
+    if (pending->Send(*response)) CountResponse(response->status, "");
+  }
+}
+
+bool LayoutService::Answer(const http::Request& request, const Deadline* wait_deadline,
+                           http::Response* response) const {
   std::string_view target = request.target;
   const size_t q = target.find('?');
   const std::string_view path = target.substr(0, q);
@@ -111,61 +158,79 @@ void LayoutService::HandleRoute(const http::Request& request, http::Response* re
     api_version = 2;
   } else if (path != kHealthPath) {
     SetError({404, "not_found", "No such path."}, response);
-    return;
+    return true;
   }
   if (request.method != "GET") {
     SetError({405, "method_not_allowed", "Only GET is allowed here."}, response);
-    return;
+    return true;
   }
   if (api_version == 0) {
     response->status = 200;
     AddHeader(response, "Content-Type", "text/plain");
     AddHeader(response, "Cache-Control", "no-store");
     response->body = "ok";
-    return;
+    return true;
   }
-  if (target.size() > kMaxUriBytes) {
-    SetError({400, "uri_too_long", "The request target is longer than 8192 bytes."}, response);
-    return;
+  if (target.size() > http::kMaxUriBytes) {
+    SetError({400, "uri_too_long", std::string(http::kUriTooLongMessage)}, response);
+    return true;
   }
-  HandleLayout(request, api_version, query, response);
+  return AnswerLayout(request, api_version, query, wait_deadline, response);
 }
 
-void LayoutService::HandleLayout(const http::Request& request, int api_version,
-                                 std::string_view query, http::Response* response) const {
+bool LayoutService::AnswerLayout(const http::Request& request, int api_version,
+                                 std::string_view query, const Deadline* wait_deadline,
+                                 http::Response* response) const {
   auto parsed = ParseLayoutQuery(query, api_version, QueryOptions{options_.allow_preview});
   if (auto* error = std::get_if<ApiError>(&parsed)) {
     SetError(*error, response);
-    return;
+    return true;
   }
   const PageRequest& page = std::get<PageRequest>(parsed);
-  const Deadline deadline = std::chrono::steady_clock::now() + options_.deadline;
+  const bool may_wait = wait_deadline != nullptr;
+  const Deadline deadline =
+      may_wait ? *wait_deadline : std::chrono::steady_clock::now() + options_.deadline;
   std::optional<std::string_view> page_id;
   if (page.page_id) page_id = *page.page_id;
+  const origin::PartitionKey partition{page.tenant, page.channel, page.page_type};
   // Holds the slices (read in place from L1) until the response is
   // rendered; a wait for another request's load of a slice ends at this
   // request's deadline.
   cache::ReadScope scope(deadline);
-  auto loaded = pages_->Get({page.tenant, page.channel, page.page_type}, page_id, deadline, &scope);
-  if (!loaded.ok()) {
-    SetError({503, "unavailable", "The content store cannot answer now."}, response);
-    return;
+  PageSlices slices;
+  if (may_wait) {
+    auto loaded = pages_->Get(partition, page_id, deadline, &scope);
+    if (!loaded.ok()) {
+      SetError(kUnavailableError, response);
+      return true;
+    }
+    slices = *loaded;
+  } else {
+    auto cached = pages_->GetCached(partition, page_id, &scope);
+    if (!cached.has_value()) return false;
+    slices = *cached;
   }
   // A live record in the page makes its tenant known (§11.18); only an
   // empty page needs to ask.
-  if (!loaded->HasRecords()) {
-    auto known = pages_->TenantKnown(page.tenant, deadline);
-    if (!known.ok()) {
-      SetError({503, "unavailable", "The content store cannot answer now."}, response);
-      return;
+  if (!slices.HasRecords()) {
+    std::optional<Result<bool>> known;
+    if (may_wait) {
+      known = pages_->TenantKnown(page.tenant, deadline);
+    } else {
+      known = pages_->TenantKnownCached(page.tenant);
+      if (!known.has_value()) return false;
     }
-    if (!*known) {
+    if (!known->ok()) {
+      SetError(kUnavailableError, response);
+      return true;
+    }
+    if (!**known) {
       SetError({404, "unknown_tenant", "No content exists for this tenant."}, response);
-      return;
+      return true;
     }
   }
   const select::Selection selection =
-      select::Select(page, *loaded->type_slice, loaded->page_slice, NowUnixNanos());
+      select::Select(page, *slices.type_slice, slices.page_slice, NowUnixNanos());
   response->status = 200;
   response->body.clear();
   select::Render(page, selection, &response->body);
@@ -173,14 +238,14 @@ void LayoutService::HandleLayout(const http::Request& request, int api_version,
   response->headers.clear();
   AddHeader(response, "Content-Type", "application/json");
   AddHeader(response, "Cache-Control", "private, max-age=0");
-  AddHeader(response, "X-Tempo-Cache", TierName(loaded->tier));
-  Count(loaded->tier == Tier::kL1 ? kL1 : loaded->tier == Tier::kL2 ? kL2 : kOrigin);
+  AddHeader(response, kTierHeader, TierName(slices.tier));
   if (!request.if_none_match.empty() && IfNoneMatchMatches(request.if_none_match, etag)) {
     response->status = 304;
     response->omit_body = true;
     response->body.clear();
   }
   AddHeader(response, "ETag", std::move(etag));
+  return true;
 }
 
 }  // namespace tempo::api

@@ -2,11 +2,18 @@
 //
 // Routes GET /api/v1/tempo/layouts, GET /api/v2/tempo/layouts and GET
 // /healthz; everything else is a JSON error. A layout request is validated
-// (api/query.h), its page slices loaded (origin for now), selected and
-// rendered (select/select.h), and answered with a strong ETag (304 on a
-// matching If-None-Match). Every request has a deadline: no dependency keeps
-// it waiting longer (then 503 unavailable, unless a cache tier holds the
-// page). Safe for concurrent use from many threads.
+// (api/query.h), its page slices read from the cache tiers or the origin
+// (api/page_source.h), selected and rendered (select/select.h), and answered
+// with a strong ETag (304 on a matching If-None-Match).
+//
+// Every request has a deadline: no dependency keeps it waiting longer (then
+// 503 unavailable, unless a cache tier holds the page). And no request that
+// waits holds a serving thread: what L1 holds (fresh, or stale as the cache
+// allows) is answered on the serving thread at once; a request that needs a
+// load, or another request's load, is deferred (http::Responder) and run on
+// a BlockingPool thread, while the serving thread goes on with other
+// requests. So a hung origin or L2 node slows only the requests that need
+// it, and those get their 503 at their deadline. Safe for concurrent use.
 #pragma once
 
 #include <atomic>
@@ -14,19 +21,22 @@
 #include <memory>
 #include <string_view>
 
+#include "api/blocking_pool.h"
 #include "api/page_source.h"
 #include "api/query.h"
 #include "http/server.h"
 
 namespace tempo::api {
 
-// Longest request-target accepted (§11.5: 8192 allowed).
-inline constexpr size_t kMaxUriBytes = 8192;
-
 struct ServiceOptions {
   bool allow_preview = false;  // honour `at` (SPEC §2)
   // The longest a request waits on L2 and the origin together.
   std::chrono::milliseconds deadline{50};
+  // Threads that run the requests that must wait (BlockingPool): at most
+  // this many wait at once, each at most `deadline`.
+  int wait_threads = 64;
+  // Deferred requests that may queue for those threads; more get 503 at once.
+  size_t max_waiting = 4096;
 };
 
 // Responses since the service was created.
@@ -48,15 +58,27 @@ class LayoutService {
   LayoutService(const LayoutService&) = delete;
   LayoutService& operator=(const LayoutService&) = delete;
 
-  // Answers one request (the http::Handler of the public listener).
+  // Answers one request (the http::Handler of the public listener): at once,
+  // or, when it must wait and the request has a responder, later (see the
+  // top of this file).
   void Handle(const http::Request& request, http::Response* response) const;
 
   ServiceStats Stats() const;
+  BlockingPoolStats WaitingStats() const { return pool_.Stats(); }
 
  private:
-  void HandleRoute(const http::Request& request, http::Response* response) const;
-  void HandleLayout(const http::Request& request, int api_version, std::string_view query,
-                    http::Response* response) const;
+  // Fills `response`, waiting on L2 and the origin until `wait_deadline`;
+  // with none, returns false (nothing filled) when answering would mean
+  // waiting at all.
+  bool Answer(const http::Request& request, const Deadline* wait_deadline,
+              http::Response* response) const;
+  bool AnswerLayout(const http::Request& request, int api_version, std::string_view query,
+                    const Deadline* wait_deadline, http::Response* response) const;
+  // Runs Answer on the pool, and sends its response through the responder.
+  void Defer(const http::Request& request, http::Response* response) const;
+  // Counts a response that went out: its status, and for a layout the tier
+  // that served it (X-Tempo-Cache, empty for others).
+  void CountResponse(int status, std::string_view tier) const;
 
   enum Counter { kOk, kNotModified, kClientError, kUnavailable, kL1, kL2, kOrigin, kCounters };
   // Counters striped over cache lines so that serving threads rarely share
@@ -66,11 +88,11 @@ class LayoutService {
   };
   static constexpr size_t kStripes = 16;
   void Count(Counter counter) const;
-  void CountStatus(int status) const;
 
   PageSource* const pages_;
   const ServiceOptions options_;
   mutable Stripe stripes_[kStripes];
+  mutable BlockingPool pool_;
 };
 
 // Fills `response` with the JSON error body of SPEC §2 and the headers of §11.28.

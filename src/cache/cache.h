@@ -12,12 +12,24 @@
 // the scope ends, so a hit does not write the value's shared reference
 // count (read_scope.h).
 //
-// Capacity is in bytes. Every entry has a "charge": the number of bytes the
-// caller measured for its value. The sum of the charges of the resident
-// entries never exceeds Options::capacity_bytes (the cache's own bookkeeping,
-// about 200 bytes per entry plus the key, is not charged). The keys are split
-// over Options::shards independent shards by hash, each holding
-// capacity_bytes / shards; an entry whose charge exceeds that is not cached.
+// Capacity is in bytes, and bounds the memory the entries really take.
+// Every entry has a "charge": the bytes the caller measured for its value
+// (all of them: the value's heap blocks as malloc sizes them, its shared_ptr
+// control block; see charge.h) plus the cache's own cost of the entry,
+// EntryOverhead(key): its node and key (one heap block, about 220 bytes for
+// a 30-byte key), its share of its shard's hash table (up to 43 bytes) and
+// of its frequency sketch (up to 128 bytes), each rounded as the allocator
+// and the structures' growth round them, about 400 bytes in all. The sum of
+// the charges of the resident entries never exceeds Options::capacity_bytes
+// (bench/l1_memory.cc: filled with small entries, RSS grows by less than the
+// capacity). Not charged: a fixed cost per shard (its read buffer, 37 KB on
+// a machine with 16 or more CPUs), memory waiting to be reclaimed (evicted
+// or replaced entries that a ReadScope may still read, in-flight loads),
+// and, since the table and sketch never shrink, their size beyond what the
+// resident entries are charged after small entries have given way to large
+// ones. The keys are split over Options::shards independent shards by hash,
+// each holding capacity_bytes / shards; an entry whose charge exceeds that
+// is not cached.
 //
 // What stays when the cache is full is decided by W-TinyLFU, Caffeine's
 // policy: a new entry enters a small LRU window (1% of the capacity); when it
@@ -31,13 +43,26 @@
 // scan: misses on unseen keys do not count), in which case the shard forgets
 // its counts at once (see src/cache/shift_detector.h).
 //
-// Entries expire. An entry is fresh for `ttl` after it was stored. Once
-// expired, GetOrLoad still returns it (marked kStale) for up to `max_stale`
-// more, while one background refresh reloads it with the loader of the
-// request that found it stale; when the refresh succeeds the new value
-// replaces the old, and when it fails the stale value keeps being served (and
-// another refresh is tried no sooner than `refresh_retry_backoff` later)
-// until `max_stale` is exceeded, after which the entry is a miss.
+// Entries expire, and a stale value stands in only for an origin that fails
+// or is slow. An entry is fresh for `ttl` after it was stored. For
+// `stale_grace` more, GetOrLoad returns it (marked kStale) while one
+// background refresh reloads it with the loader of the request that found it
+// stale. Past ttl + stale_grace, a lookup loads it on the request path like a
+// miss (single flight, the wait bounded as a miss's), and returns the
+// expired value (kStale) only when that load fails or its wait times out.
+// Once the most recent load or refresh of a key has failed (or timed out),
+// lookups return its expired value at once, without waiting, and a
+// background refresh is retried no sooner than `refresh_retry_backoff` after
+// the failure; the first one that succeeds makes the key fresh again. Past
+// ttl + max_stale an entry is removed: a miss, whose failed load is an error.
+//
+// The bound, with ages measured by Options::clock from when a value was
+// stored, and ttl the entry's own when its loader or Insert gave one: a
+// value a lookup returns is at most ttl + stale_grace old, unless
+// the most recent load or refresh of its key failed or timed out, and then
+// at most ttl + max_stale old. (Its data may be older by the duration of the
+// load that read it.) So with a healthy origin, and no invalidations at all,
+// a returned value was loaded at most ttl + stale_grace ago.
 //
 // Concurrent misses on one key make one load ("single flight"): the first
 // caller runs its loader, the others wait for that result. An invalidation
@@ -57,6 +82,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "cache/charge.h"
 #include "cache/read_scope.h"
 #include "cache/sharded_cache.h"
 #include "common/status.h"
@@ -66,7 +92,8 @@ namespace tempo::cache {
 // Where the value an entry lookup returned came from.
 enum class Source {
   kHit,     // the cache held a fresh value
-  kStale,   // the cache held an expired value (within max_stale); a refresh is under way
+  kStale,   // the cache held an expired value: within stale_grace (a refresh is under way),
+            // or past it after its key's load failed (see the top of this file)
   kLoaded,  // this call loaded it, or waited for the concurrent load of the same key
 };
 
@@ -79,9 +106,18 @@ struct CacheOptions {
   // give an entry its own ttl.
   std::chrono::milliseconds ttl{std::chrono::seconds(60)};
 
-  // How long past its ttl an entry may be served stale while it is refreshed.
+  // How long past its ttl an entry may be served stale, in all: while it is
+  // refreshed within stale_grace, and beyond only when its loads fail.
   // Zero disables stale serving: an expired entry is a miss.
   std::chrono::milliseconds max_stale{std::chrono::minutes(5)};
+
+  // How long past its ttl an entry is served stale while one background
+  // refresh reloads it, even though the origin is healthy; past ttl +
+  // stale_grace a lookup loads it like a miss (see the top of this file).
+  // Bounds how old a value can be when loads succeed: ttl + stale_grace.
+  // Capped at max_stale. Zero: every expired entry is loaded on the request
+  // path, stale values serving only when loads fail.
+  std::chrono::milliseconds stale_grace{std::chrono::seconds(1)};
 
   // Independent shards (each with its own lock, table and policy); rounded
   // up to a power of two, at most kMaxShards. More shards mean less lock
@@ -96,7 +132,8 @@ struct CacheOptions {
   // Refreshes that may wait for a refresh thread; more are not scheduled.
   size_t refresh_queue_limit = 1024;
 
-  // After a failed refresh, how long stale reads wait before trying another.
+  // After a failed load or refresh, how long stale reads wait before trying
+  // another (in the background).
   std::chrono::milliseconds refresh_retry_backoff{std::chrono::seconds(1)};
 
   // How long a caller waits for another caller's load of the same key before
@@ -131,10 +168,12 @@ struct CacheOptions {
 inline constexpr int kMaxShards = 1024;
 
 // Counters since the cache was created, and its current size.
+// Each lookup counts once, as a hit, a stale read or a miss (TryGet: only as
+// a hit or a stale read, since GetOrLoad follows its nullopt).
 struct CacheStats {
   uint64_t hits = 0;                 // fresh values returned
-  uint64_t stale_served = 0;         // expired values returned within max_stale
-  uint64_t misses = 0;               // lookups that found no usable value
+  uint64_t stale_served = 0;         // expired values returned, also after a failed load
+  uint64_t misses = 0;               // lookups that returned no cached value
   uint64_t loads = 0;                // loader calls on the request path
   uint64_t load_failures = 0;        // ... that returned an error
   uint64_t load_timeouts = 0;        // waits for another caller's load that timed out
@@ -146,7 +185,7 @@ struct CacheStats {
   uint64_t admissions_rejected = 0;  // new entries evicted instead of their victim
   uint64_t expirations = 0;          // entries removed because they were past max_stale
   uint64_t invalidations = 0;        // entries removed by Invalidate or InvalidatePrefix
-  size_t bytes = 0;                  // sum of the charges of the resident entries
+  size_t bytes = 0;                  // sum of the charges (with overheads) of the resident entries
   size_t entries = 0;                // resident entries
 };
 
@@ -167,8 +206,9 @@ class Cache final {
   using Options = CacheOptions;
   using Element = typename V::element_type;  // const T
 
-  // What a loader produces: the value, its charge in bytes, and optionally
-  // its own ttl (otherwise Options::ttl).
+  // What a loader produces: the value, its charge in bytes (the memory the
+  // value holds; the cache adds EntryOverhead), and optionally its own ttl
+  // (otherwise Options::ttl).
   struct Loaded {
     V value;
     size_t charge = 0;
@@ -199,14 +239,23 @@ class Cache final {
   Cache(const Cache&) = delete;
   Cache& operator=(const Cache&) = delete;
 
+  // What the cache adds to the charge of every entry stored under `key`:
+  // the memory it spends on the entry beside the value (see the top of this
+  // file). Stats().bytes counts it. Does not depend on the value.
+  static size_t EntryOverhead(std::string_view key) {
+    return internal::EntryOverheadBytes(key.size());
+  }
+
   // Returns the value of `key`: from memory when the cache holds a fresh one
-  // (kHit) or a stale one within max_stale (kStale, and a background refresh
-  // calls a copy of `loader` unless one is already running); otherwise from
-  // `loader`, called on this thread (kLoaded) and stored before this returns,
-  // so the next lookup is a hit unless it was larger than a shard. When
-  // another thread is already loading `key`, waits for its result instead,
-  // for at most load_wait_timeout (then Unavailable). Returns the loader's
-  // error when the load fails.
+  // (kHit), a stale one within stale_grace, or an expired one whose last
+  // load failed (kStale, and a background refresh calls a copy of `loader`
+  // unless one is running or backing off); otherwise from `loader`, called
+  // on this thread (kLoaded) and stored before this returns, so the next
+  // lookup is a hit unless it was larger than a shard. When another thread
+  // is already loading `key`, waits for its result instead, for at most
+  // load_wait_timeout (then Unavailable). When the load fails (or that wait
+  // times out), returns the key's expired value if the cache still holds
+  // one within max_stale (kStale), else the loader's error.
   //
   // `loader` is any callable returning Result<Loaded>: a Loader, or better a
   // lambda, which is called in place and copied only when a refresh needs
@@ -240,9 +289,31 @@ class Cache final {
     return PinnedEntry{static_cast<const Element*>(r->value), r->source};
   }
 
-  // Returns the value of `key` when the cache holds a fresh one or a stale
-  // one within max_stale (without scheduling a refresh), else nullopt.
-  // Never loads; does not allocate.
+  // GetOrLoad within `scope` for a thread that must never block: the same
+  // decisions, but it never calls `loader` on this thread and never waits.
+  // Returns the entry when GetOrLoad would return it at once: a hit, or a
+  // stale value (within stale_grace, or past it after a failed load;
+  // schedules the background refresh GetOrLoad would). Returns nullopt when
+  // GetOrLoad would load or wait for another caller's load (a miss, an
+  // entry past its stale grace, a load of `key` in flight): call GetOrLoad
+  // where waiting is allowed. Counts hits and stale values as GetOrLoad
+  // does, but not misses, so a nullopt followed by GetOrLoad of the same key
+  // counts one miss. Allocates nothing on a hit.
+  // REQUIRES: as GetOrLoad.
+  template <typename LoaderFn>
+  std::optional<PinnedEntry> TryGet(std::string_view key, const LoaderFn& loader,
+                                    ReadScope* scope) {
+    static_assert(std::is_invocable_r_v<Result<Loaded>, const LoaderFn&>,
+                  "loader must be callable as Result<Loaded>()");
+    const LoaderSource<LoaderFn> source(loader);
+    std::optional<internal::ErasedPinnedEntry> r = core_.TryGet(key, source, scope);
+    if (!r.has_value()) return std::nullopt;
+    return PinnedEntry{static_cast<const Element*>(r->value), r->source};
+  }
+
+  // Returns the value of `key` when GetOrLoad would return it without
+  // loading (fresh, or stale as above; without scheduling a refresh), else
+  // nullopt. Never loads; does not allocate.
   std::optional<V> Get(std::string_view key) {
     std::shared_ptr<const void> value = core_.Get(key);
     if (value == nullptr) return std::nullopt;
@@ -257,7 +328,8 @@ class Cache final {
   // Stores `value` under `key`, fresh from now, replacing any value the key
   // had; an in-flight load of `key` will not overwrite it. The entry then
   // competes for space like any other (the least valuable entries go). Not
-  // stored when `charge` exceeds a shard's capacity. `ttl` defaults to
+  // stored when `charge` + EntryOverhead(key) exceeds a shard's capacity.
+  // `charge` is the value's memory, as for Loaded. `ttl` defaults to
   // Options::ttl. REQUIRES: value != nullptr.
   void Insert(std::string_view key, V value, size_t charge,
               std::optional<std::chrono::milliseconds> ttl = std::nullopt) {

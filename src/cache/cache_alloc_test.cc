@@ -57,6 +57,15 @@ TEST(CacheAllocationTest, HitsDoNotAllocate) {
   for (int i = 0; i < 1000; ++i) ASSERT_EQ(cache.GetOrLoad(key, lambda)->source, Source::kHit);
   EXPECT_EQ(allocations - before_lambda, 0);
 
+  // Nor is it on a hit of the request path's lookups, which read in place.
+  const long before_pinned = allocations;
+  for (int i = 0; i < 1000; ++i) {
+    ReadScope scope;
+    ASSERT_EQ(cache.GetOrLoad(key, lambda, &scope)->source, Source::kHit);
+    ASSERT_EQ(cache.TryGet(key, lambda, &scope)->source, Source::kHit);
+  }
+  EXPECT_EQ(allocations - before_pinned, 0);
+
   // The counter works: a miss allocates (the node, the in-flight record).
   const long before_miss = allocations;
   ASSERT_EQ(cache.GetOrLoad(key + "2", loader)->source, Source::kLoaded);

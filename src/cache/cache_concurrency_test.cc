@@ -108,7 +108,8 @@ TEST(CacheConcurrencyTest, LockFreeHitsRaceReplacementEvictionAndInvalidation) {
   constexpr int kColdKeys = 4'000;
   FakeClock clock;
   CacheOptions o;
-  o.capacity_bytes = 64 * 100;  // about 64 entries over 2 shards: constant eviction
+  // About 64 entries (of 100 bytes, keys of up to 13) over 2 shards: constant eviction.
+  o.capacity_bytes = 64 * (100 + SliceCache::EntryOverhead(std::string(13, 'k')));
   o.shards = 2;
   o.clock = clock.Fn();
   SliceCache cache(o);

@@ -3,7 +3,9 @@
 #include "cache/cache.h"
 
 #include <gtest/gtest.h>
+#include <malloc.h>
 
+#include <cstdint>
 #include <future>
 #include <map>
 #include <random>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "cache/cache_test_util.h"
+#include "cache/node.h"
 #include "cache/read_buffer.h"
 
 namespace tempo::cache::testing {
@@ -21,8 +24,14 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 constexpr milliseconds kTtl = seconds(10);
+constexpr milliseconds kGrace = seconds(2);
 constexpr milliseconds kMaxStale = seconds(60);
 constexpr milliseconds kBackoff = seconds(1);
+
+// What an entry of `charge` bytes under `key` counts against the capacity.
+size_t Charged(std::string_view key, size_t charge) {
+  return charge + SliceCache::EntryOverhead(key);
+}
 
 CacheOptions TestOptions(FakeClock* clock) {
   CacheOptions o;
@@ -30,6 +39,7 @@ CacheOptions TestOptions(FakeClock* clock) {
   o.shards = 1;
   o.ttl = kTtl;
   o.max_stale = kMaxStale;
+  o.stale_grace = kGrace;
   o.refresh_retry_backoff = kBackoff;
   o.refresh_threads = 1;
   o.clock = clock->Fn();
@@ -56,7 +66,7 @@ TEST(CacheTest, MissLoadsAndStoresThenHits) {
   EXPECT_EQ(s.misses, 2u);
   EXPECT_EQ(s.loads, 1u);
   EXPECT_EQ(s.entries, 1u);
-  EXPECT_EQ(s.bytes, 100u);
+  EXPECT_EQ(s.bytes, Charged("k", 100));
 }
 
 TEST(CacheTest, LoaderErrorIsReturnedAndNothingIsCached) {
@@ -148,7 +158,7 @@ TEST(CacheTest, BytesNeverExceedCapacityAndCountEveryCharge) {
   size_t resident_bytes = 0, resident = 0;
   for (const auto& [key, charge] : charge_of) {
     if (cache.Get(key).has_value()) {
-      resident_bytes += charge;
+      resident_bytes += Charged(key, charge);
       ++resident;
     }
   }
@@ -171,12 +181,41 @@ TEST(CacheTest, EntryLargerThanAShardIsReturnedButNotCached) {
   EXPECT_EQ(cache.Get("big"), std::nullopt);
   EXPECT_EQ(cache.Stats().bytes, 0u);
   EXPECT_EQ(cache.Stats().admissions_rejected, 1u);
+  // The entry's overhead counts too: a value that alone fits a shard but
+  // not with its overhead is not cached either.
+  const size_t fits_alone = 2000 - SliceCache::EntryOverhead("edge") + 1;
+  ASSERT_TRUE(cache.GetOrLoad("edge", Returning("edge", 1, fits_alone)).ok());
+  EXPECT_EQ(cache.Get("edge"), std::nullopt);
+  ASSERT_TRUE(cache.GetOrLoad("fits", Returning("fits", 1, fits_alone - 1)).ok());
+  EXPECT_NE(cache.Get("fits"), std::nullopt);
+  EXPECT_EQ(cache.Stats().bytes, 2000u);
+}
+
+// The overhead the cache charges covers the heap block of the entry's node
+// and key, as malloc sizes it, for every key length, aligned as the
+// lock-free readers need.
+TEST(CacheTest, EntryOverheadCoversTheNodesHeapBlock) {
+  for (size_t key_size = 0; key_size < 300; ++key_size) {
+    const std::string key(key_size, 'k');
+    const internal::NodePtr node(internal::Node::New(key));
+    void* block = reinterpret_cast<char*>(node.get()) - node->alignment_offset;
+    // glibc may hand out a free block up to 16 bytes larger than the
+    // request's size rather than split off a remainder too small to be a
+    // block: that memory was free before and is not lost.
+    const size_t malloc_header_bytes = 8, unsplit_remainder_bytes = 16;
+    EXPECT_LE(malloc_usable_size(block) + malloc_header_bytes,
+              internal::Node::AllocatedBytes(key_size) + unsplit_remainder_bytes)
+        << key_size;
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(node.get()) % alignof(internal::Node), 0u);
+    EXPECT_EQ(node->key(), key);
+    EXPECT_GT(SliceCache::EntryOverhead(key), internal::Node::AllocatedBytes(key_size));
+  }
 }
 
 TEST(CacheTest, OneHitWondersDoNotEvictAFrequentEntry) {
   FakeClock clock;
   CacheOptions o = TestOptions(&clock);
-  o.capacity_bytes = 10 * 100;
+  o.capacity_bytes = 10 * Charged("once0000", 100);
   SliceCache cache(o);
   ASSERT_TRUE(cache.GetOrLoad("hot", Returning("hot", 1)).ok());
   for (int i = 0; i < 5; ++i)
@@ -198,7 +237,7 @@ TEST(CacheTest, OneHitWondersDoNotEvictAFrequentEntry) {
 TEST(CacheTest, LockFreeHitsReachThePolicyThroughTheReadBuffer) {
   FakeClock clock;
   CacheOptions o = TestOptions(&clock);
-  o.capacity_bytes = 10 * 100;
+  o.capacity_bytes = 10 * Charged("once0000", 100);
   SliceCache cache(o);
   ASSERT_TRUE(cache.GetOrLoad("hot", Returning("hot", 1)).ok());
   constexpr size_t kHits = 4 * internal::ReadBuffer::kSlots;  // four laps of a ring
@@ -263,7 +302,7 @@ TEST(CacheTest, PinnedLookupsReadTheCachedValueInPlace) {
 TEST(CacheTest, PinnedValueOutlivesItsEntryUntilTheScopeEnds) {
   std::atomic<int> live{0};
   CacheOptions o;
-  o.capacity_bytes = 16 * 100;
+  o.capacity_bytes = 16 * Charged("other", 100);
   o.shards = 1;
   CountedCache cache(o);
   cache.Insert("k", std::make_shared<const Counted>(&live), 100);
@@ -502,7 +541,7 @@ TEST(CacheTest, InvalidateRemovesOneKey) {
   EXPECT_NE(cache.Get("b"), std::nullopt);
   const CacheStats s = cache.Stats();
   EXPECT_EQ(s.invalidations, 1u);
-  EXPECT_EQ(s.bytes, 10u);
+  EXPECT_EQ(s.bytes, Charged("b", 10));
   EXPECT_EQ(cache.GetOrLoad("a", Returning("a", 2))->source, Source::kLoaded);
 }
 
@@ -628,6 +667,334 @@ TEST(CacheTest, DestroyingTheCacheWithAQueuedRefreshIsClean) {
     release.Open();
   }
   EXPECT_LE(calls, 2);
+}
+
+// --- Freshness: stale values stand in only for a failing origin ---------
+
+// A loader that fails, counting its calls.
+auto FailingLoader(std::atomic<int>* calls) {
+  return [calls]() -> Result<SliceCache::Loaded> {
+    ++*calls;
+    return Status::Unavailable("origin down");
+  };
+}
+
+int64_t NowMs(const std::function<int64_t()>& clock) { return clock() / 1'000'000; }
+
+TEST(CacheTest, PastTheStaleGraceAnExpiredEntryIsLoadedOnTheRequestPath) {
+  FakeClock clock;
+  SliceCache cache(TestOptions(&clock));
+  ASSERT_TRUE(cache.GetOrLoad("k", Returning("k", 1)).ok());
+  clock.Advance(kTtl + kGrace);  // the last instant of the grace: stale, refreshed
+  Gate release;
+  std::atomic<int> refresh_calls{0};
+  auto r = cache.GetOrLoad("k", LoadBlockedOn(&release, &refresh_calls, "k", 2));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->source, Source::kStale);
+  EXPECT_EQ(r->value->version, 1);
+  EXPECT_EQ(cache.Get("k").value()->version, 1);
+  clock.Advance(milliseconds(1));
+  // Past the grace, with the refresh still running: nothing old is served;
+  // a lookup waits for that load, as for a miss.
+  EXPECT_EQ(cache.Get("k"), std::nullopt);
+  ASSERT_TRUE(Eventually([&] { return refresh_calls == 1; }));
+  release.Open();
+  std::atomic<int> calls{0};
+  auto joined = cache.GetOrLoad("k", Returning("k", 3, 100, &calls));
+  ASSERT_TRUE(joined.ok());
+  EXPECT_NE(joined->value->version, 1);
+  EXPECT_EQ(calls, 0);
+  // Past the grace with no load running: loaded on this thread.
+  clock.Advance(kTtl + kGrace + milliseconds(1));
+  auto loaded = cache.GetOrLoad("k", Returning("k", 4, 100, &calls));
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->source, Source::kLoaded);
+  EXPECT_EQ(loaded->value->version, 4);
+  EXPECT_EQ(calls, 1);
+  const CacheStats s = cache.Stats();
+  EXPECT_EQ(s.loads, 2u);
+  EXPECT_EQ(s.refreshes, 1u);
+  EXPECT_EQ(s.load_failures, 0u);
+}
+
+// With loads that succeed, no value older than ttl + stale_grace is ever
+// returned, whatever the spacing of the lookups.
+TEST(CacheTest, WithAHealthyOriginNoValueIsOlderThanTtlPlusGrace) {
+  FakeClock clock;
+  const auto now = clock.Fn();
+  SliceCache cache(TestOptions(&clock));
+  // The version is the clock time of the load, in ms.
+  std::atomic<int> calls{0};
+  auto loader = [&now, &calls]() -> Result<SliceCache::Loaded> {
+    ++calls;
+    return SliceCache::Loaded{MakeSlice("k", static_cast<int>(NowMs(now))), 100, std::nullopt};
+  };
+  std::mt19937 rng(7);
+  std::map<Source, int> sources;
+  uint64_t refreshes = 0;
+  for (int i = 0; i < 2000; ++i) {
+    auto r = cache.GetOrLoad("k", loader);
+    ASSERT_TRUE(r.ok());
+    ++sources[r->source];
+    EXPECT_LE(NowMs(now) - r->value->version, (kTtl + kGrace).count()) << i;
+    if (r->source == Source::kStale) {
+      // Deterministic: let the refresh finish before the clock moves on.
+      ASSERT_TRUE(Eventually([&] { return cache.Stats().refreshes == refreshes + 1; }));
+      ++refreshes;
+    }
+    clock.Advance(milliseconds(1 + rng() % 4000));
+  }
+  EXPECT_GT(sources[Source::kHit], 0);
+  EXPECT_GT(sources[Source::kStale], 0);
+  EXPECT_GT(sources[Source::kLoaded], 1);
+  EXPECT_EQ(cache.Stats().load_failures + cache.Stats().refresh_failures, 0u);
+}
+
+// A failing origin: the expired value is served (up to max_stale) when the
+// request-path load fails, then at once, without calling the loader on the
+// request path, while the failure is recent; refreshes are retried in the
+// background after the backoff.
+TEST(CacheTest, WithAFailingOriginTheStaleValueIsServedUpToMaxStale) {
+  FakeClock clock;
+  SliceCache cache(TestOptions(&clock));
+  ASSERT_TRUE(cache.GetOrLoad("k", Returning("k", 1)).ok());
+  clock.Advance(kTtl + kGrace + milliseconds(1));
+  std::atomic<int> calls{0};
+  auto failed = cache.GetOrLoad("k", FailingLoader(&calls));  // loads on this thread, fails
+  ASSERT_TRUE(failed.ok());
+  EXPECT_EQ(failed->source, Source::kStale);
+  EXPECT_EQ(failed->value->version, 1);
+  EXPECT_EQ(calls, 1);
+  CacheStats s = cache.Stats();
+  EXPECT_EQ(s.loads, 2u);
+  EXPECT_EQ(s.load_failures, 1u);
+  EXPECT_EQ(s.misses, 1u);        // the first load's
+  EXPECT_EQ(s.stale_served, 1u);  // the failed load's lookup counts as stale, not as a miss
+
+  // Within the backoff: stale at once, no load at all.
+  for (int i = 0; i < 3; ++i) {
+    auto r = cache.GetOrLoad("k", FailingLoader(&calls));
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->source, Source::kStale);
+  }
+  EXPECT_EQ(cache.Get("k").value()->version, 1);
+  EXPECT_EQ(calls, 1);
+
+  // After the backoff: still stale at once, and the loader runs in the
+  // background (blocked here, so a call on this thread would not return).
+  clock.Advance(kBackoff + milliseconds(1));
+  Gate release;
+  std::atomic<int> refresh_calls{0};
+  const auto refresh_then_fail = [&release, &refresh_calls]() -> Result<SliceCache::Loaded> {
+    ++refresh_calls;
+    release.Wait();
+    return Status::Unavailable("origin still down");
+  };
+  auto r = cache.GetOrLoad("k", refresh_then_fail);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->source, Source::kStale);
+  ASSERT_TRUE(Eventually([&] { return refresh_calls == 1; }));
+  EXPECT_EQ(cache.GetOrLoad("k", refresh_then_fail)->source, Source::kStale);  // one refresh
+  release.Open();
+  ASSERT_TRUE(Eventually([&] { return cache.Stats().refresh_failures == 1; }));
+  EXPECT_EQ(refresh_calls, 1);
+
+  // Up to ttl + max_stale since it was stored, then an error.
+  clock.Advance(kMaxStale - kGrace - kBackoff - milliseconds(2));  // age: ttl + max_stale
+  EXPECT_EQ(cache.GetOrLoad("k", FailingLoader(&calls))->source, Source::kStale);
+  ASSERT_TRUE(Eventually([&] { return cache.Stats().refresh_failures == 2; }));  // retried
+  clock.Advance(milliseconds(1));
+  auto gone = cache.GetOrLoad("k", FailingLoader(&calls));
+  EXPECT_FALSE(gone.ok());
+  s = cache.Stats();
+  EXPECT_EQ(s.expirations, 1u);
+  EXPECT_EQ(s.loads, 3u);
+  EXPECT_EQ(s.refreshes, 2u);
+  EXPECT_EQ(s.hits + s.stale_served + s.misses, 10u);  // each lookup counted once
+}
+
+// A lookup that waits for another caller's load past the grace falls back
+// to the expired value when its wait ends first, and later lookups do not
+// wait at all while that load is slow; its result then replaces the value.
+TEST(CacheTest, AWaitThatTimesOutServesTheExpiredValue) {
+  FakeClock clock;
+  SliceCache cache(TestOptions(&clock));
+  ASSERT_TRUE(cache.GetOrLoad("k", Returning("k", 1)).ok());
+  clock.Advance(kTtl + kGrace + milliseconds(1));
+  Gate release;
+  std::atomic<int> calls{0};
+  const auto slow = LoadBlockedOn(&release, &calls, "k", 2);
+  std::thread leader([&] { EXPECT_EQ(cache.GetOrLoad("k", slow)->value->version, 2); });
+  ASSERT_TRUE(Eventually([&] { return calls == 1; }));
+  {
+    ReadScope scope(std::chrono::steady_clock::now() + milliseconds(10));
+    auto waited = cache.GetOrLoad("k", slow, &scope);
+    ASSERT_TRUE(waited.ok());
+    EXPECT_EQ(waited->source, Source::kStale);
+    EXPECT_EQ(waited->value->version, 1);
+  }
+  EXPECT_EQ(cache.Stats().load_timeouts, 1u);
+  ReadScope no_deadline;  // would wait load_wait_timeout (5 s) if it waited
+  auto at_once = cache.GetOrLoad("k", slow, &no_deadline);
+  ASSERT_TRUE(at_once.ok());
+  EXPECT_EQ(at_once->source, Source::kStale);
+  EXPECT_EQ(cache.Stats().load_timeouts, 1u);
+  release.Open();
+  leader.join();
+  EXPECT_EQ(cache.GetOrLoad("k", slow)->source, Source::kHit);
+  EXPECT_EQ(cache.Get("k").value()->version, 2);
+  EXPECT_EQ(calls, 1);
+}
+
+// An invalidation during the load made the expired value obsolete: a
+// failed load is then an error, not the old value.
+TEST(CacheTest, NoFallbackToAValueInvalidatedDuringTheLoad) {
+  FakeClock clock;
+  SliceCache cache(TestOptions(&clock));
+  ASSERT_TRUE(cache.GetOrLoad("k", Returning("k", 1)).ok());
+  clock.Advance(kTtl + kGrace + milliseconds(1));
+  Gate release;
+  std::atomic<int> calls{0};
+  auto failing = [&]() -> Result<SliceCache::Loaded> {
+    ++calls;
+    release.Wait();
+    return Status::Unavailable("origin down");
+  };
+  std::thread loading([&] { EXPECT_FALSE(cache.GetOrLoad("k", failing).ok()); });
+  ASSERT_TRUE(Eventually([&] { return calls == 1; }));
+  cache.Invalidate("k");
+  release.Open();
+  loading.join();
+  EXPECT_EQ(cache.Get("k"), std::nullopt);
+}
+
+// --- TryGet: GetOrLoad's decisions, never blocking -----------------------
+
+TEST(CacheTest, TryGetReturnsAHitInPlace) {
+  FakeClock clock;
+  SliceCache cache(TestOptions(&clock));
+  cache.Insert("k", MakeSlice("k", 1), 100);
+  const SlicePtr shared = cache.Get("k").value();
+  ReadScope scope;
+  std::atomic<int> calls{0};
+  auto hit = cache.TryGet("k", Returning("k", 2, 100, &calls), &scope);
+  ASSERT_TRUE(hit.has_value());
+  EXPECT_EQ(hit->source, Source::kHit);
+  EXPECT_EQ(hit->value, shared.get());
+  EXPECT_EQ(calls, 0);
+  EXPECT_EQ(cache.Stats().hits, 2u);
+}
+
+// A miss would load: TryGet says so without loading or counting, and the
+// GetOrLoad that follows counts the one miss.
+TEST(CacheTest, TryGetOfAMissWouldBlockAndCountsNothing) {
+  FakeClock clock;
+  SliceCache cache(TestOptions(&clock));
+  std::atomic<int> calls{0};
+  ReadScope scope;
+  EXPECT_FALSE(cache.TryGet("k", Returning("k", 1, 100, &calls), &scope).has_value());
+  EXPECT_EQ(calls, 0);
+  EXPECT_EQ(cache.Stats().misses, 0u);
+  auto loaded = cache.GetOrLoad("k", Returning("k", 1, 100, &calls), &scope);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->source, Source::kLoaded);
+  const CacheStats s = cache.Stats();
+  EXPECT_EQ(s.misses, 1u);
+  EXPECT_EQ(s.loads, 1u);
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(CacheTest, TryGetWithinTheGraceServesStaleAndRefreshesInTheBackground) {
+  FakeClock clock;
+  SliceCache cache(TestOptions(&clock));
+  ASSERT_TRUE(cache.GetOrLoad("k", Returning("k", 1)).ok());
+  clock.Advance(kTtl + milliseconds(1));
+  const std::thread::id caller = std::this_thread::get_id();
+  std::atomic<bool> called_on_caller{false};
+  std::atomic<int> calls{0};
+  auto refresh = [&]() -> Result<SliceCache::Loaded> {
+    ++calls;
+    if (std::this_thread::get_id() == caller) called_on_caller = true;
+    return SliceCache::Loaded{MakeSlice("k", 2), 100, std::nullopt};
+  };
+  ReadScope scope;
+  auto stale = cache.TryGet("k", refresh, &scope);
+  ASSERT_TRUE(stale.has_value());
+  EXPECT_EQ(stale->source, Source::kStale);
+  EXPECT_EQ(stale->value->version, 1);
+  ASSERT_TRUE(Eventually([&] { return cache.Stats().refreshes == 1; }));
+  EXPECT_FALSE(called_on_caller);
+  EXPECT_EQ(calls, 1);
+  auto fresh = cache.TryGet("k", refresh, &scope);
+  ASSERT_TRUE(fresh.has_value());
+  EXPECT_EQ(fresh->source, Source::kHit);
+  EXPECT_EQ(fresh->value->version, 2);
+  EXPECT_EQ(cache.Stats().stale_served, 1u);
+}
+
+TEST(CacheTest, TryGetPastTheGraceWouldBlock) {
+  FakeClock clock;
+  SliceCache cache(TestOptions(&clock));
+  ASSERT_TRUE(cache.GetOrLoad("k", Returning("k", 1)).ok());
+  clock.Advance(kTtl + kGrace + milliseconds(1));
+  std::atomic<int> calls{0};
+  ReadScope scope;
+  EXPECT_FALSE(cache.TryGet("k", Returning("k", 2, 100, &calls), &scope).has_value());
+  EXPECT_EQ(calls, 0);
+  const CacheStats before = cache.Stats();
+  EXPECT_EQ(before.misses, 1u);  // the first load's
+  EXPECT_EQ(before.stale_served, 0u);
+  auto loaded = cache.GetOrLoad("k", Returning("k", 2, 100, &calls), &scope);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->source, Source::kLoaded);
+  EXPECT_EQ(calls, 1);
+  const CacheStats s = cache.Stats();
+  EXPECT_EQ(s.misses, 2u);
+  EXPECT_EQ(s.refreshes, 0u);
+}
+
+TEST(CacheTest, TryGetDuringAnotherCallersLoadWouldBlock) {
+  FakeClock clock;
+  SliceCache cache(TestOptions(&clock));
+  Gate release;
+  std::atomic<int> calls{0};
+  const auto slow = LoadBlockedOn(&release, &calls, "k", 1);
+  std::thread leader([&] { EXPECT_TRUE(cache.GetOrLoad("k", slow).ok()); });
+  ASSERT_TRUE(Eventually([&] { return calls == 1; }));
+  {
+    ReadScope scope;  // TryGet returns although the load is blocked
+    EXPECT_FALSE(cache.TryGet("k", slow, &scope).has_value());
+  }
+  release.Open();
+  leader.join();
+  ReadScope scope;
+  auto hit = cache.TryGet("k", slow, &scope);
+  ASSERT_TRUE(hit.has_value());
+  EXPECT_EQ(hit->source, Source::kHit);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(cache.Stats().load_timeouts, 0u);
+}
+
+TEST(CacheTest, TryGetAfterAFailedLoadServesStaleAtOnce) {
+  FakeClock clock;
+  SliceCache cache(TestOptions(&clock));
+  ASSERT_TRUE(cache.GetOrLoad("k", Returning("k", 1)).ok());
+  clock.Advance(kTtl + kGrace + milliseconds(1));
+  std::atomic<int> calls{0};
+  ReadScope scope;
+  EXPECT_FALSE(cache.TryGet("k", FailingLoader(&calls), &scope).has_value());
+  auto failed = cache.GetOrLoad("k", FailingLoader(&calls), &scope);
+  ASSERT_TRUE(failed.ok());
+  EXPECT_EQ(failed->source, Source::kStale);
+  auto stale = cache.TryGet("k", FailingLoader(&calls), &scope);
+  ASSERT_TRUE(stale.has_value());
+  EXPECT_EQ(stale->source, Source::kStale);
+  EXPECT_EQ(stale->value->version, 1);
+  EXPECT_EQ(calls, 1);  // within the backoff: no refresh either
+  const CacheStats s = cache.Stats();
+  EXPECT_EQ(s.misses, 1u);  // the first lookup's
+  EXPECT_EQ(s.stale_served, 2u);
+  EXPECT_EQ(s.refreshes, 0u);
 }
 
 }  // namespace

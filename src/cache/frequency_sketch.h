@@ -30,6 +30,9 @@ class FrequencySketch {
   static constexpr int kMaxCount = 15;
   // 64-bit words (16 counters each) per expected entry.
   static constexpr size_t kWordsPerEntry = 8;
+  // The most table memory one entry accounts for: the table is rounded up
+  // to a power of two words, so up to twice kWordsPerEntry.
+  static constexpr size_t kMaxBytesPerEntry = 2 * kWordsPerEntry * sizeof(uint64_t);
 
   // `samples_per_entry`: the aging period in increments per expected entry
   // (TinyLFU's W / C).

@@ -37,6 +37,8 @@ struct Node : ListLinks {
   // A node for `key` with every other field defaulted.
   static Node* New(std::string_view key);
   static void Delete(Node* n);
+  // The heap memory New takes for a key of `key_size` bytes.
+  static size_t AllocatedBytes(size_t key_size);
 
   std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_size}; }
 
@@ -62,12 +64,17 @@ struct Node : ListLinks {
   // Under the shard's mutex: the policy writes these (the links too) on
   // every drained hit, so they share no cache line with what a lock-free
   // reader reads below (on two cores, that false sharing cost a fifth of a hit).
-  size_t charge = 0;  // bytes counted against the capacity, as the caller measured them
-  int64_t refresh_not_before_ns = 0;  // set after a failed refresh: back off until then
+  size_t charge = 0;  // bytes counted against the capacity: the value's, plus the overhead
+  int64_t refresh_not_before_ns = 0;  // after a failed or dropped refresh: no other until then
   // The frequency sketch's generation in which this key's count was seen
   // saturated (0: not seen); until the sketch ages, hits skip the sketch.
   uint32_t saturated_generation = 0;
   Region region = Region::kNone;
+  // The most recent load or refresh of this key failed or timed out: once
+  // past its stale grace, the node is served stale without waiting (cache.h).
+  bool load_failed = false;
+  // Bytes between the start of the allocation and the node (see New).
+  uint8_t alignment_offset = 0;
 
   // Immutable once published; the key's bytes follow.
   alignas(kCacheLineBytes) uint64_t hash = 0;  // KeyHash(key()), computed once

@@ -66,6 +66,13 @@ class NodeTable {
 
   size_t size() const { return size_; }
 
+  // The most slot memory one indexed node accounts for: the table grows
+  // (doubling) past 3/4 full and never shrinks, so just after growing it
+  // holds 8/3 slots per node.
+  static constexpr size_t MaxBytesPerNode() {
+    return (2 * kMaxLoadDenominator * sizeof(Slot) + kMaxLoadNumerator - 1) / kMaxLoadNumerator;
+  }
+
   // Calls fn(Node*) for every indexed node. REQUIRES: the writer's lock; fn
   // does not change the table.
   template <typename Fn>

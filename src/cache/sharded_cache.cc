@@ -18,7 +18,9 @@
 #include <utility>
 
 #include "cache/cache.h"
+#include "cache/charge.h"
 #include "cache/epoch.h"
+#include "cache/frequency_sketch.h"
 #include "cache/node.h"
 #include "cache/node_table.h"
 #include "cache/read_buffer.h"
@@ -45,6 +47,10 @@ int64_t CoarseMonotonicNanos() {
 int64_t ToNanos(std::chrono::milliseconds d) {
   constexpr int64_t kMaxMs = std::numeric_limits<int64_t>::max() / 4 / 1'000'000;
   return std::clamp<int64_t>(d.count(), 0, kMaxMs) * 1'000'000;
+}
+
+size_t SaturatingAdd(size_t a, size_t b) {
+  return a > std::numeric_limits<size_t>::max() - b ? std::numeric_limits<size_t>::max() : a + b;
 }
 
 // Read-buffer stripes per shard: enough that each thread of a busy server
@@ -106,6 +112,13 @@ Result<ErasedLoaded> CallLoader(const Fn& load) {
 
 uint64_t KeyHash(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
 
+// Measured in bench/l1_memory.cc: with these charges, filling a cache with
+// small entries grows RSS by less than its capacity.
+size_t EntryOverheadBytes(size_t key_size) {
+  return Node::AllocatedBytes(key_size) + NodeTable::MaxBytesPerNode() +
+         FrequencySketch::kMaxBytesPerEntry;
+}
+
 // One load in progress: its leader runs the loader; other callers wait.
 struct ShardedCache::Flight {
   std::mutex mu;
@@ -155,6 +168,7 @@ class ShardedCache::Graveyard {
 ShardedCache::ShardedCache(const CacheOptions& options)
     : default_ttl_ns_(ToNanos(options.ttl)),
       max_stale_ns_(ToNanos(options.max_stale)),
+      stale_grace_ns_(std::min(ToNanos(options.stale_grace), max_stale_ns_)),
       serve_stale_(options.refresh_threads > 0 && options.max_stale.count() > 0),
       refresh_backoff_ns_(ToNanos(options.refresh_retry_backoff)),
       load_wait_timeout_(options.load_wait_timeout),
@@ -194,7 +208,9 @@ ShardedCache::Freshness ShardedCache::Classify(int64_t written_ns, int64_t ttl_n
                                                int64_t now) const {
   const int64_t age = now - written_ns;
   if (age <= ttl_ns) return Freshness::kFresh;
-  if (serve_stale_ && age - ttl_ns <= max_stale_ns_) return Freshness::kStale;
+  if (!serve_stale_) return Freshness::kDead;
+  if (age - ttl_ns <= stale_grace_ns_) return Freshness::kStale;
+  if (age - ttl_ns <= max_stale_ns_) return Freshness::kExpired;
   return Freshness::kDead;
 }
 
@@ -284,16 +300,18 @@ Result<ErasedEntry> ShardedCache::GetOrLoadSlow(
     std::optional<std::chrono::steady_clock::time_point> wait_deadline) {
   std::shared_ptr<Flight> flight;
   bool leader = false;
+  std::shared_ptr<const void> fallback;  // the expired value, if the load fails
   {
     Graveyard graveyard;
     const std::lock_guard<std::mutex> lock(shard.mu);
     DrainLocked(shard, &graveyard);
-    bool stale = false;
-    if (Node* n = LookupLocked(shard, key, hash, now, &stale)) {
-      if (!stale) return ErasedEntry{n->value, Source::kHit};
-      MaybeRefreshLocked(shard, n, now, source);
-      return ErasedEntry{n->value, Source::kStale};
+    Source served;
+    Node* expired = nullptr;
+    if (Node* n = ServableLocked(shard, key, hash, now, &source, /*count_miss=*/true, &served,
+                                 &expired)) {
+      return ErasedEntry{n->value, served};
     }
+    if (expired != nullptr) fallback = expired->value;
     auto it = shard.flights.find(key);
     if (it != shard.flights.end()) {
       flight = it->second;
@@ -303,9 +321,64 @@ Result<ErasedEntry> ShardedCache::GetOrLoadSlow(
       leader = true;
     }
   }
-  if (!leader) return Await(*flight, wait_deadline);
-  return Finish(shard, key, hash, flight, CallLoader([&source] { return source.Load(); }),
-                /*refresh=*/false);
+  Result<ErasedEntry> result =
+      leader ? Finish(shard, key, hash, flight, CallLoader([&source] { return source.Load(); }),
+                      /*refresh=*/false)
+             : Await(*flight, wait_deadline);
+  if (result.ok() || fallback == nullptr) return result;
+  return FallBack(shard, key, hash, std::move(fallback), result.status());
+}
+
+std::optional<ErasedPinnedEntry> ShardedCache::TryGet(std::string_view key,
+                                                      const LoadSource& source, ReadScope* scope) {
+  const uint64_t hash = KeyHash(key);
+  Shard& shard = ShardFor(hash);
+  const int64_t now = Now();
+  if (const Node* n = FindFresh(shard, key, hash, now, scope->guard_)) {
+    return ErasedPinnedEntry{n->value.get(), Source::kHit};
+  }
+  std::optional<ErasedEntry> slow = TryGetSlow(shard, key, hash, now, source);
+  if (!slow.has_value()) return std::nullopt;
+  return ErasedPinnedEntry{scope->Keep(std::move(slow->value)), slow->source};
+}
+
+std::optional<ErasedEntry> ShardedCache::TryGetSlow(Shard& shard, std::string_view key,
+                                                    uint64_t hash, int64_t now,
+                                                    const LoadSource& source) {
+  Graveyard graveyard;
+  const std::lock_guard<std::mutex> lock(shard.mu);
+  DrainLocked(shard, &graveyard);
+  Source served;
+  Node* expired = nullptr;
+  if (Node* n =
+          ServableLocked(shard, key, hash, now, &source, /*count_miss=*/false, &served, &expired)) {
+    return ErasedEntry{n->value, served};
+  }
+  return std::nullopt;
+}
+
+Result<ErasedEntry> ShardedCache::FallBack(Shard& shard, std::string_view key, uint64_t hash,
+                                           std::shared_ptr<const void> fallback, Status failed) {
+  Graveyard graveyard;
+  const std::lock_guard<std::mutex> lock(shard.mu);
+  DrainLocked(shard, &graveyard);
+  // Gone or replaced meanwhile (an invalidation, a newer value): the old
+  // value must not be served.
+  Node* n = shard.table.Find(key, hash);
+  const int64_t now = Now();
+  if (n == nullptr || n->value != fallback ||
+      Classify(n->written_ns, n->ttl_ns, now) == Freshness::kDead) {
+    return failed;
+  }
+  // Later lookups serve it at once instead of waiting for loads (cache.h).
+  if (!n->load_failed || n->refresh_not_before_ns < now) {
+    n->load_failed = true;
+    n->refresh_not_before_ns = now + refresh_backoff_ns_;
+  }
+  // The lookup counted a miss; it is a stale read after all.
+  --shard.counters.misses;
+  ++shard.counters.stale_served;
+  return ErasedEntry{std::move(fallback), Source::kStale};
 }
 
 std::shared_ptr<const void> ShardedCache::Get(std::string_view key) {
@@ -333,23 +406,35 @@ std::shared_ptr<const void> ShardedCache::GetSlow(Shard& shard, std::string_view
   Graveyard graveyard;
   const std::lock_guard<std::mutex> lock(shard.mu);
   DrainLocked(shard, &graveyard);
-  bool stale = false;
-  Node* n = LookupLocked(shard, key, hash, now, &stale);
+  Source served;
+  Node* expired = nullptr;
+  Node* n = ServableLocked(shard, key, hash, now, /*source=*/nullptr, /*count_miss=*/true, &served,
+                           &expired);
   return n == nullptr ? nullptr : n->value;
 }
 
-Node* ShardedCache::LookupLocked(Shard& shard, std::string_view key, uint64_t hash, int64_t now,
-                                 bool* stale) {
+Node* ShardedCache::ServableLocked(Shard& shard, std::string_view key, uint64_t hash, int64_t now,
+                                   const LoadSource* source, bool count_miss, Source* served,
+                                   Node** expired) {
   if (Node* n = shard.table.Find(key, hash)) {
     switch (Classify(n->written_ns, n->ttl_ns, now)) {
       case Freshness::kFresh:
         shard.policy.OnHit(n);
         ++shard.counters.locked_hits;
+        *served = Source::kHit;
         return n;
+      case Freshness::kExpired:
+        if (!n->load_failed) {  // loaded like a miss; served only if that fails
+          if (count_miss) shard.policy.OnHit(n);
+          *expired = n;
+          break;
+        }
+        [[fallthrough]];  // the origin is failing: serve it stale at once
       case Freshness::kStale:
         shard.policy.OnHit(n);
         ++shard.counters.stale_served;
-        *stale = true;
+        if (source != nullptr) MaybeRefreshLocked(shard, n, now, *source);
+        *served = Source::kStale;
         return n;
       case Freshness::kDead:  // past max_stale: drop it, a miss
         ++shard.counters.expirations;
@@ -357,7 +442,7 @@ Node* ShardedCache::LookupLocked(Shard& shard, std::string_view key, uint64_t ha
         break;
     }
   }
-  ++shard.counters.misses;
+  if (count_miss) ++shard.counters.misses;
   return nullptr;
 }
 
@@ -444,7 +529,7 @@ void ShardedCache::StoreLocked(Shard& shard, std::string_view key, uint64_t hash
   // A new node even when the key is resident: readers may be reading the old one.
   Node* node = Node::New(key);
   node->hash = hash;
-  node->charge = charge;
+  node->charge = SaturatingAdd(charge, EntryOverheadBytes(key.size()));
   node->value = std::move(value);
   node->written_ns = now;
   node->ttl_ns = ttl ? ToNanos(*ttl) : default_ttl_ns_;
@@ -537,6 +622,7 @@ Result<ErasedEntry> ShardedCache::Finish(Shard& shard, std::string_view key, uin
       ++(refresh ? c.refresh_failures : c.load_failures);
       if (refresh && !flight->superseded) {
         if (Node* n = shard.table.Find(key, hash)) {
+          n->load_failed = true;
           n->refresh_not_before_ns = Now() + refresh_backoff_ns_;
         }
       }

@@ -49,6 +49,11 @@ struct Node;
 // The hash of a key: picks its shard, its table slot and its sketch counters.
 uint64_t KeyHash(std::string_view key);
 
+// What the cache adds to the charge of an entry whose key has `key_size`
+// bytes: its node and key (one heap block), its share of the shard's table
+// and of its frequency sketch. Cache<V>::EntryOverhead documents it.
+size_t EntryOverheadBytes(size_t key_size);
+
 // Cache<V>::Loaded without its type.
 struct ErasedLoaded {
   std::shared_ptr<const void> value;
@@ -89,6 +94,8 @@ class ShardedCache {
   Result<ErasedEntry> GetOrLoad(std::string_view key, const LoadSource& source);
   Result<ErasedPinnedEntry> GetOrLoad(std::string_view key, const LoadSource& source,
                                       ReadScope* scope);
+  std::optional<ErasedPinnedEntry> TryGet(std::string_view key, const LoadSource& source,
+                                          ReadScope* scope);
   std::shared_ptr<const void> Get(std::string_view key);
   const void* Get(std::string_view key, ReadScope* scope);
   void Insert(std::string_view key, std::shared_ptr<const void> value, size_t charge,
@@ -101,7 +108,11 @@ class ShardedCache {
   struct Shard;
   struct Flight;
   class Graveyard;
-  enum class Freshness { kFresh, kStale, kDead };
+  // An entry's age against its ttl (cache.h): fresh; stale within the stale
+  // grace (served while it is refreshed); expired past the grace (loaded on
+  // the request path, its value served only if that load fails); dead past
+  // max_stale (removed).
+  enum class Freshness { kFresh, kStale, kExpired, kDead };
 
   Shard& ShardFor(uint64_t hash) const;
   // The hit path: the node of `key` if the shard holds a fresh one, found
@@ -109,18 +120,34 @@ class ShardedCache {
   // stays valid while `pin` lives.
   const Node* FindFresh(Shard& shard, std::string_view key, uint64_t hash, int64_t now,
                         const EpochGuard& pin);
-  // GetOrLoad and Get past their hit path: under the shard's lock.
+  // GetOrLoad, TryGet and Get past their hit path: under the shard's lock.
   // `wait_deadline`: when set, waits for another caller's load end there
   // if that is sooner than load_wait_timeout.
   [[gnu::noinline]] Result<ErasedEntry> GetOrLoadSlow(
       Shard& shard, std::string_view key, uint64_t hash, int64_t now, const LoadSource& source,
       std::optional<std::chrono::steady_clock::time_point> wait_deadline = std::nullopt);
+  [[gnu::noinline]] std::optional<ErasedEntry> TryGetSlow(Shard& shard, std::string_view key,
+                                                          uint64_t hash, int64_t now,
+                                                          const LoadSource& source);
   [[gnu::noinline]] std::shared_ptr<const void> GetSlow(Shard& shard, std::string_view key,
                                                         uint64_t hash, int64_t now);
-  // The locked lookup both share: a fresh or stale entry is a hit for the
-  // policy and counted (`*stale` says which), one past max_stale is removed;
-  // null (a counted miss) when there is none.
-  Node* LookupLocked(Shard& shard, std::string_view key, uint64_t hash, int64_t now, bool* stale);
+  // The locked lookup they share. Returns the node that a lookup serves
+  // without loading, counted as a hit for the policy and in the stats, with
+  // *served saying how: fresh (kHit); stale within the grace, or expired
+  // after its key's last load failed (kStale: a refresh is scheduled with
+  // `source` when it is not null and none is running or backing off).
+  // Otherwise null, with *expired set to the expired node that a failed load
+  // may fall back to, if there is one; a node past max_stale is removed.
+  // `count_miss`: count that null as a miss (and the expired node's access
+  // for the policy); TryGet does not, as the GetOrLoad that follows it does.
+  Node* ServableLocked(Shard& shard, std::string_view key, uint64_t hash, int64_t now,
+                       const LoadSource* source, bool count_miss, Source* served, Node** expired);
+  // After a load of `key` failed or timed out with `failed`: `fallback`, the
+  // value of the expired entry the lookup found, if that entry is still
+  // resident and not past max_stale (then marked load_failed, with its
+  // refreshes backing off), else `failed`.
+  Result<ErasedEntry> FallBack(Shard& shard, std::string_view key, uint64_t hash,
+                               std::shared_ptr<const void> fallback, Status failed);
   // The hit path of a thread without a stripe: applies the hit to the
   // policy if the lock is free, else only counts it. REQUIRES: pinned.
   [[gnu::noinline]] void RecordWithoutStripe(Shard& shard, Node* n);
@@ -156,6 +183,7 @@ class ShardedCache {
 
   const int64_t default_ttl_ns_;
   const int64_t max_stale_ns_;
+  const int64_t stale_grace_ns_;  // at most max_stale_ns_
   const bool serve_stale_;
   const int64_t refresh_backoff_ns_;
   const std::chrono::milliseconds load_wait_timeout_;

@@ -2,6 +2,14 @@
 #include "cli/admin_listener.h"
 
 namespace tempo::cli {
+namespace {
+
+// The admin listener's own connection limit: probes and scrapes need few,
+// and a flood of them must not take the descriptors the public listener,
+// the store and L2 need (nor they the admin's).
+constexpr int kAdminMaxConnections = 64;
+
+}  // namespace
 
 bool ParseListen(const std::string& listen, http::ServerOptions* options) {
   const size_t colon = listen.rfind(':');
@@ -28,6 +36,7 @@ Result<std::unique_ptr<http::Server>> StartAdminListener(const std::string& list
     return Status::InvalidArgument("--admin-listen must be HOST:PORT or off, got " + listen);
   }
   options.threads = 1;
+  options.max_connections = kAdminMaxConnections;
   auto server = http::Server::Start(options, [service](const http::Request& req,
                                                        http::Response* resp) {
     service->Handle(req, resp);

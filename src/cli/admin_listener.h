@@ -15,7 +15,7 @@ namespace tempo::cli {
 bool ParseListen(const std::string& listen, http::ServerOptions* options);
 
 // Starts one-thread admin listener on `listen` (HOST:PORT) answering with
-// `service`, or returns null when `listen` is "off". InvalidArgument for a
+// `service`, with its own small connection limit (64), or returns null when `listen` is "off". InvalidArgument for a
 // malformed address, the bind error otherwise.
 // REQUIRES: service outlives the server.
 Result<std::unique_ptr<http::Server>> StartAdminListener(const std::string& listen,

@@ -1,19 +1,45 @@
 #include "cli/config_file.h"
 
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <map>
 #include <string_view>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 namespace tempo::cli {
 namespace {
 
+// One setting that the file applied: the option, its key and where the key is.
+struct FileSetting {
+  const CLI::Option* option;
+  std::string key;
+  YAML::Mark mark;
+};
+
+int LineOf(const YAML::Mark& mark) { return mark.line + 1; }
+
 Status Error(const std::string& path, const YAML::Mark& mark, std::string_view key,
              std::string_view reason) {
-  std::string msg = path + ":" + std::to_string(mark.line + 1) + ": ";
+  std::string msg = path + ":" + std::to_string(LineOf(mark)) + ": ";
   if (!key.empty()) msg.append(key).append(": ");
   msg.append(reason);
   return Status::InvalidArgument(std::move(msg));
+}
+
+// yaml-cpp keeps both entries of a key given twice (the later one would win
+// silently); the second is an error naming both lines.
+Status CheckDuplicateKeys(const std::string& path, const YAML::Node& root) {
+  std::map<std::string, YAML::Mark> seen;
+  for (const auto& entry : root) {
+    if (!entry.first.IsScalar()) return Error(path, entry.first.Mark(), "", "keys must be names");
+    auto [it, inserted] = seen.emplace(entry.first.Scalar(), entry.first.Mark());
+    if (!inserted) {
+      return Error(path, entry.first.Mark(), it->first,
+                   "given twice (first on line " + std::to_string(LineOf(it->second)) + ")");
+    }
+  }
+  return Status::OK();
 }
 
 // The strings a scalar or a sequence of scalars gives a flag.
@@ -28,6 +54,86 @@ bool Inputs(const YAML::Node& value, std::vector<std::string>* out) {
     out->push_back(item.Scalar());
   }
   return true;
+}
+
+// What `option` takes ("a non-negative integer") when `input` is not of its
+// type; empty when it is, or when any text is. Checked before CLI11 converts
+// the value, whose message (from a range check, say) would not say what was
+// expected. The type is the first part of CLI11's type name
+// ("UINT:UINT in [0 - 1024]"); a flag has none.
+std::string TypeMismatch(const CLI::Option& option, const std::string& input) {
+  if (option.get_expected_min() == 0) {
+    bool flag = false;
+    return CLI::detail::lexical_cast(input, flag) ? "" : "true or false";
+  }
+  const std::string full = option.get_type_name();
+  const std::string_view type = std::string_view(full).substr(0, full.find(':'));
+  if (type == "INT") {
+    int64_t value = 0;
+    return CLI::detail::lexical_cast(input, value) ? "" : "an integer";
+  }
+  if (type == "UINT") {
+    // CLI11 reads "-1" as 2^64-1.
+    uint64_t value = 0;
+    const bool ok =
+        !input.empty() && input.front() != '-' && CLI::detail::lexical_cast(input, value);
+    return ok ? "" : "a non-negative integer";
+  }
+  if (type == "FLOAT") {
+    double value = 0;
+    return CLI::detail::lexical_cast(input, value) ? "" : "a number";
+  }
+  return "";
+}
+
+// Gives `value` (a scalar or a list) to `option` and runs its conversion and
+// checks, as the command line would.
+Status ApplySetting(const std::string& path, const std::string& key, const YAML::Node& value,
+                    CLI::Option* option) {
+  std::vector<std::string> inputs;
+  if (!Inputs(value, &inputs)) {
+    return Error(path, value.Mark(), key, "must be a value or a list of values");
+  }
+  for (const std::string& input : inputs) {
+    if (std::string expected = TypeMismatch(*option, input); !expected.empty()) {
+      return Error(path, value.Mark(), key, "expected " + expected + ", got \"" + input + "\"");
+    }
+  }
+  try {
+    for (const std::string& input : inputs) option->add_result(input);
+    option->run_callback();
+  } catch (const CLI::Error& e) {
+    return Error(path, value.Mark(), key, e.what());
+  }
+  return Status::OK();
+}
+
+// How to name `option`, set in the file or on the command line, in a
+// message about a conflict: "store (line 2)" or "--store (on the command
+// line)".
+std::string Describe(const CLI::Option* option, const std::vector<FileSetting>& applied) {
+  for (const FileSetting& s : applied) {
+    if (s.option == option) return s.key + " (line " + std::to_string(LineOf(s.mark)) + ")";
+  }
+  return "--" + option->get_single_name() + " (on the command line)";
+}
+
+// The rules between options that CLI11 checks on the command line (excludes,
+// needs), checked again once the file has set its options. Pairs given on
+// the command line alone were checked by CLI11 already.
+Status CheckCombinations(const std::string& path, const std::vector<FileSetting>& applied) {
+  for (const FileSetting& s : applied) {
+    for (const CLI::Option* other : s.option->get_excludes()) {
+      if (other->count() == 0) continue;
+      return Error(path, s.mark, s.key, "cannot be combined with " + Describe(other, applied));
+    }
+    for (const CLI::Option* needed : s.option->get_needs()) {
+      if (needed->count() > 0) continue;
+      return Error(path, s.mark, s.key,
+                   "needs " + needed->get_single_name() + " (in the file or on the command line)");
+    }
+  }
+  return Status::OK();
 }
 
 }  // namespace
@@ -51,28 +157,21 @@ Status ApplyConfigFile(CLI::App* cmd, const std::string& path) {
   }
   if (root.IsNull()) return Status::OK();  // an empty file sets nothing
   if (!root.IsMap()) return Error(path, root.Mark(), "", "must be a map of flag: value");
+  if (Status s = CheckDuplicateKeys(path, root); !s.ok()) return s;
+  std::vector<FileSetting> applied;
   for (const auto& entry : root) {
-    if (!entry.first.IsScalar()) return Error(path, entry.first.Mark(), "", "keys must be names");
     const std::string key = entry.first.Scalar();
-    CLI::Option* option = key == "config" || key == "help" ? nullptr
-                                                           : cmd->get_option_no_throw("--" + key);
+    CLI::Option* option =
+        key == "config" || key == "help" ? nullptr : cmd->get_option_no_throw("--" + key);
     if (option == nullptr) {
-      return Error(path, entry.first.Mark(), key, "unknown setting for `tempo " +
-                                                      cmd->get_name() + "`");
+      return Error(path, entry.first.Mark(), key,
+                   "unknown setting for `tempo " + cmd->get_name() + "`");
     }
     if (option->count() > 0) continue;  // the command line wins
-    std::vector<std::string> inputs;
-    if (!Inputs(entry.second, &inputs)) {
-      return Error(path, entry.second.Mark(), key, "must be a value or a list of values");
-    }
-    try {
-      for (const std::string& input : inputs) option->add_result(input);
-      option->run_callback();
-    } catch (const CLI::Error& e) {
-      return Error(path, entry.second.Mark(), key, e.what());
-    }
+    if (Status s = ApplySetting(path, key, entry.second, option); !s.ok()) return s;
+    applied.push_back({option, key, entry.first.Mark()});
   }
-  return Status::OK();
+  return CheckCombinations(path, applied);
 }
 
 }  // namespace tempo::cli

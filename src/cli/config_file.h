@@ -27,9 +27,14 @@ namespace tempo::cli {
 void AddConfigOption(CLI::App* cmd, std::string* path);
 
 // Applies the YAML file at `path` to the options of `cmd` that the command
-// line did not set, running their conversions and checks. Call it first in
-// the subcommand's callback. InvalidArgument "FILE:LINE: KEY: reason" for an
-// unknown key, a value that fails its check, or malformed YAML.
+// line did not set, running their conversions and checks, then the rules
+// between options (CLI11 excludes and needs) over the file and the command
+// line together. Call it first in the subcommand's callback.
+// InvalidArgument "FILE:LINE: KEY: reason" for an unknown key, a key given
+// twice (naming both lines), a value not of the option's type ("expected a
+// non-negative integer, got \"lots\""), a value that fails its check, a
+// pair of settings the command line would reject (naming both), or
+// malformed YAML.
 Status ApplyConfigFile(CLI::App* cmd, const std::string& path);
 
 }  // namespace tempo::cli

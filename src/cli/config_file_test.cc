@@ -21,10 +21,16 @@ class ConfigFileTest : public ::testing::Test {
     close(fd);
     path_ = tmpl;
     cmd_ = app_.add_subcommand("serve");
-    cmd_->add_option("--l1-mb", l1_mb_)->check(CLI::Range(0, 1024));
+    cmd_->add_option("--l1-mb", l1_mb_)->check(CLI::Range(size_t{0}, size_t{1024}));
     cmd_->add_option("--listen", listen_);
     cmd_->add_option("--l2", l2_)->delimiter(',');
     cmd_->add_flag("--allow-preview", preview_);
+    cmd_->add_option("--store", store_);
+    cmd_->add_flag("--embedded", embedded_)->excludes("--store");
+    cmd_->add_option("--deadline-ms", deadline_ms_)->check(CLI::Range(1, 60'000));
+    cmd_->add_option("--ratio", ratio_);
+    cmd_->add_option("--requests-out", requests_out_);
+    cmd_->add_option("--requests", requests_)->needs("--requests-out");
     AddConfigOption(cmd_, &config_);
   }
   void TearDown() override { unlink(path_.c_str()); }
@@ -42,16 +48,22 @@ class ConfigFileTest : public ::testing::Test {
   CLI::App* cmd_ = nullptr;
   std::string path_;
   std::string config_;
-  int l1_mb_ = 256;
+  size_t l1_mb_ = 256;
   std::string listen_ = "127.0.0.1:8080";
   std::vector<std::string> l2_;
   bool preview_ = false;
+  std::string store_;
+  bool embedded_ = false;
+  int deadline_ms_ = 50;
+  double ratio_ = 0.5;
+  std::string requests_out_;
+  int requests_ = 0;
 };
 
 TEST_F(ConfigFileTest, SetsEveryKindOfOption) {
   Status s = Run("l1-mb: 64\nlisten: 0.0.0.0:80\nl2: [a:1, b:2]\nallow-preview: true\n");
   ASSERT_TRUE(s.ok()) << s.ToString();
-  EXPECT_EQ(l1_mb_, 64);
+  EXPECT_EQ(l1_mb_, 64u);
   EXPECT_EQ(listen_, "0.0.0.0:80");
   EXPECT_EQ(l2_, (std::vector<std::string>{"a:1", "b:2"}));
   EXPECT_TRUE(preview_);
@@ -64,13 +76,13 @@ TEST_F(ConfigFileTest, CommaSeparatedListAsOnTheCommandLine) {
 
 TEST_F(ConfigFileTest, CommandLineWins) {
   ASSERT_TRUE(Run("l1-mb: 64\nlisten: 0.0.0.0:80\n", {"--l1-mb", "32"}).ok());
-  EXPECT_EQ(l1_mb_, 32);
+  EXPECT_EQ(l1_mb_, 32u);
   EXPECT_EQ(listen_, "0.0.0.0:80");
 }
 
 TEST_F(ConfigFileTest, EmptyFileSetsNothing) {
   ASSERT_TRUE(Run("").ok());
-  EXPECT_EQ(l1_mb_, 256);
+  EXPECT_EQ(l1_mb_, 256u);
 }
 
 TEST_F(ConfigFileTest, UnknownKeyNamesLineAndKey) {
@@ -109,6 +121,88 @@ TEST_F(ConfigFileTest, ConfigKeyItselfIsNotASetting) {
   Status s = Run("config: other.yaml\n");
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("config: unknown setting"), std::string::npos) << s.message();
+}
+
+TEST_F(ConfigFileTest, DuplicateKeyNamesBothLines) {
+  Status s = Run("l1-mb: 64\nlisten: a:1\nl1-mb: 32\n");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(s.message().find(path_ + ":3: l1-mb: given twice (first on line 1)"), std::string::npos)
+      << s.message();
+  // Also when the command line sets the key: the file is wrong either way.
+  s = Run("listen: a:1\nlisten: b:2\n", {"--listen", "c:3"});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find(":2: listen: given twice (first on line 1)"), std::string::npos)
+      << s.message();
+}
+
+TEST_F(ConfigFileTest, WrongTypeSaysWhatWasExpected) {
+  Status s = Run("listen: a:1\n\nl1-mb: lots\n");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find(path_ + ":3: l1-mb: expected a non-negative integer, got \"lots\""),
+            std::string::npos)
+      << s.message();
+  s = Run("l1-mb: -1\n");
+  EXPECT_NE(s.message().find(":1: l1-mb: expected a non-negative integer, got \"-1\""),
+            std::string::npos)
+      << s.message();
+  s = Run("deadline-ms: 1.5\n");
+  EXPECT_NE(s.message().find(":1: deadline-ms: expected an integer, got \"1.5\""),
+            std::string::npos)
+      << s.message();
+  s = Run("ratio: half\n");
+  EXPECT_NE(s.message().find(":1: ratio: expected a number, got \"half\""), std::string::npos)
+      << s.message();
+  s = Run("allow-preview: maybe\n");
+  EXPECT_NE(s.message().find(":1: allow-preview: expected true or false, got \"maybe\""),
+            std::string::npos)
+      << s.message();
+  // A value of the right type that fails the option's check keeps CLI11's reason.
+  s = Run("deadline-ms: 0\n");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find(":1: deadline-ms: "), std::string::npos) << s.message();
+  EXPECT_EQ(s.message().find("expected"), std::string::npos) << s.message();
+}
+
+TEST_F(ConfigFileTest, ExcludedPairInTheFileNamesBothKeys) {
+  Status s = Run("store: /var/lib/tempo/store\nembedded: true\n");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(s.message().find(path_ + ":1: store: cannot be combined with embedded (line 2)"),
+            std::string::npos)
+      << s.message();
+}
+
+TEST_F(ConfigFileTest, ExcludedPairAcrossFileAndCommandLine) {
+  Status s = Run("store: /var/lib/tempo/store\n", {"--embedded"});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find(":1: store: cannot be combined with --embedded (on the command line)"),
+            std::string::npos)
+      << s.message();
+  s = Run("listen: a:1\nembedded: true\n", {"--store", "/tmp/x"});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find(":2: embedded: cannot be combined with --store (on the command line)"),
+            std::string::npos)
+      << s.message();
+}
+
+TEST_F(ConfigFileTest, NeedsHoldsForTheFile) {
+  Status s = Run("requests: 10\n");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find(":1: requests: needs requests-out"), std::string::npos) << s.message();
+  ASSERT_TRUE(Run("requests: 10\n", {"--requests-out", "r.txt"}).ok());
+  EXPECT_EQ(requests_, 10);
+}
+
+TEST_F(ConfigFileTest, CompatibleSettingsStillApply) {
+  Status s = Run("embedded: true\nl1-mb: 64\n");
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_TRUE(embedded_);
+  EXPECT_EQ(l1_mb_, 64u);
+  // The command line's own setting wins and is no conflict with itself.
+  s = Run("store: /a\n", {"--store", "/b"});
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(store_, "/b");
 }
 
 }  // namespace

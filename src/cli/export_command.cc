@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "cli/store_uri.h"
 #include "events/events.h"
 
@@ -18,7 +19,9 @@ void RegisterExport(CLI::App& app, int* exit_code) {
   cmd->add_option("--store", *store, "Origin store: DIR, rocksdb:///DIR or postgres://USER@HOST:PORT/DB")->required();
   cmd->add_option("--out", *out_path, "Output file (default: stdout)");
   cmd->callback([=] {
-    auto origin = OpenStore(*store);
+    // Read-only: export changes nothing in the store, takes no writer's
+    // lock, and a path that is not a store is an error, not an empty one.
+    auto origin = OpenStoreReadOnly(*store);
     if (!origin.ok()) {
       std::cerr << "tempo export: " << origin.status().message() << "\n";
       *exit_code = 1;
@@ -42,9 +45,9 @@ void RegisterExport(CLI::App& app, int* exit_code) {
            << '\n';
       return out->good() ? Status::OK() : Status::IOError("write failed");
     });
-    out->flush();
-    if (!st.ok() || !out->good()) {
-      std::cerr << "tempo export: " << (st.ok() ? "write failed" : st.ToString()) << "\n";
+    const Status flushed = FlushOutput(*out, out_path->empty() ? "stdout" : *out_path);
+    if (!st.ok() || !flushed.ok()) {
+      std::cerr << "tempo export: " << (st.ok() ? flushed.message() : st.ToString()) << "\n";
       *exit_code = 1;
     }
   });

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "gen/generator.h"
 
 namespace tempo::cli {
@@ -59,9 +60,9 @@ void RegisterGen(CLI::App& app, int* exit_code) {
     };
     Status st = gen::Generate(*opts, events, requests_out->empty() ? nullptr : &requests, progress);
     if (tty) std::cerr << "\n";
-    events.flush();
-    if (!st.ok() || !events.good()) {
-      std::cerr << "tempo gen: " << (st.ok() ? "write failed" : st.ToString()) << "\n";
+    const Status flushed = FlushOutput(events, *out_path);
+    if (!st.ok() || !flushed.ok()) {
+      std::cerr << "tempo gen: " << (st.ok() ? flushed.message() : st.ToString()) << "\n";
       *exit_code = 1;
     }
   });

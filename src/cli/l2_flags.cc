@@ -12,9 +12,10 @@ void AddL2Flags(CLI::App* cmd, L2Flags* flags) {
                   "read each other's entries")
       ->default_val("default");
   cmd->add_option("--l2-timeout-ms", flags->timeout_ms,
-                  "Bound on connecting to an L2 node and on each wait for it")
+                  "The longest one L2 call may take, connecting included (at most half of "
+                  "serve's --deadline-ms; a timed-out node is suspended for a second)")
       ->default_val(5)
-      ->check(CLI::Range(1, 10'000));
+      ->check(CLI::Range(2, 10'000));
   cmd->add_option("--l2-ttl-s", flags->ttl_s,
                   "Expiry of L2 entries: bounds how long an entry missed by an invalidation "
                   "(a node down during sync) can be served")

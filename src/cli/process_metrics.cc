@@ -67,11 +67,44 @@ std::string CacheObject(const cache::CacheStats& s) {
 void WriteProcessMetrics(const ProcessParts& parts, admin::MetricsWriter* out) {
   if (parts.service != nullptr) {
     const api::ServiceStats s = parts.service->Stats();
+    // The HTTP layer's own answers (malformed requests, deferred requests
+    // answered at their deadline) count with the service's.
+    http::ServerStats h;
+    if (parts.server != nullptr) h = parts.server->Stats();
+    uint64_t own_4xx = 0, own_5xx = 0, own_503 = 0;
+    for (const auto& [status, n] : h.own_responses) {
+      if (status == 503) {
+        own_503 += n;
+      } else if (status >= 400 && status < 500) {
+        own_4xx += n;
+      } else if (status >= 500) {
+        own_5xx += n;
+      }
+    }
     const char* const help = "Responses of the public listener by status";
     out->Counter("tempo_responses_total", help, s.ok, {{"code", "200"}});
     out->Counter("tempo_responses_total", help, s.not_modified, {{"code", "304"}});
-    out->Counter("tempo_responses_total", help, s.client_errors, {{"code", "4xx"}});
-    out->Counter("tempo_responses_total", help, s.unavailable, {{"code", "503"}});
+    out->Counter("tempo_responses_total", help, s.client_errors + own_4xx, {{"code", "4xx"}});
+    out->Counter("tempo_responses_total", help, own_5xx, {{"code", "500"}});
+    out->Counter("tempo_responses_total", help, s.unavailable + own_503, {{"code", "503"}});
+    if (parts.server != nullptr) {
+      out->Gauge("tempo_http_connections", "Open connections of the public listener",
+                 static_cast<double>(h.connections_open));
+      out->Counter("tempo_http_connections_accepted_total", "Connections accepted",
+                   h.connections_accepted);
+      out->Counter("tempo_http_connections_rejected_total",
+                   "Connections closed at once: over --max-connections", h.connections_rejected);
+      out->Counter("tempo_http_accept_failures_total",
+                   "Failed accepts (for example out of descriptors)", h.accept_failures);
+      out->Counter("tempo_http_deadline_fallbacks_total",
+                   "Waiting requests answered 503 by the listener at their deadline", h.fallbacks);
+    }
+    const api::BlockingPoolStats w = parts.service->WaitingStats();
+    out->Counter("tempo_waiting_requests_total",
+                 "Requests that had to wait for L2 or the origin (run off the serving threads)",
+                 w.tasks);
+    out->Counter("tempo_waiting_requests_refused_total",
+                 "Waiting requests answered 503 at once: too many were waiting", w.refused);
     const char* const tier_help = "Layouts served (200 and 304) by the tier that answered";
     out->Counter("tempo_layouts_total", tier_help, s.from_l1, {{"tier", "L1"}});
     out->Counter("tempo_layouts_total", tier_help, s.from_l2, {{"tier", "L2"}});
@@ -102,6 +135,14 @@ void WriteProcessMetrics(const ProcessParts& parts, admin::MetricsWriter* out) {
     out->Counter("tempo_l2_adds_existing_total", "L2 fills that found a value already there",
                  s.adds_existing);
     out->Counter("tempo_l2_deletes_total", "L2 deletes answered", s.deletes);
+    out->Counter("tempo_l2_suspensions_total",
+                 "L2 nodes suspended after a timeout (their keys go to the origin)",
+                 s.suspensions);
+    out->Counter("tempo_l2_repairs_total", "Undecodable L2 values replaced by compare-and-swap",
+                 s.repairs);
+    out->Counter("tempo_l2_repairs_conflicted_total",
+                 "L2 repairs that found the value changed since it was read (kept it)",
+                 s.repairs_conflicted);
   }
   if (parts.listener != nullptr) {
     const api::InvalidationStats s = parts.listener->Stats();
@@ -167,7 +208,9 @@ std::string CacheReportJson(const ProcessParts& parts) {
                     {"errors", s.errors},
                     {"sets", s.sets},
                     {"adds_existing", s.adds_existing},
-                    {"deletes", s.deletes}});
+                    {"deletes", s.deletes},
+                    {"suspensions", s.suspensions},
+                    {"repairs", s.repairs}});
   }
   return json + "}";
 }

@@ -10,6 +10,7 @@
 #include "api/invalidation_listener.h"
 #include "api/page_source.h"
 #include "api/service.h"
+#include "http/server.h"
 #include "l2/l2.h"
 #include "l2/slice_rewriter.h"
 #include "sync/syncer.h"
@@ -19,6 +20,7 @@ namespace tempo::cli {
 // The parts of a running process; null for those it does not have.
 struct ProcessParts {
   const api::LayoutService* service = nullptr;
+  const http::Server* server = nullptr;  // the public listener
   const api::PageSource* pages = nullptr;
   const l2::L2Client* l2 = nullptr;
   const api::InvalidationListener* listener = nullptr;

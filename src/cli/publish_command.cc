@@ -1,9 +1,10 @@
 // `tempo publish (--brokers HOST:PORT | --log DIR | --embedded DIR) [--topic T] FILE|-`:
 // produces an NDJSON event file to the content topic (SPEC §6).
-#include <fstream>
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/event_input.h"
+#include "cli/output.h"
 #include "cli/stream_flags.h"
 #include "sync/publish.h"
 
@@ -20,12 +21,14 @@ void RegisterPublish(CLI::App& app, int* exit_code) {
   auto embedded = std::make_shared<std::string>();
   auto topic = std::make_shared<std::string>(stream::kContentTopic);
   auto file = std::make_shared<std::string>();
+  auto max_record_bytes = std::make_shared<size_t>();
   AddStreamFlags(cmd, flags.get(), "publish to");
   cmd->add_option("--embedded", *embedded,
                   "Data directory of a `tempo serve --embedded` (publishes to its log, DIR/log)")
       ->excludes("--brokers")
       ->excludes("--log");
   cmd->add_option("--topic", *topic, "Content topic")->default_val(std::string(stream::kContentTopic));
+  AddMaxRecordBytesOption(cmd, max_record_bytes.get());
   cmd->add_option("file", *file, "NDJSON event file, or - for stdin")->required();
   cmd->callback([=] {
     StreamFlags stream = *flags;
@@ -35,16 +38,11 @@ void RegisterPublish(CLI::App& app, int* exit_code) {
       *exit_code = 2;
       return;
     }
-    std::ifstream in_file;
-    std::istream* in = &std::cin;
-    if (*file != "-") {
-      in_file.open(*file, std::ios::binary);
-      if (!in_file) {
-        std::cerr << "tempo publish: cannot read " << *file << "\n";
-        *exit_code = 1;
-        return;
-      }
-      in = &in_file;
+    InputFile input;
+    if (Status s = input.Open(*file); !s.ok()) {
+      std::cerr << "tempo publish: " << s.message() << "\n";
+      *exit_code = 1;
+      return;
     }
     if (Status s = EnsureTempoTopics(stream, {*topic}); !s.ok()) {
       std::cerr << "tempo publish: " << s.ToString() << "\n";
@@ -57,7 +55,9 @@ void RegisterPublish(CLI::App& app, int* exit_code) {
       *exit_code = 1;
       return;
     }
-    auto report = sync::Publish(*in, **producer, *topic);
+    events::DecodeOptions decode;
+    decode.max_record_bytes = *max_record_bytes;
+    auto report = sync::Publish(input.stream(), **producer, *topic, decode);
     if (!report.ok()) {
       std::cerr << "tempo publish: " << report.status().ToString() << "\n";
       *exit_code = 1;
@@ -66,6 +66,10 @@ void RegisterPublish(CLI::App& app, int* exit_code) {
     for (const std::string& error : report->errors) std::cerr << error << "\n";
     std::cout << "sent " << report->sent << ", invalid " << report->invalid << " ("
               << DescribeStream(stream) << ", topic " << *topic << ")\n";
+    if (Status s = FlushOutput(std::cout, "stdout"); !s.ok()) {
+      std::cerr << "tempo publish: " << s.message() << "\n";
+      *exit_code = 1;
+    }
   });
 }
 

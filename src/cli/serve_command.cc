@@ -1,6 +1,7 @@
 // `tempo serve`: the public listener over an origin store, kept fresh by the
 // invalidation stream.
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +21,7 @@
 #include "cli/stop_signals.h"
 #include "cli/store_uri.h"
 #include "cli/stream_flags.h"
+#include "common/logging.h"
 #include "http/server.h"
 
 namespace tempo::cli {
@@ -42,6 +44,44 @@ class ScratchDir {
  private:
   std::string path_;
 };
+
+// Descriptors kept free of public connections: for the admin listener, the
+// store's files and connections, L2, the invalidation stream and logs.
+constexpr int64_t kReservedDescriptors = 1024;
+
+// Raises the soft descriptor limit to the hard one, and returns how many
+// public connections fit beside the reserve (at least 1). Logs what it had
+// to lower.
+int FitConnections(int wanted) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return wanted;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  if (limit.rlim_cur == RLIM_INFINITY) return wanted;
+  const int64_t descriptors = static_cast<int64_t>(limit.rlim_cur);
+  const int64_t reserve = std::min(kReservedDescriptors, descriptors / 2);
+  const int64_t fits = std::max<int64_t>(1, descriptors - reserve);
+  if (wanted <= fits) return wanted;
+  LogLine("serve", "--max-connections " + std::to_string(wanted) + " lowered to " +
+                       std::to_string(fits) + ": the descriptor limit is " +
+                       std::to_string(descriptors) + " and " + std::to_string(reserve) +
+                       " are kept in reserve (raise `ulimit -n`)");
+  return static_cast<int>(fits);
+}
+
+// An L2 wait must leave the origin time within the request's deadline: the
+// L2 timeout is held to half the deadline.
+int FitL2Timeout(int timeout_ms, int deadline_ms) {
+  const int fits = std::max(2, deadline_ms / 2);  // L2 refuses less than 2 ms
+  if (timeout_ms <= fits) return timeout_ms;
+  LogLine("serve", "--l2-timeout-ms " + std::to_string(timeout_ms) + " lowered to " +
+                       std::to_string(fits) + ": an L2 wait may take at most half of the " +
+                       std::to_string(deadline_ms) + " ms request deadline (--deadline-ms)");
+  return fits;
+}
 
 // A consumer group of this process alone: every serving process sees every
 // invalidation.
@@ -67,6 +107,9 @@ struct ServeFlags {
   int origin_threads = 8;
   std::string admin_listen = "127.0.0.1:9901";
   int64_t ready_grace_ms = 5'000;
+  int max_connections = 10'000;
+  int idle_timeout_ms = 60'000;
+  int header_timeout_ms = 10'000;
   StreamFlags stream;
   std::string invalidation_topic{stream::kInvalidationTopic};
   std::string config;
@@ -119,6 +162,20 @@ void AddServeFlags(CLI::App* cmd, ServeFlags* f) {
                   "How long the origin may be unreachable before /readyz says not ready")
       ->default_val(5'000)
       ->check(CLI::Range(int64_t{0}, int64_t{3'600'000}));
+  cmd->add_option("--max-connections", f->max_connections,
+                  "Open connections on the public listener; more are closed at once (lowered "
+                  "at start to keep descriptors in reserve when the limit is too low)")
+      ->default_val(10'000)
+      ->check(CLI::Range(1, 10'000'000));
+  cmd->add_option("--idle-timeout-ms", f->idle_timeout_ms,
+                  "Keep-alive connections idle this long are closed")
+      ->default_val(60'000)
+      ->check(CLI::Range(1, 3'600'000));
+  cmd->add_option("--header-timeout-ms", f->header_timeout_ms,
+                  "A request must arrive whole this long after its first byte, or its "
+                  "connection is closed")
+      ->default_val(10'000)
+      ->check(CLI::Range(1, 3'600'000));
   AddStreamFlags(cmd, &f->stream, "read invalidations from");
   cmd->add_option("--invalidation-topic", f->invalidation_topic, "Invalidation topic")
       ->default_val(std::string(stream::kInvalidationTopic));
@@ -141,7 +198,12 @@ int RunServe(CLI::App* cmd, const ServeFlags& f) {
     return 2;
   }
   server_options.threads = f.threads;
-  auto l2 = OpenL2(f.l2);
+  server_options.max_connections = FitConnections(f.max_connections);
+  server_options.idle_timeout_ms = f.idle_timeout_ms;
+  server_options.header_timeout_ms = f.header_timeout_ms;
+  L2Flags l2_flags = f.l2;
+  l2_flags.timeout_ms = FitL2Timeout(f.l2.timeout_ms, f.deadline_ms);
+  auto l2 = OpenL2(l2_flags);
   if (!l2.ok()) {
     std::cerr << "tempo serve: " << l2.status().message() << "\n";
     return 2;
@@ -193,7 +255,7 @@ int RunServe(CLI::App* cmd, const ServeFlags& f) {
   page_options.l1.ttl = std::chrono::milliseconds(f.l1_ttl_ms);
   page_options.l1.max_stale = std::chrono::milliseconds(f.l1_max_stale_ms);
   page_options.l2 = l2->get();
-  page_options.l2_timeout = std::chrono::milliseconds(f.l2.timeout_ms);
+  page_options.l2_timeout = std::chrono::milliseconds(l2_flags.timeout_ms);
   page_options.origin.threads = f.origin_threads;
   page_options.load_wait = deadline;
   api::PageSource pages(origin->get(), page_options);
@@ -214,8 +276,18 @@ int RunServe(CLI::App* cmd, const ServeFlags& f) {
   }
   api::InvalidationListener listener(std::move(consumer), origin->get(), &pages);
 
+  auto server = http::Server::Start(server_options,
+                                    [&service](const http::Request& req, http::Response* resp) {
+                                      service.Handle(req, resp);
+                                    });
+  if (!server.ok()) {
+    std::cerr << "tempo serve: " << server.status().message() << "\n";
+    return 1;
+  }
+
   ProcessParts parts;
   parts.service = &service;
+  parts.server = server->get();
   parts.pages = &pages;
   parts.l2 = l2->get();
   parts.listener = &listener;
@@ -229,15 +301,6 @@ int RunServe(CLI::App* cmd, const ServeFlags& f) {
   if (!admin_server.ok()) {
     std::cerr << "tempo serve: " << admin_server.status().message() << "\n";
     return admin_server.status().code() == Status::Code::kInvalidArgument ? 2 : 1;
-  }
-
-  auto server = http::Server::Start(server_options,
-                                    [&service](const http::Request& req, http::Response* resp) {
-                                      service.Handle(req, resp);
-                                    });
-  if (!server.ok()) {
-    std::cerr << "tempo serve: " << server.status().message() << "\n";
-    return 1;
   }
   std::cout << "tempo serve: listening on http://" << server_options.host << ":"
             << (*server)->port() << " (store " << store_label;

@@ -33,6 +33,17 @@ Result<std::unique_ptr<origin::Origin>> OpenStore(const std::string& uri) {
   return origin::OpenRocksOrigin(*path);
 }
 
+Result<std::unique_ptr<origin::Origin>> OpenStoreReadOnly(const std::string& uri) {
+  if (IsPostgres(uri)) {
+    origin::PostgresOptions pg;
+    pg.create_schema = false;  // a reader does not own the schema
+    return origin::OpenPostgresOrigin(uri, pg);
+  }
+  auto path = RocksPath(uri);
+  if (!path.ok()) return path.status();
+  return origin::OpenRocksReadOnly(*path);
+}
+
 Result<std::unique_ptr<origin::Origin>> OpenStoreForReading(const std::string& uri,
                                                             const std::string& scratch_dir,
                                                             const ReadingOptions& options) {

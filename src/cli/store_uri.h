@@ -17,6 +17,14 @@ namespace tempo::cli {
 // InvalidArgument.
 Result<std::unique_ptr<origin::Origin>> OpenStore(const std::string& uri);
 
+// Opens a store to read it once as it is (`tempo export`), changing nothing
+// in it: a RocksDB store read-only as of this moment (origin::
+// OpenRocksReadOnly: no lock taken, so it works while `tempo import` or
+// `tempo sync` writes it, and on a copy this process cannot write); a
+// PostgreSQL store without creating its schema. NotFound when a RocksDB path
+// is not a store (nothing is created there); Corruption when it is damaged.
+Result<std::unique_ptr<origin::Origin>> OpenStoreReadOnly(const std::string& uri);
+
 // How a reading process uses a networked store.
 struct ReadingOptions {
   int connections = 4;                             // PostgreSQL connections, opened at once
@@ -25,8 +33,9 @@ struct ReadingOptions {
 
 // Opens a store for a process that only reads it while another one (`tempo
 // sync`, `tempo import`) may write it: a RocksDB store as a secondary
-// instance keeping its state in `scratch_dir` (see origin::OpenRocksSecondary);
-// the store must exist. A PostgreSQL store must have its schema (`tempo
+// instance keeping its state in `scratch_dir` (see origin::OpenRocksSecondary):
+// NotFound when the path is not a store, Corruption when a table file is
+// missing, truncated or damaged (refuse to start). A PostgreSQL store must have its schema (`tempo
 // migrate`, or any writer, creates it); its connections are all opened here.
 Result<std::unique_ptr<origin::Origin>> OpenStoreForReading(const std::string& uri,
                                                             const std::string& scratch_dir,

@@ -53,8 +53,14 @@ Result<std::unique_ptr<stream::Consumer>> OpenConsumer(const StreamFlags& flags,
         options, group, topics,
         from_latest ? kafka::StartAt::kLatest : kafka::StartAt::kEarliest);
   }
-  return log::OpenLogConsumer(flags.log_dir, group, topics,
-                              from_latest ? log::StartAt::kLatest : log::StartAt::kEarliest);
+  auto consumer = log::OpenLogConsumer(
+      flags.log_dir, group, topics, from_latest ? log::StartAt::kLatest : log::StartAt::kEarliest);
+  if (consumer.status().code() == Status::Code::kNotFound) {
+    return Status::NotFound(consumer.status().message() +
+                            " (a reader does not create it; `tempo sync --log` and `tempo "
+                            "publish --log` do)");
+  }
+  return consumer;
 }
 
 Status EnsureTempoTopics(const StreamFlags& flags, const std::vector<std::string>& topics) {

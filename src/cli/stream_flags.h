@@ -32,7 +32,10 @@ std::string DescribeStream(const StreamFlags& flags);
 Result<std::unique_ptr<stream::Producer>> OpenProducer(const StreamFlags& flags);
 
 // A consumer of `topics` in `group`; a group without a committed position
-// starts at the beginning (`from_latest` false) or at the end.
+// starts at the beginning (`from_latest` false) or at the end. A log
+// directory must exist (NotFound naming it otherwise: a reader, such as
+// `tempo serve`, never creates one); a command that also writes the log
+// opens its producer first, which creates it.
 // REQUIRES: HasStream(flags).
 Result<std::unique_ptr<stream::Consumer>> OpenConsumer(const StreamFlags& flags,
                                                        const std::string& group,

@@ -10,6 +10,7 @@
 #include "cli/admin_listener.h"
 #include "cli/commands.h"
 #include "cli/config_file.h"
+#include "cli/event_input.h"
 #include "cli/l2_flags.h"
 #include "cli/process_metrics.h"
 #include "cli/stop_signals.h"
@@ -50,6 +51,7 @@ void RegisterSync(CLI::App& app, int* exit_code) {
   auto config = std::make_shared<std::string>();
   auto l2_flags = std::make_shared<L2Flags>();
   auto admin_listen = std::make_shared<std::string>("off");
+  auto max_record_bytes = std::make_shared<size_t>();
   AddStreamFlags(cmd, flags.get(), "consume from and publish to");
   cmd->add_option("--store", *store, "Origin store: DIR, rocksdb:///DIR or postgres://USER@HOST:PORT/DB");
   cmd->add_option("--group", *group, "Consumer group")->default_val("tempo-sync");
@@ -66,6 +68,7 @@ void RegisterSync(CLI::App& app, int* exit_code) {
   cmd->add_option("--stats-every-ms", *stats_every_ms, "Print counters to stderr this often; 0: never")
       ->default_val(10'000)
       ->check(CLI::Range(int64_t{0}, int64_t{86'400'000}));
+  AddMaxRecordBytesOption(cmd, max_record_bytes.get());
   cmd->add_flag("--drain", *drain, "Exit 0 once a poll finds no more events (backlog consumed)");
   AddL2Flags(cmd, l2_flags.get());
   cmd->add_option("--admin-listen", *admin_listen,
@@ -102,10 +105,12 @@ void RegisterSync(CLI::App& app, int* exit_code) {
       *exit_code = 1;
       return;
     }
-    auto consumer = OpenConsumer(*flags, *group, {*topic}, /*from_latest=*/false);
-    auto producer = consumer.ok() ? OpenProducer(*flags) : consumer.status();
-    if (!producer.ok()) {
-      std::cerr << "tempo sync: " << producer.status().ToString() << "\n";
+    // The producer first: it creates a missing log directory, a consumer does not.
+    auto producer = OpenProducer(*flags);
+    auto consumer = producer.ok() ? OpenConsumer(*flags, *group, {*topic}, /*from_latest=*/false)
+                                  : producer.status();
+    if (!consumer.ok()) {
+      std::cerr << "tempo sync: " << consumer.status().ToString() << "\n";
       *exit_code = 1;
       return;
     }
@@ -113,6 +118,7 @@ void RegisterSync(CLI::App& app, int* exit_code) {
     options.dlq_topic = *dlq_topic;
     options.invalidation_topic = *invalidation_topic;
     options.max_batch = *batch;
+    options.decode.max_record_bytes = *max_record_bytes;
     options.log = [](const std::string& line) { std::cerr << "tempo sync: " << line << "\n"; };
     // With L2: touched slices are rewritten there before serves hear of them.
     std::unique_ptr<l2::SliceRewriter> rewriter;

@@ -145,7 +145,7 @@ Status ReadEnvelope(Scratch* scratch, Envelope* env) {
 
 }  // namespace
 
-Result<Event> DecodeEvent(std::string_view line) {
+Result<Event> DecodeEvent(std::string_view line, const DecodeOptions& options) {
   ScratchLease lease;
   Scratch* scratch = lease.get();
   if (Status s = Compact(line, scratch); !s.ok()) return s;
@@ -157,6 +157,11 @@ Result<Event> DecodeEvent(std::string_view line) {
   }
   if (!env.op) return Status::InvalidArgument("op: must be \"upsert\" or \"delete\"");
   if (env.record.empty()) return Status::InvalidArgument("record: must be an object");
+  if (env.record.size() > options.max_record_bytes) {
+    return Status::InvalidArgument("record: " + std::to_string(env.record.size()) +
+                                   " bytes of JSON, more than the limit of " +
+                                   std::to_string(options.max_record_bytes));
+  }
 
   Event event;
   event.kind = *env.kind;

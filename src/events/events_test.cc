@@ -915,11 +915,45 @@ TEST(DecodeEvent, HugeEventsWork) {
   std::string items = "[";
   for (int i = 0; i < 200'000; ++i) items += (i ? ",\"p" : "\"p") + std::to_string(i) + "\"";
   items += "]";
-  auto m = Module(With(kModule, "pageIds", items));
+  DecodeOptions roomy;
+  roomy.max_record_bytes = size_t{16} << 20;
+  auto m = DecodeEvent(Envelope("module", "upsert", With(kModule, "pageIds", items)), roomy);
   ASSERT_TRUE(m.ok()) << Error(m);
   EXPECT_EQ(AsModule(m).page_ids.size(), 200'000u);
   // The thread's scratch is trimmed afterwards and later small events still decode.
   EXPECT_TRUE(Module(kModule).ok());
+}
+
+// A record of exactly `bytes` bytes of compact JSON: kModule with padding content.
+std::string ModuleOfBytes(size_t bytes) {
+  const std::string empty = With(kModule, "content", R"("")");
+  return With(kModule, "content", "\"" + std::string(bytes - empty.size(), 'x') + "\"");
+}
+
+TEST(DecodeEvent, RecordLargerThanTheLimitIsInvalid) {
+  const DecodeOptions defaults;
+  EXPECT_EQ(defaults.max_record_bytes, size_t{1} << 20);
+  const std::string at_limit = ModuleOfBytes(defaults.max_record_bytes);
+  ASSERT_EQ(at_limit.size(), defaults.max_record_bytes);
+  EXPECT_TRUE(Module(at_limit).ok()) << Error(Module(at_limit));
+  EXPECT_EQ(Error(Module(ModuleOfBytes(defaults.max_record_bytes + 1))),
+            "record: 1048577 bytes of JSON, more than the limit of 1048576");
+
+  // Counted on the compact record: whitespace around it or inside does not count.
+  DecodeOptions small;
+  small.max_record_bytes = kModule.size();
+  const std::string spaced = "{ " + std::string(kModule.substr(1, kModule.size() - 2)) + " }";
+  auto ok = DecodeEvent(Envelope("module", "upsert", spaced), small);
+  EXPECT_TRUE(ok.ok()) << Error(ok);
+  EXPECT_EQ(
+      Error(DecodeEvent(Envelope("module", "upsert", With(kModule, "type", R"("a")")), small)),
+      "record: " + std::to_string(kModule.size() + 11) + " bytes of JSON, more than the limit of " +
+          std::to_string(kModule.size()));
+  // Deletes too: the record is stored as given.
+  small.max_record_bytes = 10;
+  auto del =
+      DecodeEvent(Envelope("module", "delete", R"({"id":"m1","tenant":"T","version":9})"), small);
+  EXPECT_EQ(Error(del), "record: 36 bytes of JSON, more than the limit of 10");
 }
 
 }  // namespace

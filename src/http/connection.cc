@@ -1,11 +1,16 @@
-// Connection: read, parse, answer, write; keep-alive and pipelining.
+// Connection: read, parse, answer (at once or deferred), write; keep-alive and
+// pipelining.
 #include "http/connection.h"
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
+#include <limits>
 #include <string_view>
 #include <utility>
 
@@ -29,15 +34,14 @@ constexpr size_t kInlineBodyMaxBytes = 16 * 1024;
 // Buffers that grew past this for one large request or response are freed
 // afterwards rather than held for the life of the connection.
 constexpr size_t kMaxRetainedBytes = 256 * 1024;
-// The product's limit on the request-target. Longer targets that still fit
-// the header limit reach the handler, which answers them itself; this one is
-// for targets too long to parse at all.
-constexpr size_t kMaxUriBytes = 8192;
 // How long, and how many bytes, a closing connection drains.
 constexpr int64_t kLingerMs = 1000;
 constexpr size_t kMaxLingerBytes = 256 * 1024;
 // The longest "HTTP/1.1" plus the spaces around it, for the target estimate.
 constexpr size_t kRequestLineOverheadBytes = 11;
+// The sweep never closes a connection whose answer is deferred: the
+// deferral's own deadline bounds that wait.
+constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
 
 void ReleaseIfLarge(std::string* s) {
   if (s->capacity() > kMaxRetainedBytes) std::string().swap(*s);
@@ -45,11 +49,49 @@ void ReleaseIfLarge(std::string* s) {
 
 }  // namespace
 
+// A deferred answer. Send runs on the handler's thread and posts to the
+// connection's; everything else runs on the connection's thread. The work
+// guard keeps the worker's io_context running until the answer has been
+// delivered (or the handler dropped the handle), so a post always finds it.
+class Connection::Pending final : public PendingResponse,
+                                  public std::enable_shared_from_this<Pending> {
+ public:
+  Pending(asio::any_io_executor executor, Connection* connection)
+      : executor_(executor), work_(asio::make_work_guard(executor)), connection_(connection) {}
+
+  bool Send(Response response) override {
+    const bool first = Claim();
+    if (first) response_ = std::move(response);
+    // The post publishes response_ to the connection's thread.
+    asio::post(executor_, [self = shared_from_this(), first] {
+      if (first && self->connection_ != nullptr) self->connection_->OnAnswer(self.get());
+      self->work_.reset();
+    });
+    return first;
+  }
+
+  // True for the first caller only: the sender or the deadline.
+  bool Claim() { return !claimed_.exchange(true, std::memory_order_acq_rel); }
+
+  Response TakeResponse() { return std::move(response_); }
+  Connection* connection() const { return connection_; }
+  void Detach() { connection_ = nullptr; }
+
+ private:
+  asio::any_io_executor executor_;
+  asio::executor_work_guard<asio::any_io_executor> work_;
+  std::atomic<bool> claimed_{false};
+  Response response_;  // written by Send's claimer before its post
+  Connection* connection_;  // the connection's thread only; null once it has gone
+};
+
 Connection::Connection(Worker* worker, asio::ip::tcp::socket socket)
-    : worker_(worker), socket_(std::move(socket)) {}
+    : worker_(worker), socket_(std::move(socket)), answer_timer_(socket_.get_executor()) {}
+
+Connection::~Connection() { DetachPending(); }
 
 void Connection::Start() {
-  deadline_ms_ = worker_->now_ms() + worker_->options().idle_timeout_ms;
+  ArmReadDeadline();
   Read();
 }
 
@@ -59,7 +101,15 @@ void Connection::Abort() {
 }
 
 bool Connection::IsIdle() const {
-  return state_ == State::kReading && in_.size() == 0 && !(parser_ && parser_->got_some());
+  return state_ == State::kReading && in_.size() == 0 && !(parser_ && parser_->got_some()) &&
+         !discard_body_;
+}
+
+void Connection::ArmReadDeadline() {
+  const ServerOptions& options = worker_->options();
+  reading_request_ = in_.size() > 0 || discard_body_;
+  deadline_ms_ = worker_->now_ms() +
+                 (reading_request_ ? options.header_timeout_ms : options.idle_timeout_ms);
 }
 
 void Connection::Read() {
@@ -76,33 +126,60 @@ void Connection::OnRead(const error_code& ec, size_t bytes) {
     return;
   }
   in_.commit(bytes);
+  if (!reading_request_) {
+    // The first byte of a request: it now has the header timeout to arrive whole.
+    reading_request_ = true;
+    deadline_ms_ = worker_->now_ms() + worker_->options().header_timeout_ms;
+  }
   Process();
 }
 
 void Connection::Process() {
-  for (;;) {
-    if (!parser_) {
-      request_.Clear();
-      parser_.emplace(&request_);
-      const ServerOptions& options = worker_->options();
-      parser_->header_limit(
-          static_cast<uint32_t>(std::min<size_t>(options.max_header_bytes, UINT32_MAX)));
-      parser_->body_limit(options.max_body_bytes);
-      parser_->eager(true);
+  if (pending_ != nullptr) {
+    if (!answered_) {
+      // Earlier pipelined answers go out meanwhile; then wait for this one.
+      if (!out_.empty()) {
+        Write();
+      } else {
+        state_ = State::kWaiting;
+        deadline_ms_ = kNever;
+      }
+      return;
     }
+    DetachPending();
+    FinishAnswer(/*handled=*/true);
+  }
+  for (;;) {
+    if (close_after_write_ || !out_body_.empty() || out_.size() >= kMaxBatchBytes) break;
     error_code ec;
-    const ParseOutcome outcome = Parse(&ec);
+    if (discard_body_) {
+      const ParseOutcome outcome = DiscardBody(&ec);
+      if (outcome == ParseOutcome::kNeedMore) break;
+      if (outcome == ParseOutcome::kError) {
+        // The answer is out (or queued); the framing is lost, so close.
+        close_after_write_ = true;
+        break;
+      }
+    }
+    if (!parser_) BeginRequest();
+    const ParseOutcome outcome = ParseHead(&ec);
     if (outcome == ParseOutcome::kNeedMore) break;
     if (outcome == ParseOutcome::kError) {
       AnswerParseError(ec);
       break;
     }
-    AnswerRequest();
-    parser_.reset();
-    if (close_after_write_ || !out_body_.empty() || out_.size() >= kMaxBatchBytes) break;
+    if (!CallHandler()) {
+      Process();  // waits for the deferred answer (writing what is ready)
+      return;
+    }
+    FinishAnswer(/*handled=*/true);
   }
   if (!out_.empty()) {
     Write();
+    return;
+  }
+  if (close_after_write_) {
+    Linger();
     return;
   }
   if (worker_->stopping() && in_.size() == 0 && !(parser_ && parser_->got_some())) {
@@ -113,8 +190,28 @@ void Connection::Process() {
   Read();
 }
 
-Connection::ParseOutcome Connection::Parse(error_code* ec) {
-  for (;;) {
+void Connection::BeginRequest() {
+  // RFC 9112 §2.2: an empty line before the request-line is ignored (a
+  // client may send one after a body).
+  const auto data = in_.cdata();
+  const std::string_view bytes(static_cast<const char*>(data.data()), data.size());
+  if (bytes.starts_with("\r\n")) {
+    in_.consume(2);
+  } else if (bytes.starts_with("\n")) {
+    in_.consume(1);
+  }
+  request_.Clear();
+  parser_.emplace(&request_);
+  parser_->header_limit(
+      static_cast<uint32_t>(std::min<size_t>(worker_->options().max_header_bytes, UINT32_MAX)));
+  // Bodies are never buffered; FinishAnswer decides which are read at all.
+  parser_->body_limit(boost::none);
+  parser_->eager(false);  // stop at the end of the head
+}
+
+Connection::ParseOutcome Connection::ParseHead(error_code* ec) {
+  while (!parser_->is_header_done()) {
+    if (in_.size() == 0) return ParseOutcome::kNeedMore;
     const size_t used = parser_->put(in_.data(), *ec);
     in_.consume(used);
     if (*ec == beast::http::error::need_more) {
@@ -122,28 +219,103 @@ Connection::ParseOutcome Connection::Parse(error_code* ec) {
       return ParseOutcome::kNeedMore;
     }
     if (*ec) return ParseOutcome::kError;
-    if (parser_->is_done()) return ParseOutcome::kComplete;
-    if (used == 0 || in_.size() == 0) return ParseOutcome::kNeedMore;
+    if (used == 0) return ParseOutcome::kNeedMore;
   }
+  return ParseOutcome::kComplete;
 }
 
-void Connection::AnswerRequest() {
-  const Request request{request_.method, request_.target, request_.if_none_match};
+Connection::ParseOutcome Connection::DiscardBody(error_code* ec) {
+  parser_->eager(true);
+  while (!parser_->is_done()) {
+    if (in_.size() == 0) return ParseOutcome::kNeedMore;
+    const size_t used = parser_->put(in_.data(), *ec);
+    in_.consume(used);
+    if (*ec == beast::http::error::need_more) {
+      ec->clear();
+      return ParseOutcome::kNeedMore;
+    }
+    if (*ec) return ParseOutcome::kError;
+    if (used == 0) return ParseOutcome::kNeedMore;
+  }
+  discard_body_ = false;
+  parser_.reset();
+  return ParseOutcome::kComplete;
+}
+
+bool Connection::CallHandler() {
+  keep_alive_ = parser_->keep_alive() && !worker_->stopping();
+  Request request{request_.method, request_.target, request_.if_none_match, this};
   response_.status = 200;
   response_.headers.clear();
   response_.body.clear();
   response_.omit_body = false;
-  bool handled = true;
   try {
     worker_->handler()(request, &response_);
   } catch (...) {
     // A handler must not throw; if it does, the client still gets an answer.
-    handled = false;
+    if (pending_ != nullptr) DetachPending();
+    FinishAnswer(/*handled=*/false);
+    return true;
   }
+  return pending_ == nullptr;
+}
 
-  const bool keep_alive = parser_->keep_alive() && !worker_->stopping();
+std::shared_ptr<PendingResponse> Connection::Defer(std::chrono::steady_clock::time_point deadline,
+                                                   Response fallback) {
+  pending_ = std::make_shared<Pending>(socket_.get_executor(), this);
+  answered_ = false;
+  fallback_ = std::move(fallback);
+  answer_timer_.expires_at(deadline);
+  answer_timer_.async_wait([p = pending_](const error_code& ec) {
+    if (!ec && p->connection() != nullptr) p->connection()->OnAnswerDeadline(p.get());
+  });
+  return pending_;
+}
+
+void Connection::OnAnswer(Pending* p) {
+  if (pending_.get() != p || answered_) return;
+  response_ = p->TakeResponse();
+  answered_ = true;
+  if (state_ == State::kWaiting) Process();  // else the write in flight calls it
+}
+
+void Connection::OnAnswerDeadline(Pending* p) {
+  if (pending_.get() != p || answered_) return;
+  // A Send that claimed first has posted its answer: that one goes out.
+  if (!p->Claim()) return;
+  response_ = std::move(fallback_);
+  worker_->CountFallback(response_.status);
+  answered_ = true;
+  if (state_ == State::kWaiting) Process();
+}
+
+void Connection::DetachPending() {
+  if (pending_ == nullptr) return;
+  pending_->Detach();
+  pending_.reset();
+  answered_ = false;
+  error_code ignored;
+  answer_timer_.cancel(ignored);
+}
+
+void Connection::FinishAnswer(bool handled) {
+  // What happens to the body: none, or a small one announced by
+  // Content-Length, is read and dropped and the connection goes on; any
+  // other is never read, so the connection must close after this answer.
+  if (parser_->is_done()) {
+    parser_.reset();
+  } else {
+    const auto length = parser_->content_length();
+    if (!parser_->chunked() && length && *length <= worker_->options().max_body_bytes &&
+        !request_.expect_continue && keep_alive_) {
+      discard_body_ = true;
+    } else {
+      keep_alive_ = false;
+      parser_.reset();
+    }
+  }
   Persistence persistence = Persistence::kClose;
-  if (keep_alive) {
+  if (keep_alive_) {
     persistence = request_.version >= 11 ? Persistence::kKeepAlive : Persistence::kKeepAliveHttp10;
   } else {
     close_after_write_ = true;
@@ -152,6 +324,9 @@ void Connection::AnswerRequest() {
   if (!handled || response_.status < 200 || response_.status > 999) {
     // Closing afterwards keeps framing safe even if this answers a HEAD.
     close_after_write_ = true;
+    discard_body_ = false;
+    parser_.reset();
+    worker_->CountOwn(500);
     AppendErrorResponse(500, "internal", "the request handler failed", worker_->date(),
                         Persistence::kClose, &out_);
     return;
@@ -193,18 +368,20 @@ void Connection::AnswerParseError(const error_code& ec) {
                          : 0;
     }
     if (target_bytes > kMaxUriBytes) {
-      AppendErrorResponse(400, "uri_too_long", "the request-target is over 8192 bytes", date,
-                          Persistence::kClose, &out_);
+      worker_->CountOwn(400);
+      AppendErrorResponse(400, "uri_too_long", kUriTooLongMessage, date, Persistence::kClose,
+                          &out_);
     } else {
+      worker_->CountOwn(431);
       AppendErrorResponse(431, "header_too_large", "the request header is over the size limit",
                           date, Persistence::kClose, &out_);
     }
-  } else if (ec == beast::http::error::body_limit) {
-    AppendErrorResponse(413, "body_too_large", "the request body is over the size limit", date,
-                        Persistence::kClose, &out_);
   } else {
-    AppendErrorResponse(400, "bad_request", "malformed HTTP request", date, Persistence::kClose,
-                        &out_);
+    worker_->CountOwn(400);
+    const std::string message = request_.refusal.empty()
+                                    ? std::string("malformed HTTP request")
+                                    : "malformed HTTP request: " + std::string(request_.refusal);
+    AppendErrorResponse(400, "bad_request", message, date, Persistence::kClose, &out_);
   }
   parser_.reset();
 }
@@ -225,13 +402,13 @@ void Connection::OnWrite(const error_code& ec) {
   out_.clear();
   ReleaseIfLarge(&out_);
   if (!out_body_.empty()) std::string().swap(out_body_);
-  if (close_after_write_) {
+  if (close_after_write_ && pending_ == nullptr) {
     Linger();
     return;
   }
-  // The client has until the idle timeout to send its next request in full.
-  deadline_ms_ = worker_->now_ms() + worker_->options().idle_timeout_ms;
   state_ = State::kReading;
+  // The client has until the idle timeout to begin its next request.
+  ArmReadDeadline();
   Process();
 }
 
@@ -264,6 +441,7 @@ void Connection::OnLingerRead(const error_code& ec, size_t bytes) {
 }
 
 void Connection::Destroy() {
+  DetachPending();
   Abort();
   worker_->Remove(this);  // deletes this
 }

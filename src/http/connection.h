@@ -1,18 +1,22 @@
 // Connection: one accepted socket, served request after request on its
 // worker's thread.
 //
-// A connection always has exactly one asynchronous operation in flight (a
-// read or a write), and it deletes itself (through Worker::Remove) when that
-// operation fails. So nothing else ever deletes a live connection: the
-// worker's sweeps and stop only close the socket (Abort), which makes the
-// pending operation complete with an error. Handlers capture a raw `this`,
-// which that single-owner rule keeps valid.
+// A connection always has exactly one thing in flight that will call it back
+// -- a read, a write, or a deferred answer (whose deadline timer guarantees
+// it comes) -- and it deletes itself (through Worker::Remove) when a read or
+// write fails. So nothing else ever deletes a live connection: the worker's
+// sweeps and stop only close the socket (Abort), which makes the pending
+// operation complete with an error. Socket handlers capture a raw `this`,
+// which that single-owner rule keeps valid; a deferred answer reaches the
+// connection through its Pending, which the connection detaches when it goes.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/intrusive/list_hook.hpp>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -24,9 +28,10 @@ namespace tempo::http {
 
 class Worker;
 
-class Connection final : public boost::intrusive::list_base_hook<> {
+class Connection final : public boost::intrusive::list_base_hook<>, private Responder {
  public:
   Connection(Worker* worker, boost::asio::ip::tcp::socket socket);
+  ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -46,23 +51,45 @@ class Connection final : public boost::intrusive::list_base_hook<> {
   int64_t deadline_ms() const { return deadline_ms_; }
 
  private:
-  enum class State { kReading, kWriting, kLingering };
+  class Pending;  // a deferred answer (PendingResponse)
+  enum class State { kReading, kWriting, kWaiting, kLingering };
   enum class ParseOutcome { kComplete, kNeedMore, kError };
+
+  // Responder.
+  std::shared_ptr<PendingResponse> Defer(std::chrono::steady_clock::time_point deadline,
+                                         Response fallback) override;
+  // A deferred answer arrived (`p` sent it), or its deadline passed.
+  void OnAnswer(Pending* p);
+  void OnAnswerDeadline(Pending* p);
 
   void Read();
   void OnRead(const boost::system::error_code& ec, size_t bytes);
   // Answers every complete request in the buffer (up to a batch limit), then
-  // writes, or reads when nothing is ready.
+  // writes, or reads when nothing is ready, or waits for a deferred answer.
   void Process();
-  ParseOutcome Parse(boost::system::error_code* ec);
-  void AnswerRequest();
+  // Starts the next request's parser, skipping one empty line before it.
+  void BeginRequest();
+  // Parses until the request's head is complete.
+  ParseOutcome ParseHead(boost::system::error_code* ec);
+  // Parses (and discards) the body of the request just answered.
+  ParseOutcome DiscardBody(boost::system::error_code* ec);
+  // Calls the handler for the parsed head; false when it deferred its answer.
+  bool CallHandler();
+  // Appends the answer in response_ (the handler's, a deferred one or a
+  // fallback) to out_, and decides what happens to the request's body.
+  void FinishAnswer(bool handled);
   void AnswerParseError(const boost::system::error_code& ec);
   void Write();
   void OnWrite(const boost::system::error_code& ec);
+  // The sweep deadline while reading: the idle timeout before a request's
+  // first byte, the header timeout after it.
+  void ArmReadDeadline();
   // Half-closes and reads until the client closes, so that unread request
   // bytes do not turn the close into a reset that destroys our last response.
   void Linger();
   void OnLingerRead(const boost::system::error_code& ec, size_t bytes);
+  // Forgets the deferred answer: it can no longer reach this connection.
+  void DetachPending();
   // Closes the socket and deletes this connection.
   void Destroy();
 
@@ -76,8 +103,16 @@ class Connection final : public boost::intrusive::list_base_hook<> {
   std::string out_body_;  // a large body written after out_ without a copy
   State state_ = State::kReading;
   bool close_after_write_ = false;
+  bool keep_alive_ = false;      // of the request being answered
+  bool discard_body_ = false;    // the answered request's body is being read and dropped
+  bool reading_request_ = false; // some byte of the next request has arrived
   int64_t deadline_ms_ = 0;
   size_t linger_bytes_ = 0;
+  // The deferred answer of the request in progress, if it deferred.
+  std::shared_ptr<Pending> pending_;
+  bool answered_ = false;  // pending_'s answer (or fallback) is in response_
+  Response fallback_;
+  boost::asio::steady_timer answer_timer_;
 };
 
 }  // namespace tempo::http

@@ -4,13 +4,16 @@
 // basic_fields node; this server needs three strings, so the parser copies
 // them into a ParsedRequest that the connection reuses (its strings keep their
 // capacity, so a steady stream of requests allocates nothing here). Bodies are
-// counted against the limit and discarded.
+// discarded. It also enforces what RFC 9112 asks of a request's framing and
+// Host (see server.h), failing with an error whose reason it records.
 #pragma once
 
 #include <boost/beast/http/basic_parser.hpp>
+#include <boost/beast/http/error.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace tempo::http {
 
@@ -22,6 +25,9 @@ struct ParsedRequest {
   std::string if_none_match;  // several If-None-Match fields are joined with ", "
   int version = 11;           // 10 for HTTP/1.0, 11 for HTTP/1.1
   bool request_line_parsed = false;
+  bool expect_continue = false;  // "Expect: 100-continue"
+  // Why the head was refused (the parser then fails with bad_value), if it was.
+  std::string_view refusal;
 
   // Empties the strings (keeping their capacity) for the next request.
   void Clear() {
@@ -30,8 +36,33 @@ struct ParsedRequest {
     if_none_match.clear();
     version = 11;
     request_line_parsed = false;
+    expect_continue = false;
+    refusal = {};
   }
 };
+
+// Reduces an absolute-form request-target ("http://host:80/p?q") to origin
+// form ("/p?q"; "/" when it has no path); other targets are left alone.
+inline void ToOriginForm(std::string* target) {
+  const std::string_view t = *target;
+  const size_t scheme_end = t.find("://");
+  if (scheme_end == std::string_view::npos || scheme_end == 0) return;
+  for (char c : t.substr(0, scheme_end)) {
+    const bool scheme_char = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                             (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
+    if (!scheme_char) return;
+  }
+  const size_t authority = scheme_end + 3;
+  const size_t path = t.find_first_of("/?", authority);
+  if (path == std::string_view::npos) {
+    target->assign("/");
+  } else if (t[path] == '?') {
+    target->erase(0, path);
+    target->insert(0, "/");
+  } else {
+    target->erase(0, path);
+  }
+}
 
 // Parses one request into a ParsedRequest. Single use, like every Beast
 // parser: construct a new one (cheap, no allocation) for each request.
@@ -52,6 +83,7 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
     // as parsing advances: copy now.
     out_->method.assign(method.data(), method.size());
     out_->target.assign(target.data(), target.size());
+    ToOriginForm(&out_->target);
     out_->version = version;
     out_->request_line_parsed = true;
   }
@@ -61,12 +93,42 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
 
   void on_field_impl(Field name, StringView /*name_string*/, StringView value,
                      ErrorCode& /*ec*/) override {
-    if (name != Field::if_none_match) return;
-    if (!out_->if_none_match.empty()) out_->if_none_match.append(", ");
-    out_->if_none_match.append(value.data(), value.size());
+    switch (name) {
+      case Field::if_none_match:
+        if (!out_->if_none_match.empty()) out_->if_none_match.append(", ");
+        out_->if_none_match.append(value.data(), value.size());
+        break;
+      case Field::host:
+        ++hosts_;
+        break;
+      case Field::content_length:
+        content_length_ = true;
+        break;
+      case Field::transfer_encoding:
+        // Each field's list continues the previous one: only the last coding
+        // of the last field counts.
+        last_coding_ = LastListItem(std::string_view(value.data(), value.size()));
+        transfer_encoding_ = true;
+        break;
+      case Field::expect:
+        out_->expect_continue =
+            EqualsIgnoreCase(Trim(std::string_view(value.data(), value.size())), "100-continue");
+        break;
+      default:
+        break;
+    }
   }
 
-  void on_header_impl(ErrorCode& /*ec*/) override {}
+  void on_header_impl(ErrorCode& ec) override {
+    if (transfer_encoding_ && !EqualsIgnoreCase(last_coding_, "chunked")) {
+      Refuse("the final transfer coding is not chunked", ec);
+    } else if (transfer_encoding_ && content_length_) {
+      Refuse("both Transfer-Encoding and Content-Length", ec);
+    } else if (out_->version >= 11 && hosts_ != 1) {
+      Refuse(hosts_ == 0 ? "an HTTP/1.1 request needs a Host header"
+                         : "more than one Host header", ec);
+    }
+  }
 
   void on_body_init_impl(const boost::optional<std::uint64_t>& /*content_length*/,
                          ErrorCode& /*ec*/) override {}
@@ -83,7 +145,33 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
 
   void on_finish_impl(ErrorCode& /*ec*/) override {}
 
+  static std::string_view Trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+  }
+  static std::string_view LastListItem(std::string_view list) {
+    const size_t comma = list.rfind(',');
+    return Trim(comma == std::string_view::npos ? list : list.substr(comma + 1));
+  }
+  static bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+      const char x = (a[i] >= 'A' && a[i] <= 'Z') ? static_cast<char>(a[i] + 32) : a[i];
+      if (x != b[i]) return false;
+    }
+    return true;
+  }
+  void Refuse(std::string_view why, ErrorCode& ec) {
+    out_->refusal = why;
+    ec = boost::beast::http::error::bad_value;
+  }
+
   ParsedRequest* const out_;
+  int hosts_ = 0;
+  bool content_length_ = false;
+  bool transfer_encoding_ = false;
+  std::string last_coding_;  // a copy: the field's bytes are consumed as parsing goes on
 };
 
 }  // namespace tempo::http

@@ -76,7 +76,7 @@ class ServerImpl final : public Server {
     int threads = options_.threads;
     if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     for (int i = 0; i < threads; ++i) {
-      workers_.push_back(std::make_unique<Worker>(options_, handler_));
+      workers_.push_back(std::make_unique<Worker>(options_, handler_, &counters_));
       // With port 0 the first bind picks the port and the others share it.
       Status s = workers_.back()->Listen(*endpoint);
       if (!s.ok()) return s;
@@ -118,6 +118,8 @@ class ServerImpl final : public Server {
     Wait();
   }
 
+  ServerStats Stats() const override { return counters_.Snapshot(); }
+
   void Wait() override {
     std::lock_guard<std::mutex> lock(join_mu_);
     for (std::thread& t : threads_) {
@@ -128,6 +130,7 @@ class ServerImpl final : public Server {
  private:
   const ServerOptions options_;
   const Handler handler_;
+  ServerCounters counters_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   uint16_t port_ = 0;
@@ -142,6 +145,12 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options, Hand
   if (!handler) return Status::InvalidArgument("http::Server needs a handler");
   if (options.idle_timeout_ms <= 0) {
     return Status::InvalidArgument("idle_timeout_ms must be positive");
+  }
+  if (options.header_timeout_ms <= 0) {
+    return Status::InvalidArgument("header_timeout_ms must be positive");
+  }
+  if (options.max_connections < 0) {
+    return Status::InvalidArgument("max_connections must not be negative");
   }
   auto server = std::make_unique<ServerImpl>(options, std::move(handler));
   Status s = server->Listen();

@@ -1,12 +1,32 @@
 // An HTTP/1.1 server on Boost.Beast: one io_context per thread, keep-alive,
-// bounded header and body sizes, graceful stop.
+// bounded connections, header sizes and times, graceful stop.
 //
 // The server knows nothing about layouts: every parsed request is handed to a
-// Handler, which fills a Response synchronously on the connection's thread.
+// Handler on the connection's thread. A handler that can answer at once fills
+// the Response and returns; one that would have to wait (for a cache load, a
+// store) must not hold the thread, since every other connection of that
+// thread would wait behind it: it defers the answer instead
+// (Request::responder, see Responder), returns at once, and sends the answer
+// later from any thread.
+//
+// Requests are read as RFC 9112 says. The handler is called as soon as a
+// request's head is complete: request bodies are never needed (every route is
+// GET), so a body is discarded when it is small and announced by
+// Content-Length, and otherwise the connection is closed after the answer
+// (a chunked body, one over max_body_bytes, or one behind "Expect:
+// 100-continue", whose client then never has to send it). A Transfer-Encoding
+// whose final coding is not chunked, or one next to a Content-Length, is 400
+// (a request hidden in such a body is never executed); so is an HTTP/1.1
+// request without exactly one Host. Absolute-form targets
+// ("http://host/path?q") reach the handler in origin form ("/path?q"), and
+// one empty line before a request line is ignored.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -17,11 +37,22 @@
 
 namespace tempo::http {
 
+class Responder;
+
+// The longest request-target the product accepts (SPEC §11.5: 8192 bytes are
+// allowed), and the one message for a longer one, whichever layer finds it.
+inline constexpr size_t kMaxUriBytes = 8192;
+inline constexpr std::string_view kUriTooLongMessage =
+    "The request target is longer than 8192 bytes.";
+
 // A parsed request. Views are valid only during the Handler call.
 struct Request {
   std::string_view method;         // "GET", "HEAD", ... as sent
-  std::string_view target;         // request-target as sent: path?query
+  std::string_view target;         // request-target in origin form: path?query
   std::string_view if_none_match;  // the If-None-Match header, or empty
+  // Lets the handler answer later instead of filling the Response now. Set
+  // by the server; null where answers must be immediate (direct calls).
+  Responder* responder = nullptr;
 };
 
 struct Response {
@@ -34,6 +65,33 @@ struct Response {
   bool omit_body = false;
 };
 
+// An answer that a handler deferred (Responder::Defer). Send may be called
+// from any thread, once; the server owns what happens after.
+class PendingResponse {
+ public:
+  virtual ~PendingResponse() = default;
+  // Sends `response` as the request's answer. False (and `response` is
+  // dropped) when the server has answered already: the deferral's deadline
+  // passed and its fallback went out, or the connection is gone.
+  virtual bool Send(Response response) = 0;
+};
+
+// Given to the handler with each request (Request::responder).
+class Responder {
+ public:
+  // Defers the answer: the handler returns without filling its Response and
+  // sends the answer later through the returned handle. Meanwhile the
+  // connection waits (its later pipelined requests too) while the thread
+  // serves other connections. If no answer is sent by `deadline`, the server
+  // sends `fallback` itself (counted in ServerStats::fallbacks) and drops the
+  // late answer. At most once per request.
+  virtual std::shared_ptr<PendingResponse> Defer(std::chrono::steady_clock::time_point deadline,
+                                                 Response fallback) = 0;
+
+ protected:
+  ~Responder() = default;
+};
+
 using Handler = std::function<void(const Request&, Response*)>;
 
 struct ServerOptions {
@@ -41,8 +99,32 @@ struct ServerOptions {
   uint16_t port = 0;                   // 0 = pick a free port (see Server::port())
   int threads = 0;                     // 0 = one per core
   size_t max_header_bytes = 64 * 1024;  // above this: 431-style JSON error, connection closed
-  size_t max_body_bytes = 64 * 1024;    // GET bodies are ignored but bounded
-  int idle_timeout_ms = 60'000;         // keep-alive connections idle longer are closed
+  // A request body (never read: every route is GET) announced by a
+  // Content-Length up to this is discarded and the connection kept; a larger
+  // or chunked one is not read, and the connection closes after the answer.
+  size_t max_body_bytes = 64 * 1024;
+  // Keep-alive connections idle (no byte of a next request) longer are closed.
+  int idle_timeout_ms = 60'000;
+  // A request must be complete this long after its first byte arrived, or
+  // the connection is closed (a slow client holds no descriptor for long).
+  int header_timeout_ms = 10'000;
+  // Open connections, over all threads; a connection accepted beyond it is
+  // closed at once (counted in ServerStats::connections_rejected), so a
+  // flood cannot take the descriptors other listeners, the store and L2
+  // need. 0 = no limit.
+  int max_connections = 10'000;
+};
+
+// Counters since Start.
+struct ServerStats {
+  uint64_t connections_accepted = 0;
+  uint64_t connections_rejected = 0;  // over max_connections
+  uint64_t accept_failures = 0;       // accept() errors, such as running out of descriptors
+  int64_t connections_open = 0;
+  uint64_t fallbacks = 0;  // deferrals whose deadline passed (their fallback was sent)
+  // Answers the handler did not give, by status: the server's own (400
+  // malformed, 431 header too large, 500 the handler failed) and fallbacks.
+  std::map<int, uint64_t> own_responses;
 };
 
 class Server {
@@ -58,6 +140,8 @@ class Server {
   virtual void Stop() = 0;
   // Blocks until Stop() has completed.
   virtual void Wait() = 0;
+  // Thread-safe.
+  virtual ServerStats Stats() const = 0;
 };
 
 }  // namespace tempo::http

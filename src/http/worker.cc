@@ -12,6 +12,7 @@
 #include <string>
 #include <utility>
 
+#include "common/logging.h"
 #include "http/response_head.h"
 
 namespace tempo::http {
@@ -44,16 +45,32 @@ int64_t SteadyNowMs() {
 
 }  // namespace
 
-Worker::Worker(const ServerOptions& options, const Handler& handler)
+ServerStats ServerCounters::Snapshot() const {
+  ServerStats stats;
+  stats.connections_accepted = accepted.load(std::memory_order_relaxed);
+  stats.connections_rejected = rejected.load(std::memory_order_relaxed);
+  stats.accept_failures = accept_failures.load(std::memory_order_relaxed);
+  stats.connections_open = open.load(std::memory_order_relaxed);
+  stats.fallbacks = fallbacks.load(std::memory_order_relaxed);
+  for (size_t status = 0; status < own_by_status.size(); ++status) {
+    const uint64_t n = own_by_status[status].load(std::memory_order_relaxed);
+    if (n > 0) stats.own_responses[static_cast<int>(status)] = n;
+  }
+  return stats;
+}
+
+Worker::Worker(const ServerOptions& options, const Handler& handler, ServerCounters* counters)
     : options_(options),
       handler_(handler),
+      counters_(counters),
       io_(kConcurrencyHint),
       acceptor_(io_),
       sweep_timer_(io_),
       accept_retry_timer_(io_),
       drain_timer_(io_),
-      sweep_interval_ms_(std::clamp<int64_t>(options.idle_timeout_ms / 4, kMinSweepIntervalMs,
-                                             kMaxSweepIntervalMs)) {
+      sweep_interval_ms_(std::clamp<int64_t>(
+          std::min(options.idle_timeout_ms, options.header_timeout_ms) / 4, kMinSweepIntervalMs,
+          kMaxSweepIntervalMs)) {
   RefreshClock();
 }
 
@@ -106,7 +123,19 @@ void Worker::RequestStop() {
 void Worker::Remove(Connection* c) {
   connections_.erase(connections_.iterator_to(*c));
   delete c;
+  counters_->open.fetch_sub(1, std::memory_order_relaxed);
   if (stopping_ && connections_.empty()) drain_timer_.cancel();
+}
+
+void Worker::CountOwn(int status) {
+  if (status >= 0 && static_cast<size_t>(status) < counters_->own_by_status.size()) {
+    counters_->own_by_status[status].fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void Worker::CountFallback(int status) {
+  counters_->fallbacks.fetch_add(1, std::memory_order_relaxed);
+  CountOwn(status);
 }
 
 void Worker::Accept() {
@@ -117,14 +146,34 @@ void Worker::Accept() {
 void Worker::OnAccept(const error_code& ec, tcp::socket socket) {
   if (stopping_ || ec == asio::error::operation_aborted) return;
   if (ec) {
+    counters_->accept_failures.fetch_add(1, std::memory_order_relaxed);
+    if ((ec == asio::error::no_descriptors || ec.value() == ENFILE) &&
+        !counters_->out_of_descriptors.exchange(true)) {
+      LogLine("http", "out of file descriptors: cannot accept connections (" + ec.message() +
+                          "); retrying every " + std::to_string(kAcceptRetryMs) + " ms");
+    }
     accept_retry_timer_.expires_after(std::chrono::milliseconds(kAcceptRetryMs));
     accept_retry_timer_.async_wait([this](const error_code& wait_ec) {
       if (!wait_ec && !stopping_) Accept();
     });
     return;
   }
-  // Each response goes out in one write; Nagle would only delay it.
+  if (counters_->out_of_descriptors.exchange(false)) {
+    LogLine("http", "accepting connections again");
+  }
+  counters_->accepted.fetch_add(1, std::memory_order_relaxed);
   error_code ignored;
+  const int64_t open = counters_->open.fetch_add(1, std::memory_order_relaxed);
+  if (options_.max_connections > 0 && open >= options_.max_connections) {
+    // Over the limit: closed at once, so the descriptors kept in reserve
+    // stay free for what must keep working.
+    counters_->open.fetch_sub(1, std::memory_order_relaxed);
+    counters_->rejected.fetch_add(1, std::memory_order_relaxed);
+    socket.close(ignored);
+    Accept();
+    return;
+  }
+  // Each response goes out in one write; Nagle would only delay it.
   socket.set_option(tcp::no_delay(true), ignored);
   auto* connection = new Connection(this, std::move(socket));
   connections_.push_back(*connection);

@@ -10,6 +10,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/intrusive/list.hpp>
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <ctime>
 #include <string>
@@ -21,10 +23,22 @@
 
 namespace tempo::http {
 
+// What the workers of one server share: the count of open connections that
+// max_connections bounds, and the counters behind ServerStats (touched on
+// accepts, closes and the server's own answers, never per request).
+struct ServerCounters {
+  std::atomic<int64_t> open{0};
+  std::atomic<uint64_t> accepted{0}, rejected{0}, accept_failures{0}, fallbacks{0};
+  std::array<std::atomic<uint64_t>, 1000> own_by_status{};
+  std::atomic<bool> out_of_descriptors{false};  // logged once per episode
+
+  ServerStats Snapshot() const;
+};
+
 class Worker {
  public:
-  // `options` and `handler` must outlive the worker.
-  Worker(const ServerOptions& options, const Handler& handler);
+  // `options`, `handler` and `counters` must outlive the worker.
+  Worker(const ServerOptions& options, const Handler& handler, ServerCounters* counters);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -52,6 +66,10 @@ class Worker {
   // Unlinks and deletes `c`. Called by `c` itself once it has no operation
   // in flight.
   void Remove(Connection* c);
+  // Counts an answer the server gave itself (not the handler).
+  void CountOwn(int status);
+  // Counts a deferred answer's fallback, sent at its deadline.
+  void CountFallback(int status);
 
  private:
   void Accept();
@@ -65,6 +83,7 @@ class Worker {
 
   const ServerOptions& options_;
   const Handler& handler_;
+  ServerCounters* const counters_;
   boost::asio::io_context io_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer sweep_timer_;

@@ -5,24 +5,41 @@
 // `tempo:<namespace>:<schema>:<tenant>:<channel>:<pageType>:<scope>` (see
 // key.h for escaping and the length limit). The serving path reads it on an
 // L1 miss and falls through to the origin on an L2 miss or error; it writes
-// what it read from the origin back; `tempo sync` deletes the slices it
-// touched.
+// what it read from the origin back with Add (never over a newer value), or
+// with Repair where it found a corrupt value; `tempo sync` rewrites the slices
+// it touched with Set (slice_rewriter.h).
 //
 // Nodes are chosen by consistent hashing (libketama-compatible ketama, MD5,
 // 160 points per node), so adding or losing a node remaps only that node's
-// share of the keys. Every network step is bounded by `timeout`. A node that
-// fails `failure_limit` times in a row is ejected: its keys map to the other
-// nodes (cold there) until `retry_after` has passed, when it is tried again.
-// While a node is failing but not yet ejected, calls for its keys fail fast
-// with Unavailable and the caller goes to the origin. A node that accepts
-// connections but does not answer (hung) is not ejected: after
-// `failure_limit` timeouts in a row it is suspended for `retry_after`, during
-// which calls for its keys fail fast with Unavailable.
+// share of the keys.
+//
+// Time bound. No call blocks on the network for longer than `timeout` in
+// total (MaxCallWait): connecting, sending and waiting for the answer
+// together, provided the servers are given as IP addresses and the node
+// either answers or goes silent. Two things lie outside it: resolving a host
+// name (libmemcached calls getaddrinfo on a pooled connection's first
+// connect and after a failed one; a name with several addresses may cost a
+// connect wait per address), and a node that keeps sending parts of an answer
+// with pauses, each shorter than the remaining wait (each part restarts the
+// wait; the call then lasts as long as the transfer).
+//
+// Failing nodes. A node that refuses connections (down) fails calls at once;
+// after `failure_limit` failed connection attempts libmemcached ejects it: its
+// keys map to the other nodes (cold there) until `retry_after` has passed,
+// when it is tried again. A node that does not answer in time (hung, or a
+// host that vanished) is suspended at its first timeout: every call for its
+// keys then fails at once with Unavailable, for `retry_after`; then a single
+// call probes it (others keep failing fast meanwhile); an answer restores
+// it, another timeout suspends it again. Calls already waiting on the node
+// when it was suspended finish their own wait; no new call waits. Each
+// suspension and each return to service is logged on stderr, once per
+// change of state (component "l2", naming the node and why).
 //
 // Values carry a header (format version, schema, namespace, slice identity,
 // record versions) and an XXH3-64 checksum (value_codec.h): a value that is
 // corrupt, from another schema or namespace, or stored for another slice is
 // reported as a miss and counted in L2Stats::corrupt, never as an error.
+// Read also hands back its CAS token, so that the reader can Repair it.
 //
 // An L2Client is safe for concurrent use by any number of threads: each call
 // borrows one connection set from a pool of `pool_size`.
@@ -57,19 +74,23 @@ struct L2Options {
   // and of the value header. Bump it when the meaning of rows changes.
   int schema = 1;
 
-  // Bound on connecting to a node and on each wait for it to read or write.
+  // The longest one call may block on the network, connect included (see
+  // "Time bound" above and MaxCallWait). On a pooled connection that is
+  // already open, the whole of it is the wait for the answer; on a new one,
+  // connecting may take half and the answer the rest. At least 2 ms.
   std::chrono::milliseconds timeout{5};
 
-  // How long a failing node is left alone before it is tried again, and how
-  // long an ejected node stays out of the hash ring. libmemcached counts in
-  // whole seconds: rounded up to at least 1 s.
+  // How long a suspended (hung) node is left alone before one call probes
+  // it, and how long a node whose connections fail is left alone / stays out
+  // of the hash ring. The suspension counts in milliseconds; libmemcached's
+  // connection back-off in whole seconds (rounded up to at least 1 s).
   std::chrono::milliseconds retry_after{1000};
 
   // Consecutive failed connection attempts (each at least `retry_after`
-  // apart) after which a node is ejected from the ring, and consecutive
-  // timeouts after which a hung node is suspended. 1 acts at the first
-  // failure: fastest recovery from a dead node, but one slow reply also
-  // takes a healthy node out for `retry_after`.
+  // apart) after which a node is ejected from the ring. 1 acts at the first
+  // failure: fastest recovery from a dead node, but one refused connection
+  // also takes a healthy node out for `retry_after`. Timeouts do not count
+  // here: one timeout suspends a node (see above).
   int failure_limit = 2;
 
   // Expiry of every entry; bounds how long an entry written while a node was
@@ -87,15 +108,32 @@ struct L2Options {
 
 // Counters since Open; each a monotonically increasing total.
 struct L2Stats {
-  uint64_t hits = 0;      // Get found a valid value
-  uint64_t misses = 0;    // Get found nothing (including corrupt values)
-  uint64_t corrupt = 0;   // Get found a value that failed to decode (a miss too)
-  uint64_t errors = 0;    // a call failed: timeout, node down, pool exhausted
-  uint64_t sets = 0;      // values stored (by Set or Add)
-  uint64_t adds_existing = 0;  // Add found a value already there and kept it
-  uint64_t deletes = 0;   // Delete calls answered (found or not)
-  uint64_t oversize = 0;  // Set refused: encoded value over max_value_bytes
+  uint64_t hits = 0;                // Get found a valid value
+  uint64_t misses = 0;              // Get found nothing (including corrupt values)
+  uint64_t corrupt = 0;             // Get found a value that failed to decode (a miss too)
+  uint64_t errors = 0;              // a call failed: timeout, node down, pool exhausted
+  uint64_t sets = 0;                // values stored (by Set or Add)
+  uint64_t adds_existing = 0;       // Add found a value already there and kept it
+  uint64_t deletes = 0;             // Delete calls answered (found or not)
+  uint64_t oversize = 0;            // Set refused: encoded value over max_value_bytes
+  uint64_t suspensions = 0;         // a node went from in service to suspended (timed out)
+  uint64_t repairs = 0;             // Repair replaced the corrupt value it was given
+  uint64_t repairs_conflicted = 0;  // Repair found the value changed or gone; kept it
 };
+
+// What Read found under a slice's key.
+struct L2Read {
+  // The slice's rows, or nullopt on a miss (absent, expired or undecodable).
+  std::optional<std::vector<origin::Row>> rows;
+  // Nonzero when the miss was a value that failed to decode: the memcached
+  // CAS token of that value, for Repair. 0 on a hit and on an absent key.
+  uint64_t corrupt_cas = 0;
+};
+
+// The longest any L2Client call made with `options` blocks, under the
+// conditions of "Time bound" above: options.timeout. A caller with a
+// deadline skips L2 when less than this is left.
+std::chrono::milliseconds MaxCallWait(const L2Options& options);
 
 class L2Client {
  public:
@@ -108,8 +146,13 @@ class L2Client {
   // The slice's rows (in the order Set stored them, each with
   // scope == slice.scope), or nullopt on a miss: absent, expired, or
   // undecodable (counted in corrupt). Unavailable when the node for this key
-  // did not answer in time or is out of service.
+  // did not answer in time or is suspended (then at once, without a wait).
   virtual Result<std::optional<std::vector<origin::Row>>> Get(const origin::SliceKey& slice) = 0;
+
+  // As Get, and for an undecodable value also its CAS token
+  // (L2Read::corrupt_cas), so that a reader who then reads the origin can
+  // Repair it. Counts as Get does.
+  virtual Result<L2Read> Read(const origin::SliceKey& slice) = 0;
 
   // Stores `rows` as the slice's value for `ttl`. InvalidArgument when a row's
   // scope is not slice.scope or the value is over max_value_bytes;
@@ -121,6 +164,15 @@ class L2Client {
   // value `tempo sync` has written meanwhile. OK when stored and when a value
   // was already there (counted in adds_existing); errors as Set.
   virtual Status Add(const origin::SliceKey& slice, const std::vector<origin::Row>& rows) = 0;
+
+  // Replaces a corrupt value with `rows`, only if the value is still the one
+  // Read saw (memcached CAS with `cas`, a nonzero L2Read::corrupt_cas), so it
+  // never overwrites a value another writer stored meanwhile. OK when stored
+  // (counted in repairs) and when the value has changed or gone since the
+  // Read (counted in repairs_conflicted, nothing stored); InvalidArgument for
+  // cas == 0; otherwise errors as Set.
+  virtual Status Repair(const origin::SliceKey& slice, const std::vector<origin::Row>& rows,
+                        uint64_t cas) = 0;
 
   // Removes the slice's value; OK whether or not there was one. Unavailable
   // when the node did not answer (the entry may then live until its ttl).

@@ -11,10 +11,13 @@
 #include <functional>
 #include <memory>
 #include <random>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "l2/key.h"
 #include "l2/value_codec.h"
+#include "testing/hung_server.h"
 #include "testing/memcached_cluster.h"
 
 namespace tempo::l2 {
@@ -22,6 +25,7 @@ namespace {
 
 using origin::Row;
 using origin::SliceKey;
+using testing::HungServer;
 using testing::MemcachedCluster;
 using Clock = std::chrono::steady_clock;
 
@@ -53,6 +57,45 @@ bool SameRows(const std::vector<Row>& a, const std::vector<Row>& b) {
     }
   }
   return true;
+}
+
+// Lines of `log` that contain `what`.
+int CountLines(const std::string& log, const std::string& what) {
+  int lines = 0;
+  size_t begin = 0;
+  while (begin < log.size()) {
+    size_t end = log.find('\n', begin);
+    if (end == std::string::npos) end = log.size();
+    if (log.substr(begin, end - begin).find(what) != std::string::npos) ++lines;
+    begin = end + 1;
+  }
+  return lines;
+}
+
+double MsSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+// The index in `servers` of the node the L2 client maps `key` to: the same
+// ketama ring, computed by a libmemcached client that never connects.
+int KetamaNodeOf(const std::vector<std::string>& servers, const std::string& key) {
+  memcached_st* memc = memcached_create(nullptr);
+  memcached_behavior_set(memc, MEMCACHED_BEHAVIOR_BINARY_PROTOCOL, 1);
+  memcached_behavior_set(memc, MEMCACHED_BEHAVIOR_KETAMA_WEIGHTED, 1);
+  std::vector<ServerAddress> addresses;
+  for (const std::string& server : servers) {
+    addresses.push_back(*ParseServer(server));
+    memcached_server_add(memc, addresses.back().host.c_str(), addresses.back().port);
+  }
+  memcached_return_t rc = MEMCACHED_SUCCESS;
+  const memcached_instance_st* instance =
+      memcached_server_by_key(memc, key.data(), key.size(), &rc);
+  int node = -1;
+  for (size_t i = 0; instance != nullptr && i < addresses.size(); ++i) {
+    if (addresses[i].port == memcached_server_port(instance)) node = static_cast<int>(i);
+  }
+  memcached_free(memc);
+  return node;
 }
 
 // A plain libmemcached client of one node: to see where the L2 client put a
@@ -198,6 +241,8 @@ TEST_F(L2Test, KeysSpreadOverAllNodes) {
       }
     }
     EXPECT_EQ(holders, 1) << key;
+    // On the node libketama (and every ketama client) would pick.
+    EXPECT_TRUE(RawNode(cluster_->port(KetamaNodeOf(cluster_->servers(), key))).Has(key)) << key;
   }
   for (int n = 0; n < 3; ++n) {
     EXPECT_GT(per_node[n], kSlices / 10) << "node " << n << " holds " << per_node[n];
@@ -296,6 +341,7 @@ TEST(L2OpenTest, RejectsBadOptions) {
       {with([](L2Options& o) { o.ns.clear(); }), "namespace"},
       {with([](L2Options& o) { o.schema = -1; }), "schema"},
       {with([](L2Options& o) { o.timeout = std::chrono::milliseconds(0); }), "timeout"},
+      {with([](L2Options& o) { o.timeout = std::chrono::milliseconds(1); }), "at least 2 ms"},
       {with([](L2Options& o) { o.retry_after = std::chrono::milliseconds(0); }), "retry_after"},
       {with([](L2Options& o) { o.failure_limit = 0; }), "failure_limit"},
       {with([](L2Options& o) { o.ttl = std::chrono::seconds(0); }), "ttl"},
@@ -447,6 +493,7 @@ TEST_F(L2Test, HungNodeIsSuspendedThenUsedAgain) {
   ASSERT_FALSE(by_node[2].empty());
   const SliceKey hung = Slice(by_node[2][0]);
 
+  ::testing::internal::CaptureStderr();
   cluster_->Pause(2);
   auto start = Clock::now();
   Result<std::optional<std::vector<Row>>> got = l2->Get(hung);
@@ -471,8 +518,238 @@ TEST_F(L2Test, HungNodeIsSuspendedThenUsedAgain) {
     back = got.ok() && got->has_value();
     if (!back) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+  const std::string log = ::testing::internal::GetCapturedStderr();
   ASSERT_TRUE(back);
   EXPECT_TRUE(SameRows(**got, RowsFor(hung)));
+  // One line when it was suspended, one when it answered again; however many
+  // calls failed in between.
+  const std::string node = options.servers[2];
+  EXPECT_EQ(CountLines(log, "node " + node + " suspended"), 1) << log;
+  EXPECT_EQ(CountLines(log, "node " + node + " restored"), 1) << log;
+  EXPECT_EQ(l2->Stats().suspensions, 1u);
+}
+
+// A socket that accepts and never answers (issue 12): the first call for one
+// of its keys waits at most MaxCallWait; from then on every call for its keys
+// fails at once, without connecting, until retry_after; then exactly one call
+// probes it, again bounded, while the others keep failing fast.
+TEST_F(L2Test, HungSocketCostsOneBoundedWaitThenFailsFast) {
+  Result<std::unique_ptr<HungServer>> hung_server = HungServer::Start();
+  ASSERT_TRUE(hung_server.ok()) << hung_server.status().ToString();
+  HungServer& hung = **hung_server;
+  L2Options options = Options();
+  options.servers = {cluster_->servers()[0], cluster_->servers()[1], hung.address()};
+  options.timeout = std::chrono::milliseconds(100);
+  options.retry_after = std::chrono::milliseconds(1000);
+  auto l2 = Open(options);
+  ASSERT_NE(l2, nullptr);
+  ASSERT_EQ(MaxCallWait(options), options.timeout);
+  // Generous: the fail-fast part is asserted by status and counts, not time.
+  const double bound_ms = 5.0 * static_cast<double>(MaxCallWait(options).count());
+
+  int on_hung = -1, on_live = -1;
+  for (int i = 0; i < 200 && (on_hung < 0 || on_live < 0); ++i) {
+    const int node = KetamaNodeOf(options.servers, L2Key(options.ns, options.schema, Slice(i)));
+    if (node == 2 && on_hung < 0) on_hung = i;
+    if (node == 0 && on_live < 0) on_live = i;
+  }
+  ASSERT_GE(on_hung, 0);
+  ASSERT_GE(on_live, 0);
+  const SliceKey hung_slice = Slice(on_hung);
+  const SliceKey live_slice = Slice(on_live);
+  ASSERT_TRUE(l2->Set(live_slice, RowsFor(live_slice)).ok());
+
+  ::testing::internal::CaptureStderr();
+  auto start = Clock::now();
+  Result<std::optional<std::vector<Row>>> got = l2->Get(hung_slice);
+  const double first_ms = MsSince(start);
+  std::printf("first Get on a hung socket: %.1f ms, %s\n", first_ms,
+              got.status().ToString().c_str());
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), Status::Code::kUnavailable);
+  EXPECT_EQ(got.status().message().find("suspended"), std::string::npos);  // it waited
+  EXPECT_LT(first_ms, bound_ms);
+  EXPECT_EQ(l2->Stats().suspensions, 1u);
+  const int accepted = hung.accepted();
+  EXPECT_GE(accepted, 1);
+
+  // Suspended: no call waits, none even connects.
+  constexpr int kCalls = 50;
+  start = Clock::now();
+  for (int i = 0; i < kCalls; ++i) {
+    got = l2->Get(hung_slice);
+    ASSERT_FALSE(got.ok());
+    EXPECT_EQ(got.status().code(), Status::Code::kUnavailable);
+    EXPECT_NE(got.status().message().find("suspended"), std::string::npos)
+        << got.status().message();
+  }
+  for (const Status& status :
+       {l2->Set(hung_slice, RowsFor(hung_slice)), l2->Add(hung_slice, RowsFor(hung_slice)),
+        l2->Repair(hung_slice, RowsFor(hung_slice), 1), l2->Delete(hung_slice)}) {
+    EXPECT_EQ(status.code(), Status::Code::kUnavailable);
+    EXPECT_NE(status.message().find("suspended"), std::string::npos) << status.message();
+  }
+  std::printf("%d Gets on the suspended node took %.2f ms in all\n", kCalls, MsSince(start));
+  EXPECT_EQ(hung.accepted(), accepted);
+  EXPECT_EQ(l2->Stats().errors, static_cast<uint64_t>(1 + kCalls + 4));
+  // The other nodes' keys are served as before.
+  got = l2->Get(live_slice);
+  ASSERT_TRUE(got.ok() && got->has_value()) << got.status().ToString();
+
+  // After retry_after, one probe: it waits (bounded) while the others fail fast.
+  std::this_thread::sleep_for(options.retry_after + std::chrono::milliseconds(50));
+  constexpr int kThreads = 8;
+  std::atomic<bool> go{false};
+  std::atomic<int> probes{0}, refused{0}, other{0};
+  std::atomic<int64_t> probe_us{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      while (!go.load()) std::this_thread::yield();
+      const auto call_start = Clock::now();
+      Result<std::optional<std::vector<Row>>> result = l2->Get(hung_slice);
+      if (result.ok() || result.status().code() != Status::Code::kUnavailable) {
+        ++other;
+      } else if (result.status().message().find("suspended") != std::string::npos) {
+        ++refused;
+      } else {
+        ++probes;
+        probe_us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - call_start)
+                       .count();
+      }
+    });
+  }
+  go = true;
+  for (std::thread& thread : threads) thread.join();
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(probes.load(), 1);
+  EXPECT_EQ(refused.load(), kThreads - 1);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_LT(static_cast<double>(probe_us.load()) / 1000.0, bound_ms);
+  got = l2->Get(hung_slice);  // the failed probe suspended it again
+  ASSERT_FALSE(got.ok());
+  EXPECT_NE(got.status().message().find("suspended"), std::string::npos);
+
+  // Still one suspension: the node never came back in between.
+  EXPECT_EQ(l2->Stats().suspensions, 1u);
+  EXPECT_EQ(CountLines(log, "node " + hung.address() + " suspended"), 1) << log;
+  EXPECT_EQ(CountLines(log, "restored"), 0) << log;
+}
+
+// A node whose connects time out (a host that vanished): the first call
+// costs at most MaxCallWait, then the node is suspended like a hung one.
+TEST_F(L2Test, UnreachableNodeCostsOneBoundedConnectThenFailsFast) {
+  Result<std::unique_ptr<HungServer>> unreachable =
+      HungServer::Start(HungServer::Mode::kNeverAccept);
+  ASSERT_TRUE(unreachable.ok()) << unreachable.status().ToString();
+  L2Options options = Options();
+  options.servers = {cluster_->servers()[0], (*unreachable)->address()};
+  options.timeout = std::chrono::milliseconds(100);
+  options.retry_after = std::chrono::seconds(60);
+  auto l2 = Open(options);
+  ASSERT_NE(l2, nullptr);
+  int on_unreachable = -1;
+  for (int i = 0; i < 200 && on_unreachable < 0; ++i) {
+    if (KetamaNodeOf(options.servers, L2Key(options.ns, options.schema, Slice(i))) == 1) {
+      on_unreachable = i;
+    }
+  }
+  ASSERT_GE(on_unreachable, 0);
+  const SliceKey slice = Slice(on_unreachable);
+
+  ::testing::internal::CaptureStderr();
+  const auto start = Clock::now();
+  Result<std::optional<std::vector<Row>>> got = l2->Get(slice);
+  const double first_ms = MsSince(start);
+  std::printf("first Get on an unreachable node: %.1f ms, %s\n", first_ms,
+              got.status().ToString().c_str());
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), Status::Code::kUnavailable);
+  EXPECT_LT(first_ms, 5.0 * static_cast<double>(MaxCallWait(options).count()));
+  for (int i = 0; i < 20; ++i) {
+    got = l2->Get(slice);
+    ASSERT_FALSE(got.ok());
+    EXPECT_NE(got.status().message().find("suspended"), std::string::npos)
+        << got.status().message();
+  }
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(l2->Stats().suspensions, 1u);
+  EXPECT_EQ(CountLines(log, "node " + options.servers[1] + " suspended"), 1) << log;
+}
+
+// Plants bytes that are not a value of this slice on every node, so that
+// wherever the client looks it finds them.
+void PlantEverywhere(MemcachedCluster* cluster, const std::string& key, std::string_view value) {
+  for (int n = 0; n < cluster->size(); ++n) {
+    ASSERT_TRUE(RawNode(cluster->port(n)).Put(key, value));
+  }
+}
+
+TEST_F(L2Test, CorruptValueIsRepairedByCompareAndSwap) {
+  auto l2 = Open(Options());
+  ASSERT_NE(l2, nullptr);
+  const SliceKey slice = Slice(8, "page-3");
+  PlantEverywhere(cluster_.get(), L2Key("test", 1, slice), "garbage, not a tempo value");
+
+  Result<L2Read> read = l2->Read(slice);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_FALSE(read->rows.has_value());
+  ASSERT_NE(read->corrupt_cas, 0u);
+  EXPECT_EQ(l2->Stats().corrupt, 1u);
+
+  // The reader read the origin meanwhile; it replaces what it saw.
+  ASSERT_TRUE(l2->Repair(slice, RowsFor(slice), read->corrupt_cas).ok());
+  read = l2->Read(slice);
+  ASSERT_TRUE(read.ok() && read->rows.has_value());
+  EXPECT_TRUE(SameRows(*read->rows, RowsFor(slice)));
+  EXPECT_EQ(read->corrupt_cas, 0u);  // a hit hands back no token
+
+  // An absent key hands back no token either.
+  read = l2->Read(Slice(9));
+  ASSERT_TRUE(read.ok());
+  EXPECT_FALSE(read->rows.has_value());
+  EXPECT_EQ(read->corrupt_cas, 0u);
+
+  EXPECT_EQ(l2->Repair(slice, RowsFor(slice), 0).code(), Status::Code::kInvalidArgument);
+  const L2Stats stats = l2->Stats();
+  EXPECT_EQ(stats.repairs, 1u);
+  EXPECT_EQ(stats.repairs_conflicted, 0u);
+  EXPECT_EQ(stats.corrupt, 1u);
+  EXPECT_EQ(stats.errors, 0u);
+}
+
+TEST_F(L2Test, RepairNeverOverwritesANewerValue) {
+  auto l2 = Open(Options());
+  ASSERT_NE(l2, nullptr);
+  const SliceKey slice = Slice(10, "page-4");
+  const std::string key = L2Key("test", 1, slice);
+  PlantEverywhere(cluster_.get(), key, "garbage");
+  Result<L2Read> read = l2->Read(slice);
+  ASSERT_TRUE(read.ok() && !read->rows.has_value());
+  ASSERT_NE(read->corrupt_cas, 0u);
+
+  // Between the reader's Read and its Repair, sync stores newer rows.
+  std::vector<Row> newer = {Row{slice.scope, events::Kind::kModule, "newer", 99, "{}"}};
+  ASSERT_TRUE(l2->Set(slice, newer).ok());
+  ASSERT_TRUE(l2->Repair(slice, RowsFor(slice), read->corrupt_cas).ok());
+  Result<std::optional<std::vector<Row>>> got = l2->Get(slice);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_TRUE(SameRows(**got, newer));
+
+  // Nor does it bring back a value that was deleted meanwhile.
+  PlantEverywhere(cluster_.get(), key, "garbage again");
+  read = l2->Read(slice);
+  ASSERT_TRUE(read.ok() && read->corrupt_cas != 0);
+  ASSERT_TRUE(l2->Delete(slice).ok());
+  ASSERT_TRUE(l2->Repair(slice, RowsFor(slice), read->corrupt_cas).ok());
+  got = l2->Get(slice);
+  ASSERT_TRUE(got.ok());
+  EXPECT_FALSE(got->has_value());
+
+  const L2Stats stats = l2->Stats();
+  EXPECT_EQ(stats.repairs, 0u);
+  EXPECT_EQ(stats.repairs_conflicted, 2u);
+  EXPECT_EQ(stats.errors, 0u);
 }
 
 TEST_F(L2Test, ConcurrentGetSetDelete) {

@@ -142,7 +142,7 @@ Result<std::unique_ptr<stream::Consumer>> OpenLogConsumer(const std::string& dir
     s = CheckName("topic", topic);
     if (!s.ok()) return s;
   }
-  s = PrepareLogDir(dir);
+  s = CheckLogDirExists(dir);
   if (!s.ok()) return s;
 
   std::vector<LogConsumer::Topic> states;

@@ -56,6 +56,17 @@ Status PrepareLogDir(const std::string& dir) {
   return EnsureDir(dir);
 }
 
+Status CheckLogDirExists(const std::string& dir) {
+  if (dir.empty()) return Status::InvalidArgument("empty log directory");
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) {
+    if (errno == ENOENT) return Status::NotFound("log directory " + dir + " does not exist");
+    return ErrnoStatus("log directory", dir);
+  }
+  if (!S_ISDIR(st.st_mode)) return Status::IOError("log directory " + dir + ": not a directory");
+  return Status::OK();
+}
+
 std::string TopicDir(const std::string& dir, std::string_view topic) {
   return dir + "/" + std::string(topic);
 }

@@ -20,6 +20,11 @@ Status CheckName(std::string_view what, std::string_view name);
 // something that is not a directory is in the way.
 Status PrepareLogDir(const std::string& dir);
 
+// OK when the log directory `dir` exists: readers never create it, so a
+// mistyped directory is an error rather than an empty log. NotFound when it
+// does not exist, IOError when it is not a directory.
+Status CheckLogDirExists(const std::string& dir);
+
 std::string TopicDir(const std::string& dir, std::string_view topic);
 std::string LockPath(const std::string& topic_dir);
 std::string SegmentPath(const std::string& topic_dir, int64_t base_offset);

@@ -83,8 +83,11 @@ enum class StartAt {
   kLatest,    // from the end of the topic when the consumer opens
 };
 
-// Opens a consumer of `topics` in the log in `dir` (created when missing),
-// as member of `group` (a name by the topic rule). Each topic is read from
+// Opens a consumer of `topics` in the log in `dir`, as member of `group` (a
+// name by the topic rule). `dir` must exist: a reader never creates it
+// (NotFound "log directory DIR does not exist"; IOError when it is not a
+// directory), so a mistyped path is an error, not an empty log; a process
+// that also writes opens its producer first. Each topic is read from
 // the group's committed offset, else from `start_at`; a topic that does not
 // exist yet is read from 0 once it appears.
 //

@@ -32,6 +32,7 @@ class LogTest : public ::testing::Test {
     ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
     root_ = pattern;
     dir_ = root_ + "/log";
+    fs::create_directory(dir_);  // a consumer needs it; a producer would make it
   }
   void TearDown() override { fs::remove_all(root_); }
 
@@ -504,6 +505,23 @@ TEST_F(LogTest, AFileWhereADirectoryBelongsIsAClearError) {
   auto bad = OpenLogConsumer(dir_, "g", {"t"}, StartAt::kLatest);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), Status::Code::kIOError);
+}
+
+TEST_F(LogTest, AConsumerOfAMissingDirectoryFailsAndCreatesNothing) {
+  const std::string missing = root_ + "/typo/log";
+  auto c = OpenLogConsumer(missing, "g", {"t"}, StartAt::kLatest);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(c.status().message(), "log directory " + missing + " does not exist");
+  EXPECT_FALSE(fs::exists(root_ + "/typo"));
+
+  // A producer creates it (parents too); then the consumer reads what it wrote.
+  auto p = OpenLogProducer(missing);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  SendRange(**p, "t", 0, 2);
+  auto now = OpenLogConsumer(missing, "g", {"t"}, StartAt::kEarliest);
+  ASSERT_TRUE(now.ok()) << now.status().ToString();
+  EXPECT_EQ(PollN(**now, 2).size(), 2u);
 }
 
 TEST_F(LogTest, BadNamesAndSizesAreInvalidArguments) {

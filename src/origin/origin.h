@@ -161,6 +161,12 @@ class Origin {
   // stores whose reads always see the latest write.
   virtual Status CatchUp() { return Status::OK(); }
 
+  // The reads below never turn a failure into "no data": a read that fails
+  // returns Corruption when the store's data or files are damaged or missing
+  // (a truncated or deleted table file, bytes that fail their checksum or do
+  // not decode), IOError when reading them fails, and Unavailable when a
+  // networked store cannot answer now (down, hung, over its deadline).
+
   // Reads the rows of scope "*" and, when page_id is set, of scope *page_id,
   // of one partition, in (scope "*" first, then kind, id) order. One read.
   virtual Result<std::vector<Row>> ReadPage(const PartitionKey& partition,
@@ -193,8 +199,20 @@ Result<std::unique_ptr<Origin>> OpenRocksOrigin(const std::string& path);
 // read-only secondary instance that keeps its own small state in
 // `secondary_dir` (one per process). Any number of secondaries may share one
 // primary; each sees the primary's writes after CatchUp(). Apply fails with
-// InvalidArgument.
+// InvalidArgument. NotFound when `path` is not a store (no such directory,
+// or one without a CURRENT file); Corruption when a table file the store
+// lists is missing, has another size than recorded or cannot be opened
+// (a secondary alone would silently show the store as it was before that
+// file, often empty).
 Result<std::unique_ptr<Origin>> OpenRocksSecondary(const std::string& path,
                                                    const std::string& secondary_dir);
+
+// Opens the RocksDB origin in `path` read-only, as it is at the moment of
+// opening (writes of a primary running meanwhile are not seen), changing
+// nothing in the directory and taking no lock: it works while another
+// process writes the store, and on a copy the process cannot write. Apply
+// fails with InvalidArgument; CatchUp does nothing. NotFound when `path` is
+// not a store; Corruption when a table file is missing, truncated or damaged.
+Result<std::unique_ptr<Origin>> OpenRocksReadOnly(const std::string& path);
 
 }  // namespace tempo::origin

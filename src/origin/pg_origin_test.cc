@@ -1088,6 +1088,33 @@ TEST_F(PostgresOriginTest, Rule7_TamperedStoreIsReportedNotFatal) {
   EXPECT_TRUE(*after);  // the tampered record above is live
 }
 
+// A read that fails is an error, never an empty page or an unknown tenant
+// (issue 12): here the tables are gone under a running reader, whose
+// prepared statements then fail to plan.
+TEST_F(PostgresOriginTest, Rule7_AFailedReadIsNeverAnEmptyPage) {
+  std::unique_ptr<Origin> origin = OpenPg();
+  ASSERT_NE(origin, nullptr);
+  ASSERT_TRUE(origin->Apply(ModuleEvent("t1", "m1", 1, {"web"}, {"p1"})).ok());
+  const PartitionKey partition{"t1", "web", kPageType};
+  ASSERT_TRUE(origin->ReadScope(partition, "p1").ok());  // the statements are prepared
+  RawConnection raw(uri_);
+  ASSERT_TRUE(raw.Exec("DROP TABLE tempo_rows, tempo_records CASCADE"));
+  // Twice: a failed statement must not leave its connection answering empty.
+  for (int round = 0; round < 2; ++round) {
+    auto scope = origin->ReadScope(partition, "p1");
+    ASSERT_FALSE(scope.ok()) << scope->size() << " rows";
+    EXPECT_EQ(scope.status().code(), Status::Code::kIOError) << scope.status().ToString();
+    auto page = origin->ReadPage(partition, "p1");
+    ASSERT_FALSE(page.ok()) << page->size() << " rows";
+    EXPECT_EQ(page.status().code(), Status::Code::kIOError) << page.status().ToString();
+    auto known = origin->TenantKnown("t1");
+    ASSERT_FALSE(known.ok()) << "known: " << *known;
+    EXPECT_EQ(known.status().code(), Status::Code::kIOError) << known.status().ToString();
+    Status listed = origin->ForEachRecord([](const StoredRecord&) { return Status::OK(); });
+    EXPECT_EQ(listed.code(), Status::Code::kIOError) << listed.ToString();
+  }
+}
+
 // ---- no server needed -------------------------------------------------------------
 
 TEST(PostgresOriginOpen, Rule7_BadUriOrOptionsAreInvalidArgument) {

@@ -1,4 +1,5 @@
-// The embedded origin (SPEC §7) on RocksDB: OpenRocksOrigin.
+// The embedded origin (SPEC §7) on RocksDB: OpenRocksOrigin, and the
+// read-only OpenRocksSecondary and OpenRocksReadOnly.
 //
 // Key layout. Every key is a one-byte tag followed by a tuple of strings in
 // the order-preserving encoding of coding.h, so bytewise key order is tuple
@@ -41,16 +42,20 @@
 // the origin is closed. After a power loss the sync service replays from its
 // last committed offset, and the version rule makes the replay idempotent.
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <variant>
@@ -64,6 +69,7 @@
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
 #include "rocksdb/snapshot.h"
+#include "rocksdb/sst_file_reader.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 
@@ -98,6 +104,16 @@ constexpr double kBloomBitsPerKey = 10;
 // instead of its default of 1000.
 constexpr size_t kKeptInfoLogFiles = 5;
 
+// The check of a store before a secondary opens it (ListedTableFiles): a
+// read-only open that stats every table file but opens only a few (RocksDB
+// opens up to a quarter of the table cache, max_open_files - 10, at open;
+// 20 is the least it accepts), so it stays cheap for a large store.
+constexpr int kCheckMaxOpenFiles = 20;
+// A live primary may replace a file between two reads of the check; a
+// damaged store fails every attempt, a race at most one.
+constexpr int kCheckAttempts = 3;
+constexpr std::chrono::milliseconds kCheckRetryDelay{100};
+
 std::string_view StoredKindName(Kind kind) {
   switch (kind) {
     case Kind::kExperiment:
@@ -130,6 +146,18 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.IsBusy() || s.IsTryAgain() || s.IsTimedOut()) return Status::Unavailable(std::move(msg));
   if (s.IsNotFound()) return Status::NotFound(std::move(msg));
   return Status::IOError(std::move(msg));
+}
+
+// FromRocks for a read of data the store must have (an iterator's status, a
+// Get whose NotFound the caller has handled): a missing key or file there
+// means the store lost data, which is Corruption, never NotFound, so that no
+// caller can mistake a damaged store for one without the data.
+// REQUIRES: !s.ok().
+Status FromRocksRead(const rocksdb::Status& s, std::string_view what) {
+  if (s.IsNotFound() || s.IsPathNotFound()) {
+    return Status::Corruption("origin: " + std::string(what) + ": " + s.ToString());
+  }
+  return FromRocks(s, what);
 }
 
 // ---- keys -----------------------------------------------------------------
@@ -329,15 +357,21 @@ class SortedWrites {
   std::vector<Write> writes_;
 };
 
+// How a RocksOrigin opened its database.
+enum class OpenMode {
+  kPrimary,    // DB::Open: the one writer
+  kSecondary,  // DB::OpenAsSecondary: reads only; CatchUp() tails the primary
+  kReadOnly,   // DB::OpenForReadOnly: reads only, the store as it was at open
+};
+
 class RocksOrigin final : public Origin {
  public:
-  // `secondary`: opened with OpenAsSecondary; reads only, CatchUp() tails the primary.
   RocksOrigin(std::unique_ptr<rocksdb::DB> db, std::map<std::string, int64_t, std::less<>> counts,
-              bool secondary)
-      : db_(std::move(db)), secondary_(secondary), live_counts_(std::move(counts)) {}
+              OpenMode mode)
+      : db_(std::move(db)), mode_(mode), live_counts_(std::move(counts)) {}
 
   ~RocksOrigin() override {
-    if (!secondary_) {
+    if (mode_ == OpenMode::kPrimary) {
       // Make sync=false writes survive a power loss after a clean shutdown.
       (void)db_->SyncWAL();
       // And leave nothing in the WAL: the next primary then has nothing to
@@ -374,8 +408,15 @@ class RocksOrigin final : public Origin {
   static Status ReadScopeRows(rocksdb::Iterator* it, const std::string& partition_prefix,
                           std::string_view scope, std::vector<Row>* rows);
 
+  // The writes a read-only instance refuses.
+  Status ReadOnlyError() const {
+    return Status::InvalidArgument(mode_ == OpenMode::kSecondary
+                                       ? "origin: a secondary instance is read-only"
+                                       : "origin: the store was opened read-only");
+  }
+
   std::unique_ptr<rocksdb::DB> db_;
-  const bool secondary_;
+  const OpenMode mode_;
   std::mutex write_mu_;  // serialises Apply's read-modify-write and CatchUp
 
   // Live-record counts per tenant, mirroring the 't' keys (which are the
@@ -392,7 +433,7 @@ Status RocksOrigin::ApplyBatch(std::span<const Event* const> events,
                                std::vector<ApplyResult>* results, std::vector<SliceKey>* touched,
                                bool record_pending) {
   results->clear();
-  if (secondary_) return Status::InvalidArgument("origin: a secondary instance is read-only");
+  if (mode_ != OpenMode::kPrimary) return ReadOnlyError();
   results->resize(events.size());
   std::vector<std::string> entry_keys(events.size());
   for (size_t i = 0; i < events.size(); ++i) {
@@ -444,7 +485,7 @@ Status RocksOrigin::ApplyBatch(std::span<const Event* const> events,
         old.emplace();
         if (Status s = DecodeRecordEntry(values[k].ToStringView(), &*old); !s.ok()) return fail(s);
       } else if (!got[k].IsNotFound()) {
-        return fail(FromRocks(got[k], "read record entry"));
+        return fail(FromRocksRead(got[k], "read record entry"));
       }
     }
     // Rule 14: strictly higher wins, against live records and tombstones alike.
@@ -536,13 +577,13 @@ Result<std::vector<SliceTouch>> RocksOrigin::PendingInvalidations() {
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), db_->DefaultColumnFamily(),
                                rocksdb::Slice(kOutboxKey.data(), kOutboxKey.size()), &value);
   if (s.IsNotFound()) return touches;
-  if (!s.ok()) return FromRocks(s, "read pending invalidations");
+  if (!s.ok()) return FromRocksRead(s, "read pending invalidations");
   if (Status d = DecodePendingInvalidations(value.ToStringView(), &touches); !d.ok()) return d;
   return touches;
 }
 
 Status RocksOrigin::ClearPendingInvalidations() {
-  if (secondary_) return Status::InvalidArgument("origin: a secondary instance is read-only");
+  if (mode_ != OpenMode::kPrimary) return ReadOnlyError();
   std::lock_guard<std::mutex> lock(write_mu_);
   rocksdb::WriteOptions options;
   options.sync = false;  // see "Durability trade-off" at the top of this file
@@ -551,7 +592,7 @@ Status RocksOrigin::ClearPendingInvalidations() {
 }
 
 Status RocksOrigin::Sync() {
-  if (secondary_) return Status::OK();
+  if (mode_ != OpenMode::kPrimary) return Status::OK();
   rocksdb::Status s = db_->SyncWAL();
   return s.ok() ? Status::OK() : FromRocks(s, "sync WAL");
 }
@@ -578,7 +619,7 @@ Status RocksOrigin::ReadScopeRows(rocksdb::Iterator* it, const std::string& part
     row.body = value;
     rows->push_back(std::move(row));
   }
-  if (!it->status().ok()) return FromRocks(it->status(), "read page");
+  if (!it->status().ok()) return FromRocksRead(it->status(), "read page");
   return Status::OK();
 }
 
@@ -608,6 +649,8 @@ Result<std::vector<Row>> RocksOrigin::ReadScope(const PartitionKey& partition,
   return rows;
 }
 
+// From the counts loaded at open and at each CatchUp, whose reads fail the
+// open or the catch-up when the store is damaged: no read here can fail.
 Result<bool> RocksOrigin::TenantKnown(std::string_view tenant) {
   std::shared_lock<std::shared_mutex> lock(counts_mu_);
   return live_counts_.find(tenant) != live_counts_.end();
@@ -617,13 +660,14 @@ Status RocksOrigin::ForEachRecord(const std::function<Status(const StoredRecord&
   const std::string prefix(1, kRecordTag);
   // One view for the scan and the rows it reads, so that a concurrent write
   // cannot pair an entry with a newer row: a snapshot on the primary; a
-  // secondary (which has no snapshots) changes only in CatchUp, under write_mu_.
+  // secondary (which has no snapshots) changes only in CatchUp, under
+  // write_mu_; a read-only instance never changes.
   rocksdb::ReadOptions read;
   std::optional<rocksdb::ManagedSnapshot> snapshot;
   std::unique_lock<std::mutex> frozen;
-  if (secondary_) {
+  if (mode_ == OpenMode::kSecondary) {
     frozen = std::unique_lock<std::mutex>(write_mu_);
-  } else {
+  } else if (mode_ == OpenMode::kPrimary) {
     snapshot.emplace(db_.get());
     read.snapshot = snapshot->snapshot();
   }
@@ -650,7 +694,7 @@ Status RocksOrigin::ForEachRecord(const std::function<Status(const StoredRecord&
       // Every row of the record holds its JSON after the version.
       std::string row;
       rocksdb::Status got = db_->Get(read, entry.row_keys.front(), &row);
-      if (!got.ok()) return FromRocks(got, "read the row of a record");
+      if (!got.ok()) return FromRocksRead(got, "read the row of a record");
       std::string_view body(row);
       uint64_t row_version = 0;
       if (!ReadFixed64(&body, &row_version) || row_version != static_cast<uint64_t>(entry.version)) {
@@ -660,7 +704,7 @@ Status RocksOrigin::ForEachRecord(const std::function<Status(const StoredRecord&
     }
     if (Status s = fn(record); !s.ok()) return s;
   }
-  if (!it->status().ok()) return FromRocks(it->status(), "list records");
+  if (!it->status().ok()) return FromRocksRead(it->status(), "list records");
   return Status::OK();
 }
 
@@ -668,7 +712,7 @@ Status RocksOrigin::ForEachRecord(const std::function<Status(const StoredRecord&
 Status LoadLiveCounts(rocksdb::DB* db, std::map<std::string, int64_t, std::less<>>* counts);
 
 Status RocksOrigin::CatchUp() {
-  if (!secondary_) return Status::OK();
+  if (mode_ != OpenMode::kSecondary) return Status::OK();
   std::lock_guard<std::mutex> lock(write_mu_);
   if (rocksdb::Status s = db_->TryCatchUpWithPrimary(); !s.ok()) {
     return FromRocks(s, "catch up with primary");
@@ -696,7 +740,7 @@ Status LoadLiveCounts(rocksdb::DB* db, std::map<std::string, int64_t, std::less<
     }
     (*counts)[std::move(tenant)] = static_cast<int64_t>(count);
   }
-  if (!it->status().ok()) return FromRocks(it->status(), "load tenant counts");
+  if (!it->status().ok()) return FromRocksRead(it->status(), "load tenant counts");
   return Status::OK();
 }
 
@@ -728,6 +772,108 @@ rocksdb::Options StoreOptions() {
   return options;
 }
 
+// NotFound unless `path` is a directory holding a RocksDB store (its CURRENT
+// file): a reader must not take a typo for an empty store, nor create one.
+Status CheckIsStore(const std::string& path, std::string_view what) {
+  std::error_code error;
+  if (!std::filesystem::is_directory(path, error)) {
+    return Status::NotFound("origin: " + std::string(what) + ": no such directory");
+  }
+  if (!std::filesystem::is_regular_file(std::filesystem::path(path) / "CURRENT", error)) {
+    return Status::NotFound("origin: " + std::string(what) +
+                            ": not a store (the directory has no CURRENT file)");
+  }
+  return Status::OK();
+}
+
+// The table files (as LiveFileMetaData names them: "/000009.sst") that the
+// store's MANIFEST lists, as a read-only open sees them. Unlike a secondary's,
+// a read-only open fails with Corruption when a listed table is missing or
+// its size differs from the recorded one (a stat per file), or when one of
+// the few tables it opens is damaged, so it is the check a secondary needs.
+Result<std::set<std::string>> ListedTableFiles(const std::string& path) {
+  rocksdb::Options options = StoreOptions();
+  options.create_if_missing = false;
+  options.max_open_files = kCheckMaxOpenFiles;
+  Status last;
+  for (int attempt = 0; attempt < kCheckAttempts; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(kCheckRetryDelay);
+    rocksdb::DB* raw = nullptr;
+    rocksdb::Status s = rocksdb::DB::OpenForReadOnly(options, path, &raw);
+    if (!s.ok()) {
+      last = FromRocksRead(s, "check " + path + " (the store is damaged)");
+      continue;  // perhaps a live primary replaced a file as it was read
+    }
+    std::unique_ptr<rocksdb::DB> db(raw);
+    std::vector<rocksdb::LiveFileMetaData> files;
+    db->GetLiveFilesMetaData(&files);
+    std::set<std::string> names;
+    for (const rocksdb::LiveFileMetaData& file : files) names.insert(file.name);
+    return names;
+  }
+  return last;
+}
+
+// The Corruption of a secondary of `path` that could not use the existing
+// table files `unseen`: it names the one that fails to open when there is
+// one (the secondary leaves out every file added with or after it, healthy
+// ones too), else all of them.
+Status UnusableTablesError(const std::string& path, const std::vector<std::string>& unseen) {
+  std::string why;
+  for (const std::string& file : unseen) {
+    rocksdb::SstFileReader reader(StoreOptions());
+    if (rocksdb::Status s = reader.Open(file); !s.ok()) {
+      why = "table file " + file + " cannot be opened: " + s.ToString();
+      break;
+    }
+  }
+  if (why.empty()) {
+    why = "table files it lists cannot all be read:";
+    for (const std::string& file : unseen) why += " " + file;
+  }
+  return Status::Corruption("origin: open " + path + " as a secondary (the store is damaged): " +
+                            why);
+}
+
+// Corruption when the secondary `db` of the store in `path` does not list a
+// table file of `listed` (ListedTableFiles before it opened) that still
+// exists: a secondary's recovery silently stops at the last state whose
+// files it can all open, so a missing, truncated or damaged table would
+// otherwise leave it serving an older (often empty) store as if it were the
+// store. A table the primary has compacted away since is gone from the
+// directory; one it has replaced but not yet deleted is told apart by
+// checking again after a catch-up.
+Status CheckSecondarySeesEveryTable(rocksdb::DB* db, const std::string& path,
+                                    std::set<std::string> listed) {
+  Status last;
+  for (int attempt = 0; attempt < kCheckAttempts; ++attempt) {
+    if (attempt > 0) {
+      std::this_thread::sleep_for(kCheckRetryDelay);
+      auto again = ListedTableFiles(path);
+      if (!again.ok()) return again.status();
+      listed = *std::move(again);
+      // After the listing, so that the secondary's view is at least as recent.
+      if (rocksdb::Status s = db->TryCatchUpWithPrimary(); !s.ok()) {
+        return FromRocks(s, "catch up with primary");
+      }
+    }
+    std::vector<rocksdb::LiveFileMetaData> files;
+    db->GetLiveFilesMetaData(&files);
+    std::set<std::string> seen;
+    for (const rocksdb::LiveFileMetaData& file : files) seen.insert(file.name);
+    std::vector<std::string> unseen;
+    for (const std::string& name : listed) {
+      std::error_code error;
+      if (seen.count(name) == 0 && std::filesystem::exists(path + name, error)) {
+        unseen.push_back(path + name);
+      }
+    }
+    if (unseen.empty()) return Status::OK();
+    last = UnusableTablesError(path, unseen);
+  }
+  return last;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Origin>> OpenRocksOrigin(const std::string& path) {
@@ -746,11 +892,17 @@ Result<std::unique_ptr<Origin>> OpenRocksOrigin(const std::string& path) {
   std::map<std::string, int64_t, std::less<>> counts;
   if (Status load = LoadLiveCounts(db.get(), &counts); !load.ok()) return load;
   return std::unique_ptr<Origin>(
-      std::make_unique<RocksOrigin>(std::move(db), std::move(counts), /*secondary=*/false));
+      std::make_unique<RocksOrigin>(std::move(db), std::move(counts), OpenMode::kPrimary));
 }
 
 Result<std::unique_ptr<Origin>> OpenRocksSecondary(const std::string& path,
                                                    const std::string& secondary_dir) {
+  const std::string what = "open " + path + " as a secondary";
+  if (Status s = CheckIsStore(path, what); !s.ok()) return s;
+  // What the MANIFEST lists, checked by a read-only open, before the
+  // secondary opens: its view must then be at least as recent.
+  auto listed = ListedTableFiles(path);
+  if (!listed.ok()) return listed.status();
   rocksdb::Options options = StoreOptions();
   options.create_if_missing = false;
   // A secondary must keep every table file open: the primary may delete one
@@ -758,12 +910,33 @@ Result<std::unique_ptr<Origin>> OpenRocksSecondary(const std::string& path,
   options.max_open_files = -1;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::OpenAsSecondary(options, path, secondary_dir, &raw);
-  if (!s.ok()) return FromRocks(s, "open " + path + " as a secondary");
+  if (!s.ok()) return FromRocks(s, what);
+  std::unique_ptr<rocksdb::DB> db(raw);
+  if (Status v = CheckSecondarySeesEveryTable(db.get(), path, *std::move(listed)); !v.ok()) {
+    return v;
+  }
+  std::map<std::string, int64_t, std::less<>> counts;
+  if (Status load = LoadLiveCounts(db.get(), &counts); !load.ok()) return load;
+  return std::unique_ptr<Origin>(
+      std::make_unique<RocksOrigin>(std::move(db), std::move(counts), OpenMode::kSecondary));
+}
+
+Result<std::unique_ptr<Origin>> OpenRocksReadOnly(const std::string& path) {
+  const std::string what = "open " + path + " read-only";
+  if (Status s = CheckIsStore(path, what); !s.ok()) return s;
+  rocksdb::Options options = StoreOptions();
+  options.create_if_missing = false;
+  // Every table is opened (footer, index and filter read and checksummed)
+  // at open, so a damaged one fails here: the reader reads them all anyway.
+  options.max_open_files = -1;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::OpenForReadOnly(options, path, &raw);
+  if (!s.ok()) return FromRocksRead(s, what);
   std::unique_ptr<rocksdb::DB> db(raw);
   std::map<std::string, int64_t, std::less<>> counts;
   if (Status load = LoadLiveCounts(db.get(), &counts); !load.ok()) return load;
   return std::unique_ptr<Origin>(
-      std::make_unique<RocksOrigin>(std::move(db), std::move(counts), /*secondary=*/true));
+      std::make_unique<RocksOrigin>(std::move(db), std::move(counts), OpenMode::kReadOnly));
 }
 
 }  // namespace tempo::origin

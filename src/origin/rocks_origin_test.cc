@@ -7,6 +7,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
 #include <ostream>
 #include <string>
 #include <thread>
@@ -782,6 +786,230 @@ TEST(RocksOriginOpen, SecondaryOfMissingStoreIsAnError) {
   auto secondary = OpenRocksSecondary(dir.path() + "/absent", secondary_dir.path());
   ASSERT_FALSE(secondary.ok());
   EXPECT_NE(secondary.status().message().find("secondary"), std::string::npos);
+}
+
+// ---- damaged stores and read-only opens (issue 12) ----------------------------
+
+// The table files of the store at `path`.
+std::vector<std::string> TableFiles(const std::string& path) {
+  std::vector<std::string> tables;
+  for (const auto& entry : std::filesystem::directory_iterator(path)) {
+    if (entry.path().extension() == ".sst") tables.push_back(entry.path().string());
+  }
+  std::sort(tables.begin(), tables.end());
+  return tables;
+}
+
+// Everything a reader could change in a directory: each entry's name, size,
+// modification time and bytes, and the directory's own modification time.
+std::map<std::string, std::string> DirState(const std::string& path) {
+  std::map<std::string, std::string> state;
+  const auto stamp = [](const std::filesystem::path& p) {
+    return std::to_string(std::filesystem::last_write_time(p).time_since_epoch().count());
+  };
+  state["."] = stamp(path);
+  for (const auto& entry : std::filesystem::directory_iterator(path)) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    state[entry.path().filename().string()] = stamp(entry.path()) + " " + bytes;
+  }
+  return state;
+}
+
+void Truncate(const std::string& file, uintmax_t size) {
+  std::error_code error;
+  std::filesystem::resize_file(file, size, error);
+  ASSERT_FALSE(error) << error.message();
+}
+
+// Overwrites `count` bytes `from_end` bytes before the end of `file`, keeping its size.
+void Scribble(const std::string& file, uintmax_t from_end, size_t count) {
+  const uintmax_t size = std::filesystem::file_size(file);
+  ASSERT_GE(size, from_end);
+  std::fstream f(file, std::ios::binary | std::ios::in | std::ios::out);
+  f.seekp(static_cast<std::streamoff>(size - from_end));
+  f.write(std::string(count, '\x5a').data(), static_cast<std::streamsize>(count));
+  ASSERT_TRUE(f.good());
+}
+
+// A store whose rows are all in table files (closing the primary flushes).
+class DamagedStoreTest : public RocksOriginTest {
+ protected:
+  void SetUp() override {
+    RocksOriginTest::SetUp();
+    for (int i = 0; i < 50; ++i) Apply(ModuleEvent("t1", "m" + std::to_string(i), 1, {"web"}));
+    origin_.reset();
+    tables_ = TableFiles(dir_.path());
+    ASSERT_EQ(tables_.size(), 1u);
+  }
+
+  // Opening the store both ways a reader does fails with Corruption.
+  void ExpectOpensFail() {
+    TempDir secondary_dir;
+    auto secondary = OpenRocksSecondary(dir_.path(), secondary_dir.path());
+    ASSERT_FALSE(secondary.ok()) << "a damaged store opened as a secondary";
+    EXPECT_EQ(secondary.status().code(), Status::Code::kCorruption)
+        << secondary.status().ToString();
+    auto read_only = OpenRocksReadOnly(dir_.path());
+    ASSERT_FALSE(read_only.ok()) << "a damaged store opened read-only";
+    EXPECT_EQ(read_only.status().code(), Status::Code::kCorruption)
+        << read_only.status().ToString();
+  }
+
+  std::vector<std::string> tables_;
+};
+
+// A secondary alone opened these stores as empty ones: every tenant unknown.
+TEST_F(DamagedStoreTest, MissingTableFileFailsTheOpen) {
+  std::filesystem::remove(tables_[0]);
+  ExpectOpensFail();
+}
+
+TEST_F(DamagedStoreTest, TruncatedTableFileFailsTheOpen) {
+  Truncate(tables_[0], std::filesystem::file_size(tables_[0]) - 100);
+  ExpectOpensFail();
+}
+
+TEST_F(DamagedStoreTest, TableWithDamagedIndexFailsTheOpen) {
+  Scribble(tables_[0], /*from_end=*/300, /*count=*/64);  // the index and footer region
+  ExpectOpensFail();
+}
+
+// Damage after a reader opened the store is an error from each read, never rows missing.
+TEST_F(DamagedStoreTest, TableTruncatedUnderAnOpenReaderFailsEachRead) {
+  TempDir secondary_dir;
+  auto secondary = OpenRocksSecondary(dir_.path(), secondary_dir.path());
+  ASSERT_TRUE(secondary.ok()) << secondary.status().ToString();
+  auto read_only = OpenRocksReadOnly(dir_.path());
+  ASSERT_TRUE(read_only.ok()) << read_only.status().ToString();
+  Truncate(tables_[0], 64);
+  for (Origin* reader : {secondary->get(), read_only->get()}) {
+    auto rows = reader->ReadScope({"t1", "web", kPageType}, "*");
+    ASSERT_FALSE(rows.ok()) << rows->size() << " rows";
+    EXPECT_TRUE(rows.status().code() == Status::Code::kCorruption ||
+                rows.status().code() == Status::Code::kIOError)
+        << rows.status().ToString();
+    auto page = reader->ReadPage({"t1", "web", kPageType}, "p1");
+    EXPECT_FALSE(page.ok());
+    Status listed = reader->ForEachRecord([](const StoredRecord&) { return Status::OK(); });
+    EXPECT_TRUE(listed.code() == Status::Code::kCorruption ||
+                listed.code() == Status::Code::kIOError)
+        << listed.ToString();
+    auto known = reader->TenantKnown("t1");  // from the counts read at open
+    ASSERT_TRUE(known.ok()) << known.status().ToString();
+    EXPECT_TRUE(*known);
+  }
+}
+
+// With several tables the check's read-only open opens only some of them; a
+// secondary then leaves out a damaged one it did not open (and every table
+// added after it) unless its view is compared with what the MANIFEST lists.
+TEST_F(RocksOriginTest, DamagedTableAmongSeveralFailsTheOpenNamingIt) {
+  for (int table = 0; table < 3; ++table) {  // three L0 tables: one flush per close
+    for (int i = 0; i < 20; ++i) {
+      Apply(ModuleEvent("t" + std::to_string(table), "m" + std::to_string(i), 1, {"web"}));
+    }
+    Reopen();
+  }
+  origin_.reset();
+  const std::vector<std::string> tables = TableFiles(dir_.path());
+  ASSERT_EQ(tables.size(), 3u);
+  for (const std::string& damaged : tables) {
+    TempDir copy;
+    std::filesystem::copy(dir_.path(), copy.path(), std::filesystem::copy_options::recursive);
+    const std::string file = copy.path() + "/" + std::filesystem::path(damaged).filename().string();
+    Scribble(file, /*from_end=*/300, /*count=*/64);
+    TempDir secondary_dir;
+    auto secondary = OpenRocksSecondary(copy.path(), secondary_dir.path());
+    ASSERT_FALSE(secondary.ok()) << file;
+    EXPECT_EQ(secondary.status().code(), Status::Code::kCorruption);
+    EXPECT_NE(secondary.status().message().find(file), std::string::npos)
+        << secondary.status().message();
+  }
+}
+
+TEST_F(RocksOriginTest, ReadOnlyOpenReadsTheStoreAsAtOpenAndRefusesWrites) {
+  Apply(ModuleEvent("t1", "m1", 1, {"web"}));
+  Apply(ExperimentEvent("t1", "e1", 2, {"web"}));
+  // The primary is open and holds the lock: a read-only open needs neither.
+  auto read_only = OpenRocksReadOnly(dir_.path());
+  ASSERT_TRUE(read_only.ok()) << read_only.status().ToString();
+  Apply(ModuleEvent("t2", "n1", 1, {"web"}));  // after the open: not seen
+
+  Origin* reader = read_only->get();
+  auto rows = reader->ReadScope({"t1", "web", kPageType}, "*");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(Summary(*rows), (std::vector<RowSummary>{{"*", Kind::kExperiment, "e1", 2},
+                                                     {"*", Kind::kModule, "m1", 1}}));
+  EXPECT_EQ(*reader->TenantKnown("t1"), true);
+  EXPECT_EQ(*reader->TenantKnown("t2"), false);
+  std::vector<StoredRecord> listed;
+  ASSERT_TRUE(reader
+                  ->ForEachRecord([&](const StoredRecord& r) {
+                    listed.push_back(r);
+                    return Status::OK();
+                  })
+                  .ok());
+  EXPECT_EQ(listed.size(), 2u);
+  EXPECT_TRUE(reader->CatchUp().ok());
+  EXPECT_EQ(*reader->TenantKnown("t2"), false);  // a read-only open does not tail
+
+  auto write = reader->Apply(ModuleEvent("t1", "m1", 9, {"web"}));
+  ASSERT_FALSE(write.ok());
+  EXPECT_EQ(write.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(reader->ClearPendingInvalidations().code(), Status::Code::kInvalidArgument);
+  EXPECT_TRUE(reader->Sync().ok());
+}
+
+TEST_F(RocksOriginTest, ReadOnlyOpenChangesNothingInTheDirectory) {
+  Apply(ModuleEvent("t1", "m1", 1, {"web"}));
+  origin_.reset();  // rows in a table file
+  Open();
+  Apply(ModuleEvent("t1", "m2", 1, {"web"}));
+  origin_.reset();
+  const std::map<std::string, std::string> before = DirState(dir_.path());
+  {
+    auto read_only = OpenRocksReadOnly(dir_.path());
+    ASSERT_TRUE(read_only.ok()) << read_only.status().ToString();
+    size_t count = 0;
+    ASSERT_TRUE((*read_only)
+                    ->ForEachRecord([&](const StoredRecord&) {
+                      ++count;
+                      return Status::OK();
+                    })
+                    .ok());
+    EXPECT_EQ(count, 2u);
+  }
+  const std::map<std::string, std::string> after = DirState(dir_.path());
+  EXPECT_EQ(before.size(), after.size());
+  for (const auto& [name, state] : before) {
+    auto it = after.find(name);
+    ASSERT_NE(it, after.end()) << name << " is gone";
+    EXPECT_TRUE(it->second == state) << name << " changed";
+  }
+  for (const auto& [name, state] : after) EXPECT_EQ(before.count(name), 1u) << name << " is new";
+}
+
+TEST(RocksOriginOpen, ReadersOfAPathThatIsNotAStoreFailAndCreateNothing) {
+  TempDir dir;
+  const std::string absent = dir.path() + "/absent";
+  const std::string empty = dir.path() + "/empty";
+  const std::string file = dir.path() + "/file";
+  std::filesystem::create_directory(empty);
+  std::ofstream(file) << "not a store";
+  for (const std::string& path : {absent, empty, file}) {
+    auto read_only = OpenRocksReadOnly(path);
+    ASSERT_FALSE(read_only.ok()) << path;
+    EXPECT_EQ(read_only.status().code(), Status::Code::kNotFound) << read_only.status().ToString();
+    EXPECT_NE(read_only.status().message().find(path), std::string::npos);
+    TempDir secondary_dir;
+    auto secondary = OpenRocksSecondary(path, secondary_dir.path());
+    ASSERT_FALSE(secondary.ok()) << path;
+    EXPECT_EQ(secondary.status().code(), Status::Code::kNotFound) << secondary.status().ToString();
+  }
+  EXPECT_FALSE(std::filesystem::exists(absent));
+  EXPECT_TRUE(std::filesystem::is_empty(empty));
+  EXPECT_EQ(std::filesystem::file_size(file), std::string("not a store").size());
 }
 
 }  // namespace

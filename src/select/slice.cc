@@ -12,11 +12,35 @@
 namespace tempo::select {
 namespace {
 
-size_t StringBytes(const std::string& s) { return sizeof(std::string) + s.capacity(); }
+// What a slice is charged in L1 is the heap memory it really holds, so that
+// L1's capacity bounds the process's memory (bench/l1_memory.cc). Each
+// HeapBytes below is what a value owns beyond its own object (which its
+// container counts), as malloc sizes the blocks.
 
-size_t StringsBytes(const std::vector<std::string>& list) {
-  size_t bytes = list.capacity() * sizeof(std::string);
-  for (const auto& s : list) bytes += s.capacity();
+// The heap memory malloc takes for a block of `requested` bytes: glibc adds
+// an 8-byte header, rounds up to 16 and allocates at least 32 (the same as
+// cache::HeapBlockBytes; select does not depend on the cache).
+size_t HeapBlockBytes(size_t requested) {
+  constexpr size_t kHeaderBytes = 8, kGranuleBytes = 16, kMinBlockBytes = 32;
+  if (requested == 0) return 0;
+  return std::max(kMinBlockBytes,
+                  (requested + kHeaderBytes + kGranuleBytes - 1) / kGranuleBytes * kGranuleBytes);
+}
+
+// A string's characters live in the object while they fit its small buffer.
+size_t HeapBytes(const std::string& s) {
+  static const size_t kInlineCapacity = std::string().capacity();
+  return s.capacity() > kInlineCapacity ? HeapBlockBytes(s.capacity() + 1) : 0;
+}
+
+template <typename T>
+size_t ArrayBytes(const std::vector<T>& v) {
+  return HeapBlockBytes(v.capacity() * sizeof(T));
+}
+
+size_t HeapBytes(const std::vector<std::string>& list) {
+  size_t bytes = ArrayBytes(list);
+  for (const auto& s : list) bytes += HeapBytes(s);
   return bytes;
 }
 
@@ -118,9 +142,8 @@ CompiledModule CompileModule(const events::Module& module, int64_t default_versi
   return m;
 }
 
-size_t ModuleBytes(const CompiledModule& m) {
-  return sizeof(CompiledModule) + m.json.capacity();
-}
+// The targeting condition is shared: the ConditionTable charges it.
+size_t HeapBytes(const CompiledModule& m) { return HeapBytes(m.json); }
 
 CompiledExperiment CompileExperiment(const events::Experiment& exp, ConditionTable* conditions) {
   std::vector<CompiledVariant> variants;
@@ -148,17 +171,41 @@ CompiledExperiment CompileExperiment(const events::Experiment& exp, ConditionTab
   };
 }
 
-size_t ExperimentBytes(const CompiledExperiment& e) {
-  size_t bytes = sizeof(CompiledExperiment) + StringBytes(e.id) + StringBytes(e.seed) +
-                 StringBytes(e.hash_attribute) + e.ranges.capacity() * sizeof(cond::BucketRange) +
-                 e.variants.capacity() * sizeof(CompiledVariant);
-  for (const CompiledVariant& v : e.variants) {
-    bytes += v.key.capacity() + StringsBytes(v.remove);
-    for (const auto& [id, priority] : v.priority) bytes += StringBytes(id) + sizeof(priority);
-    for (const auto& add : v.add) {
-      bytes += ModuleBytes(add.module) + StringsBytes(add.channels) + StringsBytes(add.page_ids);
-    }
+size_t HeapBytes(const CompiledVariant& v) {
+  size_t bytes =
+      HeapBytes(v.key) + HeapBytes(v.remove) + ArrayBytes(v.add) + ArrayBytes(v.priority);
+  for (const CompiledAdd& add : v.add) {
+    bytes += HeapBytes(add.module) + HeapBytes(add.channels) + HeapBytes(add.page_ids);
   }
+  for (const auto& [id, priority] : v.priority) bytes += HeapBytes(id);
+  return bytes;
+}
+
+// The condition is shared: the ConditionTable charges it.
+size_t HeapBytes(const CompiledExperiment& e) {
+  size_t bytes = HeapBytes(e.id) + HeapBytes(e.hash_attribute) + HeapBytes(e.seed) +
+                 ArrayBytes(e.ranges) + ArrayBytes(e.variants);
+  for (const CompiledVariant& v : e.variants) bytes += HeapBytes(v);
+  return bytes;
+}
+
+size_t HeapBytes(const events::Template& t) {
+  size_t bytes =
+      HeapBytes(t.tenant) + HeapBytes(t.channel) + HeapBytes(t.page_type) + ArrayBytes(t.zones);
+  for (const events::TemplateZone& z : t.zones) bytes += HeapBytes(z.zone);
+  return bytes;
+}
+
+// The heap memory of a slice made by make_shared: its block (the slice and
+// the shared_ptr's control block: a vtable pointer and two 32-bit counts),
+// what its members own, and its share of the shared conditions.
+size_t SliceBytes(const PageSlice& slice, const ConditionTable& conditions) {
+  constexpr size_t kControlBlockBytes = sizeof(void*) + 2 * sizeof(int);
+  size_t bytes = HeapBlockBytes(kControlBlockBytes + sizeof(PageSlice)) + HeapBytes(slice.scope) +
+                 ArrayBytes(slice.modules) + ArrayBytes(slice.experiments) + conditions.bytes();
+  for (const CompiledModule& m : slice.modules) bytes += HeapBytes(m);
+  for (const CompiledExperiment& e : slice.experiments) bytes += HeapBytes(e);
+  if (slice.page_template) bytes += HeapBytes(*slice.page_template);
   return bytes;
 }
 
@@ -169,25 +216,17 @@ std::shared_ptr<const PageSlice> CompileSlice(std::string scope,
   auto slice = std::make_shared<PageSlice>();
   slice->scope = std::move(scope);
   ConditionTable conditions;
-  size_t bytes = sizeof(PageSlice) + slice->scope.capacity();
   for (const events::Record& record : records) {
     if (const auto* module = std::get_if<events::Module>(&record)) {
       const int64_t version = module->version.value_or(0);
       slice->max_version = std::max(slice->max_version, version);
       slice->modules.push_back(CompileModule(*module, version, &conditions));
-      bytes += ModuleBytes(slice->modules.back()) - sizeof(CompiledModule);
     } else if (const auto* exp = std::get_if<events::Experiment>(&record)) {
       slice->max_version = std::max(slice->max_version, exp->version);
       slice->experiments.push_back(CompileExperiment(*exp, &conditions));
-      bytes += ExperimentBytes(slice->experiments.back()) - sizeof(CompiledExperiment);
     } else if (const auto* tmpl = std::get_if<events::Template>(&record)) {
       slice->max_version = std::max(slice->max_version, tmpl->version);
       slice->page_template = *tmpl;
-      bytes += tmpl->zones.capacity() * sizeof(events::TemplateZone) +
-               StringBytes(slice->page_template->tenant) +
-               StringBytes(slice->page_template->channel) +
-               StringBytes(slice->page_template->page_type);
-      for (const auto& z : tmpl->zones) bytes += z.zone.capacity();
     }
   }
   slice->modules.shrink_to_fit();
@@ -195,9 +234,7 @@ std::shared_ptr<const PageSlice> CompileSlice(std::string scope,
             [](const CompiledModule& a, const CompiledModule& b) { return a.id() < b.id(); });
   std::sort(slice->experiments.begin(), slice->experiments.end(),
             [](const CompiledExperiment& a, const CompiledExperiment& b) { return a.id < b.id; });
-  bytes += slice->modules.capacity() * sizeof(CompiledModule) +
-           slice->experiments.capacity() * sizeof(CompiledExperiment) + conditions.bytes();
-  slice->bytes = bytes;
+  slice->bytes = SliceBytes(*slice, conditions);
   return slice;
 }
 

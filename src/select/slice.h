@@ -89,8 +89,11 @@ struct PageSlice {
   std::vector<CompiledExperiment> experiments;  // bytewise id order
   std::optional<events::Template> page_template;
   int64_t max_version = 0;  // highest version of the slice's live records (§11.20)
-  // Memory held by the slice: container capacities and compiled conditions,
-  // walked when compiled. What the slice is charged in L1.
+  // Heap memory held by the slice, walked when compiled, as malloc sizes the
+  // blocks: the slice's own block from make_shared (with its control
+  // block), container capacities, strings past their inline buffer, and its
+  // share of the compiled conditions. Never zero: an empty slice costs its
+  // block. What the slice is charged in L1 (plus what holds it there).
   size_t bytes = 0;
 };
 

@@ -4,13 +4,10 @@
 #include <string>
 
 #include "events/events.h"
+#include "events/ndjson.h"
 
 namespace tempo::sync {
 namespace {
-
-bool IsBlank(std::string_view line) {
-  return line.find_first_not_of(" \t\r") == std::string_view::npos;
-}
 
 std::string LinePrefix(uint64_t line_no) { return "line " + std::to_string(line_no) + ": "; }
 
@@ -23,16 +20,16 @@ std::string ContentKey(const events::RecordKey& key) {
   return out;
 }
 
-Result<PublishReport> Publish(std::istream& in, stream::Producer& producer, std::string_view topic) {
+Result<PublishReport> Publish(std::istream& in, stream::Producer& producer, std::string_view topic,
+                              const events::DecodeOptions& decode) {
   PublishReport report;
+  events::NdjsonReader reader(in);
   std::string line;
-  uint64_t line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (IsBlank(line)) continue;
-    if (line.back() == '\r') line.pop_back();
+  while (reader.Next(&line)) {
+    const uint64_t line_no = reader.line_number();
+    if (events::IsBlankLine(line)) continue;
     ++report.lines;
-    Result<events::Event> event = events::DecodeEvent(line);
+    Result<events::Event> event = events::DecodeEvent(line, decode);
     if (!event.ok()) {
       ++report.invalid;
       if (report.errors.size() < kMaxReportedPublishErrors) {
@@ -51,7 +48,7 @@ Result<PublishReport> Publish(std::istream& in, stream::Producer& producer, std:
     }
     ++report.sent;
   }
-  if (in.bad()) return Status::IOError("publish: read error after line " + std::to_string(line_no));
+  if (Status s = reader.status(); !s.ok()) return Status::IOError("publish: " + s.message());
   if (Status flushed = producer.Flush(kPublishFlushTimeoutMs); !flushed.ok()) return flushed;
   return report;
 }

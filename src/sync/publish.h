@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "events/events.h"
 #include "events/record.h"
 #include "stream/stream.h"
 
@@ -35,13 +36,16 @@ struct PublishReport {
 // lands in one partition, in order.
 std::string ContentKey(const events::RecordKey& key);
 
-// Reads NDJSON from `in`. Blank (whitespace-only) lines are skipped; every
-// other line is validated with events::DecodeEvent, and a valid one is sent
-// to `topic` byte for byte (without a trailing '\r') with key ContentKey.
+// Reads NDJSON from `in` (events::NdjsonReader: a byte-order mark at the
+// start is dropped). Blank (whitespace-only) lines are skipped; every other
+// line is validated with events::DecodeEvent under `decode` (a record over
+// decode.max_record_bytes is invalid), and a valid one is sent to `topic`
+// byte for byte (without a trailing '\r') with key ContentKey.
 // When the producer's queue is full (Send returns Unavailable) it flushes and
 // retries the message once. Waits for delivery of everything at the end.
 // Errors: the input cannot be read (IOError), a message cannot be queued, or
 // delivery failed (the Flush error); lines before it may have been delivered.
-Result<PublishReport> Publish(std::istream& in, stream::Producer& producer, std::string_view topic);
+Result<PublishReport> Publish(std::istream& in, stream::Producer& producer, std::string_view topic,
+                              const events::DecodeOptions& decode = {});
 
 }  // namespace tempo::sync

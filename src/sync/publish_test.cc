@@ -69,6 +69,40 @@ TEST(PublishTest, NamesInvalidLinesAndSendsTheRest) {
   EXPECT_EQ(Keys(log.Read(kTopic)), "CA/module/m1;CA/module/m2;");
 }
 
+TEST(PublishTest, SkipsAByteOrderMarkAtTheStart) {
+  const std::string module = testing::ModuleUpsert("CA", "m1", 3, {"web"});
+  std::istringstream in("\xEF\xBB\xBF" + module + "\n");
+  MemoryLog log;
+  MemoryProducer producer(&log);
+  Result<PublishReport> report = Publish(in, producer, kTopic);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->sent, 1u);
+  EXPECT_TRUE(report->errors.empty()) << report->errors.front();
+  const std::vector<stream::Message> got = log.Read(kTopic);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].value, module);  // sent without the mark
+}
+
+TEST(PublishTest, ARecordOverTheSizeLimitIsAnInvalidLine) {
+  const std::string small = testing::ModuleUpsert("CA", "m1", 3, {"web"});
+  const size_t small_bytes = events::DecodeEvent(small)->record_json.size();
+  const std::string large = testing::ModuleUpsert("CA", "m2", 3, {"web", "app", "ios"});
+  std::istringstream in(small + "\n" + large + "\n");
+  MemoryLog log;
+  MemoryProducer producer(&log);
+  events::DecodeOptions decode;
+  decode.max_record_bytes = small_bytes;
+  Result<PublishReport> report = Publish(in, producer, kTopic, decode);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->sent, 1u);
+  EXPECT_EQ(report->invalid, 1u);
+  ASSERT_EQ(report->errors.size(), 1u);
+  EXPECT_EQ(report->errors[0], "line 2: record: " + std::to_string(small_bytes + 12) +
+                                   " bytes of JSON, more than the limit of " +
+                                   std::to_string(small_bytes));
+  EXPECT_EQ(Keys(log.Read(kTopic)), "CA/module/m1;");
+}
+
 TEST(PublishTest, KeepsTheFirstErrorsButCountsAll) {
   std::string input;
   for (size_t i = 0; i < kMaxReportedPublishErrors + 5; ++i) input += "[]\n";

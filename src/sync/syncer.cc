@@ -191,7 +191,7 @@ void Syncer::Decode() {
   Batch& b = *batch_;
   b.events.reserve(b.messages.size());
   for (size_t i = 0; i < b.messages.size(); ++i) {
-    Result<events::Event> event = events::DecodeEvent(b.messages[i].value);
+    Result<events::Event> event = events::DecodeEvent(b.messages[i].value, options_.decode);
     if (!event.ok()) {
       b.dead_letters.push_back({i, event.status().message()});
       ++b.result.invalid;

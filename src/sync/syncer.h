@@ -9,7 +9,8 @@
 //      Origin::ClearPendingInvalidations.
 // Then one batch, in this order:
 //   1. Poll up to max_batch messages.
-//   2. DecodeEvent of every message; an invalid one is queued for the DLQ
+//   2. DecodeEvent of every message (with options.decode: a record over
+//      its size limit is invalid too); an invalid one is queued for the DLQ
 //      with the original key and bytes and headers "reason", "topic",
 //      "partition", "offset". The valid ones go to the origin in one
 //      Origin::ApplyBatch with record_pending (one write, which also records
@@ -56,6 +57,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "events/events.h"
 #include "events/record.h"
 #include "origin/origin.h"
 #include "stream/stream.h"
@@ -69,6 +71,9 @@ struct SyncOptions {
   std::string invalidation_topic{stream::kInvalidationTopic};
   // Messages per batch: one origin Sync, one Flush and one Commit each.
   size_t max_batch = 2000;
+  // Limits of the decode of each event (its record size): an event over them
+  // goes to the DLQ like any invalid one.
+  events::DecodeOptions decode;
   // How long one Poll waits for a first message; also bounds how long Run
   // takes to notice Stop().
   std::chrono::milliseconds poll_timeout{100};

@@ -1,6 +1,6 @@
 // Tests of the sync loop (syncer.h) over a real RocksDB origin and the
-// in-memory stream of memory_stream_test_util.h, and once over librdkafka's
-// mock cluster (kafka/mock_cluster.h).
+// in-memory stream of memory_stream_test_util.h, once over librdkafka's
+// mock cluster (kafka/mock_cluster.h) and once over the embedded log.
 #include "sync/syncer.h"
 
 #include <gtest/gtest.h>
@@ -19,6 +19,7 @@
 #include "events/events.h"
 #include "kafka/kafka.h"
 #include "kafka/mock_cluster.h"
+#include "log/log.h"
 #include "sync/event_lines_test_util.h"
 #include "sync/invalidation.h"
 #include "sync/memory_stream_test_util.h"
@@ -401,6 +402,111 @@ TEST_F(SyncerTest, PoisonEventsGoToTheDlqWithTheirBytesAndTheLoopCarriesOn) {
   EXPECT_EQ(dlq[2].headers[0].value.substr(0, 13), "record.zone: ");
   // m0 in the first batch, m1 in the second.
   EXPECT_EQ(Invalidations(), (std::vector<std::string>{"A/web/home/*@1", "A/web/home/*@1"}));
+}
+
+// A module upsert whose record is `extra_bytes` larger than ModuleUpsert's.
+std::string PaddedModuleUpsert(const std::string& tenant, const std::string& id, int64_t version,
+                               size_t extra_bytes) {
+  std::string line = ModuleUpsert(tenant, id, version, {"web"});
+  line.insert(line.find("\"title\":\"") + 9, std::string(extra_bytes, 'x'));
+  return line;
+}
+
+// The record's size in the "record: N bytes ..." reason of a line.
+size_t RecordBytes(const std::string& line) {
+  return events::DecodeEvent(line)->record_json.size();
+}
+
+TEST_F(SyncerTest, ARecordOverTheSizeLimitGoesToTheDlqWithItsReason) {
+  const SyncOptions defaults;
+  const size_t limit = defaults.decode.max_record_bytes;
+  ASSERT_EQ(limit, size_t{1} << 20);
+  const std::string small = ModuleUpsert("A", "m0", 1, {"web"});
+  const std::string at_limit = PaddedModuleUpsert("A", "m1", 1, limit - RecordBytes(small));
+  ASSERT_EQ(RecordBytes(at_limit), limit);
+  const std::string over = PaddedModuleUpsert("A", "m2", 1, limit - RecordBytes(small) + 1);
+  Append(small);
+  Append(at_limit);
+  const int64_t over_offset = log_.Append(stream::kContentTopic, 0, "A/module/m2", over);
+
+  MemoryProducer producer(&log_);
+  auto consumer = NewConsumer();
+  Syncer syncer(consumer.get(), &producer, origin_.get(), FastOptions());
+  Drain(&syncer);
+
+  EXPECT_EQ(syncer.Stats().applied, 2u);
+  EXPECT_EQ(syncer.Stats().invalid, 1u);
+  EXPECT_EQ(log_.Committed(stream::kContentTopic, 0), 3);
+  const std::vector<stream::Message> dlq = log_.Read(stream::kDlqTopic);
+  ASSERT_EQ(dlq.size(), 1u);
+  EXPECT_EQ(dlq[0].key, "A/module/m2");
+  EXPECT_EQ(dlq[0].value, over);
+  ASSERT_EQ(dlq[0].headers.size(), 4u);
+  EXPECT_EQ(dlq[0].headers[0].name, "reason");
+  EXPECT_EQ(dlq[0].headers[0].value,
+            "record: 1048577 bytes of JSON, more than the limit of 1048576");
+  EXPECT_EQ(dlq[0].headers[3].value, std::to_string(over_offset));
+}
+
+TEST_F(SyncerTest, TheRecordSizeLimitIsAnOption) {
+  const std::string line = ModuleUpsert("A", "m1", 1, {"web"});
+  Append(line);
+  MemoryProducer producer(&log_);
+  auto consumer = NewConsumer();
+  SyncOptions options = FastOptions();
+  options.decode.max_record_bytes = RecordBytes(line) - 1;
+  Syncer syncer(consumer.get(), &producer, origin_.get(), options);
+  Drain(&syncer);
+  EXPECT_EQ(syncer.Stats().applied, 0u);
+  const std::vector<stream::Message> dlq = log_.Read(stream::kDlqTopic);
+  ASSERT_EQ(dlq.size(), 1u);
+  EXPECT_EQ(dlq[0].headers.at(0).value, "record: " + std::to_string(RecordBytes(line)) +
+                                            " bytes of JSON, more than the limit of " +
+                                            std::to_string(RecordBytes(line) - 1));
+  EXPECT_EQ(Dump(origin_.get()), ReferenceDump({}));
+}
+
+// The size limit over the embedded log, as `tempo sync --log` runs it: the
+// oversized event lands in the log's DLQ topic with its reason, the rest applies.
+TEST(LogSyncerTest, ARecordOverTheSizeLimitLandsInTheLogsDlq) {
+  using namespace std::chrono_literals;
+  TempDir dir;
+  const std::string log_dir = dir.path() + "/log";
+  auto producer = log::OpenLogProducer(log_dir);
+  ASSERT_TRUE(producer.ok()) << producer.status().ToString();
+  const std::string small = ModuleUpsert("A", "m1", 1, {"web"});
+  const std::string big = PaddedModuleUpsert("A", "m2", 1, 200);
+  for (const std::string& line : {small, big}) {
+    ASSERT_TRUE((*producer)->Send(stream::kContentTopic, "A/module", line, {}).ok());
+  }
+  ASSERT_TRUE((*producer)->Flush(kWaitLimit).ok());
+
+  auto origin = origin::OpenRocksOrigin(dir.path() + "/db");
+  ASSERT_TRUE(origin.ok()) << origin.status().ToString();
+  auto consumer = log::OpenLogConsumer(log_dir, "tempo-sync", {std::string(stream::kContentTopic)},
+                                       log::StartAt::kEarliest);
+  ASSERT_TRUE(consumer.ok()) << consumer.status().ToString();
+  SyncOptions options;
+  options.poll_timeout = 5ms;
+  options.decode.max_record_bytes = RecordBytes(small) + 100;
+  Syncer syncer(consumer->get(), producer->get(), origin->get(), options);
+  Result<BatchResult> batch = syncer.RunOnce();
+  ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+  EXPECT_EQ(batch->applied, 1u);
+  EXPECT_EQ(batch->invalid, 1u);
+
+  auto dlq = log::OpenLogConsumer(log_dir, "reader", {std::string(stream::kDlqTopic)},
+                                  log::StartAt::kEarliest);
+  ASSERT_TRUE(dlq.ok()) << dlq.status().ToString();
+  Result<std::vector<stream::Message>> got = (*dlq)->Poll(10, 1s);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_EQ(got->size(), 1u);
+  EXPECT_EQ((*got)[0].value, big);
+  ASSERT_FALSE((*got)[0].headers.empty());
+  EXPECT_EQ((*got)[0].headers[0].name, "reason");
+  EXPECT_EQ((*got)[0].headers[0].value, "record: " + std::to_string(RecordBytes(big)) +
+                                            " bytes of JSON, more than the limit of " +
+                                            std::to_string(options.decode.max_record_bytes));
 }
 
 TEST_F(SyncerTest, InvalidatesOldAndNewSlicesWithTheHighestAppliedVersion) {

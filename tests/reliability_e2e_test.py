@@ -118,6 +118,19 @@ def timed(fn, count):
     return samples
 
 
+def healthz_times(test, server, count):
+    """The times of `count` GET /healthz on one keep-alive connection."""
+    conn = server.conn()
+
+    def get():
+        conn.request("GET", "/healthz")
+        test.assertEqual(conn.getresponse().read(), b"ok")
+
+    samples = timed(get, count)
+    conn.close()
+    return samples
+
+
 class FrozenOriginTest(Base):
     def setUp(self):
         super().setUp()
@@ -145,18 +158,10 @@ class FrozenOriginTest(Base):
                 self.assertEqual(r.status, 200)
                 self.assertEqual(r.getheader("X-Tempo-Cache"), "L1")
 
-            health = s.conn()
-
-            def get_health():
-                health.request("GET", "/healthz")
-                r = health.getresponse()
-                self.assertEqual(r.read(), b"ok")
-
             cached_times = timed(get_cached, 200)
-            health_times = timed(get_health, 200)
+            health_times = healthz_times(self, s, 200)
             results = load.stop()
             cached.close()
-            health.close()
         finally:
             self.pg.resume()
         self.assertLess(p99(cached_times), FAST_S)
@@ -218,15 +223,7 @@ class HungL2Test(Base):
                        "--deadline-ms", str(DEADLINE_MS))
         load = Load(s, UNCACHED_CLIENTS)
         time.sleep(0.5)
-        health = s.conn()
-
-        def get_health():
-            health.request("GET", "/healthz")
-            r = health.getresponse()
-            self.assertEqual(r.read(), b"ok")
-
-        health_times = timed(get_health, 200)
-        health.close()
+        health_times = healthz_times(self, s, 200)
         results = load.stop()
         self.assertGreater(len(results), 200)
         self.assertEqual([r for r in results if r[0] != 200], [])

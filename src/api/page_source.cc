@@ -219,7 +219,7 @@ std::optional<PageSlices> PageSource::GetCached(const origin::PartitionKey& part
   PageSlices page;
   page.tier = Tier::kL1;
   thread_local std::string key;
-  const Deadline refresh = Clock::now();  // only copies (refreshes) call the loader
+  const Deadline unused{};  // only copies (refreshes) call the loader, with their own
   for (int i = 0; i < 2; ++i) {
     std::string_view scope_name = "*";
     if (i == 1) {
@@ -227,7 +227,7 @@ std::optional<PageSlices> PageSource::GetCached(const origin::PartitionKey& part
       scope_name = *page_id;
     }
     SliceKey(partition, scope_name, &key);
-    auto entry = l1_->TryGet(key, SliceLoader(this, partition, scope_name, refresh), scope);
+    auto entry = l1_->TryGet(key, SliceLoader(this, partition, scope_name, unused), scope);
     if (!entry.has_value()) return std::nullopt;
     (i == 0 ? page.type_slice : page.page_slice) = entry->value->slice.get();
   }
@@ -289,7 +289,8 @@ Result<bool> PageSource::TenantKnown(std::string_view tenant, Deadline deadline)
 std::optional<Result<bool>> PageSource::TenantKnownCached(std::string_view tenant) {
   if (tenants_ == nullptr) return std::nullopt;
   cache::ReadScope scope;
-  auto entry = tenants_->TryGet(tenant, TenantLoader(this, tenant, Clock::now()), &scope);
+  // Only a copy (a refresh) calls the loader, with a deadline of its own.
+  auto entry = tenants_->TryGet(tenant, TenantLoader(this, tenant, Deadline{}), &scope);
   if (!entry.has_value()) return std::nullopt;
   return Result<bool>(*entry->value);
 }

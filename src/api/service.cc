@@ -109,15 +109,15 @@ ServiceStats LayoutService::Stats() const {
 void LayoutService::Handle(const http::Request& request, http::Response* response) const {
   // Without a responder (a direct call) the answer must be given now.
   const Deadline deadline = std::chrono::steady_clock::now() + options_.deadline;
-  if (!Answer(request, request.responder == nullptr ? &deadline : nullptr, response)) {
-    Defer(request, response);
+  if (!Answer(request, deadline, /*may_wait=*/request.responder == nullptr, response)) {
+    Defer(request, deadline, response);
     return;
   }
   CountResponse(response->status, TierOf(*response));
 }
 
-void LayoutService::Defer(const http::Request& request, http::Response* response) const {
-  const Deadline deadline = std::chrono::steady_clock::now() + options_.deadline;
+void LayoutService::Defer(const http::Request& request, Deadline deadline,
+                          http::Response* response) const {
   SetError(kUnavailableError, response);
   // The pool answers at the deadline; the fallback, a little later, covers a
   // pool too busy to start the work in time.
@@ -131,7 +131,7 @@ void LayoutService::Defer(const http::Request& request, http::Response* response
       SetError(kUnavailableError, &answer);
     } else {
       const http::Request copy{method, target, if_none_match, nullptr};
-      Answer(copy, &deadline, &answer);
+      Answer(copy, deadline, /*may_wait=*/true, &answer);
     }
     // A late answer is dropped: the fallback (counted by the server) went out.
     const int status = answer.status;
@@ -144,7 +144,7 @@ void LayoutService::Defer(const http::Request& request, http::Response* response
   }
 }
 
-bool LayoutService::Answer(const http::Request& request, const Deadline* wait_deadline,
+bool LayoutService::Answer(const http::Request& request, Deadline deadline, bool may_wait,
                            http::Response* response) const {
   std::string_view target = request.target;
   const size_t q = target.find('?');
@@ -175,11 +175,11 @@ bool LayoutService::Answer(const http::Request& request, const Deadline* wait_de
     SetError({400, "uri_too_long", std::string(http::kUriTooLongMessage)}, response);
     return true;
   }
-  return AnswerLayout(request, api_version, query, wait_deadline, response);
+  return AnswerLayout(request, api_version, query, deadline, may_wait, response);
 }
 
 bool LayoutService::AnswerLayout(const http::Request& request, int api_version,
-                                 std::string_view query, const Deadline* wait_deadline,
+                                 std::string_view query, Deadline deadline, bool may_wait,
                                  http::Response* response) const {
   auto parsed = ParseLayoutQuery(query, api_version, QueryOptions{options_.allow_preview});
   if (auto* error = std::get_if<ApiError>(&parsed)) {
@@ -187,9 +187,6 @@ bool LayoutService::AnswerLayout(const http::Request& request, int api_version,
     return true;
   }
   const PageRequest& page = std::get<PageRequest>(parsed);
-  const bool may_wait = wait_deadline != nullptr;
-  const Deadline deadline =
-      may_wait ? *wait_deadline : std::chrono::steady_clock::now() + options_.deadline;
   std::optional<std::string_view> page_id;
   if (page.page_id) page_id = *page.page_id;
   const origin::PartitionKey partition{page.tenant, page.channel, page.page_type};

@@ -67,15 +67,15 @@ class LayoutService {
   BlockingPoolStats WaitingStats() const { return pool_.Stats(); }
 
  private:
-  // Fills `response`, waiting on L2 and the origin until `wait_deadline`;
-  // with none, returns false (nothing filled) when answering would mean
-  // waiting at all.
-  bool Answer(const http::Request& request, const Deadline* wait_deadline,
+  // Fills `response`, waiting on L2 and the origin until `deadline` when
+  // `may_wait`; otherwise returns false (nothing filled) when answering
+  // would mean waiting at all.
+  bool Answer(const http::Request& request, Deadline deadline, bool may_wait,
               http::Response* response) const;
   bool AnswerLayout(const http::Request& request, int api_version, std::string_view query,
-                    const Deadline* wait_deadline, http::Response* response) const;
+                    Deadline deadline, bool may_wait, http::Response* response) const;
   // Runs Answer on the pool, and sends its response through the responder.
-  void Defer(const http::Request& request, http::Response* response) const;
+  void Defer(const http::Request& request, Deadline deadline, http::Response* response) const;
   // Counts a response that went out: its status, and for a layout the tier
   // that served it (X-Tempo-Cache, empty for others).
   void CountResponse(int status, std::string_view tier) const;

@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include <unistd.h>
@@ -213,6 +216,79 @@ TEST_F(ServiceWithStore, Rule29_EtagAnd304) {
   EXPECT_TRUE(again.omit_body);
   EXPECT_EQ(Header(again, "ETag"), etag);
   EXPECT_EQ(Header(again, "Cache-Control"), "private, max-age=0");
+}
+
+// A responder that records the deferral and waits for its answer.
+class RecordingResponder final : public http::Responder {
+ public:
+  class Pending final : public http::PendingResponse {
+   public:
+    bool Send(http::Response response) override {
+      std::lock_guard<std::mutex> lock(mu);
+      answer = std::move(response);
+      cv.notify_all();
+      return true;
+    }
+    std::optional<http::Response> Wait() {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait_for(lock, std::chrono::seconds(30), [&] { return answer.has_value(); });
+      return answer;
+    }
+    std::mutex mu;
+    std::condition_variable cv;
+    std::optional<http::Response> answer;
+  };
+
+  std::shared_ptr<http::PendingResponse> Defer(std::chrono::steady_clock::time_point deadline,
+                                               http::Response fallback) override {
+    pending = std::make_shared<Pending>();
+    this->deadline = deadline;
+    this->fallback = std::move(fallback);
+    return pending;
+  }
+
+  std::shared_ptr<Pending> pending;
+  std::chrono::steady_clock::time_point deadline;
+  http::Response fallback;
+};
+
+TEST_F(ServiceWithStore, WhatWouldWaitIsDeferredWhatL1HoldsIsNot) {
+  Publish("module", R"({"id":"a","tenant":"T","channels":["web"],"pageType":"home","zone":"z","version":1})");
+  RecordingResponder responder;
+  http::Response response;
+  const auto before = std::chrono::steady_clock::now();
+  service_->Handle(http::Request{"GET", kPage, "", &responder}, &response);
+  // Not in L1: deferred, with a 503 fallback a little after the deadline.
+  ASSERT_NE(responder.pending, nullptr);
+  EXPECT_EQ(responder.fallback.status, 503);
+  EXPECT_NE(responder.fallback.body.find("\"unavailable\""), std::string::npos);
+  EXPECT_GE(responder.deadline, before + std::chrono::seconds(5));
+  auto answer = responder.pending->Wait();
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->status, 200);
+  EXPECT_EQ(Header(*answer, "X-Tempo-Cache"), "origin");
+  // Now in L1: answered at once, on this thread.
+  RecordingResponder again;
+  http::Response hit;
+  service_->Handle(http::Request{"GET", kPage, "", &again}, &hit);
+  EXPECT_EQ(again.pending, nullptr);
+  EXPECT_EQ(hit.status, 200);
+  EXPECT_EQ(Header(hit, "X-Tempo-Cache"), "L1");
+  EXPECT_EQ(hit.body, answer->body);
+  // Routing errors and /healthz never wait either.
+  RecordingResponder health;
+  http::Response ok;
+  service_->Handle(http::Request{"GET", "/healthz", "", &health}, &ok);
+  EXPECT_EQ(health.pending, nullptr);
+  EXPECT_EQ(ok.body, "ok");
+  // The deferred answer is counted once sent, on the pool's thread.
+  for (int i = 0; i < 3000 && service_->Stats().from_origin == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  const ServiceStats stats = service_->Stats();
+  EXPECT_EQ(stats.from_origin, 1u);
+  EXPECT_EQ(stats.from_l1, 1u);
+  EXPECT_EQ(service_->WaitingStats().tasks, 1u);
 }
 
 }  // namespace

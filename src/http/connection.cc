@@ -206,27 +206,26 @@ void Connection::BeginRequest() {
       static_cast<uint32_t>(std::min<size_t>(worker_->options().max_header_bytes, UINT32_MAX)));
   // Bodies are never buffered; FinishAnswer decides which are read at all.
   parser_->body_limit(boost::none);
-  parser_->eager(false);  // stop at the end of the head
 }
 
 Connection::ParseOutcome Connection::ParseHead(error_code* ec) {
-  while (!parser_->is_header_done()) {
-    if (in_.size() == 0) return ParseOutcome::kNeedMore;
-    const size_t used = parser_->put(in_.data(), *ec);
-    in_.consume(used);
-    if (*ec == beast::http::error::need_more) {
-      ec->clear();
-      return ParseOutcome::kNeedMore;
-    }
-    if (*ec) return ParseOutcome::kError;
-    if (used == 0) return ParseOutcome::kNeedMore;
-  }
-  return ParseOutcome::kComplete;
+  parser_->eager(false);  // stop at the end of the head
+  return ParseUntil([this] { return parser_->is_header_done(); }, ec);
 }
 
 Connection::ParseOutcome Connection::DiscardBody(error_code* ec) {
   parser_->eager(true);
-  while (!parser_->is_done()) {
+  const ParseOutcome outcome = ParseUntil([this] { return parser_->is_done(); }, ec);
+  if (outcome == ParseOutcome::kComplete) {
+    discard_body_ = false;
+    parser_.reset();
+  }
+  return outcome;
+}
+
+template <typename Done>
+Connection::ParseOutcome Connection::ParseUntil(const Done& done, error_code* ec) {
+  while (!done()) {
     if (in_.size() == 0) return ParseOutcome::kNeedMore;
     const size_t used = parser_->put(in_.data(), *ec);
     in_.consume(used);
@@ -237,8 +236,6 @@ Connection::ParseOutcome Connection::DiscardBody(error_code* ec) {
     if (*ec) return ParseOutcome::kError;
     if (used == 0) return ParseOutcome::kNeedMore;
   }
-  discard_body_ = false;
-  parser_.reset();
   return ParseOutcome::kComplete;
 }
 

@@ -73,6 +73,9 @@ class Connection final : public boost::intrusive::list_base_hook<>, private Resp
   ParseOutcome ParseHead(boost::system::error_code* ec);
   // Parses (and discards) the body of the request just answered.
   ParseOutcome DiscardBody(boost::system::error_code* ec);
+  // Feeds the parser what has arrived until `done()`.
+  template <typename Done>
+  ParseOutcome ParseUntil(const Done& done, boost::system::error_code* ec);
   // Calls the handler for the parsed head; false when it deferred its answer.
   bool CallHandler();
   // Appends the answer in response_ (the handler's, a deferred one or a

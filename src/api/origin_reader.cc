@@ -51,8 +51,8 @@ OriginReader::~OriginReader() {
 }
 
 Result<std::vector<origin::Row>> OriginReader::ReadScope(const origin::PartitionKey& partition,
-                                                         std::string_view scope,
-                                                         Deadline deadline, RowsCallback then) {
+                                                         std::string_view scope, Deadline deadline,
+                                                         RowsCallback then) {
   // The work owns copies of its inputs and its output: a caller that stopped
   // waiting has gone, with its stack.
   auto rows = std::make_shared<std::vector<origin::Row>>();
@@ -158,10 +158,10 @@ void OriginReader::Probe() {
 void OriginReader::Record(const Status& status) {
   if (status.ok() || !IsOriginFailure(status)) {
     if (!reachable_) {
-      const auto down_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-          Clock::now() - unreachable_since_);
-      LogLine("origin", "answering again after " + std::to_string(down_ms.count()) +
-                            " ms of failures");
+      const auto down_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - unreachable_since_);
+      LogLine("origin",
+              "answering again after " + std::to_string(down_ms.count()) + " ms of failures");
     }
     reachable_ = true;
     return;

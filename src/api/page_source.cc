@@ -149,15 +149,13 @@ void PageSource::NoteIfTooLarge(const origin::PartitionKey& partition, std::stri
     std::lock_guard<std::mutex> lock(too_large_mu_);
     // Each slice is logged once; past a bound, logging stops (the cache's
     // counters still show the loads).
-    if (too_large_logged_.size() >= kMaxTooLargeLogged ||
-        !too_large_logged_.insert(key).second) {
+    if (too_large_logged_.size() >= kMaxTooLargeLogged || !too_large_logged_.insert(key).second) {
       return;
     }
   }
-  LogLine("l1", "slice " + partition.tenant + "/" + partition.channel + "/" +
-                    partition.page_type + "/" + std::string(scope) + " (" +
-                    std::to_string(charge) + " bytes compiled) is too large for L1 (" +
-                    std::to_string(max_entry_charge_) +
+  LogLine("l1", "slice " + partition.tenant + "/" + partition.channel + "/" + partition.page_type +
+                    "/" + std::string(scope) + " (" + std::to_string(charge) +
+                    " bytes compiled) is too large for L1 (" + std::to_string(max_entry_charge_) +
                     " bytes per shard): it is read from L2 or the origin on every request");
 }
 
@@ -184,10 +182,8 @@ Result<PageSource::CachedSlice> PageSource::Load(const origin::PartitionKey& par
   // them. The writer's own thread does the L2 call.
   OriginReader::RowsCallback fill;
   if (l2 != nullptr) {
-    fill = [writer = l2_writer_.get(), key = std::move(key),
-            repair_cas](const std::vector<origin::Row>& rows) {
-      writer->Fill(key, rows, repair_cas);
-    };
+    fill = [writer = l2_writer_.get(), key = std::move(key), repair_cas](
+               const std::vector<origin::Row>& rows) { writer->Fill(key, rows, repair_cas); };
   }
   auto rows = reader_.ReadScope(partition, scope, deadline, std::move(fill));
   if (!rows.ok()) return rows.status();

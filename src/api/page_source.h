@@ -157,8 +157,7 @@ class PageSource {
                            Deadline deadline);
 
   // Logs, once per slice, a slice too large for any L1 shard.
-  void NoteIfTooLarge(const origin::PartitionKey& partition, std::string_view scope,
-                      size_t charge);
+  void NoteIfTooLarge(const origin::PartitionKey& partition, std::string_view scope, size_t charge);
 
   const PageSourceOptions options_;
   std::unique_ptr<L2Writer> l2_writer_;  // null without L2; outlives reader_'s fills

@@ -77,9 +77,7 @@ bool IfNoneMatchMatches(std::string_view header, std::string_view etag) {
 }
 
 LayoutService::LayoutService(PageSource* pages, ServiceOptions options)
-    : pages_(pages),
-      options_(options),
-      pool_(options.wait_threads, options.max_waiting) {}
+    : pages_(pages), options_(options), pool_(options.wait_threads, options.max_waiting) {}
 
 void LayoutService::Count(Counter counter) const {
   thread_local const size_t stripe = std::hash<std::thread::id>()(std::this_thread::get_id());

@@ -41,10 +41,10 @@ struct ServiceOptions {
 
 // Responses since the service was created.
 struct ServiceStats {
-  uint64_t ok = 0;            // 200 layouts
-  uint64_t not_modified = 0;  // 304
-  uint64_t client_errors = 0; // 4xx of any route
-  uint64_t unavailable = 0;   // 503: no tier could answer in time
+  uint64_t ok = 0;             // 200 layouts
+  uint64_t not_modified = 0;   // 304
+  uint64_t client_errors = 0;  // 4xx of any route
+  uint64_t unavailable = 0;    // 503: no tier could answer in time
   // Layouts (200 and 304) by the tier that served them (X-Tempo-Cache).
   uint64_t from_l1 = 0, from_l2 = 0, from_origin = 0;
 };

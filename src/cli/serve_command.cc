@@ -116,9 +116,10 @@ struct ServeFlags {
 };
 
 void AddServeFlags(CLI::App* cmd, ServeFlags* f) {
-  cmd->add_option("--store", f->store,
-                  "Origin store to read: DIR, rocksdb:///DIR (opened read-only, as a secondary "
-                  "of the `tempo sync` or `tempo import` that writes it) or postgres://USER@HOST:PORT/DB");
+  cmd->add_option(
+      "--store", f->store,
+      "Origin store to read: DIR, rocksdb:///DIR (opened read-only, as a secondary "
+      "of the `tempo sync` or `tempo import` that writes it) or postgres://USER@HOST:PORT/DB");
   cmd->add_option("--listen", f->listen, "Public listener HOST:PORT (port 0 = any free port)")
       ->default_val("127.0.0.1:8080");
   cmd->add_flag("--embedded", f->embedded,
@@ -231,8 +232,8 @@ int RunServe(CLI::App* cmd, const ServeFlags& f) {
     // little later still fills L2 for the next one.
     ReadingOptions reading;
     reading.connections = f.origin_threads;
-    reading.statement_timeout = std::max(4 * std::chrono::milliseconds(f.deadline_ms),
-                               std::chrono::milliseconds(250));
+    reading.statement_timeout =
+        std::max(4 * std::chrono::milliseconds(f.deadline_ms), std::chrono::milliseconds(250));
     origin = OpenStoreForReading(f.store, scratch.path(), reading);
   }
   if (!origin.ok()) {
@@ -276,10 +277,9 @@ int RunServe(CLI::App* cmd, const ServeFlags& f) {
   }
   api::InvalidationListener listener(std::move(consumer), origin->get(), &pages);
 
-  auto server = http::Server::Start(server_options,
-                                    [&service](const http::Request& req, http::Response* resp) {
-                                      service.Handle(req, resp);
-                                    });
+  auto server = http::Server::Start(
+      server_options,
+      [&service](const http::Request& req, http::Response* resp) { service.Handle(req, resp); });
   if (!server.ok()) {
     std::cerr << "tempo serve: " << server.status().message() << "\n";
     return 1;
@@ -304,7 +304,8 @@ int RunServe(CLI::App* cmd, const ServeFlags& f) {
   }
   std::cout << "tempo serve: listening on http://" << server_options.host << ":"
             << (*server)->port() << " (store " << store_label;
-  if (HasStream(invalidations)) std::cout << ", invalidations from " << DescribeStream(invalidations);
+  if (HasStream(invalidations))
+    std::cout << ", invalidations from " << DescribeStream(invalidations);
   if (l2->get() != nullptr) std::cout << ", L2 " << f.l2.servers;
   std::cout << ")" << std::endl;
   if (*admin_server) {

@@ -22,8 +22,8 @@ int64_t SteadyMs() {
 void LogLine(std::string_view component, std::string_view message) {
   const auto now = std::chrono::system_clock::now();
   const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          now.time_since_epoch()).count() % 1000;
+  const auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
   std::tm utc{};
   gmtime_r(&seconds, &utc);
   char stamp[96];
@@ -46,8 +46,8 @@ void LogLine(std::string_view component, std::string_view message) {
 void LogLimiter::Log(std::string_view component, std::string_view message) {
   const int64_t now = SteadyMs();
   int64_t next = next_ms_.load(std::memory_order_relaxed);
-  if (now < next || !next_ms_.compare_exchange_strong(next, now + interval_ms_,
-                                                      std::memory_order_relaxed)) {
+  if (now < next ||
+      !next_ms_.compare_exchange_strong(next, now + interval_ms_, std::memory_order_relaxed)) {
     suppressed_.fetch_add(1, std::memory_order_relaxed);
     return;
   }

@@ -81,7 +81,7 @@ class Connection::Pending final : public PendingResponse,
   asio::any_io_executor executor_;
   asio::executor_work_guard<asio::any_io_executor> work_;
   std::atomic<bool> claimed_{false};
-  Response response_;  // written by Send's claimer before its post
+  Response response_;       // written by Send's claimer before its post
   Connection* connection_;  // the connection's thread only; null once it has gone
 };
 
@@ -108,8 +108,8 @@ bool Connection::IsIdle() const {
 void Connection::ArmReadDeadline() {
   const ServerOptions& options = worker_->options();
   reading_request_ = in_.size() > 0 || discard_body_;
-  deadline_ms_ = worker_->now_ms() +
-                 (reading_request_ ? options.header_timeout_ms : options.idle_timeout_ms);
+  deadline_ms_ =
+      worker_->now_ms() + (reading_request_ ? options.header_timeout_ms : options.idle_timeout_ms);
 }
 
 void Connection::Read() {
@@ -147,7 +147,7 @@ void Connection::Process() {
       return;
     }
     DetachPending();
-    FinishAnswer(/*handled=*/true);
+    FinishAnswer();
   }
   for (;;) {
     if (close_after_write_ || !out_body_.empty() || out_.size() >= kMaxBatchBytes) break;
@@ -172,7 +172,7 @@ void Connection::Process() {
       Process();  // waits for the deferred answer (writing what is ready)
       return;
     }
-    FinishAnswer(/*handled=*/true);
+    FinishAnswer();
   }
   if (!out_.empty()) {
     Write();
@@ -249,9 +249,10 @@ bool Connection::CallHandler() {
   try {
     worker_->handler()(request, &response_);
   } catch (...) {
-    // A handler must not throw; if it does, the client still gets an answer.
+    // A handler must not throw; if it does, the client still gets an answer
+    // (FinishAnswer turns a status out of range into a 500).
     if (pending_ != nullptr) DetachPending();
-    FinishAnswer(/*handled=*/false);
+    response_.status = 0;
     return true;
   }
   return pending_ == nullptr;
@@ -295,7 +296,7 @@ void Connection::DetachPending() {
   answer_timer_.cancel(ignored);
 }
 
-void Connection::FinishAnswer(bool handled) {
+void Connection::FinishAnswer() {
   // What happens to the body: none, or a small one announced by
   // Content-Length, is read and dropped and the connection goes on; any
   // other is never read, so the connection must close after this answer.
@@ -318,7 +319,7 @@ void Connection::FinishAnswer(bool handled) {
     close_after_write_ = true;
   }
   // Interim (1xx) answers are not supported: the handler gives final ones.
-  if (!handled || response_.status < 200 || response_.status > 999) {
+  if (response_.status < 200 || response_.status > 999) {
     // Closing afterwards keeps framing safe even if this answers a HEAD.
     close_after_write_ = true;
     discard_body_ = false;

@@ -79,8 +79,9 @@ class Connection final : public boost::intrusive::list_base_hook<>, private Resp
   // Calls the handler for the parsed head; false when it deferred its answer.
   bool CallHandler();
   // Appends the answer in response_ (the handler's, a deferred one or a
-  // fallback) to out_, and decides what happens to the request's body.
-  void FinishAnswer(bool handled);
+  // fallback; a 500 when its status is out of range, as after a throwing
+  // handler) to out_, and decides what happens to the request's body.
+  void FinishAnswer();
   void AnswerParseError(const boost::system::error_code& ec);
   void Write();
   void OnWrite(const boost::system::error_code& ec);
@@ -106,9 +107,9 @@ class Connection final : public boost::intrusive::list_base_hook<>, private Resp
   std::string out_body_;  // a large body written after out_ without a copy
   State state_ = State::kReading;
   bool close_after_write_ = false;
-  bool keep_alive_ = false;      // of the request being answered
-  bool discard_body_ = false;    // the answered request's body is being read and dropped
-  bool reading_request_ = false; // some byte of the next request has arrived
+  bool keep_alive_ = false;       // of the request being answered
+  bool discard_body_ = false;     // the answered request's body is being read and dropped
+  bool reading_request_ = false;  // some byte of the next request has arrived
   int64_t deadline_ms_ = 0;
   size_t linger_bytes_ = 0;
   // The deferred answer of the request in progress, if it deferred.

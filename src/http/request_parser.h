@@ -125,8 +125,8 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
     } else if (transfer_encoding_ && content_length_) {
       Refuse("both Transfer-Encoding and Content-Length", ec);
     } else if (out_->version >= 11 && hosts_ != 1) {
-      Refuse(hosts_ == 0 ? "an HTTP/1.1 request needs a Host header"
-                         : "more than one Host header", ec);
+      Refuse(hosts_ == 0 ? "an HTTP/1.1 request needs a Host header" : "more than one Host header",
+             ec);
     }
   }
 

@@ -96,8 +96,8 @@ using Handler = std::function<void(const Request&, Response*)>;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 0;                   // 0 = pick a free port (see Server::port())
-  int threads = 0;                     // 0 = one per core
+  uint16_t port = 0;                    // 0 = pick a free port (see Server::port())
+  int threads = 0;                      // 0 = one per core
   size_t max_header_bytes = 64 * 1024;  // above this: 431-style JSON error, connection closed
   // A request body (never read: every route is GET) announced by a
   // Content-Length up to this is discarded and the connection kept; a larger

@@ -385,8 +385,8 @@ TEST_F(ServerTest, SmallBodiesAreDiscardedOthersCloseTheConnection) {
     // A small body announced by Content-Length is read and dropped; the
     // connection goes on.
     Client client(server_->port());
-    ASSERT_TRUE(client.Send("POST /with-body HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello" +
-                            Get("/next")));
+    ASSERT_TRUE(client.Send(
+        "POST /with-body HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello" + Get("/next")));
     auto reply = client.Read();
     ASSERT_TRUE(reply);
     EXPECT_EQ(reply->body, "POST /with-body");
@@ -425,8 +425,9 @@ TEST_F(ServerTest, ExpectContinueGetsTheFinalAnswerAtOnce) {
   Client client(server_->port());
   // The client waits for 100 Continue before sending its body; the answer
   // needs no body, so it comes at once and the connection closes.
-  ASSERT_TRUE(client.Send("PUT /x HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n"
-                          "Expect: 100-continue\r\n\r\n"));
+  ASSERT_TRUE(
+      client.Send("PUT /x HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n"
+                  "Expect: 100-continue\r\n\r\n"));
   const auto start = steady_clock::now();
   auto reply = client.Read();
   ASSERT_TRUE(reply);
@@ -446,9 +447,9 @@ TEST_F(ServerTest, TransferEncodingNotEndingInChunkedIs400) {
     Client client(server_->port());
     // The "body" hides a second request that must never be executed.
     const std::string hidden = Get("/smuggled");
-    ASSERT_TRUE(client.Send("POST /front HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: " +
-                            std::string(coding) + "\r\nContent-Length: " +
-                            std::to_string(hidden.size()) + "\r\n\r\n" + hidden));
+    ASSERT_TRUE(
+        client.Send("POST /front HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: " + std::string(coding) +
+                    "\r\nContent-Length: " + std::to_string(hidden.size()) + "\r\n\r\n" + hidden));
     auto reply = client.Read();
     ASSERT_TRUE(reply) << coding;
     ExpectJsonError(*reply, 400, "bad_request");
@@ -466,8 +467,9 @@ TEST_F(ServerTest, TransferEncodingNotEndingInChunkedIs400) {
   {
     // chunked and Content-Length together is refused as well.
     Client client(server_->port());
-    ASSERT_TRUE(client.Send("POST /front HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
-                            "Content-Length: 5\r\n\r\n0\r\n\r\n"));
+    ASSERT_TRUE(
+        client.Send("POST /front HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
+                    "Content-Length: 5\r\n\r\n0\r\n\r\n"));
     auto reply = client.Read();
     ASSERT_TRUE(reply);
     ExpectJsonError(*reply, 400, "bad_request");
@@ -478,8 +480,8 @@ TEST_F(ServerTest, TransferEncodingNotEndingInChunkedIs400) {
 
 TEST_F(ServerTest, HostMustBeThereOnceInHttp11) {
   StartServer();
-  for (const char* request : {"GET /a HTTP/1.1\r\n\r\n",
-                              "GET /a HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"}) {
+  for (const char* request :
+       {"GET /a HTTP/1.1\r\n\r\n", "GET /a HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"}) {
     Client client(server_->port());
     ASSERT_TRUE(client.Send(request));
     auto reply = client.Read();
@@ -496,9 +498,10 @@ TEST_F(ServerTest, HostMustBeThereOnceInHttp11) {
 TEST_F(ServerTest, AbsoluteFormAndALeadingEmptyLineAreAccepted) {
   StartServer();
   Client client(server_->port());
-  ASSERT_TRUE(client.Send("GET http://example.com:8080/api/x?q=1 HTTP/1.1\r\nHost: example.com\r\n\r\n"
-                          "\r\nGET HTTP://example.com HTTP/1.1\r\nHost: example.com\r\n\r\n"
-                          "GET https://h?a=b HTTP/1.1\r\nHost: h\r\n\r\n"));
+  ASSERT_TRUE(
+      client.Send("GET http://example.com:8080/api/x?q=1 HTTP/1.1\r\nHost: example.com\r\n\r\n"
+                  "\r\nGET HTTP://example.com HTTP/1.1\r\nHost: example.com\r\n\r\n"
+                  "GET https://h?a=b HTTP/1.1\r\nHost: h\r\n\r\n"));
   for (const char* expected : {"GET /api/x?q=1", "GET /", "GET /?a=b"}) {
     auto reply = client.Read();
     ASSERT_TRUE(reply) << expected;
@@ -523,8 +526,8 @@ class DeferringHandler {
     Response fallback;
     fallback.status = 503;
     fallback.body = "fallback " + target;
-    auto pending = request.responder->Defer(steady_clock::now() + milliseconds(300),
-                                            std::move(fallback));
+    auto pending =
+        request.responder->Defer(steady_clock::now() + milliseconds(300), std::move(fallback));
     std::lock_guard<std::mutex> lock(mu_);
     threads_.emplace_back([this, pending, ms, target] {
       std::this_thread::sleep_for(milliseconds(ms));

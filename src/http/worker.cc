@@ -68,9 +68,9 @@ Worker::Worker(const ServerOptions& options, const Handler& handler, ServerCount
       sweep_timer_(io_),
       accept_retry_timer_(io_),
       drain_timer_(io_),
-      sweep_interval_ms_(std::clamp<int64_t>(
-          std::min(options.idle_timeout_ms, options.header_timeout_ms) / 4, kMinSweepIntervalMs,
-          kMaxSweepIntervalMs)) {
+      sweep_interval_ms_(
+          std::clamp<int64_t>(std::min(options.idle_timeout_ms, options.header_timeout_ms) / 4,
+                              kMinSweepIntervalMs, kMaxSweepIntervalMs)) {
   RefreshClock();
 }
 

@@ -6,12 +6,12 @@
 // shared between workers and nothing on the request path takes a lock.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/intrusive/list.hpp>
-#include <array>
-#include <atomic>
 #include <cstdint>
 #include <ctime>
 #include <string>

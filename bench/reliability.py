@@ -14,6 +14,7 @@ dependency hangs"):
 
 Everything listens on 127.0.0.1 and is stopped at the end.
 usage: bench/reliability.py TEMPO_BINARY SHARED_DIR [--duration S] [--busting-s S]
+                            [--only frozen|l2|flood|memory]
 """
 import argparse
 import os
@@ -194,16 +195,19 @@ def main():
     parser.add_argument("shared")
     parser.add_argument("--duration", type=int, default=5)
     parser.add_argument("--busting-s", type=int, default=60)
+    parser.add_argument("--only", choices=["frozen", "l2", "flood", "memory"],
+                        help="run one scenario (e.g. frozen, against an older binary)")
     args = parser.parse_args()
     e2e_test.TEMPO, e2e_test.SHARED = os.path.abspath(args.tempo), os.path.abspath(args.shared)
     with tempfile.TemporaryDirectory(prefix="tempo-bench-") as tmp:
         store = os.path.join(tmp, "store")
         e2e_test.run(["import", "--store", store,
                       os.path.join(e2e_test.SHARED, "golden", "data.ndjson")])
-        frozen_origin(args, tmp)
-        hung_l2(args, store)
-        flood(args, store)
-        l1_memory(args, store)
+        scenarios = {"frozen": lambda: frozen_origin(args, tmp), "l2": lambda: hung_l2(args, store),
+                     "flood": lambda: flood(args, store), "memory": lambda: l1_memory(args, store)}
+        for name, scenario in scenarios.items():
+            if args.only in (None, name):
+                scenario()
 
 
 if __name__ == "__main__":

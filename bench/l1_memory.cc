@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "rss.h"
 #include "cache/cache.h"
 #include "select/slice.h"
 
@@ -35,12 +36,7 @@ using tempo::cache::CacheOptions;
 using tempo::cache::CacheStats;
 using tempo::cache::ReadScope;
 
-size_t RssBytes() {
-  std::ifstream statm("/proc/self/statm");
-  size_t pages_total = 0, pages_resident = 0;
-  statm >> pages_total >> pages_resident;
-  return pages_resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
-}
+using tempo::bench::RssBytes;
 
 size_t HeapInUseBytes() { return mallinfo2().uordblks; }
 

@@ -17,6 +17,7 @@
 #include <variant>
 
 #include "api/page_source.h"
+#include "rss.h"
 #include "events/events.h"
 #include "gen/generator.h"
 
@@ -24,12 +25,7 @@ namespace {
 
 using tempo::origin::PartitionKey;
 
-size_t RssBytes() {
-  std::ifstream statm("/proc/self/statm");
-  size_t pages_total = 0, pages_resident = 0;
-  statm >> pages_total >> pages_resident;
-  return pages_resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
-}
+using tempo::bench::RssBytes;
 
 }  // namespace
 

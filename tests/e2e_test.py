@@ -32,11 +32,11 @@ def run(args, stdin=None, check=True):
 class Server:
     """A `tempo serve` process on a free 127.0.0.1 port."""
 
-    def __init__(self, store, *extra):
+    def __init__(self, store, *extra, preexec_fn=None):
         self.proc = subprocess.Popen(
             [TEMPO, "serve", "--store", store, "--listen", "127.0.0.1:0", "--threads", "2",
              "--admin-listen", "127.0.0.1:0", *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=preexec_fn)
         line = self.proc.stdout.readline()  # bounded: the process prints it or exits
         m = re.search(r"http://127\.0\.0\.1:(\d+)", line)
         admin = re.search(r"admin on port (\d+)", self.proc.stdout.readline()) if m else None
@@ -103,8 +103,8 @@ class Base(unittest.TestCase):
     def store(self, name="store"):
         return os.path.join(self.tmp, name)
 
-    def serve(self, store, *extra):
-        s = Server(store, *extra)
+    def serve(self, store, *extra, preexec_fn=None):
+        s = Server(store, *extra, preexec_fn=preexec_fn)
         self.servers.append(s)
         return s
 

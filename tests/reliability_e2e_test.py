@@ -24,6 +24,7 @@ build on a loaded 2-core box; the figures themselves are measured in bench/ (doc
 import json
 import os
 import re
+import resource
 import signal
 import socket
 import sys
@@ -266,6 +267,35 @@ class FloodTest(Base):
         self.assertEqual(r.status, 200)
         keep.close()
         self.assertEqual(metric(s, "tempo_http_connections_rejected_total"), 11)
+
+
+    def test_running_out_of_descriptors_is_logged_and_survived(self):
+        store, _ = self.golden_store()
+        limit = 64
+
+        def few_descriptors():
+            resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+
+        s = self.serve(store, preexec_fn=few_descriptors)
+        # The public listener is held below the limit, half the descriptors in reserve...
+        wait_for(lambda: s.get(url(*HOME_B))[0] == 200, "a first answer")
+        # ...but the admin listener's own 64 exceed what is left: it runs out.
+        flood = []
+        for _ in range(limit):
+            try:
+                flood.append(socket.create_connection(("127.0.0.1", s.admin_port), timeout=5))
+            except OSError:
+                break
+        time.sleep(0.5)
+        for c in flood:
+            c.close()
+        # Once descriptors are free again, both listeners answer.
+        wait_for(lambda: s.admin("/livez")[0] == 200, "/livez after the flood")
+        self.assertEqual(s.get(url(*HOME_B))[0], 200)
+        self.assertEqual(s.stop(), 0)
+        self.assertIn(f"--max-connections 10000 lowered to {limit // 2}", s.err)
+        self.assertIn("tempo[http]: out of file descriptors", s.err)
+        self.assertIn("tempo[http]: accepting connections again", s.err)
 
 
 class HttpEdgeTest(Base):

@@ -11,31 +11,16 @@ port 0 and are stopped at the end of their test.
 """
 import fcntl
 import glob
-import http.client
 import os
-import re
 import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import unittest
 
-TEMPO = None
-SHARED = None
-COMMAND_TIMEOUT_S = 300
-START_TIMEOUT_S = 30
-STOP_TIMEOUT_S = 15
-REQUEST_TIMEOUT_S = 10
+import e2e_test
+from e2e_test import run
+
 # A page of a tenant the golden data set has, and one the origin must read.
 PAGE = "/api/v1/tempo/layouts?tenant=initech&channel=web&pageType=homepage"
-
-
-def run(args, check=True):
-    p = subprocess.run([TEMPO] + args, capture_output=True, timeout=COMMAND_TIMEOUT_S)
-    if check and p.returncode != 0:
-        raise AssertionError(f"tempo {args} exited {p.returncode}: {p.stderr.decode()[-2000:]}")
-    return p
 
 
 def dir_state(path):
@@ -56,100 +41,43 @@ def tree(path):
     return sorted(out)
 
 
-class Serve:
-    """A `tempo serve` process; it either prints its two start lines or exits."""
-
-    def __init__(self, store):
-        self.proc = subprocess.Popen(
-            [TEMPO, "serve", "--store", store, "--listen", "127.0.0.1:0", "--threads", "2",
-             "--admin-listen", "127.0.0.1:0"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.port = self.admin_port = None
-        line = self.proc.stdout.readline()  # bounded: the process prints it or exits
-        m = re.search(r"http://127\.0\.0\.1:(\d+)", line)
-        admin = re.search(r"admin on port (\d+)", self.proc.stdout.readline()) if m else None
-        if m and admin:
-            self.port, self.admin_port = int(m.group(1)), int(admin.group(1))
-            self.stderr = None
-        else:  # refused to start: collect why
-            try:
-                self.proc.wait(timeout=START_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-            self.stderr = self.proc.stderr.read()
-
-    def started(self):
-        return self.port is not None
-
-    def get(self, port, target):
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT_S)
-        try:
-            c.request("GET", target)
-            r = c.getresponse()
-            return r.status, r.read().decode(errors="replace")
-        finally:
-            c.close()
-
-    def stop(self):
-        try:
-            if self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGTERM)
-                try:
-                    self.proc.wait(timeout=STOP_TIMEOUT_S)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
-        finally:
-            self.proc.stdout.close()
-            self.proc.stderr.close()
-
-
-class Base(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="tempo-store-e2e-")
-        self.servers = []
-
-    def tearDown(self):
-        for s in self.servers:
-            s.stop()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
+class Base(e2e_test.Base):
     def golden_store(self, name="store"):
         """A store of the golden data, its rows in table files (import flushes on exit)."""
         store = os.path.join(self.tmp, name)
-        run(["import", "--store", store, os.path.join(SHARED, "golden", "data.ndjson")])
+        run(["import", "--store", store, os.path.join(e2e_test.SHARED, "golden", "data.ndjson")])
         tables = sorted(glob.glob(os.path.join(store, "*.sst")))
         self.assertGreater(len(tables), 0, os.listdir(store))
         return store, tables
 
-    def serve(self, store):
-        s = Serve(store)
-        self.servers.append(s)
-        return s
+    def try_serve(self, store):
+        """A started serve, or None and why it refused to start."""
+        try:
+            return self.serve(store), None
+        except AssertionError as refused:  # e2e_test.Server: it exited, with its stderr
+            return None, str(refused)
 
 
 class DamagedStoreTest(Base):
     def test_healthy_store_serves_the_page(self):
         # The control for the tests below: the same page of the undamaged store is served.
         store, _ = self.golden_store()
-        s = self.serve(store)
-        self.assertTrue(s.started(), s.stderr)
-        self.assertEqual(s.get(s.port, PAGE)[0], 200)
-        self.assertEqual(s.get(s.admin_port, "/readyz")[0], 200)
+        s, refused = self.try_serve(store)
+        self.assertIsNotNone(s, refused)
+        self.assertEqual(s.get(PAGE)[0], 200)
+        self.assertEqual(s.admin("/readyz")[0], 200)
 
     def expect_error_not_no_data(self, store):
-        s = self.serve(store)
-        if not s.started():
+        s, refused = self.try_serve(store)
+        if s is None:
             # Refused at start, saying why.
-            self.assertNotEqual(s.proc.returncode, 0)
-            self.assertRegex(s.stderr, r"(?i)damaged|corrupt", s.stderr)
-            return "refused to start: " + s.stderr.strip()
-        status, body = s.get(s.port, PAGE)
+            self.assertRegex(refused, r"(?i)damaged|corrupt", refused)
+            return "refused to start: " + refused.strip()
+        status, _, body = s.get(PAGE)
         self.assertNotEqual(status, 404, body)  # "unknown_tenant" would say it was deleted
         self.assertNotEqual(status, 200, body)
         self.assertGreaterEqual(status, 500, body)
-        ready, _ = s.get(s.admin_port, "/readyz")
+        ready, _ = s.admin("/readyz")
         self.assertNotEqual(ready, 200)
         return f"started; page {status}, readyz {ready}"
 
@@ -208,8 +136,8 @@ class ExportTest(Base):
         # LOCK file, an fcntl lock), held here by this process.
         with open(os.path.join(store, "LOCK"), "r+b") as lock:
             fcntl.lockf(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            p = run(["import", "--store", store, os.path.join(SHARED, "golden", "data.ndjson")],
-                    check=False)
+            p = run(["import", "--store", store,
+                     os.path.join(e2e_test.SHARED, "golden", "data.ndjson")], check=False)
             self.assertNotEqual(p.returncode, 0, "the lock is not held: the test proves nothing")
             before = dir_state(store)
             self.assertEqual(run(["export", "--store", store]).stdout, expected)
@@ -233,5 +161,5 @@ class ExportTest(Base):
 
 
 if __name__ == "__main__":
-    TEMPO, SHARED = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    e2e_test.TEMPO, e2e_test.SHARED = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     unittest.main(argv=[sys.argv[0], "-v"] + sys.argv[3:])

@@ -18,16 +18,24 @@ InvalidationListener::InvalidationListener(std::unique_ptr<stream::Consumer> con
 
 InvalidationListener::~InvalidationListener() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   thread_.join();
 }
 
 InvalidationStats InvalidationListener::Stats() const {
   return InvalidationStats{received_.load(), evicted_.load(), malformed_.load(),
                            poll_failures_.load(), catch_up_failures_.load()};
+}
+
+bool InvalidationListener::SleepUnlessStopped(std::chrono::milliseconds pause) {
+  const auto until = std::chrono::steady_clock::now() + pause;
+  MutexLock lock(&mu_);
+  while (!stop_ && cv_.WaitUntil(&mu_, until)) {
+  }
+  return stop_;
 }
 
 void InvalidationListener::CatchUp() {
@@ -38,9 +46,7 @@ void InvalidationListener::Run() {
   auto last_catch_up = std::chrono::steady_clock::now();
   while (!stop_) {
     if (consumer_ == nullptr) {  // no stream: catching up is all there is to do
-      std::unique_lock<std::mutex> lock(mu_);
-      if (cv_.wait_for(lock, options_.catch_up_every, [this] { return stop_.load(); })) break;
-      lock.unlock();
+      if (SleepUnlessStopped(options_.catch_up_every)) break;
       CatchUp();
       continue;
     }
@@ -56,8 +62,7 @@ void InvalidationListener::Run() {
     const auto now = std::chrono::steady_clock::now();
     if (!polled.ok()) {
       ++poll_failures_;
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, options_.retry_backoff, [this] { return stop_.load(); });
+      SleepUnlessStopped(options_.retry_backoff);
     } else if (!polled->empty()) {
       received_ += polled->size();
       // Catch up first: a slice dropped before the origin sees the write

@@ -16,13 +16,12 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <thread>
 
 #include "api/page_source.h"
+#include "common/mutex.h"
 #include "origin/origin.h"
 #include "stream/stream.h"
 
@@ -61,6 +60,8 @@ class InvalidationListener {
  private:
   void Run();
   void CatchUp();
+  // Sleeps for `pause` or until the destructor asks to stop; true when it did.
+  bool SleepUnlessStopped(std::chrono::milliseconds pause);
 
   const std::unique_ptr<stream::Consumer> consumer_;
   origin::Origin* const origin_;
@@ -69,8 +70,8 @@ class InvalidationListener {
 
   bool listening_ = false;  // the consumer has its partitions; thread-only
   std::atomic<bool> stop_{false};
-  std::mutex mu_;  // with cv_: wakes a backoff on stop
-  std::condition_variable cv_;
+  Mutex mu_;  // with cv_: wakes a backoff on stop
+  CondVar cv_;
   std::atomic<uint64_t> received_{0}, evicted_{0}, malformed_{0}, poll_failures_{0},
       catch_up_failures_{0};
   std::thread thread_;  // last: starts after everything above is ready

@@ -128,6 +128,7 @@ PageSource::PageSource(origin::Origin* origin, const PageSourceOptions& options)
   cache_options.ttl = options.l1.ttl;
   cache_options.max_stale = options.l1.max_stale;
   cache_options.stale_grace = options.l1.stale_grace;
+  cache_options.clock = options.l1.clock;
   cache_options.load_wait_timeout = options.load_wait;
   l1_ = std::make_unique<SliceCache>(cache_options);
   max_entry_charge_ = cache_options.capacity_bytes / static_cast<size_t>(cache_options.shards);
@@ -146,7 +147,7 @@ void PageSource::NoteIfTooLarge(const origin::PartitionKey& partition, std::stri
   SliceKey(partition, scope, &key);
   if (charge + SliceCache::EntryOverhead(key) <= max_entry_charge_) return;
   {
-    std::lock_guard<std::mutex> lock(too_large_mu_);
+    MutexLock lock(&too_large_mu_);
     // Each slice is logged once; past a bound, logging stops (the cache's
     // counters still show the loads).
     if (too_large_logged_.size() >= kMaxTooLargeLogged || !too_large_logged_.insert(key).second) {

@@ -22,8 +22,8 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,6 +33,7 @@
 #include "api/l2_writer.h"
 #include "api/origin_reader.h"
 #include "cache/cache.h"
+#include "common/mutex.h"
 #include "common/status.h"
 #include "l2/l2.h"
 #include "origin/origin.h"
@@ -70,6 +71,9 @@ struct L1Options {
   std::chrono::milliseconds stale_grace{std::chrono::seconds(1)};
   // How long past its TTL a slice may still be served while the origin fails.
   std::chrono::milliseconds max_stale{std::chrono::minutes(5)};
+  // The monotonic clock (ns) of TTLs and staleness; tests inject a fake
+  // (cache::CacheOptions::clock). Empty: the cache's own.
+  std::function<int64_t()> clock;
 };
 
 struct PageSourceOptions {
@@ -165,8 +169,8 @@ class PageSource {
   std::unique_ptr<SliceCache> l1_;        // null when disabled
   std::unique_ptr<TenantCache> tenants_;  // null when L1 is disabled
   size_t max_entry_charge_ = 0;           // a shard's capacity: larger slices are not cached
-  std::mutex too_large_mu_;
-  std::unordered_set<std::string> too_large_logged_;  // guarded by too_large_mu_
+  Mutex too_large_mu_;
+  std::unordered_set<std::string> too_large_logged_ GUARDED_BY(too_large_mu_);
 };
 
 // Compiles one scope's stored rows. A row that no longer decodes is skipped

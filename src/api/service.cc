@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cache/read_scope.h"
+#include "common/bug.h"
 #include "common/json.h"
 #include "common/time.h"
 #include "select/select.h"
@@ -125,11 +126,17 @@ void LayoutService::Defer(const http::Request& request, Deadline deadline,
                target = std::string(request.target),
                if_none_match = std::string(request.if_none_match)] {
     http::Response answer;
-    if (std::chrono::steady_clock::now() >= deadline) {
-      SetError(kUnavailableError, &answer);
-    } else {
-      const http::Request copy{method, target, if_none_match, nullptr};
-      Answer(copy, deadline, /*may_wait=*/true, &answer);
+    try {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        SetError(kUnavailableError, &answer);
+      } else {
+        const http::Request copy{method, target, if_none_match, nullptr};
+        Answer(copy, deadline, /*may_wait=*/true, &answer);
+      }
+    } catch (...) {
+      // As on a serving thread (http::Connection): a bug, answered 500.
+      TEMPO_BUG(false, "a deferred request's work threw");
+      SetError({500, "internal", "The request failed."}, &answer);
     }
     // A late answer is dropped: the fallback (counted by the server) went out.
     const int status = answer.status;

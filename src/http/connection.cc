@@ -6,7 +6,6 @@
 #include <array>
 #include <atomic>
 #include <boost/asio/buffer.hpp>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
@@ -14,6 +13,7 @@
 #include <string_view>
 #include <utility>
 
+#include "common/bug.h"
 #include "http/worker.h"
 
 namespace tempo::http {
@@ -42,6 +42,9 @@ constexpr size_t kRequestLineOverheadBytes = 11;
 // The sweep never closes a connection whose answer is deferred: the
 // deferral's own deadline bounds that wait.
 constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
+// How long a deferral whose sender claimed it at the deadline may still take
+// to deliver its answer before the fallback goes out after all.
+constexpr std::chrono::seconds kLostAnswerWait{1};
 
 void ReleaseIfLarge(std::string* s) {
   if (s->capacity() > kMaxRetainedBytes) std::string().swap(*s);
@@ -50,24 +53,27 @@ void ReleaseIfLarge(std::string* s) {
 }  // namespace
 
 // A deferred answer. Send runs on the handler's thread and posts to the
-// connection's; everything else runs on the connection's thread. The work
-// guard keeps the worker's io_context running until the answer has been
-// delivered (or the handler dropped the handle), so a post always finds it.
+// connection's through the worker's Mailbox; everything else runs on the
+// connection's thread. Nothing here keeps the worker running: a stopped
+// worker drops a late answer (the connection's timer has answered it), so a
+// handle held elsewhere, or a handler that never answers, cannot hold up Stop.
 class Connection::Pending final : public PendingResponse,
                                   public std::enable_shared_from_this<Pending> {
  public:
-  Pending(asio::any_io_executor executor, Connection* connection)
-      : executor_(executor), work_(asio::make_work_guard(executor)), connection_(connection) {}
+  Pending(std::shared_ptr<Mailbox> mailbox, Connection* connection)
+      : mailbox_(std::move(mailbox)), connection_(connection) {}
 
   bool Send(Response response) override {
-    const bool first = Claim();
-    if (first) response_ = std::move(response);
+    if (!Claim()) return false;
+    response_ = std::move(response);
     // The post publishes response_ to the connection's thread.
-    asio::post(executor_, [self = shared_from_this(), first] {
-      if (first && self->connection_ != nullptr) self->connection_->OnAnswer(self.get());
-      self->work_.reset();
-    });
-    return first;
+    MutexLock lock(&mailbox_->mu);
+    if (mailbox_->io != nullptr) {
+      asio::post(*mailbox_->io, [self = shared_from_this()] {
+        if (self->connection_ != nullptr) self->connection_->OnAnswer(self.get());
+      });
+    }
+    return true;
   }
 
   // True for the first caller only: the sender or the deadline.
@@ -75,11 +81,14 @@ class Connection::Pending final : public PendingResponse,
 
   Response TakeResponse() { return std::move(response_); }
   Connection* connection() const { return connection_; }
-  void Detach() { connection_ = nullptr; }
+  // The connection has gone (or answered otherwise): a later Send is refused.
+  void Detach() {
+    connection_ = nullptr;
+    claimed_.store(true, std::memory_order_release);
+  }
 
  private:
-  asio::any_io_executor executor_;
-  asio::executor_work_guard<asio::any_io_executor> work_;
+  const std::shared_ptr<Mailbox> mailbox_;
   std::atomic<bool> claimed_{false};
   Response response_;       // written by Send's claimer before its post
   Connection* connection_;  // the connection's thread only; null once it has gone
@@ -98,6 +107,9 @@ void Connection::Start() {
 void Connection::Abort() {
   error_code ignored;
   socket_.close(ignored);
+  // A deferred answer can no longer be delivered: end its wait now (its
+  // fallback's write then fails, and the connection goes).
+  if (pending_ != nullptr && !answered_) ArmAnswerTimer(std::chrono::steady_clock::time_point::min());
 }
 
 bool Connection::IsIdle() const {
@@ -191,15 +203,7 @@ void Connection::Process() {
 }
 
 void Connection::BeginRequest() {
-  // RFC 9112 §2.2: an empty line before the request-line is ignored (a
-  // client may send one after a body).
-  const auto data = in_.cdata();
-  const std::string_view bytes(static_cast<const char*>(data.data()), data.size());
-  if (bytes.starts_with("\r\n")) {
-    in_.consume(2);
-  } else if (bytes.starts_with("\n")) {
-    in_.consume(1);
-  }
+  empty_line_skipped_ = false;
   request_.Clear();
   parser_.emplace(&request_);
   parser_->header_limit(
@@ -209,6 +213,17 @@ void Connection::BeginRequest() {
 }
 
 Connection::ParseOutcome Connection::ParseHead(error_code* ec) {
+  // RFC 9112 §2.2: one empty line before the request-line is ignored (a
+  // client may send one after a body), whenever it arrives.
+  if (!parser_->got_some() && !empty_line_skipped_ && in_.size() > 0) {
+    const auto data = in_.cdata();
+    const std::string_view bytes(static_cast<const char*>(data.data()), data.size());
+    if (bytes == "\r") return ParseOutcome::kNeedMore;
+    if (bytes.starts_with("\r\n") || bytes.starts_with("\n")) {
+      in_.consume(bytes[0] == '\r' ? 2 : 1);
+      empty_line_skipped_ = true;
+    }
+  }
   parser_->eager(false);  // stop at the end of the head
   return ParseUntil([this] { return parser_->is_header_done(); }, ec);
 }
@@ -219,6 +234,8 @@ Connection::ParseOutcome Connection::DiscardBody(error_code* ec) {
   if (outcome == ParseOutcome::kComplete) {
     discard_body_ = false;
     parser_.reset();
+    // The idle timeout if nothing of the next request is here, else its header timeout.
+    ArmReadDeadline();
   }
   return outcome;
 }
@@ -249,8 +266,9 @@ bool Connection::CallHandler() {
   try {
     worker_->handler()(request, &response_);
   } catch (...) {
-    // A handler must not throw; if it does, the client still gets an answer
-    // (FinishAnswer turns a status out of range into a 500).
+    // A handler must not throw: a bug, but one whose client still gets an
+    // answer (FinishAnswer turns a status out of range into a 500).
+    TEMPO_BUG(false, "a request handler threw");
     if (pending_ != nullptr) DetachPending();
     response_.status = 0;
     return true;
@@ -260,14 +278,20 @@ bool Connection::CallHandler() {
 
 std::shared_ptr<PendingResponse> Connection::Defer(std::chrono::steady_clock::time_point deadline,
                                                    Response fallback) {
-  pending_ = std::make_shared<Pending>(socket_.get_executor(), this);
+  TEMPO_BUG(pending_ == nullptr, "Defer called twice for one request");
+  DetachPending();  // a second Defer replaces the first, which can no longer reach us
+  pending_ = std::make_shared<Pending>(worker_->mailbox(), this);
   answered_ = false;
   fallback_ = std::move(fallback);
-  answer_timer_.expires_at(deadline);
+  ArmAnswerTimer(deadline);
+  return pending_;
+}
+
+void Connection::ArmAnswerTimer(std::chrono::steady_clock::time_point at) {
+  answer_timer_.expires_at(at);  // a previous wait completes with operation_aborted
   answer_timer_.async_wait([p = pending_](const error_code& ec) {
     if (!ec && p->connection() != nullptr) p->connection()->OnAnswerDeadline(p.get());
   });
-  return pending_;
 }
 
 void Connection::OnAnswer(Pending* p) {
@@ -279,8 +303,13 @@ void Connection::OnAnswer(Pending* p) {
 
 void Connection::OnAnswerDeadline(Pending* p) {
   if (pending_.get() != p || answered_) return;
-  // A Send that claimed first has posted its answer: that one goes out.
-  if (!p->Claim()) return;
+  if (!p->Claim() && !answer_lost_) {
+    // The sender claimed first and is posting its answer: wait for it, but
+    // not for ever (a sender that fails between its claim and its post).
+    answer_lost_ = true;
+    ArmAnswerTimer(std::chrono::steady_clock::now() + kLostAnswerWait);
+    return;
+  }
   response_ = std::move(fallback_);
   worker_->CountFallback(response_.status);
   answered_ = true;
@@ -292,11 +321,14 @@ void Connection::DetachPending() {
   pending_->Detach();
   pending_.reset();
   answered_ = false;
+  answer_lost_ = false;
+  fallback_ = Response();
   error_code ignored;
   answer_timer_.cancel(ignored);
 }
 
 void Connection::FinishAnswer() {
+  if (worker_->stopping()) keep_alive_ = false;  // say so: the connection closes next
   // What happens to the body: none, or a small one announced by
   // Content-Length, is read and dropped and the connection goes on; any
   // other is never read, so the connection must close after this answer.

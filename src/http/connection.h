@@ -61,6 +61,8 @@ class Connection final : public boost::intrusive::list_base_hook<>, private Resp
   // A deferred answer arrived (`p` sent it), or its deadline passed.
   void OnAnswer(Pending* p);
   void OnAnswerDeadline(Pending* p);
+  // (Re)arms the deferred answer's timer: at `at`, OnAnswerDeadline.
+  void ArmAnswerTimer(std::chrono::steady_clock::time_point at);
 
   void Read();
   void OnRead(const boost::system::error_code& ec, size_t bytes);
@@ -114,7 +116,9 @@ class Connection final : public boost::intrusive::list_base_hook<>, private Resp
   size_t linger_bytes_ = 0;
   // The deferred answer of the request in progress, if it deferred.
   std::shared_ptr<Pending> pending_;
-  bool answered_ = false;  // pending_'s answer (or fallback) is in response_
+  bool answered_ = false;     // pending_'s answer (or fallback) is in response_
+  bool answer_lost_ = false;  // the deadline found the answer claimed but not yet here
+  bool empty_line_skipped_ = false;  // the one empty line before this request
   Response fallback_;
   boost::asio::steady_timer answer_timer_;
 };

@@ -124,9 +124,10 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
       Refuse("the final transfer coding is not chunked", ec);
     } else if (transfer_encoding_ && content_length_) {
       Refuse("both Transfer-Encoding and Content-Length", ec);
-    } else if (out_->version >= 11 && hosts_ != 1) {
-      Refuse(hosts_ == 0 ? "an HTTP/1.1 request needs a Host header" : "more than one Host header",
-             ec);
+    } else if (hosts_ > 1) {
+      Refuse("more than one Host header", ec);
+    } else if (out_->version >= 11 && hosts_ == 0) {
+      Refuse("an HTTP/1.1 request needs a Host header", ec);
     }
   }
 
@@ -150,9 +151,16 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
     return s;
   }
+  // The last non-empty item of a comma list (RFC 9110 §5.6.1: empty items
+  // are allowed and ignored).
   static std::string_view LastListItem(std::string_view list) {
-    const size_t comma = list.rfind(',');
-    return Trim(comma == std::string_view::npos ? list : list.substr(comma + 1));
+    for (;;) {
+      const size_t comma = list.rfind(',');
+      const std::string_view item =
+          Trim(comma == std::string_view::npos ? list : list.substr(comma + 1));
+      if (!item.empty() || comma == std::string_view::npos) return item;
+      list = list.substr(0, comma);
+    }
   }
   static bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;

@@ -4,11 +4,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <exception>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/mutex.h"
 #include "http/worker.h"
 
 namespace tempo::http {
@@ -107,7 +107,7 @@ class ServerImpl final : public Server {
 
   void Stop() override {
     {
-      std::lock_guard<std::mutex> lock(stop_mu_);
+      MutexLock lock(&stop_mu_);
       if (!stop_requested_) {
         stop_requested_ = true;
         for (auto& worker : workers_) worker->RequestStop();
@@ -121,7 +121,7 @@ class ServerImpl final : public Server {
   ServerStats Stats() const override { return counters_.Snapshot(); }
 
   void Wait() override {
-    std::lock_guard<std::mutex> lock(join_mu_);
+    MutexLock lock(&join_mu_);
     for (std::thread& t : threads_) {
       if (t.joinable()) t.join();
     }
@@ -134,9 +134,9 @@ class ServerImpl final : public Server {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   uint16_t port_ = 0;
-  std::mutex stop_mu_;  // guards stop_requested_
-  bool stop_requested_ = false;
-  std::mutex join_mu_;  // one joiner at a time; later callers wait for it
+  Mutex stop_mu_;
+  bool stop_requested_ GUARDED_BY(stop_mu_) = false;
+  Mutex join_mu_;  // one joiner at a time; later callers wait for it
 };
 
 }  // namespace

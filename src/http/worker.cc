@@ -12,6 +12,7 @@
 #include <string>
 #include <utility>
 
+#include "common/bug.h"
 #include "common/logging.h"
 #include "http/response_head.h"
 
@@ -64,6 +65,7 @@ Worker::Worker(const ServerOptions& options, const Handler& handler, ServerCount
       handler_(handler),
       counters_(counters),
       io_(kConcurrencyHint),
+      mailbox_(std::make_shared<Mailbox>()),
       acceptor_(io_),
       sweep_timer_(io_),
       accept_retry_timer_(io_),
@@ -75,8 +77,15 @@ Worker::Worker(const ServerOptions& options, const Handler& handler, ServerCount
 }
 
 Worker::~Worker() {
+  {
+    MutexLock lock(&mailbox_->mu);
+    mailbox_->io = nullptr;  // late deferred answers have nowhere to go
+  }
   // Connections hold sockets of io_, so they go first.
-  connections_.clear_and_dispose([](Connection* c) { delete c; });
+  connections_.clear_and_dispose([this](Connection* c) {
+    delete c;
+    counters_->open.fetch_sub(1, std::memory_order_relaxed);
+  });
 }
 
 Status Worker::Listen(const tcp::endpoint& endpoint) {
@@ -104,16 +113,24 @@ Status Worker::Listen(const tcp::endpoint& endpoint) {
 }
 
 void Worker::Run() {
+  {
+    MutexLock lock(&mailbox_->mu);
+    mailbox_->io = &io_;
+  }
   Accept();
   ScheduleSweep();
   for (;;) {
     try {
       io_.run();
-      return;
+      break;
     } catch (...) {
-      // Only an allocation failure can get here; keep serving the others.
+      // Handlers catch what they can (see Connection::CallHandler); what gets
+      // here (an allocation failure) is a bug to see. Keep serving the others.
+      TEMPO_BUG(false, "an exception escaped a serving thread's event loop");
     }
   }
+  MutexLock lock(&mailbox_->mu);
+  mailbox_->io = nullptr;
 }
 
 void Worker::RequestStop() {
@@ -158,7 +175,8 @@ void Worker::OnAccept(const error_code& ec, tcp::socket socket) {
     });
     return;
   }
-  if (counters_->out_of_descriptors.exchange(false)) {
+  if (counters_->out_of_descriptors.load(std::memory_order_relaxed) &&
+      counters_->out_of_descriptors.exchange(false)) {
     LogLine("http", "accepting connections again");
   }
   counters_->accepted.fetch_add(1, std::memory_order_relaxed);

@@ -14,9 +14,11 @@
 #include <boost/intrusive/list.hpp>
 #include <cstdint>
 #include <ctime>
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include "common/mutex.h"
 #include "common/status.h"
 #include "http/connection.h"
 #include "http/server.h"
@@ -33,6 +35,14 @@ struct ServerCounters {
   std::atomic<bool> out_of_descriptors{false};  // logged once per episode
 
   ServerStats Snapshot() const;
+};
+
+// Where answers deferred to other threads are posted: the worker's
+// io_context while it runs, nothing once it has stopped. Shared with the
+// deferred answers, which may outlive the worker.
+struct Mailbox {
+  Mutex mu;
+  boost::asio::io_context* io GUARDED_BY(mu) = nullptr;
 };
 
 class Worker {
@@ -63,6 +73,8 @@ class Worker {
   int64_t now_ms() const { return now_ms_; }
   // The current Date header value, refreshed with now_ms().
   std::string_view date() const { return date_; }
+  // Where other threads post deferred answers for this worker's connections.
+  const std::shared_ptr<Mailbox>& mailbox() const { return mailbox_; }
   // Unlinks and deletes `c`. Called by `c` itself once it has no operation
   // in flight.
   void Remove(Connection* c);
@@ -85,6 +97,7 @@ class Worker {
   const Handler& handler_;
   ServerCounters* const counters_;
   boost::asio::io_context io_;
+  std::shared_ptr<Mailbox> mailbox_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer sweep_timer_;
   boost::asio::steady_timer accept_retry_timer_;

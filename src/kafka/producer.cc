@@ -5,6 +5,7 @@
 #include <string>
 
 #include "kafka/client_config.h"
+#include "common/mutex.h"
 #include "kafka/kafka.h"
 
 namespace tempo::kafka {
@@ -99,7 +100,7 @@ class KafkaProducer final : public stream::Producer {
     std::string first_topic;
     int64_t failed = 0;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       std::swap(first, first_error_);
       std::swap(first_topic, first_error_topic_);
       std::swap(failed, failed_);
@@ -127,7 +128,7 @@ class KafkaProducer final : public stream::Producer {
   // to the normal path, which retries and reports through Flush.
   void PrimeTopic(const std::string& topic) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (!primed_topics_.insert(topic).second) return;
     }
     rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_.get(), topic.c_str(), nullptr);
@@ -143,19 +144,19 @@ class KafkaProducer final : public stream::Producer {
   static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque) {
     if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
     auto* self = static_cast<KafkaProducer*>(opaque);
-    std::lock_guard<std::mutex> lock(self->mu_);
+    MutexLock lock(&self->mu_);
     if (self->failed_++ == 0) {
       self->first_error_ = msg->err;
       self->first_error_topic_ = rd_kafka_topic_name(msg->rkt);
     }
   }
 
-  std::mutex mu_;
-  std::set<std::string> primed_topics_;  // topics PrimeTopic has asked about
+  Mutex mu_;
+  std::set<std::string> primed_topics_ GUARDED_BY(mu_);  // topics PrimeTopic has asked about
   // Delivery failures since the last Flush: how many, and the first one.
-  int64_t failed_ = 0;
-  rd_kafka_resp_err_t first_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
-  std::string first_error_topic_;
+  int64_t failed_ GUARDED_BY(mu_) = 0;
+  rd_kafka_resp_err_t first_error_ GUARDED_BY(mu_) = RD_KAFKA_RESP_ERR_NO_ERROR;
+  std::string first_error_topic_ GUARDED_BY(mu_);
   internal::HandlePtr rk_;  // last: destroyed first, while OnDelivery's state still exists
 };
 

@@ -30,11 +30,11 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
 #include <set>
 #include <utility>
 
 #include "common/logging.h"
+#include "common/mutex.h"
 #include "l2/key.h"
 #include "l2/l2.h"
 #include "l2/value_codec.h"
@@ -196,8 +196,8 @@ class MemcachedL2 final : public L2Client {
     std::atomic<int64_t> suspended_until_ns{0};  // steady_clock; 0 when not suspended
     std::atomic<bool> probing{false};            // a probe holds the node
     std::atomic<NodeState> state{NodeState::kInService};
-    std::mutex mu;
-    int64_t suspended_since_ns = 0;  // under mu
+    Mutex mu;
+    int64_t suspended_since_ns GUARDED_BY(mu) = 0;
   };
 
   // Set (memcached set), Add (memcached add: only when absent) or Repair
@@ -359,7 +359,7 @@ class MemcachedL2 final : public L2Client {
         health.state.load(std::memory_order_relaxed) == NodeState::kInService) {
       return;  // the common case: no change, no lock
     }
-    std::lock_guard<std::mutex> lock(health.mu);
+    MutexLock lock(&health.mu);
     const NodeState state = health.state.load(std::memory_order_relaxed);
     if (call.admission == Admission::kProbe) {
       const int64_t since_ms = (NowNs() - health.suspended_since_ns) / 1'000'000;
@@ -380,7 +380,7 @@ class MemcachedL2 final : public L2Client {
   void TimedOut(const Call& call, const std::string& why) {
     if (call.node < 0) return;
     NodeHealth& health = health_[call.node];
-    std::lock_guard<std::mutex> lock(health.mu);
+    MutexLock lock(&health.mu);
     const int64_t now = NowNs();
     const int64_t until = now + std::chrono::nanoseconds(options_.retry_after).count();
     if (call.admission == Admission::kProbe) {
@@ -409,7 +409,7 @@ class MemcachedL2 final : public L2Client {
         health.state.load(std::memory_order_relaxed) != NodeState::kInService) {
       return;  // already failing or suspended: no change
     }
-    std::lock_guard<std::mutex> lock(health.mu);
+    MutexLock lock(&health.mu);
     if (call.admission == Admission::kProbe) {
       health.suspended_until_ns.store(0, std::memory_order_release);
       health.probing.store(false, std::memory_order_release);

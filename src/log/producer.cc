@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "log/layout.h"
+#include "common/mutex.h"
 #include "log/log.h"
 #include "log/record.h"
 #include "log/topic_writer.h"
@@ -19,7 +20,7 @@ class LogProducer final : public stream::Producer {
 
   ~LogProducer() override {
     // Messages sent but not flushed still reach the files (not the disk).
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     AppendPending(Deadline(std::chrono::milliseconds(kLockWaitMs)));
   }
 
@@ -31,7 +32,7 @@ class LogProducer final : public stream::Producer {
       return Status::InvalidArgument("message for " + std::string(topic) + " exceeds " +
                                      std::to_string(kMaxMessageBytes) + " bytes");
     }
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     auto it = topics_.find(topic);
     if (it == topics_.end()) {
       auto writer = TopicWriter::Open(TopicDir(dir_, topic), options_.segment_bytes);
@@ -48,7 +49,7 @@ class LogProducer final : public stream::Producer {
   }
 
   Status Flush(std::chrono::milliseconds timeout) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     AppendPending(Deadline(timeout));
     for (auto& [name, t] : topics_) Note(t.writer->Sync());
     return std::exchange(first_error_, Status::OK());
@@ -64,24 +65,24 @@ class LogProducer final : public stream::Producer {
     return std::chrono::steady_clock::now() + timeout;
   }
 
-  // REQUIRES: mu_ held.
-  void AppendPending(std::chrono::steady_clock::time_point deadline) {
+  void AppendPending(std::chrono::steady_clock::time_point deadline)
+      EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     for (auto& [name, t] : topics_) {
       Note(t.writer->Append(&t.pending, deadline));
       t.pending.clear();
     }
   }
 
-  // Keeps the first error for Flush to report. REQUIRES: mu_ held.
-  void Note(Status s) {
+  // Keeps the first error for Flush to report.
+  void Note(Status s) EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (!s.ok() && first_error_.ok()) first_error_ = std::move(s);
   }
 
   const std::string dir_;
   const LogOptions options_;
-  std::mutex mu_;
-  std::map<std::string, Topic, std::less<>> topics_;
-  Status first_error_;
+  Mutex mu_;
+  std::map<std::string, Topic, std::less<>> topics_ GUARDED_BY(mu_);
+  Status first_error_ GUARDED_BY(mu_);
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 // CompileSlice: decoded records → an immutable PageSlice with pre-rendered JSON.
 #include "select/slice.h"
+#include "common/mutex.h"
 
 #include <algorithm>
 #include <mutex>
@@ -57,7 +58,7 @@ class ConditionInterner {
 
   // The compiled condition for `json`, or null when it does not compile.
   std::shared_ptr<const cond::Condition> Get(const std::string& json) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     auto it = conditions_.find(json);
     if (it != conditions_.end()) {
       if (auto live = it->second.lock()) return live;
@@ -72,15 +73,16 @@ class ConditionInterner {
 
  private:
   // Drops the entries whose condition is no longer used; amortised O(1).
-  void Sweep() {
+  void Sweep() EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     std::erase_if(conditions_, [](const auto& entry) { return entry.second.expired(); });
     sweep_at_ = std::max(kMinSweepEntries, 2 * conditions_.size());
   }
 
   static constexpr size_t kMinSweepEntries = 1024;
-  std::mutex mu_;
-  std::unordered_map<std::string, std::weak_ptr<const cond::Condition>> conditions_;
-  size_t sweep_at_ = kMinSweepEntries;
+  Mutex mu_;
+  std::unordered_map<std::string, std::weak_ptr<const cond::Condition>> conditions_
+      GUARDED_BY(mu_);
+  size_t sweep_at_ GUARDED_BY(mu_) = kMinSweepEntries;
 };
 
 // The conditions one slice uses. A slice is charged its share of each

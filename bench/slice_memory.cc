@@ -17,6 +17,7 @@
 #include <variant>
 
 #include "api/page_source.h"
+#include "origin/rocks_origin.h"
 #include "rss.h"
 #include "events/events.h"
 #include "gen/generator.h"

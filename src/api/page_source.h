@@ -58,19 +58,24 @@ struct PageSlices {
   bool HasRecords() const;
 };
 
+// L1's settings; the defaults are the cache's own (cache::CacheOptions).
 struct L1Options {
   // Bytes of compiled slices held; 0 disables L1 (every read goes to the origin).
-  size_t capacity_bytes = size_t{256} << 20;
+  // Default: 256 MiB.
+  size_t capacity_bytes = cache::CacheOptions().capacity_bytes;
   // A slice is fresh this long after it was loaded; invalidations (sync) make
   // changes visible sooner, the TTL bounds staleness when they cannot arrive.
-  std::chrono::milliseconds ttl{std::chrono::seconds(30)};
+  // Default: 30 s.
+  std::chrono::milliseconds ttl = cache::CacheOptions().ttl;
   // How long past its TTL a slice is served while one background refresh
   // reloads it; past TTL + stale_grace it is reloaded on the request path
   // (so with a healthy origin a slice served is at most TTL + stale_grace
   // old), and served stale only when that load fails (cache/cache.h).
-  std::chrono::milliseconds stale_grace{std::chrono::seconds(1)};
+  // Default: 1 s.
+  std::chrono::milliseconds stale_grace = cache::CacheOptions().stale_grace;
   // How long past its TTL a slice may still be served while the origin fails.
-  std::chrono::milliseconds max_stale{std::chrono::minutes(5)};
+  // Default: 5 min.
+  std::chrono::milliseconds max_stale = cache::CacheOptions().max_stale;
   // The monotonic clock (ns) of TTLs and staleness; tests inject a fake
   // (cache::CacheOptions::clock). Empty: the cache's own.
   std::function<int64_t()> clock;

@@ -11,39 +11,29 @@
 
 #include "events/events.h"
 #include "l2/l2.h"
+#include "origin/rocks_origin.h"
 #include "testing/memcached_cluster.h"
+#include "testing/origin_wrapper.h"
 
 namespace tempo::api {
 namespace {
 
 // Counts reads and can be told to fail, around a real origin.
-class CountingOrigin final : public origin::Origin {
+class CountingOrigin final : public testing::OriginWrapper {
  public:
-  explicit CountingOrigin(origin::Origin* real) : real_(real) {}
-  Result<origin::ApplyOutcome> Apply(const events::Event& e,
-                                     std::vector<origin::SliceKey>* touched) override {
-    return real_->Apply(e, touched);
-  }
-  Status Sync() override { return real_->Sync(); }
-  Result<std::vector<origin::Row>> ReadPage(const origin::PartitionKey& p,
-                                            std::optional<std::string_view> page_id) override {
-    return real_->ReadPage(p, page_id);
-  }
+  explicit CountingOrigin(origin::Origin* real) : OriginWrapper(real) {}
   Result<std::vector<origin::Row>> ReadScope(const origin::PartitionKey& p,
                                              std::string_view scope) override {
     ++reads;
     Hang();
     if (failing) return Status::Unavailable("origin down (test)");
-    return real_->ReadScope(p, scope);
+    return OriginWrapper::ReadScope(p, scope);
   }
   Result<bool> TenantKnown(std::string_view t) override {
     ++tenant_reads;
     Hang();
     if (failing) return Status::Unavailable("origin down (test)");
-    return real_->TenantKnown(t);
-  }
-  Status ForEachRecord(const std::function<Status(const origin::StoredRecord&)>& fn) override {
-    return real_->ForEachRecord(fn);
+    return OriginWrapper::TenantKnown(t);
   }
   // While set, reads take 800 ms before answering (a hung dependency).
   void Hang() const {
@@ -53,9 +43,6 @@ class CountingOrigin final : public origin::Origin {
   std::atomic<int> tenant_reads{0};
   std::atomic<bool> failing{false};
   std::atomic<bool> hanging{false};
-
- private:
-  origin::Origin* real_;
 };
 
 class PageSourceTest : public ::testing::Test {

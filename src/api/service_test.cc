@@ -14,6 +14,7 @@
 #include <filesystem>
 
 #include "events/events.h"
+#include "origin/rocks_origin.h"
 
 namespace tempo::api {
 namespace {

@@ -103,8 +103,8 @@ struct CacheOptions {
   size_t capacity_bytes = size_t{256} << 20;
 
   // How long after it was stored an entry is fresh. Loaders and Insert may
-  // give an entry its own ttl.
-  std::chrono::milliseconds ttl{std::chrono::seconds(60)};
+  // give an entry its own ttl. Default: 30 s (the L1 TTL of `tempo serve`).
+  std::chrono::milliseconds ttl{std::chrono::seconds(30)};
 
   // How long past its ttl an entry may be served stale, in all: while it is
   // refreshed within stale_grace, and beyond only when its loads fail.

@@ -4,8 +4,8 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
-#include "cli/store_uri.h"
 #include "events/events.h"
+#include "serve/store_uri.h"
 
 namespace tempo::cli {
 
@@ -16,12 +16,14 @@ void RegisterExport(CLI::App& app, int* exit_code) {
       "upserts, tombstones as deletes): two stores with the same data export identical bytes.");
   auto store = std::make_shared<std::string>();
   auto out_path = std::make_shared<std::string>();
-  cmd->add_option("--store", *store, "Origin store: DIR, rocksdb:///DIR or postgres://USER@HOST:PORT/DB")->required();
+  cmd->add_option("--store", *store,
+                  "Origin store: DIR, rocksdb:///DIR or postgres://USER@HOST:PORT/DB")
+      ->required();
   cmd->add_option("--out", *out_path, "Output file (default: stdout)");
   cmd->callback([=] {
     // Read-only: export changes nothing in the store, takes no writer's
     // lock, and a path that is not a store is an error, not an empty one.
-    auto origin = OpenStoreReadOnly(*store);
+    auto origin = serve::OpenStoreReadOnly(*store);
     if (!origin.ok()) {
       std::cerr << "tempo export: " << origin.status().message() << "\n";
       *exit_code = 1;

@@ -4,9 +4,9 @@
 #include "cli/commands.h"
 #include "cli/event_input.h"
 #include "cli/output.h"
-#include "cli/store_uri.h"
 #include "events/events.h"
 #include "events/ndjson.h"
+#include "serve/store_uri.h"
 
 namespace tempo::cli {
 namespace {
@@ -25,7 +25,7 @@ int RunImport(const ImportFlags& f) {
     std::cerr << "tempo import: " << s.message() << "\n";
     return 1;
   }
-  auto origin = OpenStore(f.store);
+  auto origin = serve::OpenStore(f.store);
   if (!origin.ok()) {
     std::cerr << "tempo import: " << origin.status().message() << "\n";
     return 1;

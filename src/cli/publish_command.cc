@@ -17,7 +17,7 @@ void RegisterPublish(CLI::App& app, int* exit_code) {
       "<tenant>/<kind>/<id>, waiting until every message is delivered. Invalid lines are "
       "reported on stderr as 'line N: field: reason' and not sent. Exits 0 when everything "
       "valid was delivered, 1 otherwise.");
-  auto flags = std::make_shared<StreamFlags>();
+  auto flags = std::make_shared<serve::StreamOptions>();
   auto embedded = std::make_shared<std::string>();
   auto topic = std::make_shared<std::string>(stream::kContentTopic);
   auto file = std::make_shared<std::string>();
@@ -27,13 +27,14 @@ void RegisterPublish(CLI::App& app, int* exit_code) {
                   "Data directory of a `tempo serve --embedded` (publishes to its log, DIR/log)")
       ->excludes("--brokers")
       ->excludes("--log");
-  cmd->add_option("--topic", *topic, "Content topic")->default_val(std::string(stream::kContentTopic));
+  cmd->add_option("--topic", *topic, "Content topic")
+      ->default_val(std::string(stream::kContentTopic));
   AddMaxRecordBytesOption(cmd, max_record_bytes.get());
   cmd->add_option("file", *file, "NDJSON event file, or - for stdin")->required();
   cmd->callback([=] {
-    StreamFlags stream = *flags;
+    serve::StreamOptions stream = *flags;
     if (!embedded->empty()) stream.log_dir = *embedded + "/log";
-    if (!HasStream(stream)) {
+    if (!serve::HasStream(stream)) {
       std::cerr << "tempo publish: give --brokers, --log or --embedded\n";
       *exit_code = 2;
       return;
@@ -44,12 +45,12 @@ void RegisterPublish(CLI::App& app, int* exit_code) {
       *exit_code = 1;
       return;
     }
-    if (Status s = EnsureTempoTopics(stream, {*topic}); !s.ok()) {
+    if (Status s = serve::EnsureTempoTopics(stream, {*topic}); !s.ok()) {
       std::cerr << "tempo publish: " << s.ToString() << "\n";
       *exit_code = 1;
       return;
     }
-    auto producer = OpenProducer(stream);
+    auto producer = serve::OpenProducer(stream);
     if (!producer.ok()) {
       std::cerr << "tempo publish: " << producer.status().ToString() << "\n";
       *exit_code = 1;
@@ -65,7 +66,7 @@ void RegisterPublish(CLI::App& app, int* exit_code) {
     }
     for (const std::string& error : report->errors) std::cerr << error << "\n";
     std::cout << "sent " << report->sent << ", invalid " << report->invalid << " ("
-              << DescribeStream(stream) << ", topic " << *topic << ")\n";
+              << serve::DescribeStream(stream) << ", topic " << *topic << ")\n";
     if (Status s = FlushOutput(std::cout, "stdout"); !s.ok()) {
       std::cerr << "tempo publish: " << s.message() << "\n";
       *exit_code = 1;

@@ -1,7 +1,8 @@
 // Parsing of memcached server addresses (see l2.h).
-#include <charconv>
 #include <set>
+#include <utility>
 
+#include "common/host_port.h"
 #include "l2/l2.h"
 
 namespace tempo::l2 {
@@ -20,36 +21,9 @@ Status Bad(std::string_view server, const std::string& why) {
 }  // namespace
 
 Result<ServerAddress> ParseServer(std::string_view server) {
-  std::string_view host, port;
-  if (!server.empty() && server.front() == '[') {
-    size_t close = server.find(']');
-    if (close == std::string_view::npos) return Bad(server, "missing ']' after IPv6 address");
-    host = server.substr(1, close - 1);
-    std::string_view rest = server.substr(close + 1);
-    if (rest.empty() || rest.front() != ':') return Bad(server, "expected ':port' after ']'");
-    port = rest.substr(1);
-  } else {
-    size_t colon = server.rfind(':');
-    if (colon == std::string_view::npos) return Bad(server, "expected host:port");
-    host = server.substr(0, colon);
-    port = server.substr(colon + 1);
-    if (host.find(':') != std::string_view::npos) {
-      return Bad(server, "write an IPv6 address in brackets: [addr]:port");
-    }
-  }
-  if (host.empty()) return Bad(server, "empty host");
-  for (char ch : host) {
-    if (static_cast<unsigned char>(ch) <= 0x20 || static_cast<unsigned char>(ch) >= 0x7f) {
-      return Bad(server, "host has a space or control character");
-    }
-  }
-  unsigned value = 0;
-  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value == 0 ||
-      value > 65535) {
-    return Bad(server, "port must be a number from 1 to 65535");
-  }
-  return ServerAddress{std::string(host), static_cast<uint16_t>(value)};
+  Result<HostPort> parsed = ParseHostPort(server, /*min_port=*/1);
+  if (!parsed.ok()) return Bad(server, parsed.status().message());
+  return ServerAddress{std::move(parsed->host), parsed->port};
 }
 
 Result<std::vector<std::string>> ParseServerList(std::string_view list) {

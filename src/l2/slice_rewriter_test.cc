@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "events/events.h"
+#include "origin/rocks_origin.h"
 #include "testing/memcached_cluster.h"
 
 namespace tempo::l2 {

@@ -17,8 +17,11 @@
 // store, one's batch can replace the other's set before it was delivered.
 //
 // Implementations are safe for concurrent readers; writers are serialised
-// internally. Backends: RocksDB (embedded, this file's OpenRocksOrigin);
-// networked ones plug in behind the same interface.
+// internally. Two backends implement this interface: RocksDB, embedded in
+// the process (rocks_origin.h: OpenRocksOrigin and its read-only
+// secondaries), and PostgreSQL, networked and shared by any number of
+// processes (pg_origin.h: OpenPostgresOrigin). origin_conformance_test.cc
+// holds both to every rule below.
 #pragma once
 
 #include <cstdint>
@@ -46,9 +49,9 @@ struct PartitionKey {
 struct Row {
   std::string scope;  // "*" or a pageId
   events::Kind kind = events::Kind::kModule;
-  std::string id;     // module/experiment id; "" for the template
+  std::string id;  // module/experiment id; "" for the template
   int64_t version = 0;
-  std::string body;   // the compact record JSON as published
+  std::string body;  // the compact record JSON as published
 };
 
 // One record key's current state, as `tempo export` lists it.
@@ -167,11 +170,6 @@ class Origin {
   // not decode), IOError when reading them fails, and Unavailable when a
   // networked store cannot answer now (down, hung, over its deadline).
 
-  // Reads the rows of scope "*" and, when page_id is set, of scope *page_id,
-  // of one partition, in (scope "*" first, then kind, id) order. One read.
-  virtual Result<std::vector<Row>> ReadPage(const PartitionKey& partition,
-                                            std::optional<std::string_view> page_id) = 0;
-
   // Reads the rows of one scope ("*" or a pageId) of one partition, in
   // (kind, id) order: what one cached slice holds. One read.
   virtual Result<std::vector<Row>> ReadScope(const PartitionKey& partition,
@@ -190,29 +188,5 @@ class Origin {
   // primitive (their ApplyBatch must then not call Apply).
   Result<ApplyOutcome> ApplyAsBatch(const events::Event& event, std::vector<SliceKey>* touched);
 };
-
-// Opens (creating if needed) a RocksDB-backed origin in directory `path`.
-// One process at a time may open a directory this way (RocksDB's LOCK file).
-Result<std::unique_ptr<Origin>> OpenRocksOrigin(const std::string& path);
-
-// Opens the RocksDB origin in `path`, written by another process, as a
-// read-only secondary instance that keeps its own small state in
-// `secondary_dir` (one per process). Any number of secondaries may share one
-// primary; each sees the primary's writes after CatchUp(). Apply fails with
-// InvalidArgument. NotFound when `path` is not a store (no such directory,
-// or one without a CURRENT file); Corruption when a table file the store
-// lists is missing, has another size than recorded or cannot be opened
-// (a secondary alone would silently show the store as it was before that
-// file, often empty).
-Result<std::unique_ptr<Origin>> OpenRocksSecondary(const std::string& path,
-                                                   const std::string& secondary_dir);
-
-// Opens the RocksDB origin in `path` read-only, as it is at the moment of
-// opening (writes of a primary running meanwhile are not seen), changing
-// nothing in the directory and taking no lock: it works while another
-// process writes the store, and on a copy the process cannot write. Apply
-// fails with InvalidArgument; CatchUp does nothing. NotFound when `path` is
-// not a store; Corruption when a table file is missing, truncated or damaged.
-Result<std::unique_ptr<Origin>> OpenRocksReadOnly(const std::string& path);
 
 }  // namespace tempo::origin

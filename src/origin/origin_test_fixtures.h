@@ -1,14 +1,15 @@
 // Fixtures shared by the origin backends' tests: events built field by
-// field (no JSON decoding), a temporary directory, and ApplyBatch over a
-// vector of events. Test-only.
+// field (no JSON decoding), ApplyBatch over a vector of events, readable
+// summaries of rows, records and the outbox, and the throw-away PostgreSQL
+// server with a fresh database per test. Test-only.
 #pragma once
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <cstdint>
-#include <filesystem>
+#include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -17,6 +18,25 @@
 
 #include "events/events.h"
 #include "origin/origin.h"
+#include "testing/pg_server.h"
+
+namespace tempo::events {
+// Readable failure messages for record keys (found by argument lookup).
+inline void PrintTo(const RecordKey& key, std::ostream* os) {
+  *os << ::testing::PrintToString(key.tenant) << "/kind" << static_cast<int>(key.kind) << "/"
+      << ::testing::PrintToString(key.id);
+}
+}  // namespace tempo::events
+
+namespace tempo::origin {
+// Readable failure messages for slice keys (found by argument lookup).
+inline void PrintTo(const SliceKey& s, std::ostream* os) {
+  *os << ::testing::PrintToString(s.partition.tenant) << "/"
+      << ::testing::PrintToString(s.partition.channel) << "/"
+      << ::testing::PrintToString(s.partition.page_type) << "/"
+      << ::testing::PrintToString(s.scope);
+}
+}  // namespace tempo::origin
 
 namespace tempo::origin::fixtures {
 
@@ -25,24 +45,6 @@ using events::Kind;
 using events::Op;
 
 inline constexpr char kPageType[] = "home";
-
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = getenv("TMPDIR");
-    std::string pattern =
-        std::string(base != nullptr && *base ? base : "/tmp") + "/tempo_origin_test.XXXXXX";
-    char* made = mkdtemp(pattern.data());
-    EXPECT_NE(made, nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // A distinct body per (id, version) so tests can tell which write a row holds.
 inline std::string Body(std::string_view id, int64_t version) {
@@ -129,6 +131,115 @@ inline std::vector<ApplyResult> ApplyAll(Origin* origin, const std::vector<Event
   EXPECT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(results.size(), s.ok() ? events.size() : 0);
   return results;
+}
+
+inline std::vector<RowSummary> Summary(const std::vector<Row>& rows) {
+  std::vector<RowSummary> out;
+  for (const Row& r : rows) out.emplace_back(r.scope, r.kind, r.id, r.version);
+  return out;
+}
+
+// The rows a page read serves, as the serving path reads them: the rows of
+// scope "*", then those of the page's scope when `page_id` is set and not
+// "*" itself (scope "" never has rows, rule 16). OK only if both reads are.
+inline Result<std::vector<Row>> PageRows(Origin* origin, const PartitionKey& partition,
+                                         std::optional<std::string_view> page_id) {
+  auto rows = origin->ReadScope(partition, "*");
+  if (!rows.ok() || !page_id || *page_id == "*") return rows;
+  auto page = origin->ReadScope(partition, *page_id);
+  if (!page.ok()) return page.status();
+  rows->insert(rows->end(), page->begin(), page->end());
+  return rows;
+}
+
+// Every field of a row or a record, for comparisons between stores.
+using FullRow = std::tuple<std::string, Kind, std::string, int64_t, std::string>;
+using FullRecord =
+    std::tuple<std::string, Kind, std::string, int64_t, bool, std::string, std::string>;
+
+inline std::vector<FullRow> Full(const Result<std::vector<Row>>& rows) {
+  EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+  std::vector<FullRow> out;
+  if (!rows.ok()) return out;
+  for (const Row& r : *rows) out.emplace_back(r.scope, r.kind, r.id, r.version, r.body);
+  return out;
+}
+
+inline std::vector<FullRecord> AllRecords(Origin* origin) {
+  std::vector<FullRecord> out;
+  Status s = origin->ForEachRecord([&](const StoredRecord& r) {
+    out.emplace_back(r.key.tenant, r.key.kind, r.key.id, r.version, r.tombstone, r.published_at,
+                     r.record_json);
+    return Status::OK();
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+// `tempo export`'s bytes (export_command.cc renders each record this way).
+inline std::string ExportBytes(Origin* origin) {
+  std::string out;
+  Status s = origin->ForEachRecord([&](const StoredRecord& r) {
+    out += events::EncodeEnvelope(r.key.kind, r.tombstone ? Op::kDelete : Op::kUpsert,
+                                  r.published_at, r.record_json);
+    out += '\n';
+    return Status::OK();
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+// ApplyBatch over `events` with record_pending, expecting OK; the results.
+inline std::vector<ApplyResult> ApplyRecording(Origin* origin, const std::vector<Event>& events,
+                                               std::vector<SliceKey>* touched = nullptr) {
+  std::vector<const Event*> pointers;
+  for (const Event& e : events) pointers.push_back(&e);
+  std::vector<ApplyResult> results;
+  Status s = origin->ApplyBatch(pointers, &results, touched, /*record_pending=*/true);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return results;
+}
+
+// The pending invalidations as "tenant/channel/pageType/scope@version ...".
+inline std::string Pending(Origin* origin) {
+  auto pending = origin->PendingInvalidations();
+  EXPECT_TRUE(pending.ok()) << pending.status().ToString();
+  if (!pending.ok()) return "error";
+  std::string out;
+  for (const SliceTouch& t : *pending) {
+    out += t.slice.partition.tenant + "/" + t.slice.partition.channel + "/" +
+           t.slice.partition.page_type + "/" + t.slice.scope + "@" + std::to_string(t.version) +
+           " ";
+  }
+  return out;
+}
+
+// ---- the shared PostgreSQL server ---------------------------------------------
+
+// Started by the first test that needs it; one per test process.
+inline testing::PgServer* SharedServer() {
+  static std::unique_ptr<testing::PgServer> server;
+  static Status start_status;
+  if (server == nullptr && start_status.ok()) {
+    auto started = testing::PgServer::Start();
+    if (started.ok()) {
+      server = std::move(*started);
+    } else {
+      start_status = started.status();
+    }
+  }
+  EXPECT_TRUE(start_status.ok()) << start_status.ToString();
+  return server.get();
+}
+
+// A fresh, empty database on the shared server; "" when there is none.
+inline std::string FreshDatabase() {
+  static int next = 0;
+  testing::PgServer* server = SharedServer();
+  if (server == nullptr) return "";
+  auto uri = server->CreateDatabase("store" + std::to_string(next++));
+  EXPECT_TRUE(uri.ok()) << uri.status().ToString();
+  return uri.ok() ? *uri : "";
 }
 
 }  // namespace tempo::origin::fixtures

@@ -18,8 +18,8 @@
 // outbox row of origin.h, table `tempo_outbox`), so a batch is applied whole
 // or not at all (when the connection is lost during the COMMIT the outcome is
 // unknown and reported as Unavailable; a retry then finds the events stale if
-// it had committed, and the outbox says what they touched). Each page or
-// scope read is one prepared statement (one snapshot).
+// it had committed, and the outbox says what they touched). Each scope read
+// is one prepared statement (one snapshot).
 //
 // Durability: Apply commits with synchronous_commit=off. A committed write is
 // in the server's WAL buffers when Apply returns, so it survives a crash of

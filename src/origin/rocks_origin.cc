@@ -1,34 +1,6 @@
 // The embedded origin (SPEC §7) on RocksDB: OpenRocksOrigin, and the
-// read-only OpenRocksSecondary and OpenRocksReadOnly.
-//
-// Key layout. Every key is a one-byte tag followed by a tuple of strings in
-// the order-preserving encoding of coding.h, so bytewise key order is tuple
-// order whatever bytes tenants and ids hold ("a" < "a-b"; ids with 0x00 and
-// 0xFF bytes sort bytewise), and no element can run into the next one.
-//
-//   'p' (tenant, channel, page_type, scope, kind name, id)  -> a row:
-//       fixed64 version, then the body (the record JSON as published).
-//       scope is "*" or a pageId; id is "" for the template. A partition is
-//       one contiguous key range and, inside it, each scope is a contiguous
-//       range in (kind, id) order, so a page read is one iterator (one
-//       implicit snapshot) seeking twice: to scope "*", then to the page.
-//   'r' (tenant, kind name, id)  -> the record entry of one record key (id is
-//       "<channel>:<pageType>" for templates, as in events::RecordKey):
-//       u8 format, fixed64 version, u8 flags (bit 0: tombstone; bit 1: the
-//       record JSON is not here but in each of its rows), length-prefixed
-//       publishedAt, length-prefixed record JSON (empty under bit 1), varint
-//       count + length-prefixed row keys the record currently owns, so an
-//       upsert that moved channels/pages, or a delete, removes exactly the
-//       old rows. A record with rows keeps its JSON only there: the entry is
-//       read by the version rule on every write, the JSON only by `tempo
-//       export`, and a copy fewer is a quarter fewer bytes for the sync to
-//       write (WAL, memtable, flushes, compactions). Kind names sort "experiment" < "module" < "template", so a
-//       scan of the 'r' range is already `tempo export` order.
-//   't' (tenant)  -> fixed64 number of live records of the tenant; absent
-//       when zero (TenantKnown, SPEC §11.14/18).
-//   'o' (the tag alone)  -> the outbox of origin.h: the pending
-//       invalidations of the last batch applied with record_pending, as
-//       outbox.h encodes them; absent when none. No scan's prefix covers it.
+// read-only OpenRocksSecondary and OpenRocksReadOnly (rocks_origin.h). The
+// key layout and value encodings are in rocks_keys.h.
 //
 // Every ApplyBatch (and Apply, a batch of one) is one WriteBatch: the rows,
 // record entries, tenant counts and outbox of all its events change together
@@ -41,6 +13,8 @@
 // per event and make bulk import disk-latency bound. The WAL is synced when
 // the origin is closed. After a power loss the sync service replays from its
 // last committed offset, and the version rule makes the replay idempotent.
+#include "origin/rocks_origin.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -62,9 +36,9 @@
 #include <vector>
 
 #include "origin/coding.h"
-#include "origin/origin.h"
 #include "origin/outbox.h"
 #include "origin/record_rows.h"
+#include "origin/rocks_keys.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
@@ -79,22 +53,19 @@ namespace {
 using events::Event;
 using events::Kind;
 using events::Op;
-
-constexpr char kRowTag = 'p';
-constexpr char kRecordTag = 'r';
-constexpr char kTenantTag = 't';
-constexpr std::string_view kOutboxKey = "o";
-
-// Kind names as stored in keys. They equal events::KindName but are part of
-// the on-disk format, so they are fixed here; their bytewise order is the
-// export order of SPEC §11 ("experiment" < "module" < "template").
-constexpr std::string_view kExperimentName = "experiment";
-constexpr std::string_view kModuleName = "module";
-constexpr std::string_view kTemplateName = "template";
-
-constexpr uint8_t kRecordEntryFormat = 1;
-constexpr uint8_t kTombstoneFlag = 0x01;
-constexpr uint8_t kJsonInRowsFlag = 0x02;
+using rocks::DecodeRecordEntry;
+using rocks::DecodeRecordKey;
+using rocks::EncodeRecordEntry;
+using rocks::KindFromStoredName;
+using rocks::kOutboxKey;
+using rocks::kRecordTag;
+using rocks::kTenantTag;
+using rocks::OwnedRowKeys;
+using rocks::PartitionPrefix;
+using rocks::RecordEntry;
+using rocks::RecordEntryKey;
+using rocks::SliceOfRowKey;
+using rocks::TenantCountKey;
 
 // 10 bits per key gives about 1% false positives on record-entry and tenant
 // point lookups (RocksDB's recommended default).
@@ -113,31 +84,6 @@ constexpr int kCheckMaxOpenFiles = 20;
 // damaged store fails every attempt, a race at most one.
 constexpr int kCheckAttempts = 3;
 constexpr std::chrono::milliseconds kCheckRetryDelay{100};
-
-std::string_view StoredKindName(Kind kind) {
-  switch (kind) {
-    case Kind::kExperiment:
-      return kExperimentName;
-    case Kind::kModule:
-      return kModuleName;
-    case Kind::kTemplate:
-      return kTemplateName;
-  }
-  return kModuleName;  // unreachable: every enumerator is handled above
-}
-
-bool KindFromStoredName(std::string_view name, Kind* kind) {
-  if (name == kExperimentName) {
-    *kind = Kind::kExperiment;
-  } else if (name == kModuleName) {
-    *kind = Kind::kModule;
-  } else if (name == kTemplateName) {
-    *kind = Kind::kTemplate;
-  } else {
-    return false;
-  }
-  return true;
-}
 
 // REQUIRES: !s.ok().
 Status FromRocks(const rocksdb::Status& s, std::string_view what) {
@@ -158,146 +104,6 @@ Status FromRocksRead(const rocksdb::Status& s, std::string_view what) {
     return Status::Corruption("origin: " + std::string(what) + ": " + s.ToString());
   }
   return FromRocks(s, what);
-}
-
-// ---- keys -----------------------------------------------------------------
-
-std::string PartitionPrefix(std::string_view tenant, std::string_view channel,
-                            std::string_view page_type) {
-  std::string key(1, kRowTag);
-  AppendTupleElement(&key, tenant);
-  AppendTupleElement(&key, channel);
-  AppendTupleElement(&key, page_type);
-  return key;
-}
-
-std::string RowKey(std::string_view tenant, std::string_view channel, std::string_view page_type,
-                   std::string_view scope, Kind kind, std::string_view id) {
-  std::string key = PartitionPrefix(tenant, channel, page_type);
-  AppendTupleElement(&key, scope);
-  AppendTupleElement(&key, StoredKindName(kind));
-  AppendTupleElement(&key, id);
-  return key;
-}
-
-std::string RecordEntryKey(const events::RecordKey& key) {
-  std::string out(1, kRecordTag);
-  AppendTupleElement(&out, key.tenant);
-  AppendTupleElement(&out, StoredKindName(key.kind));
-  AppendTupleElement(&out, key.id);
-  return out;
-}
-
-std::string TenantCountKey(std::string_view tenant) {
-  std::string key(1, kTenantTag);
-  AppendTupleElement(&key, tenant);
-  return key;
-}
-
-// The rows a live record owns (see OwnedRows), as row keys in key order.
-std::vector<std::string> OwnedRowKeys(const Event& event) {
-  const RecordRows rows = OwnedRows(*event.record);
-  const std::string_view id =
-      event.kind == Kind::kTemplate ? std::string_view() : std::string_view(event.key.id);
-  std::vector<std::string> keys;
-  for (const std::string& channel : rows.channels) {
-    for (const std::string& scope : rows.scopes) {
-      keys.push_back(RowKey(event.key.tenant, channel, rows.page_type, scope, event.kind, id));
-    }
-  }
-  return keys;  // sorted: channels and scopes are, and the tuple encoding keeps order
-}
-
-// ---- values ---------------------------------------------------------------
-
-// The decoded value of an 'r' key. The two strings are views into the
-// encoded value or the event it is made from, which must outlive the entry:
-// applying a batch then copies each body only into the WriteBatch.
-struct RecordEntry {
-  int64_t version = 0;
-  bool tombstone = false;
-  bool json_in_rows = false;     // record_json is empty here: read a row
-  std::string_view published_at;
-  std::string_view record_json;
-  std::vector<std::string> row_keys;
-};
-
-std::string EncodeRecordEntry(const RecordEntry& entry) {
-  std::string value;
-  value.push_back(static_cast<char>(kRecordEntryFormat));
-  AppendFixed64(&value, static_cast<uint64_t>(entry.version));
-  const bool json_in_rows = !entry.row_keys.empty();
-  value.push_back(static_cast<char>((entry.tombstone ? kTombstoneFlag : 0) |
-                                    (json_in_rows ? kJsonInRowsFlag : 0)));
-  AppendLengthPrefixed(&value, entry.published_at);
-  AppendLengthPrefixed(&value, json_in_rows ? std::string_view() : entry.record_json);
-  AppendVarint64(&value, entry.row_keys.size());
-  for (const std::string& key : entry.row_keys) AppendLengthPrefixed(&value, key);
-  return value;
-}
-
-// `entry`'s strings are views into `in`.
-Status DecodeRecordEntry(std::string_view in, RecordEntry* entry) {
-  const Status bad = Status::Corruption("origin: malformed record entry");
-  if (in.empty() || static_cast<uint8_t>(in[0]) != kRecordEntryFormat) {
-    return Status::Corruption("origin: unknown record entry format");
-  }
-  in.remove_prefix(1);
-  uint64_t version = 0;
-  if (!ReadFixed64(&in, &version) || in.empty()) return bad;
-  uint8_t flags = static_cast<uint8_t>(in[0]);
-  in.remove_prefix(1);
-  std::string_view published_at, record_json;
-  uint64_t row_count = 0;
-  if (!ReadLengthPrefixed(&in, &published_at) || !ReadLengthPrefixed(&in, &record_json) ||
-      !ReadVarint64(&in, &row_count)) {
-    return bad;
-  }
-  // Each row key takes at least one byte, which bounds the reservation.
-  if (row_count > in.size()) return bad;
-  entry->version = static_cast<int64_t>(version);
-  entry->tombstone = (flags & kTombstoneFlag) != 0;
-  entry->json_in_rows = (flags & kJsonInRowsFlag) != 0;
-  entry->published_at = published_at;
-  entry->record_json = record_json;
-  entry->row_keys.clear();
-  entry->row_keys.reserve(row_count);
-  for (uint64_t i = 0; i < row_count; ++i) {
-    std::string_view key;
-    if (!ReadLengthPrefixed(&in, &key)) return bad;
-    entry->row_keys.emplace_back(key);
-  }
-  if (!in.empty() || (entry->json_in_rows && entry->row_keys.empty())) return bad;
-  return Status::OK();
-}
-
-Status DecodeRecordKey(std::string_view in, events::RecordKey* key) {
-  const Status bad = Status::Corruption("origin: malformed record key");
-  if (in.empty() || in[0] != kRecordTag) return bad;
-  in.remove_prefix(1);
-  std::string kind_name;
-  if (!ReadTupleElement(&in, &key->tenant) || !ReadTupleElement(&in, &kind_name) ||
-      !ReadTupleElement(&in, &key->id) || !in.empty() ||
-      !KindFromStoredName(kind_name, &key->kind)) {
-    return bad;
-  }
-  return Status::OK();
-}
-
-// ---- the store ------------------------------------------------------------
-
-// The slice a row key belongs to.
-Status SliceOfRowKey(std::string_view key, SliceKey* slice) {
-  const Status bad = Status::Corruption("origin: malformed row key");
-  if (key.empty() || key[0] != kRowTag) return bad;
-  key.remove_prefix(1);
-  if (!ReadTupleElement(&key, &slice->partition.tenant) ||
-      !ReadTupleElement(&key, &slice->partition.channel) ||
-      !ReadTupleElement(&key, &slice->partition.page_type) ||
-      !ReadTupleElement(&key, &slice->scope)) {
-    return bad;
-  }
-  return Status::OK();
 }
 
 // The writes of one ApplyBatch, given to RocksDB in key order with one
@@ -396,8 +202,6 @@ class RocksOrigin final : public Origin {
   Status ClearPendingInvalidations() override;
   Status Sync() override;
   Status CatchUp() override;
-  Result<std::vector<Row>> ReadPage(const PartitionKey& partition,
-                                    std::optional<std::string_view> page_id) override;
   Result<std::vector<Row>> ReadScope(const PartitionKey& partition,
                                      std::string_view scope) override;
   Result<bool> TenantKnown(std::string_view tenant) override;
@@ -406,7 +210,7 @@ class RocksOrigin final : public Origin {
  private:
   // Appends the rows of `scope` in `partition_prefix` to `*rows`.
   static Status ReadScopeRows(rocksdb::Iterator* it, const std::string& partition_prefix,
-                          std::string_view scope, std::vector<Row>* rows);
+                              std::string_view scope, std::vector<Row>* rows);
 
   // The writes a read-only instance refuses.
   Status ReadOnlyError() const {
@@ -553,7 +357,8 @@ Status RocksOrigin::ApplyBatch(std::span<const Event* const> events,
   if (batch.Count() > 0) {
     rocksdb::WriteOptions options;
     options.sync = false;  // see "Durability trade-off" at the top of this file
-    if (rocksdb::Status s = db_->Write(options, &batch); !s.ok()) return fail(FromRocks(s, "write"));
+    if (rocksdb::Status s = db_->Write(options, &batch); !s.ok())
+      return fail(FromRocks(s, "write"));
   }
   if (!new_counts.empty()) {
     std::unique_lock<std::shared_mutex> counts_lock(counts_mu_);
@@ -598,7 +403,7 @@ Status RocksOrigin::Sync() {
 }
 
 Status RocksOrigin::ReadScopeRows(rocksdb::Iterator* it, const std::string& partition_prefix,
-                              std::string_view scope, std::vector<Row>* rows) {
+                                  std::string_view scope, std::vector<Row>* rows) {
   std::string prefix = partition_prefix;
   AppendTupleElement(&prefix, scope);
   for (it->Seek(prefix); it->Valid(); it->Next()) {
@@ -621,21 +426,6 @@ Status RocksOrigin::ReadScopeRows(rocksdb::Iterator* it, const std::string& part
   }
   if (!it->status().ok()) return FromRocksRead(it->status(), "read page");
   return Status::OK();
-}
-
-Result<std::vector<Row>> RocksOrigin::ReadPage(const PartitionKey& partition,
-                                               std::optional<std::string_view> page_id) {
-  const std::string prefix =
-      PartitionPrefix(partition.tenant, partition.channel, partition.page_type);
-  // One iterator: both scopes come from the same implicit snapshot.
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  std::vector<Row> rows;
-  if (Status s = ReadScopeRows(it.get(), prefix, kTypeWideScope, &rows); !s.ok()) return s;
-  // "*" is the type-wide scope itself, and "" never has rows (rule 16).
-  if (page_id && !page_id->empty() && *page_id != kTypeWideScope) {
-    if (Status s = ReadScopeRows(it.get(), prefix, *page_id, &rows); !s.ok()) return s;
-  }
-  return rows;
 }
 
 Result<std::vector<Row>> RocksOrigin::ReadScope(const PartitionKey& partition,
@@ -697,7 +487,8 @@ Status RocksOrigin::ForEachRecord(const std::function<Status(const StoredRecord&
       if (!got.ok()) return FromRocksRead(got, "read the row of a record");
       std::string_view body(row);
       uint64_t row_version = 0;
-      if (!ReadFixed64(&body, &row_version) || row_version != static_cast<uint64_t>(entry.version)) {
+      if (!ReadFixed64(&body, &row_version) ||
+          row_version != static_cast<uint64_t>(entry.version)) {
         return Status::Corruption("origin: a record's row does not match its entry");
       }
       record.record_json = body;
@@ -831,8 +622,8 @@ Status UnusableTablesError(const std::string& path, const std::vector<std::strin
     why = "table files it lists cannot all be read:";
     for (const std::string& file : unseen) why += " " + file;
   }
-  return Status::Corruption("origin: open " + path + " as a secondary (the store is damaged): " +
-                            why);
+  return Status::Corruption("origin: open " + path +
+                            " as a secondary (the store is damaged): " + why);
 }
 
 // Corruption when the secondary `db` of the store in `path` does not list a

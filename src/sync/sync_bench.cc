@@ -29,7 +29,7 @@
 #include "events/events.h"
 #include "gen/generator.h"
 #include "log/log.h"
-#include "origin/origin.h"
+#include "origin/rocks_origin.h"
 #include "sync/publish.h"
 #include "sync/syncer.h"
 

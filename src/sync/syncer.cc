@@ -57,11 +57,13 @@ Status Syncer::Stopped() {
   return Status::Unavailable("sync: stopped before the batch was committed");
 }
 
-Status Syncer::Run() {
+Status Syncer::Run(const RunOptions& run) {
   std::chrono::milliseconds backoff = options_.retry_backoff_min;
   while (!stop_) {
     Result<BatchResult> batch = RunOnce();
+    if (run.after_batch) run.after_batch();
     if (batch.ok()) {
+      if (run.until_idle && batch->messages == 0) break;
       backoff = options_.retry_backoff_min;
       continue;
     }

@@ -66,22 +66,27 @@ namespace tempo::sync {
 
 struct SyncOptions {
   // Where invalid events go (key, value and headers as described above).
+  // Default: stream::kDlqTopic.
   std::string dlq_topic{stream::kDlqTopic};
-  // Where invalidations go (see invalidation.h).
+  // Where invalidations go (see invalidation.h). Default:
+  // stream::kInvalidationTopic.
   std::string invalidation_topic{stream::kInvalidationTopic};
-  // Messages per batch: one origin Sync, one Flush and one Commit each.
-  size_t max_batch = 2000;
+  // Messages per batch: one origin Sync, one Flush and one Commit each. A
+  // poll returns only what is there, so a live stream makes small batches.
+  // Default: 10000.
+  size_t max_batch = 10000;
   // Limits of the decode of each event (its record size): an event over them
   // goes to the DLQ like any invalid one.
   events::DecodeOptions decode;
   // How long one Poll waits for a first message; also bounds how long Run
-  // takes to notice Stop().
+  // takes to notice Stop(). Default: 100 ms.
   std::chrono::milliseconds poll_timeout{100};
   // Backoff between retries of a failing origin, producer or consumer:
-  // doubles from min to max.
+  // doubles from min to max. Default: 50 ms to 1 s.
   std::chrono::milliseconds retry_backoff_min{50};
   std::chrono::milliseconds retry_backoff_max{1000};
   // How long one Flush may wait for delivery before it counts as failed.
+  // Default: 10 s.
   std::chrono::milliseconds flush_timeout{10000};
   // Called with one line per retried failure and per dead-lettered event
   // (for the process log); may be empty.
@@ -93,11 +98,21 @@ using SliceTouch = origin::SliceTouch;
 
 // What one RunOnce did.
 struct BatchResult {
-  uint64_t messages = 0;       // polled (0: nothing arrived within poll_timeout)
+  uint64_t messages = 0;  // polled (0: nothing arrived within poll_timeout)
   uint64_t applied = 0;
   uint64_t stale = 0;          // version not higher than the stored one
   uint64_t invalid = 0;        // sent to the DLQ
   uint64_t invalidations = 0;  // one per distinct touched slice
+};
+
+// How Syncer::Run runs, beyond SyncOptions.
+struct RunOptions {
+  // Return OK once a poll finds no message (the backlog is consumed), as
+  // `tempo sync --drain` does. Default: false (run until Stop()).
+  bool until_idle = false;
+  // Called on the syncing thread after every RunOnce, whether it succeeded or
+  // not (`tempo sync --stats-every-ms` prints counters from it). May be empty.
+  std::function<void()> after_batch;
 };
 
 // Cumulative counters since construction.
@@ -110,9 +125,9 @@ struct SyncStats {
   uint64_t invalidations = 0;
   uint64_t recovered_invalidations = 0;  // owed by a previous process, sent at start
   uint64_t origin_retries = 0;           // failed origin calls retried
-  uint64_t producer_retries = 0;  // failed Send/Flush rounds retried
+  uint64_t producer_retries = 0;         // failed Send/Flush rounds retried
   uint64_t commit_failures = 0;
-  int64_t lag = -1;  // Consumer::Lag after the last batch; -1 unknown
+  int64_t lag = -1;                 // Consumer::Lag after the last batch; -1 unknown
   int64_t last_batch_apply_us = 0;  // decode + apply of the last batch
   int64_t last_batch_total_us = 0;  // first decode to commit of the last batch
 };
@@ -148,10 +163,13 @@ class Syncer {
   // Not thread-safe: one thread calls RunOnce or Run.
   Result<BatchResult> RunOnce();
 
-  // Runs batches until Stop(). Retries Unavailable/IOError from the stream
-  // with backoff (logged). Returns OK after Stop(), or the first error that
+  // Runs batches until Stop() (or, with run.until_idle, until a poll finds
+  // nothing): the one loop of `tempo sync` and of serve --embedded's
+  // BackgroundSync. Retries Unavailable/IOError with backoff from
+  // retry_backoff_min to retry_backoff_max, logged as "sync: <error>;
+  // retrying". Returns OK after Stop() or once idle, or the first error that
   // retrying cannot fix (origin corruption, a misconfigured consumer).
-  Status Run();
+  Status Run(const RunOptions& run = {});
 
   // Asks Run (and any retry in progress) to return; safe from any thread.
   // A batch that meets no failure is finished first. Run returns within
@@ -172,10 +190,10 @@ class Syncer {
     bool decoded = false;
     std::vector<events::Event> events;  // the messages that decode, in order
     std::vector<size_t> event_message;  // events[i] is messages[event_message[i]]
-    size_t next_event = 0;  // first event not yet applied
-    bool apply_retried = false;  // an ApplyBatch failed: its outbox is merged in
-    bool synced = false;    // origin Sync done
-    bool observed = false;  // observer called
+    size_t next_event = 0;              // first event not yet applied
+    bool apply_retried = false;         // an ApplyBatch failed: its outbox is merged in
+    bool synced = false;                // origin Sync done
+    bool observed = false;              // observer called
     std::vector<DeadLetter> dead_letters;
     // slice -> highest applied version. Hashed: with std::map, SliceKey
     // comparisons were 2.5% of the loop's CPU time.

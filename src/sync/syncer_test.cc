@@ -20,10 +20,12 @@
 #include "kafka/kafka.h"
 #include "kafka/mock_cluster.h"
 #include "log/log.h"
+#include "origin/rocks_origin.h"
 #include "sync/event_lines_test_util.h"
 #include "sync/invalidation.h"
 #include "sync/memory_stream_test_util.h"
 #include "sync/publish.h"
+#include "testing/origin_wrapper.h"
 
 namespace tempo::sync {
 namespace {
@@ -57,9 +59,9 @@ class TempDir {
 
 // The real origin, with failures injected in front of it and every Apply and
 // Sync noted in the stream's journal.
-class JournaledOrigin final : public origin::Origin {
+class JournaledOrigin final : public tempo::testing::OriginWrapper {
  public:
-  JournaledOrigin(origin::Origin* base, MemoryLog* log) : base_(base), log_(log) {}
+  JournaledOrigin(origin::Origin* base, MemoryLog* log) : OriginWrapper(base), log_(log) {}
 
   // After `after` more successful Apply calls, the next `n` Apply (or Sync)
   // calls fail with `status`. Apply, not ApplyBatch: the Syncer's batches go
@@ -79,14 +81,14 @@ class JournaledOrigin final : public origin::Origin {
   // drops during the COMMIT.
   void LoseBatchOutcomes(int n) { lose_batch_outcomes_ = n; }
 
-  using origin::Origin::ApplyBatch;
+  using OriginWrapper::ApplyBatch;
   Status ApplyBatch(std::span<const events::Event* const> events,
                     std::vector<origin::ApplyResult>* results,
                     std::vector<origin::SliceKey>* touched, bool record_pending) override {
     if (lose_batch_outcomes_ > 0) {
       --lose_batch_outcomes_;
       const size_t touched_before = touched == nullptr ? 0 : touched->size();
-      if (Status s = base_->ApplyBatch(events, results, touched, record_pending); !s.ok()) {
+      if (Status s = OriginWrapper::ApplyBatch(events, results, touched, record_pending); !s.ok()) {
         return s;
       }
       results->clear();  // an atomic batch that failed reports nothing applied
@@ -95,11 +97,6 @@ class JournaledOrigin final : public origin::Origin {
     }
     return Origin::ApplyBatch(events, results, touched, record_pending);  // one Apply per event
   }
-  Result<std::vector<origin::SliceTouch>> PendingInvalidations() override {
-    return base_->PendingInvalidations();
-  }
-  Status ClearPendingInvalidations() override { return base_->ClearPendingInvalidations(); }
-
   Result<origin::ApplyOutcome> Apply(const events::Event& event,
                                      std::vector<origin::SliceKey>* touched) override {
     log_->Note("apply");
@@ -109,7 +106,7 @@ class JournaledOrigin final : public origin::Origin {
       --fail_applies_;
       return apply_error_;
     }
-    return base_->Apply(event, touched);
+    return OriginWrapper::Apply(event, touched);
   }
   Status Sync() override {
     log_->Note("sync");
@@ -117,23 +114,10 @@ class JournaledOrigin final : public origin::Origin {
       --fail_syncs_;
       return sync_error_;
     }
-    return base_->Sync();
-  }
-  Result<std::vector<origin::Row>> ReadPage(const origin::PartitionKey& partition,
-                                            std::optional<std::string_view> page_id) override {
-    return base_->ReadPage(partition, page_id);
-  }
-  Result<std::vector<origin::Row>> ReadScope(const origin::PartitionKey& partition,
-                                             std::string_view scope) override {
-    return base_->ReadScope(partition, scope);
-  }
-  Result<bool> TenantKnown(std::string_view tenant) override { return base_->TenantKnown(tenant); }
-  Status ForEachRecord(const std::function<Status(const origin::StoredRecord&)>& fn) override {
-    return base_->ForEachRecord(fn);
+    return OriginWrapper::Sync();
   }
 
  private:
-  origin::Origin* const base_;
   MemoryLog* const log_;
   std::atomic<int> apply_ok_before_failing_{0}, fail_applies_{0}, fail_syncs_{0},
       lose_batch_outcomes_{0};

@@ -1,10 +1,10 @@
 // The processes' metrics and cache report.
-#include "cli/process_metrics.h"
+#include "serve/process_metrics.h"
 
 #include <utility>
 #include <vector>
 
-namespace tempo::cli {
+namespace tempo::serve {
 namespace {
 
 void CacheMetrics(const char* cache, const cache::CacheStats& s, admin::MetricsWriter* out) {
@@ -119,8 +119,7 @@ void WriteProcessMetrics(const ProcessParts& parts, admin::MetricsWriter* out) {
                  o.failures);
     out->Counter("tempo_origin_read_timeouts_total", "Origin reads not answered by the deadline",
                  o.timeouts);
-    out->Counter("tempo_origin_reads_shed_total", "Origin reads refused: too many pending",
-                 o.shed);
+    out->Counter("tempo_origin_reads_shed_total", "Origin reads refused: too many pending", o.shed);
     out->Gauge("tempo_origin_reachable", "1 while the origin answers, 0 from a failure on",
                o.reachable ? 1 : 0);
   }
@@ -136,8 +135,7 @@ void WriteProcessMetrics(const ProcessParts& parts, admin::MetricsWriter* out) {
                  s.adds_existing);
     out->Counter("tempo_l2_deletes_total", "L2 deletes answered", s.deletes);
     out->Counter("tempo_l2_suspensions_total",
-                 "L2 nodes suspended after a timeout (their keys go to the origin)",
-                 s.suspensions);
+                 "L2 nodes suspended after a timeout (their keys go to the origin)", s.suspensions);
     out->Counter("tempo_l2_repairs_total", "Undecodable L2 values replaced by compare-and-swap",
                  s.repairs);
     out->Counter("tempo_l2_repairs_conflicted_total",
@@ -222,4 +220,4 @@ admin::AdminHooks ReportingHooks(const ProcessParts& parts) {
   return hooks;
 }
 
-}  // namespace tempo::cli
+}  // namespace tempo::serve

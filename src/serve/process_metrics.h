@@ -15,7 +15,7 @@
 #include "l2/slice_rewriter.h"
 #include "sync/syncer.h"
 
-namespace tempo::cli {
+namespace tempo::serve {
 
 // The parts of a running process; null for those it does not have.
 struct ProcessParts {
@@ -40,4 +40,4 @@ std::string CacheReportJson(const ProcessParts& parts);
 // the hooks.
 admin::AdminHooks ReportingHooks(const ProcessParts& parts);
 
-}  // namespace tempo::cli
+}  // namespace tempo::serve

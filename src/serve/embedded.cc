@@ -1,15 +1,17 @@
-#include "cli/embedded.h"
+// Embedded mode: the data directory, the demo data and the in-process sync loop.
+#include "serve/embedded.h"
 
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
 
-#include "cli/l2_flags.h"
 #include "gen/generator.h"
+#include "l2/slice_rewriter.h"
 #include "log/log.h"
 #include "sync/publish.h"
+#include "sync/rewrite_in_l2.h"
 
-namespace tempo::cli {
+namespace tempo::serve {
 namespace {
 
 // The demo data set, published on first start.
@@ -45,50 +47,36 @@ std::string DefaultDataDir() {
   return "./tempo-data";
 }
 
-Result<std::unique_ptr<EmbeddedSync>> EmbeddedSync::Start(const std::string& log_dir,
-                                                          origin::Origin* origin,
-                                                          l2::L2Client* l2) {
-  std::unique_ptr<EmbeddedSync> sync(new EmbeddedSync());
+Result<std::unique_ptr<sync::BackgroundSync>> StartEmbeddedSync(const std::string& log_dir,
+                                                                origin::Origin* origin,
+                                                                l2::L2Client* l2) {
   auto producer = log::OpenLogProducer(log_dir);
   if (!producer.ok()) return producer.status();
-  sync->producer_ = std::move(producer).value();
   auto end = log::EndOffset(log_dir, stream::kContentTopic);
   if (!end.ok()) return end.status();
   if (*end == 0) {
-    if (Status s = PublishDemoData(*sync->producer_); !s.ok()) return s;
+    if (Status s = PublishDemoData(**producer); !s.ok()) return s;
   }
-  auto consumer = log::OpenLogConsumer(log_dir, kEmbeddedSyncGroup,
-                                       {std::string(stream::kContentTopic)},
-                                       log::StartAt::kEarliest);
+  auto consumer = log::OpenLogConsumer(
+      log_dir, kEmbeddedSyncGroup, {std::string(stream::kContentTopic)}, log::StartAt::kEarliest);
   if (!consumer.ok()) return consumer.status();
-  sync->consumer_ = std::move(consumer).value();
   sync::SyncOptions options;
   options.log = [](const std::string& line) { std::cerr << "tempo serve: sync: " << line << "\n"; };
   sync::Syncer::Observer observer;
   if (l2 != nullptr) {
-    sync->rewriter_ = std::make_unique<l2::SliceRewriter>(origin, l2, options.log);
-    observer = RewriteInL2(sync->rewriter_.get());
+    // Owned by the observer, which the BackgroundSync keeps.
+    auto rewriter = std::make_shared<l2::SliceRewriter>(origin, l2, options.log);
+    observer = [rewriter, rewrite = sync::RewriteInL2(rewriter.get())](
+                   const std::vector<sync::SliceTouch>& touches) { rewrite(touches); };
   }
-  sync->syncer_ = std::make_unique<sync::Syncer>(sync->consumer_.get(), sync->producer_.get(),
-                                                 origin, options, std::move(observer));
+  auto background = std::make_unique<sync::BackgroundSync>(std::move(consumer).value(),
+                                                           std::move(producer).value(), origin,
+                                                           std::move(options), std::move(observer));
   // The backlog first, so that the first request sees it.
-  while (true) {
-    auto batch = sync->syncer_->RunOnce();
-    if (!batch.ok()) return batch.status();
-    if (batch->messages == 0) break;
-  }
-  EmbeddedSync* raw = sync.get();
-  sync->thread_ = std::thread([raw] {
-    if (Status s = raw->syncer_->Run(); !s.ok()) {
-      std::cerr << "tempo serve: sync stopped: " << s.ToString() << "\n";
-    }
-  });
-  return sync;
+  if (Status s = background->CatchUp(); !s.ok()) return s;
+  background->Start(
+      [](const Status& s) { std::cerr << "tempo serve: sync stopped: " << s.ToString() << "\n"; });
+  return background;
 }
 
-EmbeddedSync::~EmbeddedSync() {
-  if (syncer_) syncer_->Stop();
-  if (thread_.joinable()) thread_.join();
-}
-
-}  // namespace tempo::cli
+}  // namespace tempo::serve

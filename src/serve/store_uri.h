@@ -2,14 +2,13 @@
 #pragma once
 
 #include <chrono>
-
 #include <memory>
 #include <string>
 
 #include "common/status.h"
 #include "origin/origin.h"
 
-namespace tempo::cli {
+namespace tempo::serve {
 
 // Opens "DIR" or "rocksdb:///DIR" as the embedded RocksDB origin, for
 // writing (one process at a time), or "postgres://USER@HOST:PORT/DB" as the
@@ -27,7 +26,7 @@ Result<std::unique_ptr<origin::Origin>> OpenStoreReadOnly(const std::string& uri
 
 // How a reading process uses a networked store.
 struct ReadingOptions {
-  int connections = 4;                             // PostgreSQL connections, opened at once
+  int connections = 4;                                // PostgreSQL connections, opened at once
   std::chrono::milliseconds statement_timeout{2000};  // bound on each statement
 };
 
@@ -41,4 +40,4 @@ Result<std::unique_ptr<origin::Origin>> OpenStoreForReading(const std::string& u
                                                             const std::string& scratch_dir,
                                                             const ReadingOptions& options = {});
 
-}  // namespace tempo::cli
+}  // namespace tempo::serve

@@ -1,9 +1,10 @@
 // OpenStore: --store argument → Origin.
-#include "cli/store_uri.h"
+#include "serve/store_uri.h"
 
 #include "origin/pg_origin.h"
+#include "origin/rocks_origin.h"
 
-namespace tempo::cli {
+namespace tempo::serve {
 namespace {
 
 bool IsPostgres(const std::string& uri) {
@@ -17,8 +18,8 @@ Result<std::string> RocksPath(const std::string& uri) {
   if (uri.starts_with(kRocks)) {
     path = uri.substr(kRocks.size());
   } else if (uri.find("://") != std::string::npos) {
-    return Status::InvalidArgument("unsupported store URI (use a directory, rocksdb:///path or postgres://...): " +
-                                   uri);
+    return Status::InvalidArgument(
+        "unsupported store URI (use a directory, rocksdb:///path or postgres://...): " + uri);
   }
   if (path.empty()) return Status::InvalidArgument("empty store path");
   return path;
@@ -60,4 +61,4 @@ Result<std::unique_ptr<origin::Origin>> OpenStoreForReading(const std::string& u
   return origin::OpenRocksSecondary(*path, scratch_dir);
 }
 
-}  // namespace tempo::cli
+}  // namespace tempo::serve

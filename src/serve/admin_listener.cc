@@ -1,7 +1,9 @@
 // Listener addresses and the admin listener.
-#include "cli/admin_listener.h"
+#include "serve/admin_listener.h"
 
-namespace tempo::cli {
+#include "common/host_port.h"
+
+namespace tempo::serve {
 namespace {
 
 // The admin listener's own connection limit: probes and scrapes need few,
@@ -12,19 +14,10 @@ constexpr int kAdminMaxConnections = 64;
 }  // namespace
 
 bool ParseListen(const std::string& listen, http::ServerOptions* options) {
-  const size_t colon = listen.rfind(':');
-  if (colon == std::string::npos || colon == 0) return false;
-  options->host = listen.substr(0, colon);
-  if (options->host.size() > 2 && options->host.front() == '[' && options->host.back() == ']') {
-    options->host = options->host.substr(1, options->host.size() - 2);
-  }
-  try {
-    const int port = std::stoi(listen.substr(colon + 1));
-    if (port < 0 || port > 65535) return false;
-    options->port = static_cast<uint16_t>(port);
-  } catch (...) {
-    return false;
-  }
+  Result<HostPort> parsed = ParseHostPort(listen);
+  if (!parsed.ok()) return false;
+  options->host = parsed->host;
+  options->port = parsed->port;
   return true;
 }
 
@@ -37,12 +30,11 @@ Result<std::unique_ptr<http::Server>> StartAdminListener(const std::string& list
   }
   options.threads = 1;
   options.max_connections = kAdminMaxConnections;
-  auto server = http::Server::Start(options, [service](const http::Request& req,
-                                                       http::Response* resp) {
-    service->Handle(req, resp);
-  });
+  auto server = http::Server::Start(
+      options,
+      [service](const http::Request& req, http::Response* resp) { service->Handle(req, resp); });
   if (!server.ok()) return Status::IOError("admin listener: " + server.status().message());
   return server;
 }
 
-}  // namespace tempo::cli
+}  // namespace tempo::serve

@@ -1,0 +1,98 @@
+// How `tempo serve` runs: one plain struct whose defaults are the recommended
+// settings. The command line (cli/serve_command.cc) and the YAML file
+// (--config) fill it, and its initial values are the flags' defaults.
+// Where a component owns the setting, the default is read from that
+// component's own options, so that each number is written once.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "api/origin_reader.h"
+#include "api/page_source.h"
+#include "api/service.h"
+#include "http/server.h"
+#include "serve/l2_client.h"
+#include "serve/stream_options.h"
+#include "stream/stream.h"
+
+namespace tempo::serve {
+
+struct ServeOptions {
+  // The origin store to read: DIR, rocksdb:///DIR (opened read-only, as a
+  // secondary of the process that writes it) or postgres://USER@HOST:PORT/DB.
+  // Exactly one of store and embedded. Default: none.
+  std::string store;
+
+  // Everything in this process: store, log and sync loop in data_dir, with
+  // demo data on first start (serve/embedded.h). Default: false.
+  bool embedded = false;
+
+  // The data directory of embedded. Default: none, which means
+  // DefaultDataDir() (serve/embedded.h).
+  std::string data_dir;
+
+  // The public listener, HOST:PORT ([v6addr]:PORT; port 0 = any free port).
+  // Default: 127.0.0.1:8080.
+  std::string listen = "127.0.0.1:8080";
+
+  // Serving threads; 0 = one per core. Default: http::ServerOptions::threads.
+  int threads = http::ServerOptions().threads;
+
+  // Open connections on the public listener; lowered at start to keep
+  // descriptors in reserve when the descriptor limit is too low.
+  // Default: http::ServerOptions::max_connections.
+  int max_connections = http::ServerOptions().max_connections;
+
+  // Keep-alive connections idle this long are closed.
+  // Default: http::ServerOptions::idle_timeout_ms.
+  int idle_timeout_ms = http::ServerOptions().idle_timeout_ms;
+
+  // A request must arrive whole this long after its first byte.
+  // Default: http::ServerOptions::header_timeout_ms.
+  int header_timeout_ms = http::ServerOptions().header_timeout_ms;
+
+  // Honour the `at` parameter (preview). Default: api::ServiceOptions::allow_preview.
+  bool allow_preview = api::ServiceOptions().allow_preview;
+
+  // The longest a request waits on L2 and the origin; past it the answer is
+  // a stale copy or 503. Default: api::ServiceOptions::deadline.
+  int deadline_ms = static_cast<int>(api::ServiceOptions().deadline.count());
+
+  // L1 (in-process slice cache) size in MiB; 0 disables it.
+  // Default: api::L1Options::capacity_bytes.
+  size_t l1_mb = api::L1Options().capacity_bytes >> 20;
+
+  // How long a cached slice is fresh. Default: api::L1Options::ttl.
+  int64_t l1_ttl_ms = api::L1Options().ttl.count();
+
+  // How long past its TTL a slice may be served while it is refreshed or the
+  // origin fails. Default: api::L1Options::max_stale.
+  int64_t l1_max_stale_ms = api::L1Options().max_stale.count();
+
+  // Threads reading the origin (at most this many origin reads at once).
+  // Default: api::OriginReaderOptions::threads.
+  int origin_threads = api::OriginReaderOptions().threads;
+
+  // The shared L2; its timeout is held to half of deadline_ms at start.
+  // Default: none (see L2ClientOptions).
+  L2ClientOptions l2;
+
+  // The admin listener HOST:PORT (/readyz, /livez, /metrics, /admin/cache),
+  // or "off". Default: 127.0.0.1:9901.
+  std::string admin_listen = "127.0.0.1:9901";
+
+  // How long the origin may be unreachable before /readyz says not ready.
+  // Default: 5000.
+  int64_t ready_grace_ms = 5'000;
+
+  // Where invalidations come from; with embedded and no stream, the data
+  // directory's log. Default: none (the listener only catches up periodically).
+  StreamOptions stream;
+
+  // The invalidation topic. Default: stream::kInvalidationTopic.
+  std::string invalidation_topic{stream::kInvalidationTopic};
+};
+
+}  // namespace tempo::serve

@@ -1,0 +1,270 @@
+// The serving process: starts its parts in order, stops them in reverse.
+#include "serve/server.h"
+
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <utility>
+
+#include "common/logging.h"
+#include "serve/admin_listener.h"
+#include "serve/embedded.h"
+#include "serve/store_uri.h"
+
+namespace tempo::serve {
+namespace {
+
+// Descriptors kept free of public connections: for the admin listener, the
+// store's files and connections, L2, the invalidation stream and logs.
+constexpr int64_t kReservedDescriptors = 1024;
+
+// Raises the soft descriptor limit to the hard one, and returns how many
+// public connections fit beside the reserve (at least 1). Logs what it had
+// to lower.
+int FitConnections(int wanted) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return wanted;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  if (limit.rlim_cur == RLIM_INFINITY) return wanted;
+  const int64_t descriptors = static_cast<int64_t>(limit.rlim_cur);
+  const int64_t reserve = std::min(kReservedDescriptors, descriptors / 2);
+  const int64_t fits = std::max<int64_t>(1, descriptors - reserve);
+  if (wanted <= fits) return wanted;
+  LogLine("serve", "--max-connections " + std::to_string(wanted) + " lowered to " +
+                       std::to_string(fits) + ": the descriptor limit is " +
+                       std::to_string(descriptors) + " and " + std::to_string(reserve) +
+                       " are kept in reserve (raise `ulimit -n`)");
+  return static_cast<int>(fits);
+}
+
+// The least L2 timeout the client accepts (l2::L2Options::timeout).
+constexpr int kMinL2TimeoutMs = 2;
+
+// An L2 wait must leave the origin time within the request's deadline: the
+// L2 timeout is held to half the deadline.
+int FitL2Timeout(int timeout_ms, int deadline_ms) {
+  const int fits = std::max(kMinL2TimeoutMs, deadline_ms / 2);
+  if (timeout_ms <= fits) return timeout_ms;
+  LogLine("serve", "--l2-timeout-ms " + std::to_string(timeout_ms) + " lowered to " +
+                       std::to_string(fits) + ": an L2 wait may take at most half of the " +
+                       std::to_string(deadline_ms) + " ms request deadline (--deadline-ms)");
+  return fits;
+}
+
+// A consumer group of this process alone: every serving process sees every
+// invalidation.
+std::string InstanceGroup() {
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  return "tempo-serve-" + std::string(host) + "-" + std::to_string(getpid()) + "-" +
+         std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+}
+
+// A request stops waiting at its deadline, but a read that finishes a little
+// later still fills L2 for the next one: a store statement may take this many
+// deadlines, and at least kMinStatementTimeout.
+constexpr int kStatementTimeoutDeadlines = 4;
+constexpr std::chrono::milliseconds kMinStatementTimeout{250};
+
+// `s` with its code, its message "<what>: <s.ToString()>".
+Status WithContext(const std::string& what, const Status& s) {
+  const std::string message = what + ": " + s.ToString();
+  switch (s.code()) {
+    case Status::Code::kInvalidArgument:
+      return Status::InvalidArgument(message);
+    case Status::Code::kNotFound:
+      return Status::NotFound(message);
+    case Status::Code::kIOError:
+      return Status::IOError(message);
+    case Status::Code::kCorruption:
+      return Status::Corruption(message);
+    case Status::Code::kUnavailable:
+      return Status::Unavailable(message);
+    default:
+      return Status::Internal(message);
+  }
+}
+
+}  // namespace
+
+Server::ScratchDir::ScratchDir() {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/tempo-serve-XXXXXX";
+  if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
+}
+
+Server::ScratchDir::~ScratchDir() {
+  std::error_code ec;
+  if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+}
+
+std::unique_ptr<Server> Server::Start(const ServeOptions& options, StartError* error) {
+  std::unique_ptr<Server> server(new Server(options));
+  bool bad_options = false;
+  if (Status s = server->StartParts(&bad_options); !s.ok()) {
+    *error = StartError{std::move(s), bad_options};
+    return nullptr;
+  }
+  return server;
+}
+
+Status Server::StartParts(bool* bad_options) {
+  // 1. The options.
+  *bad_options = true;
+  if (!options_.embedded && options_.store.empty()) {
+    return Status::InvalidArgument("give --store or --embedded");
+  }
+  if (!ParseListen(options_.listen, &http_options_)) {
+    return Status::InvalidArgument("--listen must be HOST:PORT, got " + options_.listen);
+  }
+  http_options_.threads = options_.threads;
+  http_options_.max_connections = FitConnections(options_.max_connections);
+  http_options_.idle_timeout_ms = options_.idle_timeout_ms;
+  http_options_.header_timeout_ms = options_.header_timeout_ms;
+  l2_options_ = options_.l2;
+  l2_options_.timeout_ms = FitL2Timeout(options_.l2.timeout_ms, options_.deadline_ms);
+
+  // 2. L2.
+  Result<std::unique_ptr<l2::L2Client>> l2 = OpenL2(l2_options_);
+  if (!l2.ok()) return l2.status();
+  l2_ = std::move(l2).value();
+  *bad_options = false;
+
+  // 3. The store reader, and 4. with embedded, the background sync.
+  invalidations_ = options_.stream;
+  if (Status s = OpenStore(); !s.ok()) return s;
+  if (options_.embedded) {
+    auto started = StartEmbeddedSync(invalidations_.log_dir, origin_.get(), l2_.get());
+    if (!started.ok()) {
+      return WithContext("embedded sync", started.status());
+    }
+    embedded_sync_ = std::move(started).value();
+  }
+
+  // 5. L1, the origin reader and L2 behind the layout routes.
+  const std::chrono::milliseconds deadline(options_.deadline_ms);
+  api::PageSourceOptions page_options;
+  page_options.l1.capacity_bytes = options_.l1_mb << 20;
+  page_options.l1.ttl = std::chrono::milliseconds(options_.l1_ttl_ms);
+  page_options.l1.max_stale = std::chrono::milliseconds(options_.l1_max_stale_ms);
+  page_options.l2 = l2_.get();
+  page_options.l2_timeout = std::chrono::milliseconds(l2_options_.timeout_ms);
+  page_options.origin.threads = options_.origin_threads;
+  page_options.load_wait = deadline;
+  pages_ = std::make_unique<api::PageSource>(origin_.get(), page_options);
+  api::ServiceOptions service_options;
+  service_options.allow_preview = options_.allow_preview;
+  service_options.deadline = deadline;
+  service_ = std::make_unique<api::LayoutService>(pages_.get(), service_options);
+
+  // 6. The invalidation listener.
+  std::unique_ptr<stream::Consumer> consumer;
+  if (HasStream(invalidations_)) {
+    auto opened = OpenConsumer(invalidations_, InstanceGroup(), {options_.invalidation_topic},
+                               /*from_latest=*/true);
+    if (!opened.ok()) {
+      return WithContext("invalidations", opened.status());
+    }
+    consumer = std::move(opened).value();
+  }
+  listener_ =
+      std::make_unique<api::InvalidationListener>(std::move(consumer), origin_.get(), pages_.get());
+
+  // 7. The public listener.
+  auto http = http::Server::Start(
+      http_options_, [service = service_.get()](const http::Request& req, http::Response* resp) {
+        service->Handle(req, resp);
+      });
+  if (!http.ok()) return http.status();
+  http_ = std::move(http).value();
+
+  // 8. The admin listener.
+  parts_.service = service_.get();
+  parts_.server = http_.get();
+  parts_.pages = pages_.get();
+  parts_.l2 = l2_.get();
+  parts_.listener = listener_.get();
+  if (embedded_sync_) {
+    parts_.sync_stats = [sync = embedded_sync_.get()] { return sync->Stats(); };
+  }
+  admin::AdminHooks hooks = ReportingHooks(parts_);
+  hooks.ready = [pages = pages_.get(), grace = std::chrono::milliseconds(options_.ready_grace_ms)](
+                    std::string* why) { return pages->origin_reader().Ready(grace, why); };
+  admin_service_ = std::make_unique<admin::AdminService>(std::move(hooks));
+  auto admin = StartAdminListener(options_.admin_listen, admin_service_.get());
+  if (!admin.ok()) {
+    *bad_options = admin.status().code() == Status::Code::kInvalidArgument;
+    return admin.status();
+  }
+  admin_ = std::move(admin).value();
+  return Status::OK();
+}
+
+// The origin: the embedded primary, or a read-only view of a shared store.
+Status Server::OpenStore() {
+  Result<std::unique_ptr<origin::Origin>> origin = Status::Internal("unset");
+  if (options_.embedded) {
+    const std::string data_dir = options_.data_dir.empty() ? DefaultDataDir() : options_.data_dir;
+    std::error_code ec;
+    std::filesystem::create_directories(data_dir + "/store", ec);
+    store_label_ = data_dir;
+    origin = serve::OpenStore(data_dir + "/store");
+    if (!HasStream(invalidations_)) invalidations_.log_dir = data_dir + "/log";
+  } else {
+    scratch_ = std::make_unique<ScratchDir>();
+    if (scratch_->path().empty()) {
+      return Status::IOError("cannot create a scratch directory in $TMPDIR");
+    }
+    store_label_ = options_.store;
+    ReadingOptions reading;
+    reading.connections = options_.origin_threads;
+    reading.statement_timeout =
+        std::max(kStatementTimeoutDeadlines * std::chrono::milliseconds(options_.deadline_ms),
+                 kMinStatementTimeout);
+    origin = OpenStoreForReading(options_.store, scratch_->path(), reading);
+  }
+  if (!origin.ok()) return origin.status();
+  origin_ = std::move(origin).value();
+  return Status::OK();
+}
+
+void Server::Announce(std::ostream& out) const {
+  out << "tempo serve: listening on http://" << http_options_.host << ":" << http_->port()
+      << " (store " << store_label_;
+  if (HasStream(invalidations_)) out << ", invalidations from " << DescribeStream(invalidations_);
+  if (l2_ != nullptr) out << ", L2 " << options_.l2.servers;
+  out << ")" << std::endl;
+  if (admin_) out << "tempo serve: admin on port " << admin_->port() << std::endl;
+  if (options_.embedded) {
+    out << "try: curl 'http://" << http_options_.host << ":" << http_->port()
+        << "/api/v2/tempo/layouts?tenant=ACME&channel=web&pageType=homepage'" << std::endl;
+  }
+}
+
+void Server::Stop() {
+  if (http_) http_->Stop();
+}
+
+void Server::Wait() {
+  if (http_) http_->Wait();
+}
+
+Server::~Server() {
+  // The admin listener first: its hooks read every other part. The rest go
+  // in the reverse of their declaration (start) order.
+  if (admin_) {
+    admin_->Stop();
+    admin_->Wait();
+  }
+}
+
+}  // namespace tempo::serve

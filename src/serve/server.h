@@ -1,0 +1,118 @@
+// Server: the serving process of `tempo serve`: the store reader, L1 and L2
+// (api::PageSource), the origin reader, the invalidation listener, the public
+// HTTP listener and the admin listener, started and stopped in one order.
+//
+// Start, in this order (each part needs the ones before it):
+//   1. the options: listener addresses parsed, --max-connections fitted to
+//      the descriptor limit, the L2 timeout held to half the deadline;
+//   2. the L2 client (when ServeOptions::l2 names servers);
+//   3. the store reader: a RocksDB secondary or PostgreSQL pool over a
+//      scratch directory of its own, or with embedded the primary store in
+//      the data directory;
+//   4. with embedded, the background sync (sync::BackgroundSync), which has
+//      applied the whole backlog before Start goes on;
+//   5. api::PageSource (L1, the origin reader's threads and probe, L2) and
+//      api::LayoutService;
+//   6. the invalidation listener (its consumer starts at the stream's end);
+//   7. the public HTTP listener;
+//   8. the admin listener (/readyz is ready once the origin reader is).
+// Stop() ends the public listener; the destructor then stops the admin
+// listener and takes the rest down in the reverse order (the invalidation
+// listener before L1, the background sync before the store, the store
+// before its scratch directory, L2 last).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include "admin/admin_service.h"
+#include "api/invalidation_listener.h"
+#include "api/page_source.h"
+#include "api/service.h"
+#include "common/status.h"
+#include "http/server.h"
+#include "l2/l2.h"
+#include "origin/origin.h"
+#include "serve/process_metrics.h"
+#include "serve/serve_options.h"
+#include "sync/background_sync.h"
+
+namespace tempo::serve {
+
+// Why Server::Start failed.
+struct StartError {
+  // What failed; its message is what `tempo serve` prints.
+  Status status;
+  // True when the options are at fault (a usage error: `tempo serve` exits
+  // 2), false when a part could not start (exit 1).
+  bool bad_options = false;
+};
+
+class Server final {
+ public:
+  // Starts every part in the order above, or returns null and fills *error
+  // (the parts already started are stopped again). Writes a line to stderr
+  // for each option it had to lower (connections, L2 timeout).
+  // REQUIRES: error != nullptr.
+  static std::unique_ptr<Server> Start(const ServeOptions& options, StartError* error);
+
+  // Stops what is still running, in the reverse of the start order.
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Writes where it listens ("tempo serve: listening on http://HOST:PORT
+  // (store ..., invalidations from ..., L2 ...)", the admin port, and with
+  // embedded a curl line to try), one line each, flushed.
+  void Announce(std::ostream& out) const;
+
+  // Asks the public listener to stop. Idempotent; safe from any thread (a
+  // signal watcher's included).
+  void Stop();
+
+  // Blocks until the public listener has stopped.
+  void Wait();
+
+ private:
+  // A directory of this process's own (the RocksDB secondary's state),
+  // removed on destruction.
+  class ScratchDir {
+   public:
+    ScratchDir();
+    ~ScratchDir();
+    ScratchDir(const ScratchDir&) = delete;
+    ScratchDir& operator=(const ScratchDir&) = delete;
+    const std::string& path() const { return path_; }
+
+   private:
+    std::string path_;
+  };
+
+  explicit Server(const ServeOptions& options) : options_(options) {}
+
+  // Steps 1 to 8 of the order above.
+  Status StartParts(bool* bad_options);
+  Status OpenStore();
+
+  // Members in start order, so that they are destroyed in the reverse one.
+  const ServeOptions options_;
+  http::ServerOptions http_options_;
+  L2ClientOptions l2_options_;   // options_.l2 with the timeout fitted
+  StreamOptions invalidations_;  // options_.stream, or the embedded log
+  std::string store_label_;      // the store or data directory, for Announce
+  std::unique_ptr<l2::L2Client> l2_;
+  std::unique_ptr<ScratchDir> scratch_;
+  std::unique_ptr<origin::Origin> origin_;
+  std::unique_ptr<sync::BackgroundSync> embedded_sync_;
+  std::unique_ptr<api::PageSource> pages_;
+  std::unique_ptr<api::LayoutService> service_;
+  std::unique_ptr<api::InvalidationListener> listener_;
+  std::unique_ptr<http::Server> http_;
+  ProcessParts parts_;  // what the admin listener reports
+  std::unique_ptr<admin::AdminService> admin_service_;
+  std::unique_ptr<http::Server> admin_;
+};
+
+}  // namespace tempo::serve

@@ -1,0 +1,182 @@
+// Tests of the sync runners: Syncer::Run's RunOptions (the loop of `tempo
+// sync`, --drain included) and BackgroundSync (serve --embedded's loop).
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "events/events.h"
+#include "origin/rocks_origin.h"
+#include "sync/background_sync.h"
+#include "sync/event_lines_test_util.h"
+#include "sync/memory_stream_test_util.h"
+#include "sync/publish.h"
+#include "sync/syncer.h"
+
+namespace tempo::sync {
+namespace {
+
+using testing::MemoryConsumer;
+using testing::MemoryLog;
+using testing::MemoryProducer;
+using testing::ModuleUpsert;
+
+constexpr std::chrono::seconds kWaitLimit{20};
+
+// A fresh directory under $TMPDIR (or /tmp), removed at the end.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/tempo-runner-XXXXXX";
+    if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+class RunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(dir_.path().empty());
+    Result<std::unique_ptr<origin::Origin>> opened = origin::OpenRocksOrigin(dir_.path() + "/db");
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    origin_ = std::move(opened).value();
+  }
+
+  // Appends `n` module upserts (ids from `first`) to the content topic.
+  void Append(int first, int n) {
+    for (int i = first; i < first + n; ++i) {
+      const std::string line = ModuleUpsert("acme", "m" + std::to_string(i), 1, {"web"});
+      Result<events::Event> event = events::DecodeEvent(line);
+      ASSERT_TRUE(event.ok()) << event.status().ToString();
+      log_.Append(stream::kContentTopic, 0, ContentKey(event->key), line);
+    }
+  }
+
+  std::unique_ptr<MemoryConsumer> NewConsumer() {
+    return std::make_unique<MemoryConsumer>(
+        &log_, std::vector<std::string>{std::string(stream::kContentTopic)});
+  }
+
+  SyncOptions FastOptions(size_t max_batch) {
+    SyncOptions options;
+    options.max_batch = max_batch;
+    options.poll_timeout = std::chrono::milliseconds(5);
+    options.retry_backoff_min = std::chrono::milliseconds(1);
+    options.retry_backoff_max = std::chrono::milliseconds(4);
+    options.log = [this](const std::string& line) { logged_.push_back(line); };
+    return options;
+  }
+
+  ScratchDir dir_;
+  std::unique_ptr<origin::Origin> origin_;
+  MemoryLog log_;
+  std::vector<std::string> logged_;  // from the syncing thread; read after it stopped
+};
+
+TEST_F(RunnerTest, UntilIdleReturnsOnceTheBacklogIsConsumed) {
+  Append(0, 10);
+  std::unique_ptr<MemoryConsumer> consumer = NewConsumer();
+  MemoryProducer producer(&log_);
+  Syncer syncer(consumer.get(), &producer, origin_.get(), FastOptions(/*max_batch=*/4));
+  RunOptions run;
+  run.until_idle = true;
+  int calls = 0;
+  run.after_batch = [&] { ++calls; };
+  ASSERT_TRUE(syncer.Run(run).ok());
+  EXPECT_EQ(syncer.Stats().applied, 10u);
+  EXPECT_EQ(syncer.Stats().batches, 3u);  // 4 + 4 + 2
+  EXPECT_EQ(calls, 4);                    // three batches and the empty poll
+  EXPECT_EQ(log_.Committed(stream::kContentTopic, 0), 10);
+}
+
+TEST_F(RunnerTest, RetriesAStreamThatIsDownThenDrains) {
+  Append(0, 3);
+  std::unique_ptr<MemoryConsumer> consumer = NewConsumer();
+  consumer->FailPolls(2, Status::Unavailable("broker down"));
+  MemoryProducer producer(&log_);
+  Syncer syncer(consumer.get(), &producer, origin_.get(), FastOptions(100));
+  RunOptions run;
+  run.until_idle = true;
+  int calls = 0;
+  run.after_batch = [&] { ++calls; };  // failed attempts count too (stats keep printing)
+  ASSERT_TRUE(syncer.Run(run).ok());
+  EXPECT_EQ(syncer.Stats().applied, 3u);
+  EXPECT_EQ(calls, 4);
+  EXPECT_EQ(logged_, (std::vector<std::string>(2, "sync: Unavailable: broker down; retrying")));
+}
+
+TEST_F(RunnerTest, AnErrorRetryingCannotFixEndsRun) {
+  std::unique_ptr<MemoryConsumer> consumer = NewConsumer();
+  consumer->FailPolls(1, Status::InvalidArgument("unknown topic"));
+  MemoryProducer producer(&log_);
+  Syncer syncer(consumer.get(), &producer, origin_.get(), FastOptions(100));
+  RunOptions run;
+  run.until_idle = true;
+  EXPECT_EQ(syncer.Run(run).ToString(), "InvalidArgument: unknown topic");
+}
+
+TEST_F(RunnerTest, BackgroundSyncCatchesUpThenFollowsTheStream) {
+  Append(0, 7);
+  BackgroundSync sync(NewConsumer(), std::make_unique<MemoryProducer>(&log_), origin_.get(),
+                      FastOptions(/*max_batch=*/3));
+  ASSERT_TRUE(sync.CatchUp().ok());
+  EXPECT_EQ(sync.Stats().applied, 7u);  // all of it before CatchUp returned
+  std::atomic<bool> failed{false};
+  sync.Start([&](const Status&) { failed = true; });
+  Append(7, 5);
+  const auto deadline = std::chrono::steady_clock::now() + kWaitLimit;
+  while (sync.Stats().applied < 12 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  sync.Stop();
+  sync.Stop();  // idempotent
+  EXPECT_EQ(sync.Stats().applied, 12u);
+  EXPECT_FALSE(failed);
+  EXPECT_EQ(log_.Committed(stream::kContentTopic, 0), 12);
+}
+
+TEST_F(RunnerTest, BackgroundSyncCatchUpDoesNotRetry) {
+  auto consumer = NewConsumer();
+  consumer->FailPolls(1, Status::Unavailable("log busy"));
+  BackgroundSync sync(std::move(consumer), std::make_unique<MemoryProducer>(&log_), origin_.get(),
+                      FastOptions(10));
+  EXPECT_EQ(sync.CatchUp().ToString(), "Unavailable: log busy");
+}
+
+TEST_F(RunnerTest, BackgroundSyncReportsTheErrorThatEndsIt) {
+  auto consumer = NewConsumer();
+  consumer->FailPolls(1, Status::InvalidArgument("unknown topic"));
+  BackgroundSync sync(std::move(consumer), std::make_unique<MemoryProducer>(&log_), origin_.get(),
+                      FastOptions(10));
+  std::atomic<bool> reported{false};
+  std::string error;
+  sync.Start([&](const Status& s) {
+    error = s.ToString();
+    reported = true;
+  });
+  const auto deadline = std::chrono::steady_clock::now() + kWaitLimit;
+  while (!reported && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  sync.Stop();
+  EXPECT_EQ(error, "InvalidArgument: unknown topic");
+}
+
+}  // namespace
+}  // namespace tempo::sync

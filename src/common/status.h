@@ -2,6 +2,8 @@
 //
 // A Status is either OK or a code with a human-readable message. Result<T>
 // holds a value or a non-OK Status. Neither throws; callers must check ok().
+// Both are [[nodiscard]]: a result ignored without saying why (a `(void)`
+// cast with a comment) is a compile error.
 #pragma once
 
 #include <cassert>
@@ -12,7 +14,7 @@
 
 namespace tempo {
 
-class Status {
+class [[nodiscard]] Status {
  public:
   enum class Code {
     kOk,
@@ -51,7 +53,7 @@ class Status {
 
 // A value of type T, or the Status that explains why there is none.
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
   // REQUIRES: !status.ok().
@@ -61,10 +63,20 @@ class Result {
   // The error; OK when a value is held.
   Status status() const { return ok() ? Status::OK() : std::get<Status>(v_); }
 
-  // REQUIRES: ok().
-  T& value() & { return std::get<T>(v_); }
-  const T& value() const& { return std::get<T>(v_); }
-  T&& value() && { return std::get<T>(std::move(v_)); }
+  // REQUIRES: ok(). A wrong access is a debug assertion (and undefined in
+  // release builds), never an exception.
+  T& value() & {
+    assert(ok());
+    return *std::get_if<T>(&v_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return *std::get_if<T>(&v_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::move(*std::get_if<T>(&v_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }

@@ -171,11 +171,13 @@ class PageSource {
   const PageSourceOptions options_;
   std::unique_ptr<L2Writer> l2_writer_;  // null without L2; outlives reader_'s fills
   OriginReader reader_;
-  std::unique_ptr<SliceCache> l1_;        // null when disabled
-  std::unique_ptr<TenantCache> tenants_;  // null when L1 is disabled
-  size_t max_entry_charge_ = 0;           // a shard's capacity: larger slices are not cached
+  // Declared before the caches, so destroyed after them: a background refresh
+  // of l1_ (joined only when l1_ is destroyed) may still note a slice here.
+  size_t max_entry_charge_ = 0;  // a shard's capacity: larger slices are not cached
   Mutex too_large_mu_;
   std::unordered_set<std::string> too_large_logged_ GUARDED_BY(too_large_mu_);
+  std::unique_ptr<SliceCache> l1_;        // null when disabled
+  std::unique_ptr<TenantCache> tenants_;  // null when L1 is disabled
 };
 
 // Compiles one scope's stored rows. A row that no longer decodes is skipped

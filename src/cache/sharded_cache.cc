@@ -585,7 +585,9 @@ void ShardedCache::MaybeRefreshLocked(Shard& shard, Node* n, int64_t now,
     Result<ErasedLoaded> loaded =
         cancelled ? Result<ErasedLoaded>(Status::Unavailable("cache: shut down before refresh"))
                   : CallLoader(loader);
-    Finish(shard, key, hash, flight, std::move(loaded), /*refresh=*/true);
+    // Nobody waits for a refresh: Finish has stored its value, or counted its
+    // failure and marked the node, and that is all its result says.
+    (void)Finish(shard, key, hash, flight, std::move(loaded), /*refresh=*/true);
   });
   if (!queued) {
     ++shard.counters.refreshes_dropped;

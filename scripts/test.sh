@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds (normal and ASan+UBSan) and runs every test,
-# then runs the concurrency tests under ThreadSanitizer.
+# builds with clang's thread-safety analysis, then runs the concurrency tests
+# under ThreadSanitizer.
 # This is exactly what CI runs (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,13 @@ for preset in release asan; do
   (cd "build/$preset" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
      ctest --output-on-failure -j "$jobs" --timeout 900)
 done
+
+# Clang with -Wthread-safety -Werror: the lock rules written as annotations
+# (common/mutex.h) are checked at compile time. Built, not run: the release and
+# asan stages ran the same tests.
+echo "=== clang: thread-safety analysis (build)"
+cmake --preset clang >/dev/null
+cmake --build --preset clang -j "$jobs"
 
 # ThreadSanitizer on the tests that exercise our own synchronization: the
 # build preset builds only their five binaries (CMakePresets.json). Not run

@@ -13,43 +13,43 @@ BlockingPool::BlockingPool(int threads, size_t max_queued) : max_queued_(max_que
 
 BlockingPool::~BlockingPool() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   for (std::thread& thread : threads_) thread.join();
 }
 
 bool BlockingPool::Submit(std::function<void()> task) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (stopping_ || queue_.size() >= max_queued_) {
       ++refused_;
       return false;
     }
     queue_.push_back(std::move(task));
   }
-  cv_.notify_one();
+  cv_.Signal();
   return true;
 }
 
 BlockingPoolStats BlockingPool::Stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return BlockingPoolStats{tasks_, refused_, queue_.size()};
 }
 
 void BlockingPool::Work() {
-  std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping, and nothing left to run
-    std::function<void()> task = std::move(queue_.front());
-    queue_.pop_front();
-    ++tasks_;
-    lock.unlock();
+    std::function<void()> task;
+    {
+      MutexLock lock(&mu_);
+      while (!stopping_ && queue_.empty()) cv_.Wait(&mu_);
+      if (queue_.empty()) return;  // stopping, and nothing left to run
+      task = std::move(queue_.front());
+      queue_.pop_front();
+      ++tasks_;
+    }
     task();
-    task = nullptr;  // its captures go before the lock is taken again
-    lock.lock();
   }
 }
 

@@ -10,13 +10,13 @@
 // Safe for concurrent use.
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <thread>
+
+#include "common/mutex.h"
 #include <vector>
 
 namespace tempo::api {
@@ -45,11 +45,12 @@ class BlockingPool {
   void Work();
 
   const size_t max_queued_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> queue_;
-  bool stopping_ = false;
-  uint64_t tasks_ = 0, refused_ = 0;
+  mutable Mutex mu_;
+  CondVar cv_;  // signalled when a task is queued or the pool stops
+  std::deque<std::function<void()>> queue_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
+  uint64_t tasks_ GUARDED_BY(mu_) = 0;
+  uint64_t refused_ GUARDED_BY(mu_) = 0;
   std::vector<std::thread> threads_;
 };
 

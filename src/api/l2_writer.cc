@@ -10,44 +10,45 @@ L2Writer::L2Writer(l2::L2Client* l2, size_t max_queued)
 
 L2Writer::~L2Writer() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   thread_.join();
 }
 
 void L2Writer::Fill(const origin::SliceKey& slice, const std::vector<origin::Row>& rows,
                     uint64_t repair_cas) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (queue_.size() >= max_queued_) {
       ++dropped_;
       return;
     }
     queue_.push_back(Job{slice, rows, repair_cas});
   }
-  cv_.notify_one();
+  cv_.Signal();
 }
 
 uint64_t L2Writer::dropped() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return dropped_;
 }
 
 void L2Writer::Work() {
-  std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping, and nothing left to write
-    Job job = std::move(queue_.front());
-    queue_.pop_front();
-    lock.unlock();
+    Job job;
+    {
+      MutexLock lock(&mu_);
+      while (!stopping_ && queue_.empty()) cv_.Wait(&mu_);
+      if (queue_.empty()) return;  // stopping, and nothing left to write
+      job = std::move(queue_.front());
+      queue_.pop_front();
+    }
     // A failed fill only costs a later origin read (L2Stats counts it).
     Status status = job.repair_cas != 0 ? l2_->Repair(job.slice, job.rows, job.repair_cas)
                                         : l2_->Add(job.slice, job.rows);
     static_cast<void>(status);
-    lock.lock();
   }
 }
 

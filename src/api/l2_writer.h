@@ -10,14 +10,13 @@
 // the slice instead. Safe for concurrent use.
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
-#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "common/mutex.h"
 #include "l2/l2.h"
 #include "origin/origin.h"
 
@@ -44,17 +43,17 @@ class L2Writer {
   struct Job {
     origin::SliceKey slice;
     std::vector<origin::Row> rows;
-    uint64_t repair_cas;
+    uint64_t repair_cas = 0;
   };
   void Work();
 
   l2::L2Client* const l2_;
   const size_t max_queued_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Job> queue_;
-  bool stopping_ = false;
-  uint64_t dropped_ = 0;
+  mutable Mutex mu_;
+  CondVar cv_;  // signalled when a fill is queued or the writer stops
+  std::deque<Job> queue_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
+  uint64_t dropped_ GUARDED_BY(mu_) = 0;
   std::thread thread_;
 };
 

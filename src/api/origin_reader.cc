@@ -10,7 +10,7 @@ namespace tempo::api {
 struct OriginReader::Call {
   std::function<Status()> work;
   std::function<void()> then;  // after a successful work, once answered
-  std::condition_variable done_cv;
+  CondVar done_cv;  // signalled (under OriginReader::mu_) when done
   // Guarded by OriginReader::mu_.
   bool done = false;
   bool abandoned = false;  // the caller stopped waiting
@@ -41,11 +41,11 @@ OriginReader::OriginReader(origin::Origin* origin, const OriginReaderOptions& op
 
 OriginReader::~OriginReader() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  work_cv_.notify_all();
-  probe_cv_.notify_all();
+  work_cv_.SignalAll();
+  probe_cv_.SignalAll();
   if (probe_.joinable()) probe_.join();
   for (std::thread& worker : workers_) worker.join();
 }
@@ -92,7 +92,7 @@ Status OriginReader::Run(std::function<Status()> work, Deadline deadline,
   auto call = std::make_shared<Call>();
   call->work = std::move(work);
   call->then = std::move(then);
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (stopping_) return Status::Unavailable("origin reader is stopping");
   if (pending_ >= options_.max_pending) {
     ++shed_;
@@ -101,12 +101,14 @@ Status OriginReader::Run(std::function<Status()> work, Deadline deadline,
   }
   ++pending_;
   queue_.push_back(call);
-  work_cv_.notify_one();
-  if (!call->done_cv.wait_until(lock, deadline, [&] { return call->done; })) {
-    call->abandoned = true;
-    ++timeouts_;
-    Record(Status::Unavailable("origin did not answer within the deadline"));
-    return Status::Unavailable("origin did not answer within the deadline");
+  work_cv_.Signal();
+  while (!call->done) {
+    if (!call->done_cv.WaitUntil(&mu_, deadline) && !call->done) {
+      call->abandoned = true;
+      ++timeouts_;
+      Record(Status::Unavailable("origin did not answer within the deadline"));
+      return Status::Unavailable("origin did not answer within the deadline");
+    }
   }
   ++reads_;
   if (!call->status.ok()) ++failures_;
@@ -114,45 +116,49 @@ Status OriginReader::Run(std::function<Status()> work, Deadline deadline,
 }
 
 void OriginReader::Worker() {
-  std::unique_lock<std::mutex> lock(mu_);
+  mu_.Lock();
   for (;;) {
-    work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping, nothing left
+    while (!stopping_ && queue_.empty()) work_cv_.Wait(&mu_);
+    if (queue_.empty()) break;  // stopping, nothing left
     std::shared_ptr<Call> call = std::move(queue_.front());
     queue_.pop_front();
     Status status = Status::Unavailable("origin reader is stopping");
     // A call nobody waits for any more is not worth an origin read: under a
     // slow origin, skipping it lets the queue drain.
     if (!call->abandoned && !stopping_) {
-      lock.unlock();
+      mu_.Unlock();
       status = call->work();
-      lock.lock();
+      mu_.Lock();
       Record(status);
     }
     const bool run_then = status.ok() && call->then != nullptr;
     call->status = std::move(status);
     call->done = true;
-    call->done_cv.notify_all();
+    call->done_cv.SignalAll();
     if (run_then) {
-      lock.unlock();
+      mu_.Unlock();
       call->then();
-      lock.lock();
+      mu_.Lock();
     }
     --pending_;  // after `then`: it counts against max_pending too
   }
+  mu_.Unlock();
 }
 
 void OriginReader::Probe() {
-  std::unique_lock<std::mutex> lock(mu_);
+  mu_.Lock();
   while (!stopping_) {
-    probe_cv_.wait_for(lock, options_.probe_interval, [&] { return stopping_; });
-    if (stopping_) return;
-    lock.unlock();
+    const auto wake = Clock::now() + options_.probe_interval;
+    while (!stopping_ && probe_cv_.WaitUntil(&mu_, wake)) {
+    }
+    if (stopping_) break;
+    mu_.Unlock();
     // Any answer will do; TenantKnown is the cheapest read every origin has.
     // Its outcome reaches the health record through Run.
     (void)TenantKnown("", Clock::now() + options_.probe_interval);
-    lock.lock();
+    mu_.Lock();
   }
+  mu_.Unlock();
 }
 
 void OriginReader::Record(const Status& status) {
@@ -177,7 +183,7 @@ void OriginReader::Record(const Status& status) {
 }
 
 bool OriginReader::Ready(std::chrono::milliseconds grace, std::string* reason) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (reachable_) return true;
   const auto down_for =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - unreachable_since_);
@@ -189,7 +195,7 @@ bool OriginReader::Ready(std::chrono::milliseconds grace, std::string* reason) c
 }
 
 OriginReaderStats OriginReader::Stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return OriginReaderStats{reads_, failures_, timeouts_, shed_, reachable_, unreachable_since_};
 }
 

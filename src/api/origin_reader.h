@@ -18,17 +18,16 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/status.h"
 #include "origin/origin.h"
 
@@ -92,21 +91,24 @@ class OriginReader {
   Status Run(std::function<Status()> work, Deadline deadline, std::function<void()> then = nullptr);
   void Worker();
   void Probe();
-  void Record(const Status& status);  // feeds health
+  void Record(const Status& status) EXCLUSIVE_LOCKS_REQUIRED(mu_);  // feeds health
 
   origin::Origin* const origin_;
   const OriginReaderOptions options_;
 
-  mutable std::mutex mu_;
-  std::condition_variable work_cv_;   // workers wait for calls
-  std::condition_variable probe_cv_;  // the probe sleeps on it
-  std::deque<std::shared_ptr<Call>> queue_;
-  size_t pending_ = 0;  // queued + running
-  bool stopping_ = false;
-  uint64_t reads_ = 0, failures_ = 0, timeouts_ = 0, shed_ = 0;
-  bool reachable_ = true;
-  std::chrono::steady_clock::time_point unreachable_since_{};
-  std::string last_error_;
+  mutable Mutex mu_;
+  CondVar work_cv_;   // workers wait for calls
+  CondVar probe_cv_;  // the probe sleeps on it
+  std::deque<std::shared_ptr<Call>> queue_ GUARDED_BY(mu_);
+  size_t pending_ GUARDED_BY(mu_) = 0;  // queued + running
+  bool stopping_ GUARDED_BY(mu_) = false;
+  uint64_t reads_ GUARDED_BY(mu_) = 0;
+  uint64_t failures_ GUARDED_BY(mu_) = 0;
+  uint64_t timeouts_ GUARDED_BY(mu_) = 0;
+  uint64_t shed_ GUARDED_BY(mu_) = 0;
+  bool reachable_ GUARDED_BY(mu_) = true;
+  std::chrono::steady_clock::time_point unreachable_since_ GUARDED_BY(mu_){};
+  std::string last_error_ GUARDED_BY(mu_);
 
   std::vector<std::thread> workers_;
   std::thread probe_;

@@ -1,4 +1,6 @@
 // ShardedCache: shards, single flight, stale-while-revalidate, invalidation.
+#include "common/bug.h"
+#include "common/mutex.h"
 #include "cache/sharded_cache.h"
 
 #include <time.h>
@@ -10,9 +12,7 @@
 #include <algorithm>
 #include <bit>
 #include <cassert>
-#include <condition_variable>
 #include <limits>
-#include <mutex>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -104,6 +104,8 @@ Result<ErasedLoaded> CallLoader(const Fn& load) {
   try {
     return CheckLoaded(load());
   } catch (...) {
+    // Loaders report failures as a Status: an exception is a bug to see.
+    TEMPO_BUG(false, "a cache loader threw");
     return Status::Internal("cache: the loader threw an exception");
   }
 }
@@ -121,12 +123,12 @@ size_t EntryOverheadBytes(size_t key_size) {
 
 // One load in progress: its leader runs the loader; other callers wait.
 struct ShardedCache::Flight {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;                  // guarded by mu
-  Status status;                      // guarded by mu
-  std::shared_ptr<const void> value;  // guarded by mu
-  bool superseded = false;            // guarded by the shard's mutex
+  Mutex mu;
+  CondVar cv;  // signalled when done
+  bool done GUARDED_BY(mu) = false;
+  Status status GUARDED_BY(mu);
+  std::shared_ptr<const void> value GUARDED_BY(mu);
+  bool superseded = false;  // guarded by the shard's mutex
 };
 
 // Padded to cache lines: what every lookup reads (the table's array pointer,
@@ -136,17 +138,20 @@ struct alignas(kCacheLineBytes) ShardedCache::Shard {
   Shard(const PolicyOptions& policy_options, size_t stripes)
       : table(&retired), reads(stripes), policy(policy_options) {}
 
-  RetireList retired;  // guarded by mu
-  NodeTable table;     // changed under mu; read by lookups without it
+  // The functions named *Locked require mu held (they say so with
+  // mu.AssertHeld(): the type is not complete where they are declared).
+  RetireList retired GUARDED_BY(mu);
+  NodeTable table;  // changed under mu; read by lookups without it
   ReadBuffer reads;
-  alignas(kCacheLineBytes) std::mutex mu;
+  alignas(kCacheLineBytes) Mutex mu;
   // Lock-free hits by threads without a stripe that found the lock busy (so
   // the policy did not see them); written only by such threads.
   std::atomic<uint64_t> unrecorded_hits{0};
-  WTinyLfu policy;  // guarded by mu, as is everything below
-  std::unordered_map<std::string, std::shared_ptr<Flight>, StringHash, std::equal_to<>> flights;
-  ShardCounters counters;
-  std::vector<Node*> evicted;  // scratch for StoreLocked, kept to avoid allocating
+  WTinyLfu policy GUARDED_BY(mu);
+  std::unordered_map<std::string, std::shared_ptr<Flight>, StringHash, std::equal_to<>> flights
+      GUARDED_BY(mu);
+  ShardCounters counters GUARDED_BY(mu);
+  std::vector<Node*> evicted GUARDED_BY(mu);  // scratch for StoreLocked, kept to avoid allocating
 };
 
 // Memory released under a shard's lock, freed after it is released: freeing
@@ -231,8 +236,7 @@ inline const Node* ShardedCache::FindFresh(Shard& shard, std::string_view key, u
 }
 
 void ShardedCache::RecordWithoutStripe(Shard& shard, Node* n) {
-  const std::unique_lock<std::mutex> lock(shard.mu, std::try_to_lock);
-  if (!lock.owns_lock()) {
+  if (!shard.mu.TryLock()) {
     shard.unrecorded_hits.fetch_add(1, std::memory_order_relaxed);
     return;
   }
@@ -242,20 +246,24 @@ void ShardedCache::RecordWithoutStripe(Shard& shard, Node* n) {
   } else {
     shard.policy.RecordAccess(n->hash);  // removed since the lookup
   }
+  shard.mu.Unlock();
 }
 
 void ShardedCache::TryDrain(Shard& shard) {
-  Graveyard graveyard;
-  const std::unique_lock<std::mutex> lock(shard.mu, std::try_to_lock);
-  if (lock.owns_lock()) DrainLocked(shard, &graveyard);
+  Graveyard graveyard;  // freed after the lock is released
+  if (!shard.mu.TryLock()) return;
+  DrainLocked(shard, &graveyard);
+  shard.mu.Unlock();
 }
 
 void ShardedCache::DrainLocked(Shard& shard, Graveyard* graveyard) {
+  shard.mu.AssertHeld();
   // The epoch is read before the drain: every reader whose unpin let it
   // advance recorded its nodes before unpinning, so the drain below sees
   // every recorded node that this collection may free.
   const uint64_t epoch = shard.retired.ReclaimableEpoch();
   shard.reads.Drain([&shard](Node* n) {
+    shard.mu.AssertHeld();  // called synchronously, under the lock
     if (n->region != Region::kNone) {
       shard.policy.OnHit(n);
     } else {
@@ -303,7 +311,7 @@ Result<ErasedEntry> ShardedCache::GetOrLoadSlow(
   std::shared_ptr<const void> fallback;  // the expired value, if the load fails
   {
     Graveyard graveyard;
-    const std::lock_guard<std::mutex> lock(shard.mu);
+    MutexLock lock(&shard.mu);
     DrainLocked(shard, &graveyard);
     Source served;
     Node* expired = nullptr;
@@ -346,7 +354,7 @@ std::optional<ErasedEntry> ShardedCache::TryGetSlow(Shard& shard, std::string_vi
                                                     uint64_t hash, int64_t now,
                                                     const LoadSource& source) {
   Graveyard graveyard;
-  const std::lock_guard<std::mutex> lock(shard.mu);
+  MutexLock lock(&shard.mu);
   DrainLocked(shard, &graveyard);
   Source served;
   Node* expired = nullptr;
@@ -360,7 +368,7 @@ std::optional<ErasedEntry> ShardedCache::TryGetSlow(Shard& shard, std::string_vi
 Result<ErasedEntry> ShardedCache::FallBack(Shard& shard, std::string_view key, uint64_t hash,
                                            std::shared_ptr<const void> fallback, Status failed) {
   Graveyard graveyard;
-  const std::lock_guard<std::mutex> lock(shard.mu);
+  MutexLock lock(&shard.mu);
   DrainLocked(shard, &graveyard);
   // Gone or replaced meanwhile (an invalidation, a newer value): the old
   // value must not be served.
@@ -404,7 +412,7 @@ const void* ShardedCache::Get(std::string_view key, ReadScope* scope) {
 std::shared_ptr<const void> ShardedCache::GetSlow(Shard& shard, std::string_view key, uint64_t hash,
                                                   int64_t now) {
   Graveyard graveyard;
-  const std::lock_guard<std::mutex> lock(shard.mu);
+  MutexLock lock(&shard.mu);
   DrainLocked(shard, &graveyard);
   Source served;
   Node* expired = nullptr;
@@ -416,6 +424,7 @@ std::shared_ptr<const void> ShardedCache::GetSlow(Shard& shard, std::string_view
 Node* ShardedCache::ServableLocked(Shard& shard, std::string_view key, uint64_t hash, int64_t now,
                                    const LoadSource* source, bool count_miss, Source* served,
                                    Node** expired) {
+  shard.mu.AssertHeld();
   if (Node* n = shard.table.Find(key, hash)) {
     switch (Classify(n->written_ns, n->ttl_ns, now)) {
       case Freshness::kFresh:
@@ -454,7 +463,7 @@ void ShardedCache::Insert(std::string_view key, std::shared_ptr<const void> valu
   Shard& shard = ShardFor(hash);
   const int64_t now = Now();
   Graveyard graveyard;
-  const std::lock_guard<std::mutex> lock(shard.mu);
+  MutexLock lock(&shard.mu);
   DrainLocked(shard, &graveyard);
   SupersedeFlightLocked(shard, key);
   StoreLocked(shard, key, hash, std::move(value), charge, ttl, now, &graveyard);
@@ -464,7 +473,7 @@ void ShardedCache::Invalidate(std::string_view key) {
   const uint64_t hash = KeyHash(key);
   Shard& shard = ShardFor(hash);
   Graveyard graveyard;
-  const std::lock_guard<std::mutex> lock(shard.mu);
+  MutexLock lock(&shard.mu);
   DrainLocked(shard, &graveyard);
   SupersedeFlightLocked(shard, key);
   if (Node* n = shard.table.Find(key, hash)) {
@@ -477,7 +486,7 @@ void ShardedCache::InvalidatePrefix(std::string_view prefix) {
   for (auto& shard_ptr : shards_) {
     Shard& shard = *shard_ptr;
     Graveyard graveyard;
-    const std::lock_guard<std::mutex> lock(shard.mu);
+    MutexLock lock(&shard.mu);
     DrainLocked(shard, &graveyard);
     std::vector<Node*> doomed;
     shard.table.ForEach([&](Node* n) {
@@ -499,8 +508,8 @@ CacheStats ShardedCache::Stats() const {
   CacheStats stats;
   for (const auto& shard_ptr : shards_) {
     Shard& shard = *shard_ptr;
-    std::lock_guard<std::mutex> lock(shard.mu);
-    const ShardCounters& c = shard.counters;
+    MutexLock lock(&shard.mu);
+    const ShardCounters c = shard.counters;  // a copy, read under the lock
     stats.hits += shard.reads.Recorded() + c.locked_hits +
                   shard.unrecorded_hits.load(std::memory_order_relaxed);
     stats.stale_served += c.stale_served;
@@ -526,6 +535,7 @@ void ShardedCache::StoreLocked(Shard& shard, std::string_view key, uint64_t hash
                                std::shared_ptr<const void> value, size_t charge,
                                std::optional<std::chrono::milliseconds> ttl, int64_t now,
                                Graveyard* graveyard) {
+  shard.mu.AssertHeld();
   // A new node even when the key is resident: readers may be reading the old one.
   Node* node = Node::New(key);
   node->hash = hash;
@@ -560,14 +570,19 @@ void ShardedCache::StoreLocked(Shard& shard, std::string_view key, uint64_t hash
 }
 
 void ShardedCache::RemoveLocked(Shard& shard, Node* n) {
+  shard.mu.AssertHeld();
   shard.policy.Remove(n);
   shard.table.Erase(n);
   RetireLocked(shard, n);
 }
 
-void ShardedCache::RetireLocked(Shard& shard, Node* n) { shard.retired.Retire(n, &DeleteNode); }
+void ShardedCache::RetireLocked(Shard& shard, Node* n) {
+  shard.mu.AssertHeld();
+  shard.retired.Retire(n, &DeleteNode);
+}
 
 void ShardedCache::SupersedeFlightLocked(Shard& shard, std::string_view key) {
+  shard.mu.AssertHeld();
   auto it = shard.flights.find(key);
   if (it == shard.flights.end()) return;
   it->second->superseded = true;
@@ -576,6 +591,7 @@ void ShardedCache::SupersedeFlightLocked(Shard& shard, std::string_view key) {
 
 void ShardedCache::MaybeRefreshLocked(Shard& shard, Node* n, int64_t now,
                                       const LoadSource& source) {
+  shard.mu.AssertHeld();
   if (now < n->refresh_not_before_ns) return;
   if (shard.flights.find(n->key()) != shard.flights.end()) return;
   auto flight = std::make_shared<Flight>();
@@ -605,7 +621,7 @@ Result<ErasedEntry> ShardedCache::Finish(Shard& shard, std::string_view key, uin
   std::shared_ptr<const void> value;
   {
     Graveyard graveyard;
-    const std::lock_guard<std::mutex> lock(shard.mu);
+    MutexLock lock(&shard.mu);
     DrainLocked(shard, &graveyard);
     auto it = shard.flights.find(key);
     if (it != shard.flights.end() && it->second == flight) shard.flights.erase(it);
@@ -631,12 +647,12 @@ Result<ErasedEntry> ShardedCache::Finish(Shard& shard, std::string_view key, uin
     }
   }
   {
-    std::lock_guard<std::mutex> lock(flight->mu);
+    MutexLock lock(&flight->mu);
     flight->done = true;
     flight->status = status;
     flight->value = value;
   }
-  flight->cv.notify_all();
+  flight->cv.SignalAll();
   if (!status.ok()) return status;
   return ErasedEntry{std::move(value), Source::kLoaded};
 }
@@ -645,10 +661,12 @@ Result<ErasedEntry> ShardedCache::Await(
     Flight& flight, std::optional<std::chrono::steady_clock::time_point> wait_deadline) {
   auto until = std::chrono::steady_clock::now() + load_wait_timeout_;
   if (wait_deadline && *wait_deadline < until) until = *wait_deadline;
-  std::unique_lock<std::mutex> lock(flight.mu);
-  if (!flight.cv.wait_until(lock, until, [&flight] { return flight.done; })) {
-    load_timeouts_.fetch_add(1, std::memory_order_relaxed);
-    return Status::Unavailable("cache: timed out waiting for another caller's load of the key");
+  MutexLock lock(&flight.mu);
+  while (!flight.done) {
+    if (!flight.cv.WaitUntil(&flight.mu, until) && !flight.done) {
+      load_timeouts_.fetch_add(1, std::memory_order_relaxed);
+      return Status::Unavailable("cache: timed out waiting for another caller's load of the key");
+    }
   }
   if (!flight.status.ok()) return flight.status;
   return ErasedEntry{flight.value, Source::kLoaded};

@@ -46,7 +46,8 @@ Result<ConfPtr> MakeConf(const KafkaOptions& options, const Properties& fixed) {
     const bool ours =
         std::find(kTempoProperties.begin(), kTempoProperties.end(), name) != kTempoProperties.end();
     const bool callers =
-        std::any_of(fixed.begin(), fixed.end(), [&](const auto& p) { return p.first == name; });
+        std::any_of(fixed.begin(), fixed.end(),
+                    [&name = name](const auto& p) { return p.first == name; });
     if (ours || callers) {
       return Status::InvalidArgument(
           "kafka property " + name +

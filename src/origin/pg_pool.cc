@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -214,9 +213,12 @@ ConnectionPool::ConnectionPool(ConnectionConfig config) : config_(std::move(conf
 Result<ConnectionPool::Lease> ConnectionPool::Acquire() {
   std::unique_ptr<Connection> conn;
   {
-    std::unique_lock<std::mutex> lock(mu_);
-    if (!available_.wait_for(lock, config_.StatementBudget(), [&] { return !free_.empty(); })) {
-      return Status::Unavailable("origin: every pooled connection stayed busy");
+    const Clock::time_point give_up = Clock::now() + config_.StatementBudget();
+    MutexLock lock(&mu_);
+    while (free_.empty()) {
+      if (!available_.WaitUntil(&mu_, give_up) && free_.empty()) {
+        return Status::Unavailable("origin: every pooled connection stayed busy");
+      }
     }
     conn = std::move(free_.back());
     free_.pop_back();
@@ -227,7 +229,7 @@ Result<ConnectionPool::Lease> ConnectionPool::Acquire() {
 }
 
 Status ConnectionPool::ConnectAll() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (const std::unique_ptr<Connection>& conn : free_) {
     if (Status s = conn->Ensure(config_); !s.ok()) return s;
   }
@@ -236,10 +238,10 @@ Status ConnectionPool::ConnectAll() {
 
 void ConnectionPool::Return(std::unique_ptr<Connection> conn) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     free_.push_back(std::move(conn));
   }
-  available_.notify_one();
+  available_.Signal();
 }
 
 }  // namespace tempo::origin::pg

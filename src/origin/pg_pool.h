@@ -6,14 +6,13 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/status.h"
 #include "libpq-fe.h"
 #include "origin/pg_codec.h"
@@ -121,9 +120,9 @@ class ConnectionPool {
   void Return(std::unique_ptr<Connection> conn);
 
   const ConnectionConfig config_;
-  std::mutex mu_;
-  std::condition_variable available_;
-  std::vector<std::unique_ptr<Connection>> free_;  // guarded by mu_
+  Mutex mu_;
+  CondVar available_;  // signalled when a connection is returned
+  std::vector<std::unique_ptr<Connection>> free_ GUARDED_BY(mu_);
 };
 
 }  // namespace tempo::origin::pg

@@ -13,6 +13,7 @@
 // per event and make bulk import disk-latency bound. The WAL is synced when
 // the origin is closed. After a power loss the sync service replays from its
 // last committed offset, and the version rule makes the replay idempotent.
+#include "common/mutex.h"
 #include "origin/rocks_origin.h"
 
 #include <algorithm>
@@ -22,10 +23,8 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
-#include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -221,12 +220,14 @@ class RocksOrigin final : public Origin {
 
   std::unique_ptr<rocksdb::DB> db_;
   const OpenMode mode_;
-  std::mutex write_mu_;  // serialises Apply's read-modify-write and CatchUp
+  // Serialises Apply's read-modify-write and CatchUp (it guards db_'s
+  // contents, not a member).
+  Mutex write_mu_;
 
   // Live-record counts per tenant, mirroring the 't' keys (which are the
   // truth on restart). Written under write_mu_ and counts_mu_ (exclusive).
-  std::shared_mutex counts_mu_;
-  std::map<std::string, int64_t, std::less<>> live_counts_;
+  SharedMutex counts_mu_;
+  std::map<std::string, int64_t, std::less<>> live_counts_ GUARDED_BY(counts_mu_);
 };
 
 Result<ApplyOutcome> RocksOrigin::Apply(const Event& event, std::vector<SliceKey>* touched) {
@@ -255,7 +256,7 @@ Status RocksOrigin::ApplyBatch(std::span<const Event* const> events,
     return s;
   };
 
-  std::lock_guard<std::mutex> lock(write_mu_);
+  MutexLock lock(&write_mu_);
   // The stored entries of the batch's record keys, in one MultiGet.
   std::vector<rocksdb::Slice> keys;
   std::vector<size_t> key_of_event(events.size());
@@ -332,20 +333,25 @@ Status RocksOrigin::ApplyBatch(std::span<const Event* const> events,
   }
 
   std::vector<std::pair<std::string_view, int64_t>> new_counts;
-  for (const auto& [tenant, delta] : live_delta) {
-    if (delta == 0) continue;
-    auto it = live_counts_.find(tenant);  // only this thread writes the map
-    const int64_t count = (it == live_counts_.end() ? 0 : it->second) + delta;
-    if (count < 0) return fail(Status::Internal("origin: negative live-record count"));
-    std::string count_key = TenantCountKey(tenant);
-    if (count == 0) {
-      writes.Delete(std::move(count_key));
-    } else {
-      std::string value;
-      AppendFixed64(&value, static_cast<uint64_t>(count));
-      writes.Put(std::move(count_key), std::move(value), {});
+  {
+    // Only writers (who hold write_mu_, as this one does) change the map, so a
+    // shared lock is enough to read it; readers of TenantKnown are not held up.
+    ReaderMutexLock counts_read(&counts_mu_);
+    for (const auto& [tenant, delta] : live_delta) {
+      if (delta == 0) continue;
+      auto it = live_counts_.find(tenant);
+      const int64_t count = (it == live_counts_.end() ? 0 : it->second) + delta;
+      if (count < 0) return fail(Status::Internal("origin: negative live-record count"));
+      std::string count_key = TenantCountKey(tenant);
+      if (count == 0) {
+        writes.Delete(std::move(count_key));
+      } else {
+        std::string value;
+        AppendFixed64(&value, static_cast<uint64_t>(count));
+        writes.Put(std::move(count_key), std::move(value), {});
+      }
+      new_counts.emplace_back(tenant, count);
     }
-    new_counts.emplace_back(tenant, count);
   }
   if (record_pending && touched->size() > touched_before) {
     const std::span<const SliceKey> slices(touched->data() + touched_before,
@@ -361,7 +367,7 @@ Status RocksOrigin::ApplyBatch(std::span<const Event* const> events,
       return fail(FromRocks(s, "write"));
   }
   if (!new_counts.empty()) {
-    std::unique_lock<std::shared_mutex> counts_lock(counts_mu_);
+    WriterMutexLock counts_lock(&counts_mu_);
     for (const auto& [tenant, count] : new_counts) {
       auto it = live_counts_.find(tenant);
       if (count == 0) {
@@ -389,7 +395,7 @@ Result<std::vector<SliceTouch>> RocksOrigin::PendingInvalidations() {
 
 Status RocksOrigin::ClearPendingInvalidations() {
   if (mode_ != OpenMode::kPrimary) return ReadOnlyError();
-  std::lock_guard<std::mutex> lock(write_mu_);
+  MutexLock lock(&write_mu_);
   rocksdb::WriteOptions options;
   options.sync = false;  // see "Durability trade-off" at the top of this file
   rocksdb::Status s = db_->Delete(options, rocksdb::Slice(kOutboxKey.data(), kOutboxKey.size()));
@@ -442,7 +448,7 @@ Result<std::vector<Row>> RocksOrigin::ReadScope(const PartitionKey& partition,
 // From the counts loaded at open and at each CatchUp, whose reads fail the
 // open or the catch-up when the store is damaged: no read here can fail.
 Result<bool> RocksOrigin::TenantKnown(std::string_view tenant) {
-  std::shared_lock<std::shared_mutex> lock(counts_mu_);
+  ReaderMutexLock lock(&counts_mu_);
   return live_counts_.find(tenant) != live_counts_.end();
 }
 
@@ -454,9 +460,9 @@ Status RocksOrigin::ForEachRecord(const std::function<Status(const StoredRecord&
   // write_mu_; a read-only instance never changes.
   rocksdb::ReadOptions read;
   std::optional<rocksdb::ManagedSnapshot> snapshot;
-  std::unique_lock<std::mutex> frozen;
+  std::optional<MutexLock> frozen;
   if (mode_ == OpenMode::kSecondary) {
-    frozen = std::unique_lock<std::mutex>(write_mu_);
+    frozen.emplace(&write_mu_);
   } else if (mode_ == OpenMode::kPrimary) {
     snapshot.emplace(db_.get());
     read.snapshot = snapshot->snapshot();
@@ -504,13 +510,13 @@ Status LoadLiveCounts(rocksdb::DB* db, std::map<std::string, int64_t, std::less<
 
 Status RocksOrigin::CatchUp() {
   if (mode_ != OpenMode::kSecondary) return Status::OK();
-  std::lock_guard<std::mutex> lock(write_mu_);
+  MutexLock lock(&write_mu_);
   if (rocksdb::Status s = db_->TryCatchUpWithPrimary(); !s.ok()) {
     return FromRocks(s, "catch up with primary");
   }
   std::map<std::string, int64_t, std::less<>> counts;
   if (Status s = LoadLiveCounts(db_.get(), &counts); !s.ok()) return s;
-  std::unique_lock<std::shared_mutex> counts_lock(counts_mu_);
+  WriterMutexLock counts_lock(&counts_mu_);
   live_counts_ = std::move(counts);
   return Status::OK();
 }

@@ -1,6 +1,8 @@
 // The processes' metrics and cache report.
 #include "serve/process_metrics.h"
 
+#include "common/bug.h"
+
 #include <utility>
 #include <vector>
 
@@ -65,6 +67,11 @@ std::string CacheObject(const cache::CacheStats& s) {
 }  // namespace
 
 void WriteProcessMetrics(const ProcessParts& parts, admin::MetricsWriter* out) {
+  // TEMPO_BUG failures (common/bug.h), by site: each one is a bug to report.
+  for (const auto& [site, count] : BugCounts()) {
+    out->Counter("tempo_bugs_total", "Failed TEMPO_BUG checks (bugs in Tempo), by site", count,
+                 {{"site", site}});
+  }
   if (parts.service != nullptr) {
     const api::ServiceStats s = parts.service->Stats();
     // The HTTP layer's own answers (malformed requests, deferred requests

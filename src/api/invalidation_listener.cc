@@ -3,7 +3,7 @@
 #include <utility>
 #include <vector>
 
-#include "sync/invalidation.h"
+#include "events/invalidation.h"
 
 namespace tempo::api {
 
@@ -70,7 +70,7 @@ void InvalidationListener::Run() {
       CatchUp();
       last_catch_up = now;
       for (const stream::Message& message : *polled) {
-        auto invalidation = sync::DecodeInvalidation(message.value);
+        auto invalidation = events::DecodeInvalidation(message.value);
         if (!invalidation.ok()) {
           ++malformed_;
           continue;

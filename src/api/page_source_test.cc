@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "cache/cache_test_util.h"
 #include "events/events.h"
 #include "l2/l2.h"
 #include "origin/rocks_origin.h"
@@ -86,6 +87,8 @@ class PageSourceTest : public ::testing::Test {
   static Deadline Soon() { return std::chrono::steady_clock::now() + std::chrono::seconds(5); }
 
   static constexpr int kMaxStaleMs = 60'000;
+  // L1's clock (L1Options::clock): TTLs pass when a test advances it.
+  cache::testing::FakeClock clock_;
   std::filesystem::path dir_;
   std::unique_ptr<origin::Origin> real_;
   std::unique_ptr<CountingOrigin> counting_;
@@ -155,10 +158,11 @@ TEST_F(PageSourceTest, OriginDownServesStaleAndCountsIt) {
   L1Options options;
   options.ttl = std::chrono::milliseconds(1);
   options.max_stale = std::chrono::milliseconds(kMaxStaleMs);
+  options.clock = clock_.Fn();
   PageSource source(counting_.get(), Options(options));
   ASSERT_TRUE(source.Get(partition_, std::nullopt, Soon(), &scope_).ok());
   counting_->failing = true;
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // past the 1 ms TTL
+  clock_.Advance(std::chrono::milliseconds(20));  // past the 1 ms TTL
   auto stale = source.Get(partition_, std::nullopt, Soon(), &scope_);
   ASSERT_TRUE(stale.ok()) << stale.status().ToString();
   EXPECT_EQ(stale->tier, Tier::kL1);
@@ -186,10 +190,11 @@ TEST_F(PageSourceTest, HungOriginCostsAtMostTheDeadline) {
   Publish("a", 1);
   L1Options l1;
   l1.ttl = std::chrono::milliseconds(1);
+  l1.clock = clock_.Fn();
   PageSource source(counting_.get(), Options(l1));
   ASSERT_TRUE(source.Get(partition_, std::nullopt, Soon(), &scope_).ok());
   counting_->hanging = true;
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // past the 1 ms TTL
+  clock_.Advance(std::chrono::milliseconds(20));  // past the 1 ms TTL
 
   // A page never cached: the request gives up at its deadline, long before
   // the origin would answer.
@@ -283,7 +288,8 @@ TEST_F(PageSourceL2Test, SecondInstanceReadsL2InsteadOfTheOrigin) {
   ASSERT_TRUE(loaded.ok());
   EXPECT_EQ(loaded->tier, Tier::kOrigin);
   EXPECT_EQ(counting_->reads, 2);
-  // Filled by the reader's threads just after answering.
+  // Filled by the reader's threads just after answering: a real thread must
+  // run, so poll (bounded) for it.
   for (int i = 0; i < 500 && l2_->Stats().sets < 2; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -318,6 +324,7 @@ TEST_F(PageSourceL2Test, ReadPastTheDeadlineStillFillsL2) {
       source.Get(partition_, std::nullopt,
                  std::chrono::steady_clock::now() + std::chrono::milliseconds(200), &scope_);
   EXPECT_EQ(late.status().code(), Status::Code::kUnavailable);
+  // The reader's thread finishes the read and fills L2: poll (bounded) for it.
   for (int i = 0; i < 500 && l2_->Stats().sets < 1; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -355,6 +362,8 @@ TEST_F(OriginReaderTest, ReadyTurnsFalseOnlyAfterTheGracePeriod) {
   EXPECT_FALSE(reader.ReadScope(partition_, "*", Soon()).ok());
   EXPECT_FALSE(reader.Stats().reachable);
   EXPECT_TRUE(reader.Ready(std::chrono::hours(1), &why));  // within the grace period
+  // OriginReader times the outage on the steady clock (it takes no fake one):
+  // real time must pass the 1 ms grace.
   std::this_thread::sleep_for(std::chrono::milliseconds(5));
   EXPECT_FALSE(reader.Ready(std::chrono::milliseconds(1), &why));
   EXPECT_NE(why.find("origin down (test)"), std::string::npos) << why;
@@ -373,6 +382,7 @@ TEST_F(OriginReaderTest, ProbeNoticesAnOutageWithoutTraffic) {
   OriginReader reader(counting_.get(), options);
   counting_->failing = true;
   std::string why;
+  // The reader's probe thread must run: poll (bounded) for what it notices.
   for (int i = 0; i < 400 && reader.Ready(std::chrono::milliseconds(0), &why); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }

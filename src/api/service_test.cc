@@ -2,17 +2,16 @@
 #include "api/service.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <thread>
 
-#include <unistd.h>
-
-#include <filesystem>
-
+#include "cache/cache_test_util.h"
 #include "events/events.h"
 #include "origin/rocks_origin.h"
 
@@ -109,6 +108,7 @@ class ServiceWithStore : public ::testing::Test {
     origin_ = std::move(origin).value();
     PageSourceOptions page_options;
     page_options.origin.probe_interval = std::chrono::milliseconds(0);
+    page_options.l1.clock = clock_.Fn();
     pages_ = std::make_unique<PageSource>(origin_.get(), page_options);
     ServiceOptions options;
     options.allow_preview = true;
@@ -140,6 +140,8 @@ class ServiceWithStore : public ::testing::Test {
     return r.body;
   }
 
+  // L1's clock (L1Options::clock): TTLs pass when a test advances it.
+  cache::testing::FakeClock clock_;
   std::filesystem::path dir_;
   std::unique_ptr<origin::Origin> origin_;
   std::unique_ptr<PageSource> pages_;
@@ -155,7 +157,12 @@ TEST_F(ServiceWithStore, Step1_UnknownTenantIs404) {
   // A module with no channels still makes its tenant known (rule 16).
   // It touches no slice, so no invalidation says so: the remembered
   // "unknown" expires within a second.
-  Publish("module", R"({"id":"m","tenant":"T","channels":[],"pageType":"home","zone":"z","version":1})");
+  Publish("module",
+          R"({"id":"m","tenant":"T","channels":[],"pageType":"home","zone":"z","version":1})");
+  EXPECT_EQ(Call(*service_, "GET", kPage).status, 404);  // still remembered
+  clock_.Advance(std::chrono::milliseconds(1001));
+  // Past its TTL the answer is served stale while a background refresh, a
+  // real thread, reloads it: poll (bounded) for that.
   http::Response known = Call(*service_, "GET", kPage);
   for (int i = 0; i < 300 && known.status == 404; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -166,7 +173,8 @@ TEST_F(ServiceWithStore, Step1_UnknownTenantIs404) {
 }
 
 TEST_F(ServiceWithStore, CountsResponsesAndTiers) {
-  Publish("module", R"({"id":"a","tenant":"T","channels":["web"],"pageType":"home","zone":"z","version":1})");
+  Publish("module",
+          R"({"id":"a","tenant":"T","channels":["web"],"pageType":"home","zone":"z","version":1})");
   EXPECT_EQ(Call(*service_, "GET", kPage).status, 200);  // origin
   EXPECT_EQ(Call(*service_, "GET", kPage).status, 200);  // L1
   EXPECT_EQ(Call(*service_, "GET", "/api/v1/tempo/layouts?tenant=nobody&channel=web&pageType=home")
@@ -183,16 +191,21 @@ TEST_F(ServiceWithStore, CountsResponsesAndTiers) {
 }
 
 TEST_F(ServiceWithStore, Step2_ChannelFilter) {
-  Publish("module", R"({"id":"w","tenant":"T","channels":["web"],"pageType":"home","zone":"z","version":1})");
-  Publish("module", R"({"id":"i","tenant":"T","channels":["ios"],"pageType":"home","zone":"z","version":2})");
-  EXPECT_EQ(Body(kPage),
-            R"({"modules":[{"id":"w","type":"","priority":0,"version":1,"content":null,"zone":"z"}]})");
+  Publish("module",
+          R"({"id":"w","tenant":"T","channels":["web"],"pageType":"home","zone":"z","version":1})");
+  Publish("module",
+          R"({"id":"i","tenant":"T","channels":["ios"],"pageType":"home","zone":"z","version":2})");
+  EXPECT_EQ(
+      Body(kPage),
+      R"({"modules":[{"id":"w","type":"","priority":0,"version":1,"content":null,"zone":"z"}]})");
 }
 
 TEST_F(ServiceWithStore, Step6_ExpoOverlayForcedVariant) {
-  Publish("module", R"({"id":"a","tenant":"T","channels":["web"],"pageType":"home","zone":"z","version":1})");
-  Publish("experiment", R"({"id":"e","tenant":"T","channels":["web"],"pageType":"home","version":5,)"
-                        R"("variants":[{"key":"control"},{"key":"B","remove":["a"]}]})");
+  Publish("module",
+          R"({"id":"a","tenant":"T","channels":["web"],"pageType":"home","zone":"z","version":1})");
+  Publish("experiment",
+          R"({"id":"e","tenant":"T","channels":["web"],"pageType":"home","version":5,)"
+          R"("variants":[{"key":"control"},{"key":"B","remove":["a"]}]})");
   const std::string v2 = "/api/v2/tempo/layouts?tenant=T&channel=web&pageType=home";
   EXPECT_EQ(Body(v2 + "&variant=e:B"),
             R"({"tenant":"T","channel":"web","pageType":"home","version":5,)"
@@ -204,7 +217,8 @@ TEST_F(ServiceWithStore, Step6_ExpoOverlayForcedVariant) {
 }
 
 TEST_F(ServiceWithStore, Rule29_EtagAnd304) {
-  Publish("module", R"({"id":"a","tenant":"T","channels":["web"],"pageType":"home","zone":"z","version":1})");
+  Publish("module",
+          R"({"id":"a","tenant":"T","channels":["web"],"pageType":"home","zone":"z","version":1})");
   http::Response first = Call(*service_, "GET", kPage);
   ASSERT_EQ(first.status, 200);
   EXPECT_EQ(Header(first, "X-Tempo-Cache"), "origin");
@@ -254,7 +268,8 @@ class RecordingResponder final : public http::Responder {
 };
 
 TEST_F(ServiceWithStore, WhatWouldWaitIsDeferredWhatL1HoldsIsNot) {
-  Publish("module", R"({"id":"a","tenant":"T","channels":["web"],"pageType":"home","zone":"z","version":1})");
+  Publish("module",
+          R"({"id":"a","tenant":"T","channels":["web"],"pageType":"home","zone":"z","version":1})");
   RecordingResponder responder;
   http::Response response;
   const auto before = std::chrono::steady_clock::now();
@@ -282,7 +297,8 @@ TEST_F(ServiceWithStore, WhatWouldWaitIsDeferredWhatL1HoldsIsNot) {
   service_->Handle(http::Request{"GET", "/healthz", "", &health}, &ok);
   EXPECT_EQ(health.pending, nullptr);
   EXPECT_EQ(ok.body, "ok");
-  // The deferred answer is counted once sent, on the pool's thread.
+  // The deferred answer is counted once sent, on the pool's thread: poll
+  // (bounded) for it.
   for (int i = 0; i < 3000 && service_->Stats().from_origin == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }

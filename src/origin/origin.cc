@@ -1,4 +1,4 @@
-// What every Origin shares: SliceKey's order and hash, the default ApplyBatch and ApplyAsBatch.
+// What every Origin shares: the default ApplyBatch and ApplyAsBatch.
 #include "origin/origin.h"
 
 #include <functional>
@@ -6,28 +6,6 @@
 #include <tuple>
 
 namespace tempo::origin {
-
-bool operator==(const SliceKey& a, const SliceKey& b) {
-  return a.scope == b.scope && a.partition.tenant == b.partition.tenant &&
-         a.partition.channel == b.partition.channel &&
-         a.partition.page_type == b.partition.page_type;
-}
-
-bool operator<(const SliceKey& a, const SliceKey& b) {
-  return std::tie(a.partition.tenant, a.partition.channel, a.partition.page_type, a.scope) <
-         std::tie(b.partition.tenant, b.partition.channel, b.partition.page_type, b.scope);
-}
-
-size_t SliceKeyHash::operator()(const SliceKey& key) const {
-  const std::hash<std::string_view> hash;
-  size_t h = hash(key.partition.tenant);
-  for (std::string_view part :
-       {std::string_view(key.partition.channel), std::string_view(key.partition.page_type),
-        std::string_view(key.scope)}) {
-    h = h * 31 + hash(part);  // order-sensitive: (a, b) and (b, a) differ
-  }
-  return h;
-}
 
 Result<ApplyOutcome> Origin::ApplyAsBatch(const events::Event& event,
                                           std::vector<SliceKey>* touched) {

@@ -35,15 +35,15 @@
 
 #include "common/status.h"
 #include "events/record.h"
+#include "events/slice_key.h"
 
 namespace tempo::origin {
 
-// The partition of a page: every row one page read may need.
-struct PartitionKey {
-  std::string tenant;
-  std::string channel;
-  std::string page_type;
-};
+// The partition of a page and the cached unit (events/slice_key.h: the
+// invalidation message names them too).
+using PartitionKey = events::PartitionKey;
+using SliceKey = events::SliceKey;
+using SliceKeyHash = events::SliceKeyHash;
 
 // One row of a partition: a live record serving one scope.
 struct Row {
@@ -65,17 +65,6 @@ struct StoredRecord {
 
 enum class ApplyOutcome { kApplied, kStale };
 
-// One cached unit: the rows of one scope ("*" or a pageId) of one partition.
-// An L1 or L2 entry holds exactly one slice.
-struct SliceKey {
-  PartitionKey partition;
-  std::string scope;
-};
-bool operator==(const SliceKey& a, const SliceKey& b);
-bool operator<(const SliceKey& a, const SliceKey& b);  // tenant, channel, page_type, scope
-struct SliceKeyHash {
-  size_t operator()(const SliceKey& key) const;
-};
 
 // A slice an applied batch changed, with the highest version of the batch's
 // applied events that touched it: what one invalidation says.

@@ -24,14 +24,14 @@ inline std::string ModuleUpsert(const std::string& tenant, const std::string& id
   std::string record = "{\"id\":\"" + id + "\",\"tenant\":\"" + tenant + "\",\"pageType\":\"" +
                        page_type + "\",\"zone\":\"main\",\"channels\":" + JsonList(channels);
   if (!page_ids.empty()) record += ",\"pageIds\":" + JsonList(page_ids);
-  record += ",\"version\":" + std::to_string(version) +
-            ",\"content\":{\"title\":\"v" + std::to_string(version) + "\"}}";
+  record += ",\"version\":" + std::to_string(version) + ",\"content\":{\"title\":\"v" +
+            std::to_string(version) + "\"}}";
   return "{\"schema\":1,\"kind\":\"module\",\"op\":\"upsert\","
-         "\"publishedAt\":\"2026-11-22T10:00:00.123Z\",\"record\":" + record + "}";
+         "\"publishedAt\":\"2026-11-22T10:00:00.123Z\",\"record\":" +
+         record + "}";
 }
 
-inline std::string ModuleDelete(const std::string& tenant, const std::string& id,
-                                int64_t version) {
+inline std::string ModuleDelete(const std::string& tenant, const std::string& id, int64_t version) {
   return "{\"schema\":1,\"kind\":\"module\",\"op\":\"delete\",\"record\":{\"id\":\"" + id +
          "\",\"tenant\":\"" + tenant + "\",\"version\":" + std::to_string(version) + "}}";
 }

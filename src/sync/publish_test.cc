@@ -28,8 +28,8 @@ TEST(PublishTest, SendsValidLinesVerbatimWithRecordKeys) {
   const std::string module = testing::ModuleUpsert("CA", "m1", 3, {"web"});
   const std::string tmpl = testing::TemplateUpsert("CA", "web", "home", 1);
   const std::string del = testing::ModuleDelete("MX", "m/2", 7);
-  const std::string experiment =
-      R"({"schema":1,"kind":"experiment","op":"delete","record":{"tenant":"CA","id":"x1","version":2}})";
+  const std::string experiment = R"({"schema":1,"kind":"experiment","op":"delete",)"
+                                 R"("record":{"tenant":"CA","id":"x1","version":2}})";
   std::istringstream in(module + "\n" + tmpl + "\r\n\n  \t\r\n" + del + "\n" + experiment);
   MemoryLog log;
   MemoryProducer producer(&log);
@@ -119,7 +119,8 @@ TEST(PublishTest, KeepsTheFirstErrorsButCountsAll) {
 
 TEST(PublishTest, FlushesAndRetriesWhenTheQueueIsFull) {
   std::string input;
-  for (int i = 0; i < 7; ++i) input += testing::ModuleUpsert("CA", "m" + std::to_string(i), 1, {"web"}) + "\n";
+  for (int i = 0; i < 7; ++i)
+    input += testing::ModuleUpsert("CA", "m" + std::to_string(i), 1, {"web"}) + "\n";
   std::istringstream in(input);
   MemoryLog log;
   MemoryProducer producer(&log, /*queue_capacity=*/3);

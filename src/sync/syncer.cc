@@ -7,7 +7,7 @@
 #include <utility>
 
 #include "events/events.h"
-#include "sync/invalidation.h"
+#include "events/invalidation.h"
 
 namespace tempo::sync {
 namespace {
@@ -36,17 +36,25 @@ Syncer::Syncer(stream::Consumer* consumer, stream::Producer* producer, origin::O
 
 void Syncer::Stop() {
   {
-    std::lock_guard<std::mutex> lock(stop_mu_);
-    stop_ = true;
+    MutexLock lock(&stop_mu_);
+    stopped_ = true;
   }
-  stop_cv_.notify_all();
+  stop_cv_.SignalAll();
+}
+
+bool Syncer::Stopping() const {
+  MutexLock lock(&stop_mu_);
+  return stopped_;
 }
 
 bool Syncer::Backoff(std::chrono::milliseconds* backoff) {
-  std::unique_lock<std::mutex> lock(stop_mu_);
-  stop_cv_.wait_for(lock, *backoff, [this] { return stop_.load(); });
+  MutexLock lock(&stop_mu_);
+  const Clock::time_point deadline = Clock::now() + *backoff;
+  // WaitUntil is true when woken before the deadline: Stop(), or spuriously.
+  while (!stopped_ && stop_cv_.WaitUntil(&stop_mu_, deadline)) {
+  }
   *backoff = std::min(*backoff * 2, options_.retry_backoff_max);
-  return !stop_;
+  return !stopped_;
 }
 
 void Syncer::Log(const std::string& line) const {
@@ -59,7 +67,7 @@ Status Syncer::Stopped() {
 
 Status Syncer::Run(const RunOptions& run) {
   std::chrono::milliseconds backoff = options_.retry_backoff_min;
-  while (!stop_) {
+  while (!Stopping()) {
     Result<BatchResult> batch = RunOnce();
     if (run.after_batch) run.after_batch();
     if (batch.ok()) {
@@ -67,7 +75,7 @@ Status Syncer::Run(const RunOptions& run) {
       backoff = options_.retry_backoff_min;
       continue;
     }
-    if (stop_) break;
+    if (Stopping()) break;
     if (!Retryable(batch.status())) return batch.status();
     Log("sync: " + batch.status().ToString() + "; retrying");
     Backoff(&backoff);
@@ -88,7 +96,9 @@ Result<BatchResult> Syncer::RunOnce() {
       lag_ = consumer_->Lag();
       return BatchResult{};
     }
-    batch_.emplace();
+    // Not batch_.emplace(): clang 14 finds a nested class with default member
+    // initializers not default-constructible inside its enclosing class.
+    batch_ = Batch{};
     batch_->messages = std::move(*polled);
     batch_->result.messages = batch_->messages.size();
     batch_->started = Clock::now();
@@ -298,8 +308,8 @@ Status Syncer::SendAll(const Batch* batch, const std::vector<SliceTouch>& touche
     if (Status s = send(options_.dlq_topic, m.key, m.value, headers); !s.ok()) return s;
   }
   for (const SliceTouch& touch : touches) {
-    const std::string key = InvalidationKey(touch.slice);
-    const std::string value = EncodeInvalidation(touch.slice, touch.version);
+    const std::string key = events::InvalidationKey(touch.slice);
+    const std::string value = events::EncodeInvalidation(touch.slice, touch.version);
     if (Status s = send(options_.invalidation_topic, key, value, {}); !s.ok()) return s;
   }
   return producer_->Flush(options_.flush_timeout);

@@ -46,16 +46,15 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/status.h"
 #include "events/events.h"
 #include "events/record.h"
@@ -68,7 +67,7 @@ struct SyncOptions {
   // Where invalid events go (key, value and headers as described above).
   // Default: stream::kDlqTopic.
   std::string dlq_topic{stream::kDlqTopic};
-  // Where invalidations go (see invalidation.h). Default:
+  // Where invalidations go (see events/invalidation.h). Default:
   // stream::kInvalidationTopic.
   std::string invalidation_topic{stream::kInvalidationTopic};
   // Messages per batch: one origin Sync, one Flush and one Commit each. A
@@ -175,7 +174,7 @@ class Syncer {
   // A batch that meets no failure is finished first. Run returns within
   // about poll_timeout plus one batch. Final: a stopped Syncer does not run
   // again.
-  void Stop();
+  void Stop() LOCKS_EXCLUDED(stop_mu_);
 
   SyncStats Stats() const;
 
@@ -230,7 +229,9 @@ class Syncer {
   Status RetryOrigin(std::string_view what, const std::function<Status()>& call);
   // Waits `*backoff` (or until Stop()), then doubles it up to the maximum.
   // Returns false when stopped.
-  bool Backoff(std::chrono::milliseconds* backoff);
+  bool Backoff(std::chrono::milliseconds* backoff) LOCKS_EXCLUDED(stop_mu_);
+  // True once Stop() was called.
+  bool Stopping() const LOCKS_EXCLUDED(stop_mu_);
   void Log(const std::string& line) const;
   static Status Stopped();
 
@@ -246,9 +247,12 @@ class Syncer {
   std::vector<origin::ApplyResult> apply_results_;
   std::vector<origin::SliceKey> apply_touched_;
 
-  std::atomic<bool> stop_{false};
-  std::mutex stop_mu_;  // with stop_cv_: wakes Backoff on Stop()
-  std::condition_variable stop_cv_;
+  // Held for the stop flag so that Backoff, which waits on stop_cv_, cannot
+  // miss a Stop() between its check and its wait. Taken once per batch and
+  // per retry, never on the per-event path.
+  mutable Mutex stop_mu_;
+  bool stopped_ GUARDED_BY(stop_mu_) = false;
+  CondVar stop_cv_;  // signalled by Stop()
 
   std::atomic<uint64_t> batches_{0}, events_{0}, applied_{0}, stale_{0}, invalid_{0},
       invalidations_{0}, recovered_invalidations_{0}, origin_retries_{0}, producer_retries_{0},

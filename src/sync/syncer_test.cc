@@ -17,12 +17,12 @@
 #include <vector>
 
 #include "events/events.h"
+#include "events/invalidation.h"
 #include "kafka/kafka.h"
 #include "kafka/mock_cluster.h"
 #include "log/log.h"
 #include "origin/rocks_origin.h"
 #include "sync/event_lines_test_util.h"
-#include "sync/invalidation.h"
 #include "sync/memory_stream_test_util.h"
 #include "sync/publish.h"
 #include "testing/origin_wrapper.h"
@@ -129,8 +129,8 @@ std::string Dump(origin::Origin* origin) {
   std::string out;
   Status s = origin->ForEachRecord([&](const origin::StoredRecord& r) {
     out += r.key.tenant + "/" + events::KindName(r.key.kind) + "/" + r.key.id + " v" +
-           std::to_string(r.version) + (r.tombstone ? " tombstone " : " ") + r.published_at +
-           " " + r.record_json + "\n";
+           std::to_string(r.version) + (r.tombstone ? " tombstone " : " ") + r.published_at + " " +
+           r.record_json + "\n";
     return Status::OK();
   });
   EXPECT_TRUE(s.ok()) << s.ToString();
@@ -186,8 +186,8 @@ class SyncerTest : public ::testing::Test {
   }
 
   std::unique_ptr<MemoryConsumer> NewConsumer() {
-    return std::make_unique<MemoryConsumer>(&log_,
-                                            std::vector<std::string>{std::string(stream::kContentTopic)});
+    return std::make_unique<MemoryConsumer>(
+        &log_, std::vector<std::string>{std::string(stream::kContentTopic)});
   }
 
   static SyncOptions FastOptions(size_t max_batch = 2000) {
@@ -216,10 +216,10 @@ class SyncerTest : public ::testing::Test {
   static std::vector<std::string> InvalidationsOf(MemoryLog* log) {
     std::vector<std::string> out;
     for (const stream::Message& m : log->Read(stream::kInvalidationTopic)) {
-      Result<Invalidation> inv = DecodeInvalidation(m.value);
+      Result<events::Invalidation> inv = events::DecodeInvalidation(m.value);
       EXPECT_TRUE(inv.ok()) << inv.status().ToString();
       if (!inv.ok()) continue;
-      EXPECT_EQ(m.key, InvalidationKey(inv->slice));
+      EXPECT_EQ(m.key, events::InvalidationKey(inv->slice));
       out.push_back(Describe(inv->slice, inv->version));
     }
     return out;
@@ -249,8 +249,9 @@ TEST_F(SyncerTest, AppliesEveryEventOnceAndCommitsEachPartition) {
   std::vector<std::string> lines;
   for (int i = 0; i < 40; ++i) {
     const std::string tenant = i % 2 ? "A" : "B";
-    lines.push_back(ModuleUpsert(tenant, "m" + std::to_string(i % 15), 1 + i / 15, {"web", "app"},
-                                 i % 3 ? std::vector<std::string>{} : std::vector<std::string>{"p" + std::to_string(i)}));
+    lines.push_back(ModuleUpsert(
+        tenant, "m" + std::to_string(i % 15), 1 + i / 15, {"web", "app"},
+        i % 3 ? std::vector<std::string>{} : std::vector<std::string>{"p" + std::to_string(i)}));
     Append(lines.back(), i % 2);  // each record key stays in one partition
   }
   lines.push_back(TemplateUpsert("A", "web", "home", 1));
@@ -278,10 +279,9 @@ TEST_F(SyncerTest, AppliesEveryEventOnceAndCommitsEachPartition) {
 }
 
 TEST_F(SyncerTest, ReplayAfterACrashBeforeCommitChangesNothing) {
-  std::vector<std::string> lines = {ModuleUpsert("A", "m1", 1, {"web"}),
-                                    ModuleUpsert("A", "m2", 4, {"web", "app"}, {"p1"}),
-                                    TemplateUpsert("A", "web", "home", 2), ModuleDelete("A", "m1", 3),
-                                    "not json"};
+  std::vector<std::string> lines = {
+      ModuleUpsert("A", "m1", 1, {"web"}), ModuleUpsert("A", "m2", 4, {"web", "app"}, {"p1"}),
+      TemplateUpsert("A", "web", "home", 2), ModuleDelete("A", "m1", 3), "not json"};
   for (const std::string& line : lines) Append(line);
   MemoryProducer producer(&log_);
 
@@ -320,10 +320,10 @@ TEST_F(SyncerTest, ReplayAfterACrashBeforeCommitChangesNothing) {
 
 TEST_F(SyncerTest, DuplicatesAndOlderVersionsAfterNewerAreHarmless) {
   const std::vector<std::string> lines = {
-      ModuleUpsert("A", "m1", 1, {"web"}),        ModuleUpsert("A", "m1", 3, {"web", "app"}),
-      ModuleUpsert("A", "m1", 2, {"app"}),        ModuleUpsert("A", "m1", 3, {"web", "app"}),
-      ModuleUpsert("A", "m1", 1, {"web"}),        ModuleDelete("A", "m1", 2),
-      ModuleDelete("A", "m1", 4),                 ModuleUpsert("A", "m1", 4, {"web"})};
+      ModuleUpsert("A", "m1", 1, {"web"}), ModuleUpsert("A", "m1", 3, {"web", "app"}),
+      ModuleUpsert("A", "m1", 2, {"app"}), ModuleUpsert("A", "m1", 3, {"web", "app"}),
+      ModuleUpsert("A", "m1", 1, {"web"}), ModuleDelete("A", "m1", 2),
+      ModuleDelete("A", "m1", 4),          ModuleUpsert("A", "m1", 4, {"web"})};
   for (const std::string& line : lines) Append(line);
   MemoryProducer producer(&log_);
   auto consumer = NewConsumer();
@@ -340,7 +340,7 @@ TEST_F(SyncerTest, DuplicatesAndOlderVersionsAfterNewerAreHarmless) {
   EXPECT_EQ(Dump(origin_.get()),
             "A/module/m1 v4 tombstone  {\"id\":\"m1\",\"tenant\":\"A\",\"version\":4}\n");
   EXPECT_EQ(Invalidations(),
-            (std::vector<std::string>{"A/app/home/*@3", "A/web/home/*@3",  // batch 1
+            (std::vector<std::string>{"A/app/home/*@3", "A/web/home/*@3",     // batch 1
                                       "A/app/home/*@4", "A/web/home/*@4"}));  // batch 3
 }
 
@@ -348,7 +348,8 @@ TEST_F(SyncerTest, PoisonEventsGoToTheDlqWithTheirBytesAndTheLoopCarriesOn) {
   const std::vector<std::string> poison = {
       "{\"schema\":1,\"kind\":\"module\"",
       R"({"schema":2,"kind":"module","op":"delete","record":{"id":"m","tenant":"A","version":1}})",
-      R"({"schema":1,"kind":"module","op":"upsert","record":{"id":"m","tenant":"A","pageType":"home","channels":[],"version":1}})",
+      R"({"schema":1,"kind":"module","op":"upsert","record":{"id":"m","tenant":"A",)"
+      R"("pageType":"home","channels":[],"version":1}})",
       "{\"schema\":1,\"kind\":\"module\",\"op\":\"delete\",\"record\":{\"id\":\"m\xff\","
       "\"tenant\":\"A\",\"version\":1}}"};
   Append(ModuleUpsert("A", "m0", 1, {"web"}), 1);
@@ -679,11 +680,11 @@ TEST_F(SyncerTest, CommitsOnlyAfterOriginSyncAndProducerFlush) {
                 [&](const std::vector<SliceTouch>&) { log_.Note("observe"); });
   ASSERT_EQ(Drain(&syncer).size(), 1u);
   EXPECT_EQ(log_.Journal(),
-            (std::vector<std::string>{"apply", "apply", "observe",
-                                      std::string("send ") + std::string(stream::kDlqTopic),
-                                      std::string("send ") + std::string(stream::kInvalidationTopic),
-                                      std::string("send ") + std::string(stream::kInvalidationTopic),
-                                      "flush", "sync", "commit"}));
+            (std::vector<std::string>{
+                "apply", "apply", "observe", std::string("send ") + std::string(stream::kDlqTopic),
+                std::string("send ") + std::string(stream::kInvalidationTopic),
+                std::string("send ") + std::string(stream::kInvalidationTopic), "flush", "sync",
+                "commit"}));
 }
 
 TEST_F(SyncerTest, RetriesAFailingOriginAndSkipsNothing) {
@@ -716,7 +717,8 @@ TEST_F(SyncerTest, RetriesAFailingOriginAndSkipsNothing) {
 TEST_F(SyncerTest, AFailureAfterPartOfABatchResumesAfterTheAppliedEvents) {
   std::vector<std::string> lines;
   for (int i = 0; i < 5; ++i) {
-    lines.push_back(ModuleUpsert("A", "m" + std::to_string(i), i + 1, {"web"}, {"p" + std::to_string(i)}));
+    lines.push_back(
+        ModuleUpsert("A", "m" + std::to_string(i), i + 1, {"web"}, {"p" + std::to_string(i)}));
     Append(lines.back());
   }
   origin_->FailApplies(1, Status::IOError("disk hiccup"), /*after=*/2);
@@ -731,9 +733,9 @@ TEST_F(SyncerTest, AFailureAfterPartOfABatchResumesAfterTheAppliedEvents) {
   EXPECT_EQ(syncer.Stats().applied, 5u);
   EXPECT_EQ(syncer.Stats().stale, 0u);
   EXPECT_EQ(syncer.Stats().origin_retries, 1u);
-  EXPECT_EQ(Invalidations(), (std::vector<std::string>{"A/web/home/p0@1", "A/web/home/p1@2",
-                                                       "A/web/home/p2@3", "A/web/home/p3@4",
-                                                       "A/web/home/p4@5"}));
+  EXPECT_EQ(Invalidations(),
+            (std::vector<std::string>{"A/web/home/p0@1", "A/web/home/p1@2", "A/web/home/p2@3",
+                                      "A/web/home/p3@4", "A/web/home/p4@5"}));
   EXPECT_EQ(Dump(origin_.get()), ReferenceDump(lines));
 }
 
@@ -745,8 +747,8 @@ TEST_F(SyncerTest, OneWriteBatchGivesWhatOneApplyPerEventGives) {
   for (int i = 0; i < 60; ++i) {
     const std::string id = "m" + std::to_string(i % 7);
     const int64_t version = 1 + (i * 5) % 11;
-    const std::vector<std::string> channels = i % 2 ? std::vector<std::string>{"web"}
-                                                    : std::vector<std::string>{"web", "app"};
+    const std::vector<std::string> channels =
+        i % 2 ? std::vector<std::string>{"web"} : std::vector<std::string>{"web", "app"};
     const std::vector<std::string> pages =
         i % 3 ? std::vector<std::string>{} : std::vector<std::string>{"p" + std::to_string(i % 4)};
     if (i % 13 == 5) {
@@ -1022,7 +1024,7 @@ TEST(KafkaSyncerTest, TheInvalidationsOfABatchAppliedBeforeACrashReachTheTopic) 
     Result<std::vector<stream::Message>> got = (*reader)->Poll(10, 10ms);
     if (got.ok()) {
       for (const stream::Message& m : *got) {
-        Result<Invalidation> inv = DecodeInvalidation(m.value);
+        Result<events::Invalidation> inv = events::DecodeInvalidation(m.value);
         EXPECT_TRUE(inv.ok()) << inv.status().ToString();
         if (inv.ok()) invalidations.push_back(Describe(inv->slice, inv->version));
       }

@@ -13,20 +13,20 @@
 #include <string_view>
 
 #include "common/status.h"
-#include "origin/origin.h"
+#include "events/slice_key.h"
 
-namespace tempo::sync {
+namespace tempo::events {
 
 struct Invalidation {
-  origin::SliceKey slice;
+  SliceKey slice;
   int64_t version = 0;
 };
 
 // The message key of an invalidation of `slice`: "<tenant>/<channel>/<pageType>".
-std::string InvalidationKey(const origin::SliceKey& slice);
+std::string InvalidationKey(const SliceKey& slice);
 
 // The message value, with every string JSON-escaped.
-std::string EncodeInvalidation(const origin::SliceKey& slice, int64_t version);
+std::string EncodeInvalidation(const SliceKey& slice, int64_t version);
 
 // Decodes a message value. Strict: one JSON object (fully validated, UTF-8
 // included) with "tenant" and "pageType" non-empty strings, "channel" a
@@ -35,4 +35,4 @@ std::string EncodeInvalidation(const origin::SliceKey& slice, int64_t version);
 // be added later. On failure: InvalidArgument "invalidation: <field>: <reason>".
 Result<Invalidation> DecodeInvalidation(std::string_view json);
 
-}  // namespace tempo::sync
+}  // namespace tempo::events

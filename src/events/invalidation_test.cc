@@ -1,13 +1,13 @@
-#include "sync/invalidation.h"
+#include "events/invalidation.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace tempo::sync {
+namespace tempo::events {
 namespace {
 
-origin::SliceKey Slice(std::string tenant, std::string channel, std::string page_type,
+SliceKey Slice(std::string tenant, std::string channel, std::string page_type,
                        std::string scope) {
   return {{std::move(tenant), std::move(channel), std::move(page_type)}, std::move(scope)};
 }
@@ -27,7 +27,7 @@ TEST(InvalidationTest, EncodesTheWireFormat) {
 }
 
 TEST(InvalidationTest, EscapesStringsAndRoundTrips) {
-  const origin::SliceKey slice = Slice("T\"q", "we\\b", "ho\nme\x01", "p\xc3\xa9/\t");
+  const SliceKey slice = Slice("T\"q", "we\\b", "ho\nme\x01", "p\xc3\xa9/\t");
   const std::string json = EncodeInvalidation(slice, 9223372036854775807);
   EXPECT_EQ(json,
             "{\"tenant\":\"T\\\"q\",\"channel\":\"we\\\\b\",\"pageType\":\"ho\\nme\\u0001\","
@@ -39,8 +39,9 @@ TEST(InvalidationTest, EscapesStringsAndRoundTrips) {
 }
 
 TEST(InvalidationTest, DecodesFieldsInAnyOrderAndIgnoresUnknownOnes) {
-  Result<Invalidation> r = DecodeInvalidation(
-      R"( {"version":3,"pageId":"*","extra":[1,{"a":null}],"pageType":"pdp","channel":"","tenant":"MX"} )");
+  Result<Invalidation> r =
+      DecodeInvalidation(R"( {"version":3,"pageId":"*","extra":[1,{"a":null}],"pageType":"pdp",)"
+                         R"("channel":"","tenant":"MX"} )");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->slice, Slice("MX", "", "pdp", "*"));
   EXPECT_EQ(r->version, 3);
@@ -50,7 +51,7 @@ TEST(InvalidationTest, RejectsMalformedMessagesWithTheField) {
   const std::string ok_tail = R"("channel":"web","pageType":"home","pageId":"*","version":1)";
   const std::string not_json = "invalidation: value: not valid JSON: ";
   for (const std::string& bad : {std::string(""), std::string("{"),
-                                 R"({"tenant":"T",)" + ok_tail + "} x",  // trailing bytes
+                                 R"({"tenant":"T",)" + ok_tail + "} x",       // trailing bytes
                                  "{\"tenant\":\"\xff\"," + ok_tail + "}"}) {  // not UTF-8
     EXPECT_EQ(Error(bad).substr(0, not_json.size()), not_json) << bad;
   }
@@ -71,12 +72,13 @@ TEST(InvalidationTest, RejectsMalformedMessagesWithTheField) {
   EXPECT_EQ(Error(R"({"tenant":"T","channel":"web","pageType":"home","pageId":"*"})"),
             "invalidation: version: missing");
   for (const char* version : {"0", "-1", "1.0", "1e3", "\"1\"", "9223372036854775808", "null"}) {
-    EXPECT_EQ(Error(std::string(R"({"tenant":"T","channel":"web","pageType":"home","pageId":"*",)") +
-                    "\"version\":" + version + "}"),
-              "invalidation: version: must be an integer in 1..2^63-1")
+    EXPECT_EQ(
+        Error(std::string(R"({"tenant":"T","channel":"web","pageType":"home","pageId":"*",)") +
+              "\"version\":" + version + "}"),
+        "invalidation: version: must be an integer in 1..2^63-1")
         << version;
   }
 }
 
 }  // namespace
-}  // namespace tempo::sync
+}  // namespace tempo::events

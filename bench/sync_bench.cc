@@ -12,7 +12,7 @@
 // goes: decoding alone, and decode + Apply (one event a write) or
 // ApplyBatch (one write a batch, with or without the outbox) without the loop.
 //
-//   build/<dir>/src/sync/sync_bench [--events=N] [--benchmark_filter=...]
+//   build/<dir>/bench/sync_bench [--events=N] [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,7 +84,8 @@ const Backlog& TheBacklog() {
     }
     if (Status s = (*producer)->Flush(std::chrono::minutes(5)); !s.ok()) Fail(s.ToString());
     std::filesystem::remove(file);
-    if (b.events < g_events) Fail("the generator gave only " + std::to_string(b.events) + " events");
+    if (b.events < g_events)
+      Fail("the generator gave only " + std::to_string(b.events) + " events");
     return b;
   }();
   return backlog;
@@ -111,9 +112,9 @@ class ScratchOrigin {
 };
 
 void SetRate(benchmark::State& state, size_t events) {
-  state.counters["events/s"] = benchmark::Counter(
-      static_cast<double>(events) * static_cast<double>(state.iterations()),
-      benchmark::Counter::kIsRate);
+  state.counters["events/s"] =
+      benchmark::Counter(static_cast<double>(events) * static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate);
 }
 
 std::vector<events::Event> DecodeAll(const std::vector<std::string>& lines) {
@@ -185,13 +186,13 @@ void BM_SyncLog(benchmark::State& state) {
   const Backlog& backlog = TheBacklog();
   uint64_t applied = 0, invalidations = 0;
   int64_t apply_us = 0, batch_us = 0;  // decode + apply; first decode to commit
-  static int run = 0;  // a new consumer group per run, reading from offset 0
+  static int run = 0;                  // a new consumer group per run, reading from offset 0
   for (auto _ : state) {
     state.PauseTiming();
     auto origin = std::make_unique<ScratchOrigin>();
-    auto consumer = log::OpenLogConsumer(backlog.log_dir, "bench" + std::to_string(run++),
-                                         {std::string(stream::kContentTopic)},
-                                         log::StartAt::kEarliest);
+    auto consumer =
+        log::OpenLogConsumer(backlog.log_dir, "bench" + std::to_string(run++),
+                             {std::string(stream::kContentTopic)}, log::StartAt::kEarliest);
     auto producer = log::OpenLogProducer(backlog.log_dir);
     if (!consumer.ok() || !producer.ok()) Fail("cannot open the log");
     SyncOptions options;
@@ -208,7 +209,8 @@ void BM_SyncLog(benchmark::State& state) {
     }
     state.PauseTiming();
     if (syncer.Stats().events != backlog.events) {
-      Fail("consumed " + std::to_string(syncer.Stats().events) + " of " + std::to_string(backlog.events) + " events");
+      Fail("consumed " + std::to_string(syncer.Stats().events) + " of " +
+           std::to_string(backlog.events) + " events");
     }
     applied += syncer.Stats().applied;
     invalidations += syncer.Stats().invalidations;
@@ -246,8 +248,10 @@ int main(int argc, char** argv) {
         continue;
       }
     }
-    fprintf(stderr, "sync_bench: unknown argument %s (--events=N, 1 <= N <= 1e8, and "
-            "Google Benchmark's --benchmark_* flags)\n", argv[i]);
+    fprintf(stderr,
+            "sync_bench: unknown argument %s (--events=N, 1 <= N <= 1e8, and "
+            "Google Benchmark's --benchmark_* flags)\n",
+            argv[i]);
     return 2;
   }
   const char* tmp = getenv("TMPDIR");

@@ -3,7 +3,7 @@
 // one Flush (fsync) per batch (what `tempo publish --embedded` does), and
 // the latency from a publish to a waiting consumer.
 //
-//   ninja -C build/rel log_bench && build/rel/src/log/log_bench
+//   ninja -C build/rel log_bench && build/rel/bench/log_bench
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 

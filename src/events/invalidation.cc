@@ -1,5 +1,5 @@
 // Encoding and strict decoding of invalidation messages.
-#include "sync/invalidation.h"
+#include "events/invalidation.h"
 
 #include <simdjson.h>
 
@@ -8,7 +8,7 @@
 
 #include "common/json.h"
 
-namespace tempo::sync {
+namespace tempo::events {
 namespace {
 
 Status Invalid(std::string_view field, std::string_view reason) {
@@ -33,16 +33,16 @@ Status ReadStringField(std::string_view name, simdjson::dom::element value, bool
 
 }  // namespace
 
-std::string InvalidationKey(const origin::SliceKey& slice) {
-  const origin::PartitionKey& p = slice.partition;
+std::string InvalidationKey(const SliceKey& slice) {
+  const PartitionKey& p = slice.partition;
   std::string key;
   key.reserve(p.tenant.size() + p.channel.size() + p.page_type.size() + 2);
   key.append(p.tenant).append("/").append(p.channel).append("/").append(p.page_type);
   return key;
 }
 
-std::string EncodeInvalidation(const origin::SliceKey& slice, int64_t version) {
-  const origin::PartitionKey& p = slice.partition;
+std::string EncodeInvalidation(const SliceKey& slice, int64_t version) {
+  const PartitionKey& p = slice.partition;
   std::string out;
   out.reserve(64 + p.tenant.size() + p.channel.size() + p.page_type.size() + slice.scope.size());
   out.append("{\"tenant\":");
@@ -73,7 +73,7 @@ Result<Invalidation> DecodeInvalidation(std::string_view json) {
   if (doc.get_object().get(object)) return Invalid("value", "must be a JSON object");
 
   Invalidation inv;
-  origin::PartitionKey& p = inv.slice.partition;
+  PartitionKey& p = inv.slice.partition;
   bool tenant = false, channel = false, page_type = false, page_id = false, version = false;
   for (simdjson::dom::key_value_pair field : object) {
     Status s;
@@ -105,4 +105,4 @@ Result<Invalidation> DecodeInvalidation(std::string_view json) {
   return inv;
 }
 
-}  // namespace tempo::sync
+}  // namespace tempo::events

@@ -24,8 +24,8 @@
 #include <string>
 #include <vector>
 
-#include "rss.h"
 #include "cache/cache.h"
+#include "rss.h"
 #include "select/slice.h"
 
 namespace {

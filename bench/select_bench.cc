@@ -33,8 +33,9 @@ std::vector<events::Record> PageRecords() {
     m.version = i + 1;
     m.schedule.start = kNow - 1'000'000'000'000;
     m.targeting_json = kTargeting[i % 5];
-    m.content_json = R"({"title":"Module )" + std::to_string(i) +
-                     R"(","items":[1,2,3,{"sku":"sku-123","price":19.99}],"image":"https://cdn/x.png"})";
+    m.content_json =
+        R"({"title":"Module )" + std::to_string(i) +
+        R"(","items":[1,2,3,{"sku":"sku-123","price":19.99}],"image":"https://cdn/x.png"})";
     records.push_back(m);
   }
   events::Experiment e;
@@ -67,9 +68,9 @@ void BM_SelectAndRender(benchmark::State& state) {
   request.channel = "web";
   request.page_type = "homepage";
   request.visitor_id = "v-12345";
-  request.attributes = {{"segment", {"gold"}}, {"geo", {"US"}}, {"age", {"31"}},
-                        {"appVersion", {"2.3.1"}}, {"tags", {"sale", "new"}},
-                        {"device", {"ios-phone"}}};
+  request.attributes = {{"segment", {"gold"}},     {"geo", {"US"}},
+                        {"age", {"31"}},           {"appVersion", {"2.3.1"}},
+                        {"tags", {"sale", "new"}}, {"device", {"ios-phone"}}};
   std::string body;
   for (auto _ : state) {
     body.clear();

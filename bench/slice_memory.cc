@@ -17,10 +17,10 @@
 #include <variant>
 
 #include "api/page_source.h"
-#include "origin/rocks_origin.h"
-#include "rss.h"
 #include "events/events.h"
 #include "gen/generator.h"
+#include "origin/rocks_origin.h"
+#include "rss.h"
 
 namespace {
 

@@ -7,6 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 jobs=$(nproc)
+echo "=== format: every C++ file as clang-format (.clang-format) writes it"
+git ls-files -z 'src/*.cc' 'src/*.h' 'bench/*.cc' 'bench/*.h' |
+  xargs -0 clang-format --dry-run --Werror
 for preset in release asan; do
   echo "=== ${preset}: configure and build"
   cmake --preset "$preset" >/dev/null

@@ -15,9 +15,9 @@
 #include <deque>
 #include <functional>
 #include <thread>
+#include <vector>
 
 #include "common/mutex.h"
-#include <vector>
 
 namespace tempo::api {
 

@@ -35,11 +35,11 @@ struct InvalidationListenerOptions {
 };
 
 struct InvalidationStats {
-  uint64_t received = 0;            // messages read
-  uint64_t evicted = 0;             // slices dropped from L1
-  uint64_t malformed = 0;           // messages that did not decode (skipped)
-  uint64_t poll_failures = 0;       // the stream could not be read
-  uint64_t catch_up_failures = 0;   // the origin could not catch up
+  uint64_t received = 0;           // messages read
+  uint64_t evicted = 0;            // slices dropped from L1
+  uint64_t malformed = 0;          // messages that did not decode (skipped)
+  uint64_t poll_failures = 0;      // the stream could not be read
+  uint64_t catch_up_failures = 0;  // the origin could not catch up
 };
 
 class InvalidationListener {

@@ -10,7 +10,7 @@ namespace tempo::api {
 struct OriginReader::Call {
   std::function<Status()> work;
   std::function<void()> then;  // after a successful work, once answered
-  CondVar done_cv;  // signalled (under OriginReader::mu_) when done
+  CondVar done_cv;             // signalled (under OriginReader::mu_) when done
   // Guarded by OriginReader::mu_.
   bool done = false;
   bool abandoned = false;  // the caller stopped waiting

@@ -46,11 +46,11 @@ struct OriginReaderOptions {
 
 // Counters since construction and the current health.
 struct OriginReaderStats {
-  uint64_t reads = 0;        // reads answered in time (ok or not)
-  uint64_t failures = 0;     // ... whose answer was an error
-  uint64_t timeouts = 0;     // reads whose caller stopped waiting at its deadline
-  uint64_t shed = 0;         // reads refused: max_pending reached
-  bool reachable = true;     // false from a failure until the next success
+  uint64_t reads = 0;     // reads answered in time (ok or not)
+  uint64_t failures = 0;  // ... whose answer was an error
+  uint64_t timeouts = 0;  // reads whose caller stopped waiting at its deadline
+  uint64_t shed = 0;      // reads refused: max_pending reached
+  bool reachable = true;  // false from a failure until the next success
   // Since when the origin has been unreachable (steady clock), if it is.
   std::chrono::steady_clock::time_point unreachable_since{};
 };

@@ -14,9 +14,9 @@
 namespace {
 
 using tempo::api::ApiError;
-using tempo::select::PageRequest;
 using tempo::api::ParseLayoutQuery;
 using tempo::api::QueryOptions;
+using tempo::select::PageRequest;
 
 void Check(bool condition) {
   if (!condition) std::abort();

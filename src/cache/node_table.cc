@@ -19,8 +19,7 @@ void NodeTable::Array::Delete(void* array) {
   ::operator delete(array);
 }
 
-NodeTable::NodeTable(RetireList* retired)
-    : retired_(retired), array_(Array::New(kInitialSlots)) {}
+NodeTable::NodeTable(RetireList* retired) : retired_(retired), array_(Array::New(kInitialSlots)) {}
 
 NodeTable::~NodeTable() { Array::Delete(array_.load(std::memory_order_relaxed)); }
 

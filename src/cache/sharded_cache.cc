@@ -1,9 +1,10 @@
 // ShardedCache: shards, single flight, stale-while-revalidate, invalidation.
-#include "common/bug.h"
-#include "common/mutex.h"
 #include "cache/sharded_cache.h"
 
 #include <time.h>
+
+#include "common/bug.h"
+#include "common/mutex.h"
 // Inlined XXH3: slice keys are short, and the call into libxxhash was 10 % of
 // an L1 hit in bench/cache_bench.cc (perf record).
 #define XXH_INLINE_ALL
@@ -297,8 +298,7 @@ Result<ErasedPinnedEntry> ShardedCache::GetOrLoad(std::string_view key, const Lo
   if (const Node* n = FindFresh(shard, key, hash, now, scope->guard_)) {
     return ErasedPinnedEntry{n->value.get(), Source::kHit};
   }
-  Result<ErasedEntry> slow =
-      GetOrLoadSlow(shard, key, hash, now, source, scope->wait_deadline_);
+  Result<ErasedEntry> slow = GetOrLoadSlow(shard, key, hash, now, source, scope->wait_deadline_);
   if (!slow.ok()) return slow.status();
   return ErasedPinnedEntry{scope->Keep(std::move(slow->value)), slow->source};
 }

@@ -227,7 +227,7 @@ TEST(WTinyLfuTest, HitsOnASaturatedKeySkipTheSketchUntilItAges) {
   h.Hit("hot", 10);
   EXPECT_EQ(h.policy().EstimateFrequency(KeyHash("hot")), FrequencySketch::kMaxCount);
   EXPECT_EQ(h.policy().sketch().additions(), additions + 10);  // they count towards aging
-  EXPECT_EQ(h.RegionOf("hot"), Region::kProtected);  // the LRU bookkeeping still runs
+  EXPECT_EQ(h.RegionOf("hot"), Region::kProtected);            // the LRU bookkeeping still runs
 }
 
 // The popular set moves. The sketch ages only after 150 requests per entry,
@@ -245,8 +245,8 @@ TEST(WTinyLfuTest, AShiftOfThePopularKeysIsLearnedQuickly) {
   auto phase = [&](const std::string& set, int requests) {
     int hits = 0;
     for (int i = 0; i < requests; ++i) {
-      const std::string key = rng() % 10 < 6 ? set + std::to_string(rng() % kHot)
-                                             : "once" + std::to_string(once++);
+      const std::string key =
+          rng() % 10 < 6 ? set + std::to_string(rng() % kHot) : "once" + std::to_string(once++);
       hits += h.Resident(key);
       h.Request(key);
     }

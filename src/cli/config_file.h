@@ -15,9 +15,8 @@
 //   brokers: kafka-1:9092,kafka-2:9092
 #pragma once
 
-#include <string>
-
 #include <CLI/CLI.hpp>
+#include <string>
 
 #include "common/status.h"
 

@@ -19,12 +19,15 @@ void RegisterGen(CLI::App& app, int* exit_code) {
   auto out_path = std::make_shared<std::string>();
   auto requests_out = std::make_shared<std::string>();
   cmd->add_option("--seed", opts->seed, "PRNG seed")->default_val(1);
-  cmd->add_option("--tenants", opts->tenants, "Number of tenants")->default_val(4)
+  cmd->add_option("--tenants", opts->tenants, "Number of tenants")
+      ->default_val(4)
       ->check(CLI::Range(1, 10000));
-  cmd->add_option("--modules", opts->modules, "Modules per tenant")->default_val(200)
+  cmd->add_option("--modules", opts->modules, "Modules per tenant")
+      ->default_val(200)
       ->check(CLI::Range(1, 100'000'000));
   cmd->add_option("--out", *out_path, "Event file to write")->required();
-  cmd->add_option("--requests", opts->requests, "Request-log lines")->default_val(0)
+  cmd->add_option("--requests", opts->requests, "Request-log lines")
+      ->default_val(0)
       ->check(CLI::Range(0, 1'000'000'000));
   cmd->add_option("--requests-out", *requests_out, "Request log file");
   cmd->callback([=] {
@@ -55,8 +58,7 @@ void RegisterGen(CLI::App& app, int* exit_code) {
       const int percent = static_cast<int>(done * 100 / total);
       if (percent == last_percent) return;
       last_percent = percent;
-      std::cerr << "\rtempo gen: " << percent << "% (" << done << "/" << total << ")"
-                << std::flush;
+      std::cerr << "\rtempo gen: " << percent << "% (" << done << "/" << total << ")" << std::flush;
     };
     Status st = gen::Generate(*opts, events, requests_out->empty() ? nullptr : &requests, progress);
     if (tty) std::cerr << "\n";

@@ -23,11 +23,11 @@
 #define TEMPO_BUG_STRINGIFY_(x) #x
 #define TEMPO_BUG_STRINGIFY(x) TEMPO_BUG_STRINGIFY_(x)
 
-#define TEMPO_BUG(condition, message)                                                        \
-  do {                                                                                       \
-    if (!(condition)) {                                                                      \
+#define TEMPO_BUG(condition, message)                                                      \
+  do {                                                                                     \
+    if (!(condition)) {                                                                    \
       ::tempo::internal::ReportBug(__FILE__ ":" TEMPO_BUG_STRINGIFY(__LINE__), (message)); \
-    }                                                                                        \
+    }                                                                                      \
   } while (0)
 
 namespace tempo {

@@ -31,11 +31,9 @@
 #define GUARDED_BY(x) TEMPO_THREAD_ANNOTATION(guarded_by(x))
 #define PT_GUARDED_BY(x) TEMPO_THREAD_ANNOTATION(pt_guarded_by(x))
 #define ACQUIRED_BEFORE(...) TEMPO_THREAD_ANNOTATION(acquired_before(__VA_ARGS__))
-#define EXCLUSIVE_LOCKS_REQUIRED(...) \
-  TEMPO_THREAD_ANNOTATION(exclusive_locks_required(__VA_ARGS__))
+#define EXCLUSIVE_LOCKS_REQUIRED(...) TEMPO_THREAD_ANNOTATION(exclusive_locks_required(__VA_ARGS__))
 #define LOCKS_EXCLUDED(...) TEMPO_THREAD_ANNOTATION(locks_excluded(__VA_ARGS__))
-#define SHARED_LOCKS_REQUIRED(...) \
-  TEMPO_THREAD_ANNOTATION(shared_locks_required(__VA_ARGS__))
+#define SHARED_LOCKS_REQUIRED(...) TEMPO_THREAD_ANNOTATION(shared_locks_required(__VA_ARGS__))
 #define ACQUIRE(...) TEMPO_THREAD_ANNOTATION(acquire_capability(__VA_ARGS__))
 #define ACQUIRE_SHARED(...) TEMPO_THREAD_ANNOTATION(acquire_shared_capability(__VA_ARGS__))
 #define RELEASE(...) TEMPO_THREAD_ANNOTATION(release_capability(__VA_ARGS__))

@@ -62,7 +62,7 @@ for (const [name, re] of [["kCasedRanges", /^\p{Cased}$/u], ["kCaseIgnorableRang
   for (const [a, b] of propertyRanges(re)) lines.push(`    {${hex(a)}, ${hex(b)}},`);
   lines.push("};");
   const count = name.replace("Ranges", "RangeCount");
-  lines.push(`const size_t ${count} = sizeof(${name}) / sizeof(${name}[0]);`, "");
+  lines.push(`const size_t ${count} =`, `    sizeof(${name}) / sizeof(${name}[0]);`, "");
 }
 lines.push("// clang-format on", "", "}  // namespace tempo::cond");
 process.stdout.write(lines.join("\n") + "\n");

@@ -16,8 +16,7 @@ size_t ExprHeap(const ConditionExpr& e);
 size_t ValueTestHeap(const ValueTest& t);
 
 size_t OperatorHeap(const OperatorTest& op) {
-  size_t bytes = op.operand.HeapBytes() +
-                 op.sorted_strings.capacity() * sizeof(std::string_view) +
+  size_t bytes = op.operand.HeapBytes() + op.sorted_strings.capacity() * sizeof(std::string_view) +
                  StringHeap(op.padded_version) + StringHeap(op.primitive_text) +
                  op.all.capacity() * sizeof(ValueTest);
   if (op.value_test) bytes += sizeof(ValueTest) + ValueTestHeap(*op.value_test);
@@ -28,8 +27,8 @@ size_t OperatorHeap(const OperatorTest& op) {
 }
 
 size_t ValueTestHeap(const ValueTest& t) {
-  size_t bytes = StringHeap(t.text) + t.json.HeapBytes() +
-                 t.operators.capacity() * sizeof(OperatorTest);
+  size_t bytes =
+      StringHeap(t.text) + t.json.HeapBytes() + t.operators.capacity() * sizeof(OperatorTest);
   for (const OperatorTest& op : t.operators) bytes += OperatorHeap(op);
   return bytes;
 }

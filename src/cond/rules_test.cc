@@ -17,10 +17,10 @@ bool Eval(std::string_view condition, std::string_view attributes) {
 }
 
 TEST(CondRules, Rule26_JavaScriptComparisonCoercions) {
-  EXPECT_TRUE(Eval(R"({"age":{"$gt":30}})", R"({"age":"31"})"));       // "31" > 30
-  EXPECT_FALSE(Eval(R"({"age":{"$gt":30}})", R"({"age":"3a"})"));      // NaN compares false
-  EXPECT_TRUE(Eval(R"({"n":{"$lt":1}})", R"({"n":null})"));            // null as 0
-  EXPECT_TRUE(Eval(R"({"a":{"$gt":"1,1"}})", R"({"a":[1,2]})"));        // arrays as joined strings
+  EXPECT_TRUE(Eval(R"({"age":{"$gt":30}})", R"({"age":"31"})"));   // "31" > 30
+  EXPECT_FALSE(Eval(R"({"age":{"$gt":30}})", R"({"age":"3a"})"));  // NaN compares false
+  EXPECT_TRUE(Eval(R"({"n":{"$lt":1}})", R"({"n":null})"));        // null as 0
+  EXPECT_TRUE(Eval(R"({"a":{"$gt":"1,1"}})", R"({"a":[1,2]})"));   // arrays as joined strings
 }
 
 TEST(CondRules, Rule26_JsonStringifyEqualityKeyOrderMatters) {

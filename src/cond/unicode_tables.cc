@@ -355,7 +355,8 @@ const CodePointRange kCasedRanges[] = {
     {0x1F150, 0x1F169},
     {0x1F170, 0x1F189},
 };
-const size_t kCasedRangeCount = sizeof(kCasedRanges) / sizeof(kCasedRanges[0]);
+const size_t kCasedRangeCount =
+    sizeof(kCasedRanges) / sizeof(kCasedRanges[0]);
 
 const CodePointRange kCaseIgnorableRanges[] = {
     {0x27, 0x27},
@@ -823,7 +824,8 @@ const CodePointRange kCaseIgnorableRanges[] = {
     {0xE0020, 0xE007F},
     {0xE0100, 0xE01EF},
 };
-const size_t kCaseIgnorableRangeCount = sizeof(kCaseIgnorableRanges) / sizeof(kCaseIgnorableRanges[0]);
+const size_t kCaseIgnorableRangeCount =
+    sizeof(kCaseIgnorableRanges) / sizeof(kCaseIgnorableRanges[0]);
 
 // clang-format on
 

@@ -7,8 +7,7 @@
 namespace tempo::events {
 namespace {
 
-SliceKey Slice(std::string tenant, std::string channel, std::string page_type,
-                       std::string scope) {
+SliceKey Slice(std::string tenant, std::string channel, std::string page_type, std::string scope) {
   return {{std::move(tenant), std::move(channel), std::move(page_type)}, std::move(scope)};
 }
 

@@ -30,9 +30,7 @@ struct Schedule {
   std::optional<UnixNanos> start;
   std::optional<UnixNanos> end;
   // True when `at` is inside the window.
-  bool Contains(UnixNanos at) const {
-    return (!start || at >= *start) && (!end || at < *end);
-  }
+  bool Contains(UnixNanos at) const { return (!start || at >= *start) && (!end || at < *end); }
 };
 
 struct Module {
@@ -60,7 +58,7 @@ struct Module {
 struct Variant {
   std::string key;
   std::vector<std::string> remove;
-  std::vector<Module> add;  // rule 24 shape
+  std::vector<Module> add;                                // rule 24 shape
   std::vector<std::pair<std::string, int64_t>> priority;  // in document order
 };
 
@@ -71,11 +69,11 @@ struct Experiment {
   std::vector<std::string> channels;  // de-duplicated
   int64_t version = 0;
   std::string hash_attribute = "visitorId";
-  std::string seed;          // defaults to id
-  double hash_version = 1;   // absent/null/0 -> 1 (other values kept as given)
-  double coverage = 1;       // absent/null -> 1
+  std::string seed;         // defaults to id
+  double hash_version = 1;  // absent/null/0 -> 1 (other values kept as given)
+  double coverage = 1;      // absent/null -> 1
   std::optional<std::vector<double>> weights;
-  std::string condition_json;  // compact JSON object, or empty when absent
+  std::string condition_json;     // compact JSON object, or empty when absent
   std::vector<Variant> variants;  // non-empty
 };
 

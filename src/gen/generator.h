@@ -12,8 +12,8 @@ namespace tempo::gen {
 struct GenOptions {
   uint64_t seed = 1;
   int tenants = 4;
-  int modules = 200;   // modules per tenant
-  int requests = 0;    // request-log lines to write (0 = none)
+  int modules = 200;  // modules per tenant
+  int requests = 0;   // request-log lines to write (0 = none)
 };
 
 // Called now and then with (done, total) work units, for a progress bar.

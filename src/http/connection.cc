@@ -109,7 +109,8 @@ void Connection::Abort() {
   socket_.close(ignored);
   // A deferred answer can no longer be delivered: end its wait now (its
   // fallback's write then fails, and the connection goes).
-  if (pending_ != nullptr && !answered_) ArmAnswerTimer(std::chrono::steady_clock::time_point::min());
+  if (pending_ != nullptr && !answered_)
+    ArmAnswerTimer(std::chrono::steady_clock::time_point::min());
 }
 
 bool Connection::IsIdle() const {

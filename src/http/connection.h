@@ -116,8 +116,8 @@ class Connection final : public boost::intrusive::list_base_hook<>, private Resp
   size_t linger_bytes_ = 0;
   // The deferred answer of the request in progress, if it deferred.
   std::shared_ptr<Pending> pending_;
-  bool answered_ = false;     // pending_'s answer (or fallback) is in response_
-  bool answer_lost_ = false;  // the deadline found the answer claimed but not yet here
+  bool answered_ = false;            // pending_'s answer (or fallback) is in response_
+  bool answer_lost_ = false;         // the deadline found the answer claimed but not yet here
   bool empty_line_skipped_ = false;  // the one empty line before this request
   Response fallback_;
   boost::asio::steady_timer answer_timer_;

@@ -1,8 +1,6 @@
 // Tests of the HTTP server over real sockets on 127.0.0.1.
 #include "http/server.h"
 
-#include "common/bug.h"
-
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -19,6 +17,8 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+
+#include "common/bug.h"
 
 namespace tempo::http {
 namespace {
@@ -668,8 +668,9 @@ TEST_F(ServerTest, ALateSmallBodyLeavesTheIdleTimeoutInForce) {
 TEST_F(ServerTest, EmptyTransferCodingsAreIgnored) {
   StartServer();
   Client client(server_->port());
-  ASSERT_TRUE(client.Send("POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked, \r\n\r\n"
-                          "0\r\n\r\n"));
+  ASSERT_TRUE(
+      client.Send("POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked, \r\n\r\n"
+                  "0\r\n\r\n"));
   auto reply = client.Read();
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 200);

@@ -45,9 +45,8 @@ Result<ConfPtr> MakeConf(const KafkaOptions& options, const Properties& fixed) {
   for (const auto& [name, value] : options.extra) {
     const bool ours =
         std::find(kTempoProperties.begin(), kTempoProperties.end(), name) != kTempoProperties.end();
-    const bool callers =
-        std::any_of(fixed.begin(), fixed.end(),
-                    [&name = name](const auto& p) { return p.first == name; });
+    const bool callers = std::any_of(fixed.begin(), fixed.end(),
+                                     [&name = name](const auto& p) { return p.first == name; });
     if (ours || callers) {
       return Status::InvalidArgument(
           "kafka property " + name +

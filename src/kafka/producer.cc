@@ -4,8 +4,8 @@
 #include <set>
 #include <string>
 
-#include "kafka/client_config.h"
 #include "common/mutex.h"
+#include "kafka/client_config.h"
 #include "kafka/kafka.h"
 
 namespace tempo::kafka {

@@ -4,8 +4,8 @@
 #include <mutex>
 #include <utility>
 
-#include "log/layout.h"
 #include "common/mutex.h"
+#include "log/layout.h"
 #include "log/log.h"
 #include "log/record.h"
 #include "log/topic_writer.h"
@@ -65,8 +65,7 @@ class LogProducer final : public stream::Producer {
     return std::chrono::steady_clock::now() + timeout;
   }
 
-  void AppendPending(std::chrono::steady_clock::time_point deadline)
-      EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  void AppendPending(std::chrono::steady_clock::time_point deadline) EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     for (auto& [name, t] : topics_) {
       Note(t.writer->Append(&t.pending, deadline));
       t.pending.clear();

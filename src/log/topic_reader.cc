@@ -67,8 +67,7 @@ Result<bool> TopicReader::NextPayload(std::string_view* payload, uint64_t* posit
           // finds everything. An empty segment has no successor (it would
           // have the same name): the file found is this one, still open for
           // its first write.
-          if (expected_offset_ == segment_base_ ||
-              !SegmentExists(topic_dir_, expected_offset_)) {
+          if (expected_offset_ == segment_base_ || !SegmentExists(topic_dir_, expected_offset_)) {
             return false;
           }
           sealed_ = true;

@@ -65,7 +65,6 @@ struct StoredRecord {
 
 enum class ApplyOutcome { kApplied, kStale };
 
-
 // A slice an applied batch changed, with the highest version of the batch's
 // applied events that touched it: what one invalidation says.
 struct SliceTouch {

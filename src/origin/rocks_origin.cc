@@ -13,7 +13,6 @@
 // per event and make bulk import disk-latency bound. The WAL is synced when
 // the origin is closed. After a power loss the sync service replays from its
 // last committed offset, and the version rule makes the replay idempotent.
-#include "common/mutex.h"
 #include "origin/rocks_origin.h"
 
 #include <algorithm>
@@ -34,6 +33,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/mutex.h"
 #include "origin/coding.h"
 #include "origin/outbox.h"
 #include "origin/record_rows.h"

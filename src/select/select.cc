@@ -7,7 +7,6 @@
 namespace tempo::select {
 namespace {
 
-
 template <typename Str>
 bool Contains(const std::vector<Str>& list, std::string_view s) {
   return std::find(list.begin(), list.end(), s) != list.end();
@@ -138,8 +137,9 @@ class Selector {
     };
     if (const auto& tmpl = type_slice.page_template) {
       for (const auto& z : tmpl->zones) {
-        auto it = std::lower_bound(runs.begin(), runs.end(), z.zone,
-                                   [](const Run& r, std::string_view name) { return r.zone < name; });
+        auto it =
+            std::lower_bound(runs.begin(), runs.end(), z.zone,
+                             [](const Run& r, std::string_view name) { return r.zone < name; });
         if (it != runs.end() && it->zone == z.zone) emit(*it, z.limit);
       }
     }

@@ -9,8 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "select/page_request.h"
 #include "common/time.h"
+#include "select/page_request.h"
 #include "select/slice.h"
 
 namespace tempo::select {
@@ -27,7 +27,7 @@ struct SelectedZone {
 };
 
 struct Selection {
-  int64_t version = 0;  // rule 20
+  int64_t version = 0;                                                     // rule 20
   std::vector<std::pair<std::string_view, std::string_view>> experiments;  // (id, variant) by id
   std::vector<SelectedZone> zones;  // template order, then by name; empty zones omitted
 };

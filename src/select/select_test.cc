@@ -283,8 +283,8 @@ TEST(Select, Rule18_EmptyPageHasVersionZero) {
   EXPECT_TRUE(s.zones.empty());
   std::string body;
   Render(Req(), s, &body);
-  EXPECT_EQ(body,
-            R"({"tenant":"T","channel":"web","pageType":"home","version":0,"experiments":[],"zones":[]})");
+  EXPECT_EQ(body, R"({"tenant":"T","channel":"web","pageType":"home","version":0,)"
+                  R"("experiments":[],"zones":[]})");
 }
 
 TEST(Render, Rule21_V2KeyOrderAndV1Shape) {

@@ -1,6 +1,5 @@
 // CompileSlice: decoded records → an immutable PageSlice with pre-rendered JSON.
 #include "select/slice.h"
-#include "common/mutex.h"
 
 #include <algorithm>
 #include <mutex>
@@ -9,6 +8,7 @@
 #include <variant>
 
 #include "common/json.h"
+#include "common/mutex.h"
 
 namespace tempo::select {
 namespace {
@@ -80,8 +80,7 @@ class ConditionInterner {
 
   static constexpr size_t kMinSweepEntries = 1024;
   Mutex mu_;
-  std::unordered_map<std::string, std::weak_ptr<const cond::Condition>> conditions_
-      GUARDED_BY(mu_);
+  std::unordered_map<std::string, std::weak_ptr<const cond::Condition>> conditions_ GUARDED_BY(mu_);
   size_t sweep_at_ GUARDED_BY(mu_) = kMinSweepEntries;
 };
 

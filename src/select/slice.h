@@ -60,7 +60,7 @@ struct CompiledModule {
 // An experiment's added module with the checks it must pass itself (rule 24).
 struct CompiledAdd {
   CompiledModule module;
-  bool has_channels = true;           // false: no "channels" given, passes the check
+  bool has_channels = true;  // false: no "channels" given, passes the check
   std::vector<std::string> channels;
   std::vector<std::string> page_ids;  // empty = any page
 };
@@ -79,13 +79,13 @@ struct CompiledExperiment {
   double hash_version = 1;
   std::vector<cond::BucketRange> ranges;
   std::shared_ptr<const cond::Condition> condition;  // null = always (interned)
-  bool condition_broken = false;  // did not compile: only forced variants apply
+  bool condition_broken = false;                     // did not compile: only forced variants apply
   std::vector<CompiledVariant> variants;
 };
 
 struct PageSlice {
-  std::string scope;                  // "*" or the pageId
-  std::vector<CompiledModule> modules;  // in id order
+  std::string scope;                            // "*" or the pageId
+  std::vector<CompiledModule> modules;          // in id order
   std::vector<CompiledExperiment> experiments;  // bytewise id order
   std::optional<events::Template> page_template;
   int64_t max_version = 0;  // highest version of the slice's live records (§11.20)
@@ -103,6 +103,5 @@ struct PageSlice {
 // GrowthBook itself would treat as false).
 std::shared_ptr<const PageSlice> CompileSlice(std::string scope,
                                               const std::vector<events::Record>& records);
-
 
 }  // namespace tempo::select

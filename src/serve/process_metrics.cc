@@ -1,10 +1,10 @@
 // The processes' metrics and cache report.
 #include "serve/process_metrics.h"
 
-#include "common/bug.h"
-
 #include <utility>
 #include <vector>
+
+#include "common/bug.h"
 
 namespace tempo::serve {
 namespace {

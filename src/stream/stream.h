@@ -43,7 +43,7 @@ struct Message {
   int32_t partition = 0;
   int64_t offset = 0;  // position within the partition; the next message has a higher one
   std::string key;
-  std::string value;   // the bytes as produced, unchanged
+  std::string value;  // the bytes as produced, unchanged
   std::vector<Header> headers;
 };
 

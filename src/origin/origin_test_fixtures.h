@@ -26,9 +26,6 @@ inline void PrintTo(const RecordKey& key, std::ostream* os) {
   *os << ::testing::PrintToString(key.tenant) << "/kind" << static_cast<int>(key.kind) << "/"
       << ::testing::PrintToString(key.id);
 }
-}  // namespace tempo::events
-
-namespace tempo::origin {
 // Readable failure messages for slice keys (found by argument lookup).
 inline void PrintTo(const SliceKey& s, std::ostream* os) {
   *os << ::testing::PrintToString(s.partition.tenant) << "/"
@@ -36,7 +33,7 @@ inline void PrintTo(const SliceKey& s, std::ostream* os) {
       << ::testing::PrintToString(s.partition.page_type) << "/"
       << ::testing::PrintToString(s.scope);
 }
-}  // namespace tempo::origin
+}  // namespace tempo::events
 
 namespace tempo::origin::fixtures {
 
@@ -241,5 +238,38 @@ inline std::string FreshDatabase() {
   EXPECT_TRUE(uri.ok()) << uri.status().ToString();
   return uri.ok() ? *uri : "";
 }
+
+// What the origin tests do with the origin under test; the fixture that
+// derives from it opens origin_.
+class OriginUser {
+ protected:
+  ApplyOutcome Apply(const Event& e) {
+    auto r = origin_->Apply(e);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : ApplyOutcome::kStale;
+  }
+
+  // The rows of a page read (PageRows): scope "*", then the page's.
+  std::vector<Row> Read(const std::string& channel,
+                        std::optional<std::string_view> page_id = std::nullopt,
+                        const std::string& tenant = "t1",
+                        const std::string& page_type = kPageType) {
+    auto r = PageRows(origin_.get(), {tenant, channel, page_type}, page_id);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : std::vector<Row>{};
+  }
+
+  std::vector<StoredRecord> Records() {
+    std::vector<StoredRecord> out;
+    Status s = origin_->ForEachRecord([&](const StoredRecord& r) {
+      out.push_back(r);
+      return Status::OK();
+    });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return out;
+  }
+
+  std::unique_ptr<Origin> origin_;
+};
 
 }  // namespace tempo::origin::fixtures

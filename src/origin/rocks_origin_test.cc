@@ -32,7 +32,7 @@ using events::Kind;
 using events::Op;
 using namespace fixtures;  // the event builders and readers of both backends
 
-class RocksOriginTest : public ::testing::Test {
+class RocksOriginTest : public ::testing::Test, protected OriginUser {
  protected:
   void SetUp() override { Open(); }
 
@@ -46,34 +46,7 @@ class RocksOriginTest : public ::testing::Test {
     Open();
   }
 
-  ApplyOutcome Apply(const Event& e) {
-    auto r = origin_->Apply(e);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : ApplyOutcome::kStale;
-  }
-
-  // The rows of a page read (PageRows): scope "*", then the page's.
-  std::vector<Row> Read(const std::string& channel,
-                        std::optional<std::string_view> page_id = std::nullopt,
-                        const std::string& tenant = "t1",
-                        const std::string& page_type = kPageType) {
-    auto r = PageRows(origin_.get(), {tenant, channel, page_type}, page_id);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : std::vector<Row>{};
-  }
-
-  std::vector<StoredRecord> Records() {
-    std::vector<StoredRecord> out;
-    Status s = origin_->ForEachRecord([&](const StoredRecord& r) {
-      out.push_back(r);
-      return Status::OK();
-    });
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    return out;
-  }
-
   testing::TempDir dir_{"tempo_origin_test"};
-  std::unique_ptr<Origin> origin_;
 };
 
 // ---- durability -------------------------------------------------------------

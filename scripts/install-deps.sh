@@ -5,8 +5,8 @@ set -euo pipefail
 PKGS=(
   build-essential cmake ninja-build ccache pkg-config python3
   clang libclang-rt-14-dev clang-format
-  libboost1.81-dev libsimdjson-dev rapidjson-dev libre2-dev libxxhash-dev
-  librocksdb-dev libcli11-dev libfmt-dev libyaml-cpp-dev
+  libboost1.81-dev libsimdjson-dev libre2-dev libxxhash-dev
+  librocksdb-dev libcli11-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   librdkafka-dev libmemcached-dev libpq-dev libssl-dev
   memcached kcat postgresql

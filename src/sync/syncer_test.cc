@@ -26,6 +26,7 @@
 #include "sync/memory_stream_test_util.h"
 #include "sync/publish.h"
 #include "testing/origin_wrapper.h"
+#include "testing/temp_dir.h"
 
 namespace tempo::sync {
 namespace {
@@ -39,23 +40,7 @@ using testing::TemplateUpsert;
 
 constexpr std::chrono::seconds kWaitLimit{20};
 
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it at the end.
-class TempDir {
- public:
-  TempDir() {
-    const char* tmp = getenv("TMPDIR");
-    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/tempo_sync_test.XXXXXX";
-    EXPECT_NE(mkdtemp(pattern.data()), nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::tempo::testing::TempDir;
 
 // The real origin, with failures injected in front of it and every Apply and
 // Sync noted in the stream's journal.

@@ -39,6 +39,7 @@ tsan_suites=(
   EpochTest ReadBufferTest NodeTableTest CacheTest CacheConcurrencyTest  # tempo_cache_test
   ServerTest                                                             # tempo_http_test
   OriginReaderTest PageSourceTest PageSourceL2Test ServiceWithStore      # tempo_api_test
+  InvalidationListenerTest                                               # tempo_api_test
   SyncerTest LogSyncerTest RunnerTest                                    # tempo_sync_test
   L2Test                                                                 # tempo_l2_test
 )

@@ -15,6 +15,7 @@
 #include "origin/rocks_origin.h"
 #include "testing/memcached_cluster.h"
 #include "testing/origin_wrapper.h"
+#include "testing/temp_dir.h"
 
 namespace tempo::api {
 namespace {
@@ -49,11 +50,7 @@ class CountingOrigin final : public testing::OriginWrapper {
 class PageSourceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("tempo-page-source-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    auto origin = origin::OpenRocksOrigin(dir_.string());
+    auto origin = origin::OpenRocksOrigin(dir_.path());
     ASSERT_TRUE(origin.ok()) << origin.status().ToString();
     real_ = std::move(origin).value();
     counting_ = std::make_unique<CountingOrigin>(real_.get());
@@ -61,7 +58,6 @@ class PageSourceTest : public ::testing::Test {
   void TearDown() override {
     counting_.reset();
     real_.reset();
-    std::filesystem::remove_all(dir_);
   }
   void Publish(std::string_view id, int64_t version, std::string_view page_ids = "[]") {
     const std::string line =
@@ -89,7 +85,7 @@ class PageSourceTest : public ::testing::Test {
   static constexpr int kMaxStaleMs = 60'000;
   // L1's clock (L1Options::clock): TTLs pass when a test advances it.
   cache::testing::FakeClock clock_;
-  std::filesystem::path dir_;
+  ::tempo::testing::TempDir dir_{"tempo-page-source-test"};
   std::unique_ptr<origin::Origin> real_;
   std::unique_ptr<CountingOrigin> counting_;
   const origin::PartitionKey partition_{"T", "web", "home"};

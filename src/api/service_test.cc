@@ -14,6 +14,7 @@
 #include "cache/cache_test_util.h"
 #include "events/events.h"
 #include "origin/rocks_origin.h"
+#include "testing/temp_dir.h"
 
 namespace tempo::api {
 namespace {
@@ -99,11 +100,7 @@ TEST(ETag, Rule29_IfNoneMatchListWeakAndStar) {
 class ServiceWithStore : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("tempo-service-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    auto origin = origin::OpenRocksOrigin(dir_.string());
+    auto origin = origin::OpenRocksOrigin(dir_.path());
     ASSERT_TRUE(origin.ok()) << origin.status().ToString();
     origin_ = std::move(origin).value();
     PageSourceOptions page_options;
@@ -119,7 +116,6 @@ class ServiceWithStore : public ::testing::Test {
     service_.reset();
     pages_.reset();
     origin_.reset();
-    std::filesystem::remove_all(dir_);
   }
   void Publish(std::string_view kind, std::string_view record) {
     const std::string line = std::string(R"({"schema":1,"kind":")") + std::string(kind) +
@@ -142,7 +138,7 @@ class ServiceWithStore : public ::testing::Test {
 
   // L1's clock (L1Options::clock): TTLs pass when a test advances it.
   cache::testing::FakeClock clock_;
-  std::filesystem::path dir_;
+  ::tempo::testing::TempDir dir_{"tempo-service-test"};
   std::unique_ptr<origin::Origin> origin_;
   std::unique_ptr<PageSource> pages_;
   std::unique_ptr<LayoutService> service_;

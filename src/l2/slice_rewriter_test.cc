@@ -9,6 +9,7 @@
 #include "events/events.h"
 #include "origin/rocks_origin.h"
 #include "testing/memcached_cluster.h"
+#include "testing/temp_dir.h"
 
 namespace tempo::l2 {
 namespace {
@@ -16,11 +17,7 @@ namespace {
 class SliceRewriterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("tempo-slice-rewriter-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    auto origin = origin::OpenRocksOrigin(dir_.string());
+    auto origin = origin::OpenRocksOrigin(dir_.path());
     ASSERT_TRUE(origin.ok()) << origin.status().ToString();
     origin_ = std::move(origin).value();
     auto cluster = testing::MemcachedCluster::Start(2);
@@ -37,7 +34,6 @@ class SliceRewriterTest : public ::testing::Test {
     l2_.reset();
     cluster_.reset();
     origin_.reset();
-    std::filesystem::remove_all(dir_);
   }
   // Applies a module upsert; returns the slices it touched.
   std::vector<origin::SliceKey> Publish(std::string_view id, int64_t version) {
@@ -57,7 +53,7 @@ class SliceRewriterTest : public ::testing::Test {
     return rows.ok() && rows->has_value() ? (*rows)->size() : 0;
   }
 
-  std::filesystem::path dir_;
+  ::tempo::testing::TempDir dir_{"tempo-slice-rewriter-test"};
   std::unique_ptr<origin::Origin> origin_;
   std::unique_ptr<testing::MemcachedCluster> cluster_;
   std::unique_ptr<L2Client> l2_;

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "log/layout.h"
+#include "testing/temp_dir.h"
 
 namespace tempo::log {
 namespace {
@@ -27,14 +28,9 @@ constexpr auto kWaitForMessages = 5s;
 class LogTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp != nullptr && *tmp ? tmp : "/tmp") + "/tempo_log_XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    root_ = pattern;
-    dir_ = root_ + "/log";
+    dir_ = root_.path() + "/log";
     fs::create_directory(dir_);  // a consumer needs it; a producer would make it
   }
-  void TearDown() override { fs::remove_all(root_); }
 
   std::unique_ptr<stream::Producer> Producer(LogOptions options = {}) {
     auto p = OpenLogProducer(dir_, options);
@@ -74,7 +70,7 @@ class LogTest : public ::testing::Test {
     return SegmentPath(TopicDir(dir_, topic), base);
   }
 
-  std::string root_;
+  ::tempo::testing::TempDir root_{"tempo_log"};
   std::string dir_;
 };
 
@@ -488,12 +484,12 @@ TEST_F(LogTest, ProducersInThreadsShareOneTopic) {
 }
 
 TEST_F(LogTest, AFileWhereADirectoryBelongsIsAClearError) {
-  { std::ofstream(root_ + "/file") << "x"; }
-  auto p = OpenLogProducer(root_ + "/file");
+  { std::ofstream(root_.path() + "/file") << "x"; }
+  auto p = OpenLogProducer(root_.path() + "/file");
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.status().code(), Status::Code::kIOError);
-  EXPECT_NE(p.status().message().find(root_ + "/file"), std::string::npos);
-  auto c = OpenLogConsumer(root_ + "/file", "g", {"t"}, StartAt::kEarliest);
+  EXPECT_NE(p.status().message().find(root_.path() + "/file"), std::string::npos);
+  auto c = OpenLogConsumer(root_.path() + "/file", "g", {"t"}, StartAt::kEarliest);
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), Status::Code::kIOError);
 
@@ -508,12 +504,12 @@ TEST_F(LogTest, AFileWhereADirectoryBelongsIsAClearError) {
 }
 
 TEST_F(LogTest, AConsumerOfAMissingDirectoryFailsAndCreatesNothing) {
-  const std::string missing = root_ + "/typo/log";
+  const std::string missing = root_.path() + "/typo/log";
   auto c = OpenLogConsumer(missing, "g", {"t"}, StartAt::kLatest);
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), Status::Code::kNotFound);
   EXPECT_EQ(c.status().message(), "log directory " + missing + " does not exist");
-  EXPECT_FALSE(fs::exists(root_ + "/typo"));
+  EXPECT_FALSE(fs::exists(root_.path() + "/typo"));
 
   // A producer creates it (parents too); then the consumer reads what it wrote.
   auto p = OpenLogProducer(missing);

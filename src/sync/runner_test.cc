@@ -18,6 +18,7 @@
 #include "sync/memory_stream_test_util.h"
 #include "sync/publish.h"
 #include "sync/syncer.h"
+#include "testing/temp_dir.h"
 
 namespace tempo::sync {
 namespace {
@@ -28,26 +29,6 @@ using testing::MemoryProducer;
 using testing::ModuleUpsert;
 
 constexpr std::chrono::seconds kWaitLimit{20};
-
-// A fresh directory under $TMPDIR (or /tmp), removed at the end.
-class ScratchDir {
- public:
-  ScratchDir() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/tempo-runner-XXXXXX";
-    if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 class RunnerTest : public ::testing::Test {
  protected:
@@ -83,7 +64,7 @@ class RunnerTest : public ::testing::Test {
     return options;
   }
 
-  ScratchDir dir_;
+  ::tempo::testing::TempDir dir_{"tempo-runner"};
   std::unique_ptr<origin::Origin> origin_;
   MemoryLog log_;
   std::vector<std::string> logged_;  // from the syncing thread; read after it stopped

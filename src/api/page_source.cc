@@ -209,24 +209,36 @@ Result<const select::PageSlice*> PageSource::Slice(const origin::PartitionKey& p
   return cached.slice.get();
 }
 
+namespace {
+
+// Whether a request's pageId names a page slice besides the type-wide one.
+bool HasPageScope(std::optional<std::string_view> page_id) {
+  return page_id && !page_id->empty() && *page_id != "*";
+}
+
+}  // namespace
+
+const select::PageSlice* PageSource::CachedSliceOf(const origin::PartitionKey& partition,
+                                                   std::string_view scope,
+                                                   cache::ReadScope* read_scope) {
+  thread_local std::string key;
+  SliceKey(partition, scope, &key);
+  // Only copies (refreshes) call the loader, with a deadline of their own.
+  auto entry = l1_->TryGet(key, SliceLoader(this, partition, scope, Deadline{}), read_scope);
+  return entry.has_value() ? entry->value->slice.get() : nullptr;
+}
+
 std::optional<PageSlices> PageSource::GetCached(const origin::PartitionKey& partition,
                                                 std::optional<std::string_view> page_id,
                                                 cache::ReadScope* scope) {
   if (l1_ == nullptr) return std::nullopt;
   PageSlices page;
   page.tier = Tier::kL1;
-  thread_local std::string key;
-  const Deadline unused{};  // only copies (refreshes) call the loader, with their own
-  for (int i = 0; i < 2; ++i) {
-    std::string_view scope_name = "*";
-    if (i == 1) {
-      if (!page_id || page_id->empty() || *page_id == "*") break;
-      scope_name = *page_id;
-    }
-    SliceKey(partition, scope_name, &key);
-    auto entry = l1_->TryGet(key, SliceLoader(this, partition, scope_name, unused), scope);
-    if (!entry.has_value()) return std::nullopt;
-    (i == 0 ? page.type_slice : page.page_slice) = entry->value->slice.get();
+  page.type_slice = CachedSliceOf(partition, "*", scope);
+  if (page.type_slice == nullptr) return std::nullopt;
+  if (HasPageScope(page_id)) {
+    page.page_slice = CachedSliceOf(partition, *page_id, scope);
+    if (page.page_slice == nullptr) return std::nullopt;
   }
   return page;
 }
@@ -239,7 +251,7 @@ Result<PageSlices> PageSource::Get(const origin::PartitionKey& partition,
   auto type_slice = Slice(partition, "*", deadline, &page.tier, scope);
   if (!type_slice.ok()) return type_slice.status();
   page.type_slice = *type_slice;
-  if (page_id && !page_id->empty() && *page_id != "*") {
+  if (HasPageScope(page_id)) {
     auto page_slice = Slice(partition, *page_id, deadline, &page.tier, scope);
     if (!page_slice.ok()) return page_slice.status();
     page.page_slice = *page_slice;

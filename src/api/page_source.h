@@ -161,6 +161,9 @@ class PageSource {
   Result<const select::PageSlice*> Slice(const origin::PartitionKey& partition,
                                          std::string_view scope, Deadline deadline, Tier* tier,
                                          cache::ReadScope* read_scope);
+  // The slice L1 can give without waiting (see GetCached), or null.
+  const select::PageSlice* CachedSliceOf(const origin::PartitionKey& partition,
+                                         std::string_view scope, cache::ReadScope* read_scope);
   // L2, then the origin (filling L2); the slice and where it came from.
   Result<CachedSlice> Load(const origin::PartitionKey& partition, std::string_view scope,
                            Deadline deadline);

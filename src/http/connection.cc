@@ -258,7 +258,7 @@ Connection::ParseOutcome Connection::ParseUntil(const Done& done, error_code* ec
 }
 
 bool Connection::CallHandler() {
-  keep_alive_ = parser_->keep_alive() && !worker_->stopping();
+  keep_alive_ = parser_->keep_alive();  // FinishAnswer drops it while stopping
   Request request{request_.method, request_.target, request_.if_none_match, this};
   response_.status = 200;
   response_.headers.clear();

@@ -35,6 +35,28 @@ void AnswerError(int status, std::string_view code, std::string_view message,
 
 AdminService::AdminService(AdminHooks hooks) : hooks_(std::move(hooks)) {}
 
+void AdminService::HandleAddedRoute(const http::Request& request, std::string_view path,
+                                    http::Response* response) const {
+  std::string allowed;
+  for (const AdminRoute& route : hooks_.routes) {
+    if (route.path != path) continue;
+    if (route.method == request.method) {
+      route.handle(request, response);
+      return;
+    }
+    if (!allowed.empty()) allowed.append(", ");
+    allowed.append(route.method);
+  }
+  if (allowed.empty()) {
+    AnswerError(404, "not_found", "No such path on the admin listener.", response);
+    return;
+  }
+  AnswerError(405, "method_not_allowed", "Only " + allowed + " is allowed here.", response);
+  for (auto& [name, value] : response->headers) {
+    if (name == "Allow") value = allowed;
+  }
+}
+
 void AdminService::Handle(const http::Request& request, http::Response* response) const {
   const std::string_view path = request.target.substr(0, request.target.find('?'));
   enum class Route { kReady, kLive, kMetrics, kCache };
@@ -48,7 +70,7 @@ void AdminService::Handle(const http::Request& request, http::Response* response
   } else if (path == "/admin/cache") {
     route = Route::kCache;
   } else {
-    AnswerError(404, "not_found", "No such path on the admin listener.", response);
+    HandleAddedRoute(request, path, response);
     return;
   }
   if (request.method != "GET") {

@@ -6,17 +6,31 @@
 //   /livez        200 "ok\n" while the process can answer at all
 //   /metrics      200 Prometheus text exposition (version 0.0.4)
 //   /admin/cache  200 application/json: the cache tiers, as the hook serializes them
+// plus the routes the process adds (AdminHooks::routes: the shadow receiver's
+// POST /internal/shadow, GET /admin/shadow, POST /admin/shadow/reset). A route's
+// path answered with another method is 405 with Allow naming the route's method(s).
 // Any other path is 404 {"error":{"code":"not_found",...}}. The query string is ignored.
 // Every answer carries Cache-Control: no-store.
 #pragma once
 
 #include <functional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "admin/metrics.h"
 #include "http/server.h"
 
 namespace tempo::admin {
+
+// One route a process adds to the admin listener. Its handler answers at once
+// (it runs on the listener's thread; the admin listener reads request bodies,
+// so a POST's body is in Request::body).
+struct AdminRoute {
+  std::string method;  // "GET" or "POST"
+  std::string path;    // exact, without the query
+  std::function<void(const http::Request&, http::Response*)> handle;
+};
 
 // What the admin listener asks of the process. Each hook is called on a server thread,
 // possibly on several at once, so it must be safe for concurrent use. An empty hook
@@ -29,6 +43,8 @@ struct AdminHooks {
   std::function<void(MetricsWriter*)> metrics;
   // A JSON object describing the cache tiers (GET /admin/cache), already serialized.
   std::function<std::string()> cache_json;
+  // More routes; the built-in ones above take precedence.
+  std::vector<AdminRoute> routes;
 };
 
 class AdminService {
@@ -42,6 +58,10 @@ class AdminService {
   void Handle(const http::Request& request, http::Response* response) const;
 
  private:
+  // The routes of AdminHooks::routes: 404 when none has the path.
+  void HandleAddedRoute(const http::Request& request, std::string_view path,
+                        http::Response* response) const;
+
   AdminHooks hooks_;
 };
 

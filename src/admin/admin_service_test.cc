@@ -170,6 +170,39 @@ TEST(AdminServiceTest, OtherMethodsOnKnownPathsAre405) {
   EXPECT_EQ(hook_calls, 0);  // a refused request runs no hook
 }
 
+TEST(AdminServiceTest, AddedRoutesAnswerTheirMethodAndRefuseOthers) {
+  AdminHooks hooks = FullHooks();
+  std::string seen_body;
+  hooks.routes.push_back({"POST", "/internal/shadow",
+                          [&seen_body](const http::Request& request, http::Response* response) {
+                            seen_body = std::string(request.body);
+                            response->status = 202;
+                            response->body = "posted";
+                          }});
+  hooks.routes.push_back({"GET", "/admin/shadow", [](const http::Request&, http::Response* r) {
+                            r->status = 200;
+                            r->body = "status";
+                          }});
+  const AdminService service(std::move(hooks));
+  http::Request post{"POST", "/internal/shadow?x=1", ""};
+  post.body = "{}";
+  http::Response response;
+  service.Handle(post, &response);
+  EXPECT_EQ(response.status, 202);
+  EXPECT_EQ(response.body, "posted");
+  EXPECT_EQ(seen_body, "{}");
+  EXPECT_EQ(Call(service, "GET", "/admin/shadow").body, "status");
+
+  const http::Response wrong = Call(service, "GET", "/internal/shadow");
+  EXPECT_EQ(wrong.status, 405);
+  EXPECT_EQ(Header(wrong, "Allow"), "POST");
+  EXPECT_EQ(wrong.body,
+            R"({"error":{"code":"method_not_allowed","message":"Only POST is allowed here."}})");
+  EXPECT_EQ(Call(service, "POST", "/internal/shadow/x").status, 404);
+  // A built-in path keeps its own rule.
+  EXPECT_EQ(Call(service, "POST", "/metrics").status, 405);
+}
+
 TEST(AdminServiceTest, HandleReplacesWhateverTheResponseHeld) {
   const AdminService service(FullHooks());
   http::Response response;

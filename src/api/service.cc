@@ -108,11 +108,27 @@ ServiceStats LayoutService::Stats() const {
 void LayoutService::Handle(const http::Request& request, http::Response* response) const {
   // Without a responder (a direct call) the answer must be given now.
   const Deadline deadline = std::chrono::steady_clock::now() + options_.deadline;
-  if (!Answer(request, deadline, /*may_wait=*/request.responder == nullptr, response)) {
+  const Evaluation evaluation{NowUnixNanos(), options_.allow_preview};
+  if (!Answer(request, evaluation, deadline, /*may_wait=*/request.responder == nullptr, response)) {
     Defer(request, deadline, response);
     return;
   }
   CountResponse(response->status, TierOf(*response));
+  Observe(request, *response, evaluation.now);
+}
+
+void LayoutService::AnswerAt(std::string_view target, UnixNanos at, Deadline deadline,
+                             http::Response* response) const {
+  const http::Request request{"GET", target, "", nullptr};
+  Answer(request, Evaluation{at, /*preview=*/true}, deadline, /*may_wait=*/true, response);
+}
+
+void LayoutService::Observe(const http::Request& request, const http::Response& response,
+                            UnixNanos at) const {
+  if (!options_.observer || response.status == 503 || request.method != "GET") return;
+  const std::string_view path = request.target.substr(0, request.target.find('?'));
+  if (path != kV1Path && path != kV2Path) return;
+  options_.observer(request, response, at);
 }
 
 void LayoutService::Defer(const http::Request& request, Deadline deadline,
@@ -124,14 +140,16 @@ void LayoutService::Defer(const http::Request& request, Deadline deadline,
   // The request's views die with this call: the task owns copies.
   auto task = [this, pending, deadline, method = std::string(request.method),
                target = std::string(request.target),
-               if_none_match = std::string(request.if_none_match)] {
+               if_none_match = std::string(request.if_none_match), shadow = request.shadow] {
     http::Response answer;
+    http::Request copy{method, target, if_none_match, nullptr};
+    copy.shadow = shadow;
+    const Evaluation evaluation{NowUnixNanos(), options_.allow_preview};
     try {
       if (std::chrono::steady_clock::now() >= deadline) {
         SetError(kUnavailableError, &answer);
       } else {
-        const http::Request copy{method, target, if_none_match, nullptr};
-        Answer(copy, deadline, /*may_wait=*/true, &answer);
+        Answer(copy, evaluation, deadline, /*may_wait=*/true, &answer);
       }
     } catch (...) {
       // As on a serving thread (http::Connection): a bug, answered 500.
@@ -141,6 +159,7 @@ void LayoutService::Defer(const http::Request& request, Deadline deadline,
     // A late answer is dropped: the fallback (counted by the server) went out.
     const int status = answer.status;
     const std::string tier(TierOf(answer));
+    if (options_.observer) Observe(copy, answer, evaluation.now);  // before the move
     if (pending->Send(std::move(answer))) CountResponse(status, tier);
   };
   if (!pool_.Submit(std::move(task))) {
@@ -149,8 +168,8 @@ void LayoutService::Defer(const http::Request& request, Deadline deadline,
   }
 }
 
-bool LayoutService::Answer(const http::Request& request, Deadline deadline, bool may_wait,
-                           http::Response* response) const {
+bool LayoutService::Answer(const http::Request& request, Evaluation evaluation, Deadline deadline,
+                           bool may_wait, http::Response* response) const {
   std::string_view target = request.target;
   const size_t q = target.find('?');
   const std::string_view path = target.substr(0, q);
@@ -180,13 +199,13 @@ bool LayoutService::Answer(const http::Request& request, Deadline deadline, bool
     SetError({400, "uri_too_long", std::string(http::kUriTooLongMessage)}, response);
     return true;
   }
-  return AnswerLayout(request, api_version, query, deadline, may_wait, response);
+  return AnswerLayout(request, api_version, query, evaluation, deadline, may_wait, response);
 }
 
 bool LayoutService::AnswerLayout(const http::Request& request, int api_version,
-                                 std::string_view query, Deadline deadline, bool may_wait,
-                                 http::Response* response) const {
-  auto parsed = ParseLayoutQuery(query, api_version, QueryOptions{options_.allow_preview});
+                                 std::string_view query, Evaluation evaluation, Deadline deadline,
+                                 bool may_wait, http::Response* response) const {
+  auto parsed = ParseLayoutQuery(query, api_version, QueryOptions{evaluation.preview});
   if (auto* error = std::get_if<ApiError>(&parsed)) {
     SetError(*error, response);
     return true;
@@ -232,7 +251,7 @@ bool LayoutService::AnswerLayout(const http::Request& request, int api_version,
     }
   }
   const select::Selection selection =
-      select::Select(page, *slices.type_slice, slices.page_slice, NowUnixNanos());
+      select::Select(page, *slices.type_slice, slices.page_slice, evaluation.now);
   response->status = 200;
   response->body.clear();
   select::Render(page, selection, &response->body);
@@ -242,9 +261,10 @@ bool LayoutService::AnswerLayout(const http::Request& request, int api_version,
   AddHeader(response, "Cache-Control", "private, max-age=0");
   AddHeader(response, kTierHeader, TierName(slices.tier));
   if (!request.if_none_match.empty() && IfNoneMatchMatches(request.if_none_match, etag)) {
+    // The body stays for the observer (the 304 stands for it); omit_body
+    // keeps it off the wire.
     response->status = 304;
     response->omit_body = true;
-    response->body.clear();
   }
   AddHeader(response, "ETag", std::move(etag));
   return true;

@@ -18,12 +18,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string_view>
 
 #include "api/blocking_pool.h"
 #include "api/page_source.h"
 #include "api/query.h"
+#include "common/time.h"
 #include "http/server.h"
 
 namespace tempo::api {
@@ -37,6 +39,14 @@ struct ServiceOptions {
   int wait_threads = 64;
   // Deferred requests that may queue for those threads; more get 503 at once.
   size_t max_waiting = 4096;
+  // When set, called with every answered GET of a layouts path (200, 304,
+  // 4xx; not a 503, which says nothing about content) on the thread that
+  // answered it, after the answer is made: `at` is the instant it was
+  // evaluated at. A 304's response keeps the body it stands for (it is not
+  // sent). For shadow sending (shadow/sender.h): it must be quick and never
+  // block.
+  std::function<void(const http::Request& request, const http::Response& response, UnixNanos at)>
+      observer;
 };
 
 // Responses since the service was created.
@@ -63,6 +73,14 @@ class LayoutService {
   // top of this file).
   void Handle(const http::Request& request, http::Response* response) const;
 
+  // Answers a GET of `target` (origin form) as the public listener would,
+  // evaluated at `at` (an `at` in the query wins, and is honoured whatever
+  // allow_preview says), on the calling thread, waiting on L2 and the origin
+  // up to `deadline`. For callers that are not serving threads (the shadow
+  // receiver's workers); not counted in Stats, not observed.
+  void AnswerAt(std::string_view target, UnixNanos at, Deadline deadline,
+                http::Response* response) const;
+
   ServiceStats Stats() const;
   BlockingPoolStats WaitingStats() const { return pool_.Stats(); }
 
@@ -70,10 +88,19 @@ class LayoutService {
   // Fills `response`, waiting on L2 and the origin until `deadline` when
   // `may_wait`; otherwise returns false (nothing filled) when answering
   // would mean waiting at all.
-  bool Answer(const http::Request& request, Deadline deadline, bool may_wait,
+  // `now`: the instant to evaluate at unless the query has `at`; `preview`:
+  // whether `at` is honoured.
+  struct Evaluation {
+    UnixNanos now = 0;
+    bool preview = false;
+  };
+  bool Answer(const http::Request& request, Evaluation evaluation, Deadline deadline, bool may_wait,
               http::Response* response) const;
   bool AnswerLayout(const http::Request& request, int api_version, std::string_view query,
-                    Deadline deadline, bool may_wait, http::Response* response) const;
+                    Evaluation evaluation, Deadline deadline, bool may_wait,
+                    http::Response* response) const;
+  // Calls the observer, if any, for an answered request.
+  void Observe(const http::Request& request, const http::Response& response, UnixNanos at) const;
   // Runs Answer on the pool, and sends its response through the responder.
   void Defer(const http::Request& request, Deadline deadline, http::Response* response) const;
   // Counts a response that went out: its status, and for a layout the tier

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "cache/cache_test_util.h"
 #include "events/events.h"
@@ -302,6 +303,69 @@ TEST_F(ServiceWithStore, WhatWouldWaitIsDeferredWhatL1HoldsIsNot) {
   EXPECT_EQ(stats.from_origin, 1u);
   EXPECT_EQ(stats.from_l1, 1u);
   EXPECT_EQ(service_->WaitingStats().tasks, 1u);
+}
+
+// The shadow receiver's entry point: the public code, at a given instant,
+// whatever allow_preview says; an `at` in the query still wins.
+TEST_F(ServiceWithStore, AnswerAtEvaluatesAtTheGivenInstant) {
+  Publish("module",
+          R"({"id":"a","tenant":"T","channels":["web"],"pageType":"home","zone":"z","version":1,)"
+          R"("schedule":{"start":"2026-11-20T00:00:00Z","end":"2026-12-01T00:00:00Z"}})");
+  const LayoutService strict(pages_.get(), ServiceOptions{});  // no preview
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  http::Response inside, outside, query_at;
+  strict.AnswerAt(kPage, *ParseRfc3339("2026-11-25T00:00:00Z"), deadline, &inside);
+  strict.AnswerAt(kPage, *ParseRfc3339("2026-12-02T00:00:00Z"), deadline, &outside);
+  strict.AnswerAt(std::string(kPage) + "&at=2026-11-21T00:00:00Z",
+                  *ParseRfc3339("2026-12-02T00:00:00Z"), deadline, &query_at);
+  ASSERT_EQ(inside.status, 200) << inside.body;
+  EXPECT_NE(inside.body.find(R"("id":"a")"), std::string::npos) << inside.body;
+  ASSERT_EQ(outside.status, 200) << outside.body;
+  EXPECT_EQ(outside.body.find(R"("id":"a")"), std::string::npos) << outside.body;
+  ASSERT_EQ(query_at.status, 200) << query_at.body;
+  EXPECT_NE(query_at.body.find(R"("id":"a")"), std::string::npos) << query_at.body;
+  // Not the public listener's traffic: not counted.
+  EXPECT_EQ(strict.Stats().ok, 0u);
+}
+
+TEST_F(ServiceWithStore, TheObserverSeesLayoutAnswersWithTheirBodies) {
+  Publish("module",
+          R"({"id":"a","tenant":"T","channels":["web"],"pageType":"home","zone":"z","version":1})");
+  struct Seen {
+    std::string target;
+    int status;
+    std::string body;
+    bool shadow;
+  };
+  std::vector<Seen> seen;
+  ServiceOptions options;
+  options.deadline = std::chrono::seconds(5);
+  options.observer = [&seen](const http::Request& q, const http::Response& r, UnixNanos at) {
+    EXPECT_GT(at, 0);
+    seen.push_back({std::string(q.target), r.status, r.body, q.shadow});
+  };
+  const LayoutService observed(pages_.get(), options);
+  http::Response first;
+  http::Request forced{"GET", kPage, ""};
+  forced.shadow = true;
+  observed.Handle(forced, &first);
+  ASSERT_EQ(first.status, 200);
+  http::Response again;
+  observed.Handle(http::Request{"GET", kPage, Header(first, "ETag")}, &again);
+  EXPECT_EQ(again.status, 304);
+  Call(observed, "GET", "/api/v1/tempo/layouts?channel=web");  // 400: observed
+  Call(observed, "GET", "/healthz");                           // not a layout: not observed
+  Call(observed, "GET", "/nope");
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].status, 200);
+  EXPECT_EQ(seen[0].body, first.body);
+  EXPECT_TRUE(seen[0].shadow);
+  // The 304 keeps the body it stands for (not sent: omit_body).
+  EXPECT_EQ(seen[1].status, 304);
+  EXPECT_EQ(seen[1].body, first.body);
+  EXPECT_TRUE(again.omit_body);
+  EXPECT_FALSE(seen[1].shadow);
+  EXPECT_EQ(seen[2].status, 400);
 }
 
 }  // namespace

@@ -175,7 +175,8 @@ void Connection::Process() {
       }
     }
     if (!parser_) BeginRequest();
-    const ParseOutcome outcome = ParseHead(&ec);
+    ParseOutcome outcome = ParseHead(&ec);
+    if (outcome == ParseOutcome::kComplete && request_.keep_body) outcome = ReadBody(&ec);
     if (outcome == ParseOutcome::kNeedMore) break;
     if (outcome == ParseOutcome::kError) {
       AnswerParseError(ec);
@@ -209,8 +210,17 @@ void Connection::BeginRequest() {
   parser_.emplace(&request_);
   parser_->header_limit(
       static_cast<uint32_t>(std::min<size_t>(worker_->options().max_header_bytes, UINT32_MAX)));
-  // Bodies are never buffered; FinishAnswer decides which are read at all.
-  parser_->body_limit(boost::none);
+  const size_t body_limit = worker_->options().max_request_body_bytes;
+  if (body_limit > 0) {
+    // Bodies are read before the handler is called, up to the limit (a
+    // larger Content-Length fails the head at once: 413, nothing read).
+    request_.keep_body = true;
+    parser_->body_limit(body_limit);
+  } else {
+    // Bodies are never buffered; FinishAnswer decides which are read at all.
+    parser_->body_limit(boost::none);
+  }
+  continue_sent_ = false;
 }
 
 Connection::ParseOutcome Connection::ParseHead(error_code* ec) {
@@ -241,6 +251,17 @@ Connection::ParseOutcome Connection::DiscardBody(error_code* ec) {
   return outcome;
 }
 
+Connection::ParseOutcome Connection::ReadBody(error_code* ec) {
+  if (parser_->is_done()) return ParseOutcome::kComplete;
+  if (request_.expect_continue && request_.version >= 11 && !continue_sent_) {
+    // The client waits for this before it sends the body (RFC 9110 §10.1.1).
+    continue_sent_ = true;
+    out_.append("HTTP/1.1 100 Continue\r\n\r\n");
+  }
+  parser_->eager(true);
+  return ParseUntil([this] { return parser_->is_done(); }, ec);
+}
+
 template <typename Done>
 Connection::ParseOutcome Connection::ParseUntil(const Done& done, error_code* ec) {
   while (!done()) {
@@ -260,6 +281,9 @@ Connection::ParseOutcome Connection::ParseUntil(const Done& done, error_code* ec
 bool Connection::CallHandler() {
   keep_alive_ = parser_->keep_alive();  // FinishAnswer drops it while stopping
   Request request{request_.method, request_.target, request_.if_none_match, this};
+  request.body = request_.body;
+  request.content_type = request_.content_type;
+  request.shadow = request_.shadow;
   response_.status = 200;
   response_.headers.clear();
   response_.body.clear();
@@ -335,6 +359,7 @@ void Connection::FinishAnswer() {
   // other is never read, so the connection must close after this answer.
   if (parser_->is_done()) {
     parser_.reset();
+    ReleaseIfLarge(&request_.body);
   } else {
     const auto length = parser_->content_length();
     if (!parser_->chunked() && length && *length <= worker_->options().max_body_bytes &&
@@ -407,6 +432,12 @@ void Connection::AnswerParseError(const error_code& ec) {
       AppendErrorResponse(431, "header_too_large", "the request header is over the size limit",
                           date, Persistence::kClose, &out_);
     }
+  } else if (ec == beast::http::error::body_limit) {
+    worker_->CountOwn(413);
+    AppendErrorResponse(413, "payload_too_large",
+                        "the request body is larger than " +
+                            std::to_string(worker_->options().max_request_body_bytes) + " bytes",
+                        date, Persistence::kClose, &out_);
   } else {
     worker_->CountOwn(400);
     const std::string message = request_.refusal.empty()
@@ -415,6 +446,7 @@ void Connection::AnswerParseError(const error_code& ec) {
     AppendErrorResponse(400, "bad_request", message, date, Persistence::kClose, &out_);
   }
   parser_.reset();
+  ReleaseIfLarge(&request_.body);
 }
 
 void Connection::Write() {

@@ -73,6 +73,9 @@ class Connection final : public boost::intrusive::list_base_hook<>, private Resp
   void BeginRequest();
   // Parses until the request's head is complete.
   ParseOutcome ParseHead(boost::system::error_code* ec);
+  // Reads the body of the request whose head is parsed (listeners that
+  // keep bodies), first sending "100 Continue" when the client waits for it.
+  ParseOutcome ReadBody(boost::system::error_code* ec);
   // Parses (and discards) the body of the request just answered.
   ParseOutcome DiscardBody(boost::system::error_code* ec);
   // Feeds the parser what has arrived until `done()`.
@@ -119,6 +122,7 @@ class Connection final : public boost::intrusive::list_base_hook<>, private Resp
   bool answered_ = false;            // pending_'s answer (or fallback) is in response_
   bool answer_lost_ = false;         // the deadline found the answer claimed but not yet here
   bool empty_line_skipped_ = false;  // the one empty line before this request
+  bool continue_sent_ = false;       // "100 Continue" went out for this request
   Response fallback_;
   boost::asio::steady_timer answer_timer_;
 };

@@ -4,8 +4,8 @@
 // basic_fields node; this server needs three strings, so the parser copies
 // them into a ParsedRequest that the connection reuses (its strings keep their
 // capacity, so a steady stream of requests allocates nothing here). Bodies are
-// discarded. It also enforces what RFC 9112 asks of a request's framing and
-// Host (see server.h), failing with an error whose reason it records.
+// discarded unless ParsedRequest::keep_body is set. It also enforces what RFC 9112 asks of a
+// request's framing and Host (see server.h), failing with an error whose reason it records.
 #pragma once
 
 #include <boost/beast/http/basic_parser.hpp>
@@ -23,7 +23,11 @@ struct ParsedRequest {
   std::string method;
   std::string target;
   std::string if_none_match;  // several If-None-Match fields are joined with ", "
-  int version = 11;           // 10 for HTTP/1.0, 11 for HTTP/1.1
+  std::string content_type;
+  std::string body;        // filled only while keep_body is set
+  bool keep_body = false;  // set by the connection when it reads bodies
+  bool shadow = false;     // "X-Tempo-Shadow: 1"
+  int version = 11;        // 10 for HTTP/1.0, 11 for HTTP/1.1
   bool request_line_parsed = false;
   bool expect_continue = false;  // "Expect: 100-continue"
   // Why the head was refused (the parser then fails with bad_value), if it was.
@@ -34,6 +38,10 @@ struct ParsedRequest {
     method.clear();
     target.clear();
     if_none_match.clear();
+    content_type.clear();
+    body.clear();
+    keep_body = false;
+    shadow = false;
     version = 11;
     request_line_parsed = false;
     expect_continue = false;
@@ -91,9 +99,18 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
   void on_response_impl(int /*code*/, StringView /*reason*/, int /*version*/,
                         ErrorCode& /*ec*/) override {}
 
-  void on_field_impl(Field name, StringView /*name_string*/, StringView value,
+  void on_field_impl(Field name, StringView name_string, StringView value,
                      ErrorCode& /*ec*/) override {
     switch (name) {
+      case Field::content_type:
+        out_->content_type.assign(value.data(), value.size());
+        break;
+      case Field::unknown:
+        if (EqualsIgnoreCase(std::string_view(name_string.data(), name_string.size()),
+                             "x-tempo-shadow")) {
+          out_->shadow = Trim(std::string_view(value.data(), value.size())) == "1";
+        }
+        break;
       case Field::if_none_match:
         if (!out_->if_none_match.empty()) out_->if_none_match.append(", ");
         out_->if_none_match.append(value.data(), value.size());
@@ -131,16 +148,23 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
     }
   }
 
-  void on_body_init_impl(const boost::optional<std::uint64_t>& /*content_length*/,
-                         ErrorCode& /*ec*/) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
+                         ErrorCode& /*ec*/) override {
+    // The connection set body_limit() when it keeps bodies, so this is bounded.
+    if (out_->keep_body && content_length) out_->body.reserve(*content_length);
+  }
 
-  std::size_t on_body_impl(StringView body, ErrorCode& /*ec*/) override { return body.size(); }
+  std::size_t on_body_impl(StringView body, ErrorCode& /*ec*/) override {
+    if (out_->keep_body) out_->body.append(body.data(), body.size());
+    return body.size();
+  }
 
   void on_chunk_header_impl(std::uint64_t /*size*/, StringView /*extensions*/,
                             ErrorCode& /*ec*/) override {}
 
   std::size_t on_chunk_body_impl(std::uint64_t /*remain*/, StringView body,
                                  ErrorCode& /*ec*/) override {
+    if (out_->keep_body) out_->body.append(body.data(), body.size());
     return body.size();
   }
 

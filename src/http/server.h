@@ -9,12 +9,16 @@
 // (Request::responder, see Responder), returns at once, and sends the answer
 // later from any thread.
 //
-// Requests are read as RFC 9112 says. The handler is called as soon as a
-// request's head is complete: request bodies are never needed (every route is
-// GET), so a body is discarded when it is small and announced by
-// Content-Length, and otherwise the connection is closed after the answer
-// (a chunked body, one over max_body_bytes, or one behind "Expect:
-// 100-continue", whose client then never has to send it). A Transfer-Encoding
+// Requests are read as RFC 9112 says. On a listener whose routes are all GET
+// (max_request_body_bytes 0, the public one) the handler is called as soon as
+// a request's head is complete: a body is discarded when it is small and
+// announced by Content-Length, and otherwise the connection is closed after
+// the answer (a chunked body, one over max_body_bytes, or one behind "Expect:
+// 100-continue", whose client then never has to send it). A listener with
+// POST routes (the admin one) sets max_request_body_bytes: every body, by
+// Content-Length or chunked, is then read whole before the handler is called
+// ("100 Continue" sent first when asked for), and one over the limit is 413
+// and the connection closed. A Transfer-Encoding
 // whose final coding is not chunked, or one next to a Content-Length, is 400
 // (a request hidden in such a body is never executed); so is an HTTP/1.1
 // request without exactly one Host. Absolute-form targets
@@ -53,6 +57,12 @@ struct Request {
   // Lets the handler answer later instead of filling the Response now. Set
   // by the server; null where answers must be immediate (direct calls).
   Responder* responder = nullptr;
+  // The request's body, when the listener reads bodies
+  // (ServerOptions::max_request_body_bytes > 0); empty otherwise.
+  std::string_view body = {};
+  std::string_view content_type = {};  // the Content-Type header, or empty
+  // "X-Tempo-Shadow: 1" was sent: the request is always shadowed (shadow/sender.h).
+  bool shadow = false;
 };
 
 struct Response {
@@ -102,7 +112,14 @@ struct ServerOptions {
   // A request body (never read: every route is GET) announced by a
   // Content-Length up to this is discarded and the connection kept; a larger
   // or chunked one is not read, and the connection closes after the answer.
+  // Applies when max_request_body_bytes is 0.
   size_t max_body_bytes = 64 * 1024;
+  // When not 0, every request's body (Content-Length or chunked) is read
+  // before the handler is called and passed in Request::body; one larger
+  // than this is answered 413 (JSON error) by the server and the connection
+  // closed, without reading it. "Expect: 100-continue" is honoured. For
+  // listeners with POST routes (the admin listener); the public one leaves 0.
+  size_t max_request_body_bytes = 0;
   // Keep-alive connections idle (no byte of a next request) longer are closed.
   int idle_timeout_ms = 60'000;
   // A request must be complete this long after its first byte arrived, or

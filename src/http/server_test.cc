@@ -439,6 +439,110 @@ TEST_F(ServerTest, ExpectContinueGetsTheFinalAnswerAtOnce) {
   EXPECT_EQ(reply->Header("connection"), "close");
 }
 
+// Answers with what reached the handler: "<method> <target> [<content-type>]
+// shadow=<0|1> <body>".
+void BodyEchoHandler(const Request& request, Response* response) {
+  response->body = std::string(request.method) + " " + std::string(request.target) + " [" +
+                   std::string(request.content_type) + "] shadow=" + (request.shadow ? "1" : "0") +
+                   " " + std::string(request.body);
+}
+
+ServerOptions KeepingBodies(size_t limit) {
+  ServerOptions options;
+  options.max_request_body_bytes = limit;
+  return options;
+}
+
+TEST_F(ServerTest, BodiesReachTheHandlerWhenTheListenerKeepsThem) {
+  StartServer(KeepingBodies(1 << 20), BodyEchoHandler);
+  Client client(server_->port());
+  // By Content-Length, then chunked, then a GET: all on one connection.
+  std::string chunked =
+      "POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "3\r\nabc\r\n4;ext=1\r\ndefg\r\n0\r\n\r\n";
+  ASSERT_TRUE(client.Send(
+      "POST /internal/shadow HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-ndjson\r\n"
+      "X-Tempo-Shadow: 1\r\nContent-Length: 11\r\n\r\n{\"a\":1}\n{}\n" +
+      chunked + Get("/after")));
+  auto reply = client.Read();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->body, "POST /internal/shadow [application/x-ndjson] shadow=1 {\"a\":1}\n{}\n");
+  EXPECT_NE(reply->Header("connection"), "close");
+  reply = client.Read();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->body, "POST /c [] shadow=0 abcdefg");
+  reply = client.Read();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->body, "GET /after [] shadow=0 ");
+}
+
+TEST_F(ServerTest, ABodyArrivingInPiecesIsReadWhole) {
+  StartServer(KeepingBodies(1 << 20), BodyEchoHandler);
+  Client client(server_->port());
+  const std::string body(100'000, 'x');
+  ASSERT_TRUE(client.Send("POST /p HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n"));
+  for (size_t i = 0; i < body.size(); i += 7000) ASSERT_TRUE(client.Send(body.substr(i, 7000)));
+  auto reply = client.Read();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->body, "POST /p [] shadow=0 " + body);
+}
+
+TEST_F(ServerTest, ABodyOverTheLimitIs413AndNeverRead) {
+  int calls = 0;
+  StartServer(KeepingBodies(1000), [&calls](const Request& request, Response* response) {
+    ++calls;
+    BodyEchoHandler(request, response);
+  });
+  {
+    // Announced too large: refused before a byte of it is read.
+    Client client(server_->port());
+    ASSERT_TRUE(client.Send("POST /p HTTP/1.1\r\nHost: t\r\nContent-Length: 100000000\r\n\r\n"));
+    auto reply = client.Read();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->status, 413);
+    EXPECT_EQ(reply->Header("content-type"), "application/json");
+    EXPECT_NE(reply->body.find("\"payload_too_large\""), std::string::npos) << reply->body;
+    EXPECT_EQ(reply->Header("connection"), "close");
+  }
+  {
+    // Chunked: refused when the chunks pass the limit.
+    Client client(server_->port());
+    std::string chunked = "POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (int i = 0; i < 3; ++i) chunked += "190\r\n" + std::string(400, 'c') + "\r\n";
+    chunked += "0\r\n\r\n";
+    ASSERT_TRUE(client.Send(chunked));
+    auto reply = client.Read();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->status, 413);
+  }
+  {
+    // Exactly the limit is fine.
+    Client client(server_->port());
+    ASSERT_TRUE(client.Send("POST /p HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n" +
+                            std::string(1000, 'y')));
+    auto reply = client.Read();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->status, 200);
+  }
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(server_->Stats().own_responses.at(413), 2u);
+}
+
+TEST_F(ServerTest, ExpectContinueGets100ThenTheAnswerWhenBodiesAreKept) {
+  StartServer(KeepingBodies(1 << 20), BodyEchoHandler);
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(
+      "POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"));
+  auto interim = client.Read(/*no_body=*/true);
+  ASSERT_TRUE(interim);
+  EXPECT_EQ(interim->status, 100);
+  ASSERT_TRUE(client.Send("hello"));
+  auto reply = client.Read();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->body, "POST /x [] shadow=0 hello");
+}
+
 TEST_F(ServerTest, TransferEncodingNotEndingInChunkedIs400) {
   std::atomic<int> calls{0};
   StartServer({}, [&calls](const Request& request, Response* response) {

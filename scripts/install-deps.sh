@@ -10,7 +10,7 @@ PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev
   librdkafka-dev libmemcached-dev libpq-dev libssl-dev
   memcached kcat postgresql
-  curl wrk nginx-light
+  curl wrk nginx-light openssl
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -14,6 +14,54 @@
 namespace tempo::cli {
 namespace {
 
+// The shadow compare flags (issue 14): receiving on the admin listener, and
+// sending with --shadow-to.
+void AddShadowFlags(CLI::App* cmd, serve::ServeOptions* f) {
+  cmd->add_option("--shadow-queue", f->shadow.queue_capacity,
+                  "Shadow items (POST /internal/shadow) waiting to be compared; more are dropped "
+                  "and counted")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
+  cmd->add_option("--shadow-ignore", f->shadow.ignore,
+                  "JSON Pointer left out of shadow comparisons (repeatable; \"*\" matches any "
+                  "array index or member), e.g. /zones/*/modules/*/content");
+  cmd->add_option("--shadow-keep", f->shadow.keep,
+                  "Newest shadow mismatches kept for GET /admin/shadow")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{100'000}));
+  cmd->add_option("--shadow-threads", f->shadow.threads, "Threads comparing shadow items")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--shadow-max-post-bytes", f->shadow.max_post_bytes,
+                  "Largest POST body the admin listener reads (larger: 413)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1024}, size_t{1} << 30));
+  cmd->add_option("--shadow-to", f->shadow_to.url,
+                  "Send a sample of this instance's layout requests and answers to another "
+                  "instance's POST /internal/shadow: http(s)://HOST:PORT");
+  cmd->add_option("--shadow-sample", f->shadow_to.sample,
+                  "Share of requests sent with --shadow-to (0-1); a request with "
+                  "X-Tempo-Shadow: 1 is always sent")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--shadow-tenants", f->shadow_to.tenants,
+                  "Send only these tenants' requests with --shadow-to (comma-separated)")
+      ->delimiter(',');
+  cmd->add_option("--shadow-timeout-ms", f->shadow_to.timeout_ms,
+                  "Time-out of one post to --shadow-to (connect, send, answer)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 60'000));
+  cmd->add_option("--shadow-connections", f->shadow_to.connections,
+                  "Keep-alive connections to --shadow-to")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("--shadow-ca", f->shadow_to.ca_file,
+                  "CA file to verify an https --shadow-to (default: the system's)");
+  cmd->add_option("--shadow-cert", f->shadow_to.cert_file,
+                  "Client certificate for an https --shadow-to (mutual TLS)");
+  cmd->add_option("--shadow-key", f->shadow_to.key_file, "Private key of --shadow-cert");
+}
+
 // Adds the flags of `tempo serve`, bound to the fields of *f, whose values
 // are the defaults.
 void AddServeFlags(CLI::App* cmd, serve::ServeOptions* f) {
@@ -78,6 +126,7 @@ void AddServeFlags(CLI::App* cmd, serve::ServeOptions* f) {
                   "connection is closed")
       ->capture_default_str()
       ->check(CLI::Range(1, 3'600'000));
+  AddShadowFlags(cmd, f);
   AddStreamFlags(cmd, &f->stream, "read invalidations from");
   cmd->add_option("--invalidation-topic", f->invalidation_topic, "Invalidation topic")
       ->capture_default_str();

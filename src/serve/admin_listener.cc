@@ -22,14 +22,16 @@ bool ParseListen(const std::string& listen, http::ServerOptions* options) {
 }
 
 Result<std::unique_ptr<http::Server>> StartAdminListener(const std::string& listen,
-                                                         const admin::AdminService* service) {
+                                                         const admin::AdminService* service,
+                                                         size_t max_body_bytes) {
   if (listen == "off") return std::unique_ptr<http::Server>();
   http::ServerOptions options;
   if (!ParseListen(listen, &options)) {
     return Status::InvalidArgument("--admin-listen must be HOST:PORT or off, got " + listen);
   }
-  options.threads = 1;
+  options.threads = max_body_bytes > 0 ? 2 : 1;
   options.max_connections = kAdminMaxConnections;
+  options.max_request_body_bytes = max_body_bytes;
   auto server = http::Server::Start(
       options,
       [service](const http::Request& req, http::Response* resp) { service->Handle(req, resp); });

@@ -15,11 +15,15 @@ namespace tempo::serve {
 // options->host and ->port (common/host_port.h); false when malformed.
 bool ParseListen(const std::string& listen, http::ServerOptions* options);
 
-// Starts a one-thread admin listener on `listen` (HOST:PORT) answering with
-// `service`, with its own small connection limit (64), or returns null when
-// `listen` is "off". InvalidArgument for a malformed address, the bind error
-// otherwise. REQUIRES: service outlives the server.
+// Starts an admin listener on `listen` (HOST:PORT) answering with `service`,
+// with its own small connection limit (64), or returns null when `listen` is
+// "off". With `max_body_bytes` (routes that take POST bodies) it reads
+// request bodies up to that size (larger: 413) and runs two threads, so a
+// post being parsed does not hold up a probe; else one thread.
+// InvalidArgument for a malformed address, the bind error otherwise.
+// REQUIRES: service outlives the server.
 Result<std::unique_ptr<http::Server>> StartAdminListener(const std::string& listen,
-                                                         const admin::AdminService* service);
+                                                         const admin::AdminService* service,
+                                                         size_t max_body_bytes = 0);
 
 }  // namespace tempo::serve

@@ -15,6 +15,8 @@
 #include "http/server.h"
 #include "serve/l2_client.h"
 #include "serve/stream_options.h"
+#include "shadow/receiver.h"
+#include "shadow/sender.h"
 #include "stream/stream.h"
 
 namespace tempo::serve {
@@ -93,6 +95,16 @@ struct ServeOptions {
 
   // The invalidation topic. Default: stream::kInvalidationTopic.
   std::string invalidation_topic{stream::kInvalidationTopic};
+
+  // Shadow compare, receiving side: the admin listener's POST /internal/shadow
+  // (queue, kept mismatches, ignored JSON Pointers, workers, post size).
+  // Defaults: shadow::ReceiverOptions.
+  shadow::ReceiverOptions shadow;
+
+  // Shadow compare, sending side: with a URL (--shadow-to), a sample of this
+  // instance's layout answers goes to that instance's POST /internal/shadow.
+  // Default: off (empty URL); the rest as shadow::SenderOptions.
+  shadow::SenderOptions shadow_to;
 };
 
 }  // namespace tempo::serve

@@ -74,6 +74,10 @@ std::string InstanceGroup() {
 // deadlines, and at least kMinStatementTimeout.
 constexpr int kStatementTimeoutDeadlines = 4;
 constexpr std::chrono::milliseconds kMinStatementTimeout{250};
+// How long a shadow item's candidate answer may wait on the store: this many
+// deadlines, and at least kMinShadowWait.
+constexpr int kShadowDeadlines = 10;
+constexpr std::chrono::milliseconds kMinShadowWait{500};
 
 // `s` with its code, its message "<what>: <s.ToString()>".
 Status WithContext(const std::string& what, const Status& s) {
@@ -164,6 +168,21 @@ Status Server::StartParts(bool* bad_options) {
   api::ServiceOptions service_options;
   service_options.allow_preview = options_.allow_preview;
   service_options.deadline = deadline;
+  if (!options_.shadow_to.url.empty()) {
+    auto sender = shadow::Sender::Start(options_.shadow_to);
+    if (!sender.ok()) {
+      *bad_options = sender.status().code() == Status::Code::kInvalidArgument;
+      return WithContext("--shadow-to", sender.status());
+    }
+    shadow_sender_ = std::move(sender).value();
+    service_options.observer = [sender = shadow_sender_.get()](const http::Request& request,
+                                                               const http::Response& response,
+                                                               UnixNanos at) {
+      // A 304 stands for the 200 whose body it kept.
+      sender->Offer(request.target, response.status == 304 ? 200 : response.status, response.body,
+                    at, request.shadow);
+    };
+  }
   service_ = std::make_unique<api::LayoutService>(pages_.get(), service_options);
 
   // 6. The invalidation listener.
@@ -199,13 +218,49 @@ Status Server::StartParts(bool* bad_options) {
   admin::AdminHooks hooks = ReportingHooks(parts_);
   hooks.ready = [pages = pages_.get(), grace = std::chrono::milliseconds(options_.ready_grace_ms)](
                     std::string* why) { return pages->origin_reader().Ready(grace, why); };
+  if (Status s = StartShadowReceiver(&hooks); !s.ok()) {
+    *bad_options = s.code() == Status::Code::kInvalidArgument;
+    return s;
+  }
   admin_service_ = std::make_unique<admin::AdminService>(std::move(hooks));
-  auto admin = StartAdminListener(options_.admin_listen, admin_service_.get());
+  auto admin = StartAdminListener(options_.admin_listen, admin_service_.get(),
+                                  options_.shadow.max_post_bytes);
   if (!admin.ok()) {
     *bad_options = admin.status().code() == Status::Code::kInvalidArgument;
     return admin.status();
   }
   admin_ = std::move(admin).value();
+  return Status::OK();
+}
+
+// The shadow receiver behind the admin listener's shadow routes, and both
+// shadow sides' metrics.
+Status Server::StartShadowReceiver(admin::AdminHooks* hooks) {
+  // The candidate is the public listener's code; a shadow item is not a
+  // customer waiting, so it may wait on the store longer than the deadline.
+  const auto wait =
+      std::max(kShadowDeadlines * std::chrono::milliseconds(options_.deadline_ms), kMinShadowWait);
+  auto receiver = shadow::Receiver::Create(
+      options_.shadow, [service = service_.get(), wait](std::string_view target, UnixNanos at,
+                                                        http::Response* response) {
+        service->AnswerAt(target, at, std::chrono::steady_clock::now() + wait, response);
+      });
+  if (!receiver.ok()) return WithContext("shadow", receiver.status());
+  shadow_receiver_ = std::move(receiver).value();
+  shadow::Receiver* r = shadow_receiver_.get();
+  hooks->routes.push_back(
+      {"POST", "/internal/shadow",
+       [r](const http::Request& q, http::Response* a) { r->HandlePost(q, a); }});
+  hooks->routes.push_back({"GET", "/admin/shadow",
+                           [r](const http::Request&, http::Response* a) { r->HandleStatus(a); }});
+  hooks->routes.push_back({"POST", "/admin/shadow/reset",
+                           [r](const http::Request&, http::Response* a) { r->HandleReset(a); }});
+  hooks->metrics = [base = std::move(hooks->metrics), r,
+                    sender = shadow_sender_.get()](admin::MetricsWriter* out) {
+    if (base) base(out);
+    r->WriteMetrics(out);
+    if (sender != nullptr) sender->WriteMetrics(out);
+  };
   return Status::OK();
 }
 

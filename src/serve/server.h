@@ -95,6 +95,7 @@ class Server final {
   // Steps 1 to 8 of the order above.
   Status StartParts(bool* bad_options);
   Status OpenStore();
+  Status StartShadowReceiver(admin::AdminHooks* hooks);
 
   // Members in start order, so that they are destroyed in the reverse one.
   const ServeOptions options_;
@@ -107,10 +108,12 @@ class Server final {
   std::unique_ptr<origin::Origin> origin_;
   std::unique_ptr<sync::BackgroundSync> embedded_sync_;
   std::unique_ptr<api::PageSource> pages_;
+  std::unique_ptr<shadow::Sender> shadow_sender_;  // the service's observer calls it
   std::unique_ptr<api::LayoutService> service_;
   std::unique_ptr<api::InvalidationListener> listener_;
   std::unique_ptr<http::Server> http_;
-  ProcessParts parts_;  // what the admin listener reports
+  ProcessParts parts_;                                 // what the admin listener reports
+  std::unique_ptr<shadow::Receiver> shadow_receiver_;  // its workers call service_
   std::unique_ptr<admin::AdminService> admin_service_;
   std::unique_ptr<http::Server> admin_;
 };

@@ -1,0 +1,391 @@
+// The shadow sender: a bounded queue of raw items filled by Offer on serving
+// threads, drained by sender threads that encode NDJSON and post it.
+#include "shadow/sender.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <thread>
+#include <utility>
+
+#include "api/percent_decode.h"
+#include "common/json.h"
+#include "common/logging.h"
+#include "common/mutex.h"
+#include "shadow/post_client.h"
+
+namespace tempo::shadow {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::string_view kNdjsonContentType = "application/x-ndjson";
+// After a failed post a sender thread waits this long before its next one,
+// doubling up to the maximum while posts keep failing.
+constexpr auto kMinBackoff = std::chrono::milliseconds(50);
+constexpr auto kMaxBackoff = std::chrono::milliseconds(2000);
+// Per item, what the NDJSON envelope adds to its target and body.
+constexpr size_t kEnvelopeBytes = 80;
+
+// One offered request, as Offer copied it: encoding waits for a sender thread.
+struct Item {
+  std::string bytes;  // the target, then the body
+  uint32_t target_size = 0;
+  int status = 0;
+  UnixNanos at = 0;
+};
+
+// A thread's random draws for sampling: splitmix64, seeded once per thread
+// from its stack address and the clock (no lock, no syscall per draw).
+uint64_t NextRandom() {
+  thread_local uint64_t state = 0;
+  if (state == 0) {
+    uint64_t local = 0;
+    state = reinterpret_cast<uintptr_t>(&local) ^
+            static_cast<uint64_t>(Clock::now().time_since_epoch().count()) ^ 0x9e3779b97f4a7c15;
+  }
+  uint64_t z = (state += 0x9e3779b97f4a7c15);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
+  return z ^ (z >> 31);
+}
+
+// Decodes a query component into `scratch` when it needs decoding.
+std::optional<std::string_view> Decode(std::string_view raw, std::string* scratch) {
+  if (raw.find_first_of("%+") == std::string_view::npos) return raw;
+  scratch->resize(raw.size());
+  return api::DecodeFormComponent(raw, scratch->data());
+}
+
+// The first `tenant` parameter of `target`'s query, percent-decoded (into
+// `scratch` when it needs decoding); nullopt when there is none or it is
+// malformed.
+std::optional<std::string_view> FirstTenant(std::string_view target, std::string* scratch) {
+  const size_t q = target.find('?');
+  if (q == std::string_view::npos) return std::nullopt;
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view param = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    const size_t eq = param.find('=');
+    const std::optional<std::string_view> name = Decode(param.substr(0, eq), scratch);
+    if (!name || *name != "tenant") continue;
+    if (eq == std::string_view::npos) return std::string_view();
+    return Decode(param.substr(eq + 1), scratch);
+  }
+  return std::nullopt;
+}
+
+// Appends `n` as `width` digits, zero-padded.
+void AppendDigits(int64_t n, int width, std::string* out) {
+  char buf[8];
+  for (int i = width - 1; i >= 0; --i) {
+    buf[i] = static_cast<char>('0' + n % 10);
+    n /= 10;
+  }
+  out->append(buf, static_cast<size_t>(width));
+}
+
+// Appends `at` as RFC 3339 UTC with milliseconds: 2026-11-22T12:00:00.123Z.
+// Days to a civil date: Howard Hinnant's days_from_civil inverse.
+void AppendRfc3339Millis(UnixNanos at, std::string* out) {
+  constexpr int64_t kNanosPerMilli = 1'000'000, kMillisPerDay = 86'400'000;
+  int64_t millis = at / kNanosPerMilli - (at % kNanosPerMilli < 0 ? 1 : 0);
+  int64_t days = millis / kMillisPerDay - (millis % kMillisPerDay < 0 ? 1 : 0);
+  int64_t ms_of_day = millis - days * kMillisPerDay;
+  days += 719468;
+  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const int64_t doe = days - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int64_t day = doy - (153 * mp + 2) / 5 + 1;
+  const int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  AppendDigits(std::clamp<int64_t>(year, 0, 9999), 4, out);
+  out->push_back('-');
+  AppendDigits(month, 2, out);
+  out->push_back('-');
+  AppendDigits(day, 2, out);
+  out->push_back('T');
+  AppendDigits(ms_of_day / 3'600'000, 2, out);
+  out->push_back(':');
+  AppendDigits(ms_of_day / 60'000 % 60, 2, out);
+  out->push_back(':');
+  AppendDigits(ms_of_day / 1000 % 60, 2, out);
+  out->push_back('.');
+  AppendDigits(ms_of_day % 1000, 3, out);
+  out->push_back('Z');
+}
+
+// Appends `item` as one NDJSON line.
+void AppendLine(const Item& item, std::string* out) {
+  const std::string_view bytes = item.bytes;
+  out->append("{\"target\":");
+  AppendJsonString(bytes.substr(0, item.target_size), out);
+  out->append(",\"status\":");
+  AppendInt(item.status, out);
+  out->append(",\"body\":");
+  AppendJsonString(bytes.substr(item.target_size), out);
+  out->append(",\"at\":\"");
+  AppendRfc3339Millis(item.at, out);
+  out->append("\"}\n");
+}
+
+class SenderImpl final : public Sender {
+ public:
+  SenderImpl(SenderOptions options, std::vector<std::unique_ptr<PostClient>> clients)
+      : options_(std::move(options)),
+        timeout_(options_.timeout_ms),
+        tenants_(options_.tenants.begin(), options_.tenants.end()) {
+    std::sort(tenants_.begin(), tenants_.end());
+    if (options_.sample >= 1) {
+      sample_all_ = true;
+    } else {
+      // A draw below sample * 2^64 is in the sample.
+      sample_threshold_ = static_cast<uint64_t>(std::ldexp(options_.sample, 64));
+    }
+    for (auto& client : clients) {
+      threads_.emplace_back([this, c = std::move(client)] { Run(c.get()); });
+    }
+  }
+
+  ~SenderImpl() override {
+    {
+      MutexLock lock(&mu_);
+      stopping_ = true;
+      flush_deadline_ = Clock::now() + timeout_;
+    }
+    cv_.SignalAll();
+    for (std::thread& t : threads_) t.join();
+    // The threads drop what they could not post; nothing is left.
+  }
+
+  void Offer(std::string_view target, int status, std::string_view body, UnixNanos at,
+             bool forced) override {
+    if (!forced) {
+      if (!sample_all_ && (sample_threshold_ == 0 || NextRandom() >= sample_threshold_)) return;
+      if (!tenants_.empty() && !TenantWanted(target)) return;
+    }
+    const size_t size = target.size() + body.size();
+    // A cheap look before copying: when the queue is full, drop at once.
+    if (depth_.load(std::memory_order_relaxed) >= options_.queue_capacity) {
+      dropped_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    Item item;
+    item.bytes.reserve(size);
+    item.bytes.append(target);
+    item.bytes.append(body);
+    item.target_size = static_cast<uint32_t>(target.size());
+    item.status = status;
+    item.at = at;
+    bool wake = false;
+    {
+      MutexLock lock(&mu_);
+      if (queue_.size() < options_.queue_capacity &&
+          queued_bytes_ + size <= options_.queue_capacity_bytes) {
+        queued_bytes_ += size;
+        queue_.push_back(std::move(item));
+        depth_.store(queue_.size(), std::memory_order_relaxed);
+        // An idle sender waits for an empty queue to fill: the first item
+        // wakes one, and each full batch another, not every item (a futex
+        // call per Offer costs more than the rest of it).
+        wake = idle_threads_ > 0 &&
+               (queue_.size() == 1 || queue_.size() % options_.max_batch_items == 0);
+      } else {
+        dropped_.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    // A busy sender looks at the queue again when its post is done.
+    if (wake) cv_.Signal();
+  }
+
+  void WriteMetrics(admin::MetricsWriter* out) const override {
+    const SenderStats s = Stats();
+    constexpr std::string_view kSent = "tempo_shadow_sent_total";
+    constexpr std::string_view kSentHelp = "Shadow items offered to the receiver, by outcome.";
+    out->Counter(kSent, kSentHelp, s.sent, {{"result", "sent"}});
+    out->Counter(kSent, kSentHelp, s.dropped, {{"result", "dropped"}});
+    out->Counter(kSent, kSentHelp, s.failed, {{"result", "failed"}});
+    for (const auto& [kind, n] : s.posts_failed) {
+      out->Counter("tempo_shadow_posts_failed_total", "Shadow posts that failed, by why.", n,
+                   {{"kind", kind}});
+    }
+    constexpr std::string_view kReceiver = "tempo_shadow_receiver_items_total";
+    constexpr std::string_view kReceiverHelp =
+        "What the shadow receiver's answers said of the items sent.";
+    out->Counter(kReceiver, kReceiverHelp, s.receiver_accepted, {{"result", "accepted"}});
+    out->Counter(kReceiver, kReceiverHelp, s.receiver_rejected, {{"result", "rejected"}});
+    out->Counter(kReceiver, kReceiverHelp, s.receiver_dropped, {{"result", "dropped"}});
+    out->Gauge("tempo_shadow_send_queue_depth", "Shadow items waiting to be sent.", s.queued);
+  }
+
+  SenderStats Stats() const override {
+    SenderStats s;
+    s.sent = sent_.load(std::memory_order_relaxed);
+    s.dropped = dropped_.load(std::memory_order_relaxed);
+    s.failed = failed_.load(std::memory_order_relaxed);
+    s.receiver_accepted = receiver_accepted_.load(std::memory_order_relaxed);
+    s.receiver_rejected = receiver_rejected_.load(std::memory_order_relaxed);
+    s.receiver_dropped = receiver_dropped_.load(std::memory_order_relaxed);
+    s.queued = depth_.load(std::memory_order_relaxed);
+    MutexLock lock(&stats_mu_);
+    s.posts_failed = posts_failed_;
+    return s;
+  }
+
+ private:
+  bool TenantWanted(std::string_view target) const {
+    std::string scratch;  // used only for a tenant that needs percent-decoding
+    const std::optional<std::string_view> tenant = FirstTenant(target, &scratch);
+    return tenant && std::binary_search(tenants_.begin(), tenants_.end(), *tenant);
+  }
+
+  // A sender thread: takes a batch, posts it, accounts for it, until stopped
+  // and drained (or out of time to drain).
+  void Run(PostClient* client) {
+    std::vector<Item> batch;
+    std::string body;
+    Clock::duration backoff = Clock::duration::zero();
+    for (;;) {
+      Clock::time_point deadline;
+      {
+        MutexLock lock(&mu_);
+        if (backoff > Clock::duration::zero()) {
+          const Clock::time_point until = Clock::now() + backoff;
+          while (!stopping_ && Clock::now() < until) cv_.WaitUntil(&mu_, until);
+        }
+        while (queue_.empty() && !stopping_) {
+          ++idle_threads_;
+          cv_.Wait(&mu_);
+          --idle_threads_;
+        }
+        if (queue_.empty()) return;  // stopping, and nothing left
+        if (stopping_ && Clock::now() >= flush_deadline_) {
+          dropped_.fetch_add(queue_.size(), std::memory_order_relaxed);
+          queue_.clear();
+          queued_bytes_ = 0;
+          depth_.store(0, std::memory_order_relaxed);
+          return;
+        }
+        TakeBatch(&batch);
+        // A post is bounded by twice the time-out (connecting, then
+        // exchanging) and, once stopping, by the flush deadline.
+        deadline = Clock::now() + 2 * timeout_;
+        if (stopping_) deadline = std::min(deadline, flush_deadline_);
+      }
+      body.clear();
+      for (const Item& item : batch) AppendLine(item, &body);
+      const PostOutcome outcome = client->Post(body, kNdjsonContentType, deadline);
+      Account(outcome, batch.size());
+      batch.clear();
+      // A lone huge item's buffer is not kept for the small posts after it.
+      if (body.capacity() > 2 * options_.max_batch_bytes) std::string().swap(body);
+      if (outcome.ok() || outcome.failure.starts_with("status:4")) {
+        backoff = Clock::duration::zero();  // the receiver is there
+      } else {
+        backoff = std::clamp<Clock::duration>(2 * backoff, kMinBackoff, kMaxBackoff);
+      }
+    }
+  }
+
+  // Moves up to max_batch_items items, and max_batch_bytes of their bytes
+  // (at least one item), from the queue into `batch`.
+  void TakeBatch(std::vector<Item>* batch) EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    size_t bytes = 0;
+    while (!queue_.empty() && batch->size() < options_.max_batch_items) {
+      const size_t size = queue_.front().bytes.size();
+      if (!batch->empty() && bytes + size + kEnvelopeBytes > options_.max_batch_bytes) break;
+      bytes += size + kEnvelopeBytes;
+      queued_bytes_ -= size;
+      batch->push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    depth_.store(queue_.size(), std::memory_order_relaxed);
+  }
+
+  void Account(const PostOutcome& outcome, size_t items) {
+    if (outcome.ok()) {
+      sent_.fetch_add(items, std::memory_order_relaxed);
+      if (outcome.accepted) receiver_accepted_.fetch_add(*outcome.accepted);
+      if (outcome.rejected) receiver_rejected_.fetch_add(*outcome.rejected);
+      if (outcome.dropped) receiver_dropped_.fetch_add(*outcome.dropped);
+      if (failing_.exchange(false))
+        LogLine("shadow", "posts to " + options_.url + " succeed again");
+      return;
+    }
+    failed_.fetch_add(items, std::memory_order_relaxed);
+    {
+      MutexLock lock(&stats_mu_);
+      ++posts_failed_[outcome.failure];
+    }
+    if (!failing_.exchange(true)) {
+      LogLine("shadow",
+              "posts to " + options_.url + " fail: " + outcome.failure + ": " + outcome.message);
+    }
+  }
+
+  const SenderOptions options_;
+  const std::chrono::milliseconds timeout_;
+  std::vector<std::string> tenants_;  // sorted
+  bool sample_all_ = false;
+  uint64_t sample_threshold_ = 0;  // unless sample_all_: a draw below it is sampled
+
+  // Offer's critical section is a push of a moved Item (a few pointers): one
+  // mutex stays cheap at the serving rate (see docs/benchmarks.md).
+  mutable Mutex mu_;
+  CondVar cv_;  // items queued, or stopping
+  std::deque<Item> queue_ GUARDED_BY(mu_);
+  size_t queued_bytes_ GUARDED_BY(mu_) = 0;
+  int idle_threads_ GUARDED_BY(mu_) = 0;  // sender threads waiting for items
+  bool stopping_ GUARDED_BY(mu_) = false;
+  Clock::time_point flush_deadline_ GUARDED_BY(mu_);
+  std::atomic<size_t> depth_{0};  // queue_.size(), readable without mu_
+
+  std::atomic<uint64_t> sent_{0}, dropped_{0}, failed_{0};
+  std::atomic<uint64_t> receiver_accepted_{0}, receiver_rejected_{0}, receiver_dropped_{0};
+  std::atomic<bool> failing_{false};  // the last post failed (logged once per episode)
+  mutable Mutex stats_mu_;
+  std::map<std::string, uint64_t> posts_failed_ GUARDED_BY(stats_mu_);
+
+  std::vector<std::thread> threads_;  // last: they use everything above
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Sender>> Sender::Start(SenderOptions options) {
+  Result<PostUrl> url = ParsePostUrl(options.url);
+  if (!url.ok()) return url.status();
+  if (!(options.sample >= 0 && options.sample <= 1)) {
+    return Status::InvalidArgument("the shadow sample must be from 0 to 1");
+  }
+  if (options.timeout_ms <= 0) return Status::InvalidArgument("the shadow time-out must be > 0");
+  if (options.queue_capacity == 0 || options.queue_capacity_bytes == 0 ||
+      options.connections <= 0 || options.max_batch_items == 0 || options.max_batch_bytes == 0) {
+    return Status::InvalidArgument(
+        "shadow queue capacities, connections and batch limits must be > 0");
+  }
+  if (!url->tls &&
+      !(options.ca_file.empty() && options.cert_file.empty() && options.key_file.empty())) {
+    return Status::InvalidArgument("CA and client certificate files need an https:// URL");
+  }
+  std::vector<std::unique_ptr<PostClient>> clients;
+  for (int i = 0; i < options.connections; ++i) {
+    PostClientOptions client_options;
+    client_options.url = *url;
+    client_options.timeout = std::chrono::milliseconds(options.timeout_ms);
+    client_options.ca_file = options.ca_file;
+    client_options.cert_file = options.cert_file;
+    client_options.key_file = options.key_file;
+    Result<std::unique_ptr<PostClient>> client = PostClient::Create(std::move(client_options));
+    if (!client.ok()) return client.status();
+    clients.push_back(std::move(*client));
+  }
+  return std::unique_ptr<Sender>(new SenderImpl(std::move(options), std::move(clients)));
+}
+
+}  // namespace tempo::shadow

@@ -71,9 +71,21 @@ std::optional<std::string> ReadItem(dom::element value, UnixNanos receipt, Item*
     return "`status` must be an integer 100-599";
   }
 
-  if (object.at_key("body").get(field)) return "`body` missing";
+  // The body as a JSON string (what a legacy service has), or as the JSON
+  // value itself under `json` (what --shadow-to sends: no escaping).
   std::string_view body;
-  if (field.get_string().get(body)) return "`body` must be a string";
+  std::string minified;
+  dom::element json;
+  const bool has_json = !object.at_key("json").get(json);
+  if (object.at_key("body").get(field)) {
+    if (!has_json) return "`body` missing (or `json`, the body as a JSON value)";
+    minified = simdjson::minify(json);
+    body = minified;
+  } else if (has_json) {
+    return "`body` and `json` both given: send one";
+  } else if (field.get_string().get(body)) {
+    return "`body` must be a string (or use `json` for the body as a JSON value)";
+  }
 
   UnixNanos at = receipt;
   if (!object.at_key("at").get(field) && !field.is_null()) {

@@ -4,6 +4,9 @@
 // A post is one JSON object, or NDJSON of many (one object a line):
 //   {"target":"/api/v2/tempo/layouts?tenant=ACME","status":200,
 //    "body":"<the answer's body, as a JSON string>","at":"2026-11-22T12:00:00Z"}
+// Instead of `body`, an item may carry `json`: the body as the JSON value
+// itself, not a string (what `tempo serve --shadow-to` sends: escaping a
+// body costs the sender more than anything else it does per item).
 // Which of the two is decided by the content, whatever the Content-Type says:
 // a single object may span lines (pretty-printed), NDJSON may be sent as
 // application/json.
@@ -45,7 +48,8 @@ struct ParsedPost {
 // (blank lines skipped, CRLF or LF, the last line may lack its newline).
 // Each line that is not an item is rejected with a message naming the
 // field: not a JSON object, `target` missing / not a string / not starting
-// with '/', `status` not an integer 100-599, `body` missing / not a string,
+// with '/', `status` not an integer 100-599, `body` missing / not a string
+// (with no `json`), both `body` and `json`,
 // `at` not an RFC 3339 string (null means absent), a truncated last line.
 // Unknown members are ignored. `receipt` is the `at` of items without one.
 // Never fails as a whole: an empty post has no items and no rejections.

@@ -111,9 +111,12 @@ TEST(ItemTest, RejectionsNameTheField) {
               "`status` must be an integer 100-599")
         << status;
   }
-  EXPECT_EQ(OnlyError(R"({"target":"/a","status":200})"), "`body` missing");
+  EXPECT_EQ(OnlyError(R"({"target":"/a","status":200})"),
+            "`body` missing (or `json`, the body as a JSON value)");
   EXPECT_EQ(OnlyError(R"({"target":"/a","status":200,"body":{"zones":[]}})"),
-            "`body` must be a string");
+            "`body` must be a string (or use `json` for the body as a JSON value)");
+  EXPECT_EQ(OnlyError(R"({"target":"/a","status":200,"body":"{}","json":{}})"),
+            "`body` and `json` both given: send one");
   EXPECT_EQ(OnlyError(R"({"target":"/a","status":200,"body":"","at":12})"),
             "`at` must be an RFC 3339 string");
   EXPECT_NE(OnlyError(R"({"target":"/a","status":200,"body":"","at":"2026-11-22 12:00:00"})")
@@ -122,6 +125,13 @@ TEST(ItemTest, RejectionsNameTheField) {
   EXPECT_NE(OnlyError(R"({"target":"/a","status":200,"body":"","at":"2026-02-30T00:00:00Z"})")
                 .find("`at`"),
             std::string::npos);
+}
+
+TEST(ItemTest, JsonCarriesTheBodyAsAValue) {
+  ParsedPost parsed = ParsePost(
+      R"({"target":"/a","status":200,"json":{ "zones" : [ {"zone":"z"} ], "s":"q\"" }})", kReceipt);
+  ASSERT_EQ(parsed.items.size(), 1u) << (parsed.errors.empty() ? "" : parsed.errors[0].message);
+  EXPECT_EQ(parsed.items[0].body, R"({"zones":[{"zone":"z"}],"s":"q\""})");  // compacted
 }
 
 TEST(ItemTest, AcceptsStatusBoundsAndIgnoresUnknownMembers) {

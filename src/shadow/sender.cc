@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <deque>
 #include <thread>
 #include <utility>
@@ -26,6 +27,10 @@ constexpr std::string_view kNdjsonContentType = "application/x-ndjson";
 // doubling up to the maximum while posts keep failing.
 constexpr auto kMinBackoff = std::chrono::milliseconds(50);
 constexpr auto kMaxBackoff = std::chrono::milliseconds(2000);
+// After a post of which the receiver dropped items (its queue was full), a
+// sender thread pauses this long, doubling up to the maximum while it drops.
+constexpr auto kMinBusyPause = std::chrono::milliseconds(5);
+constexpr auto kMaxBusyPause = std::chrono::milliseconds(500);
 // Per item, what the NDJSON envelope adds to its target and body.
 constexpr size_t kEnvelopeBytes = 80;
 
@@ -121,6 +126,15 @@ void AppendRfc3339Millis(UnixNanos at, std::string* out) {
   out->push_back('Z');
 }
 
+// True when `body` can be embedded in an NDJSON line as a JSON value: an
+// object or array (Tempo's answers always are, compact) with no line break.
+// Its validity is not checked: a receiver rejects a line that is not JSON.
+bool IsOneLineJson(std::string_view body) {
+  return !body.empty() && (body.front() == '{' || body.front() == '[') &&
+         (body.back() == '}' || body.back() == ']') &&
+         std::memchr(body.data(), '\n', body.size()) == nullptr;
+}
+
 // Appends `item` as one NDJSON line.
 void AppendLine(const Item& item, std::string* out) {
   const std::string_view bytes = item.bytes;
@@ -128,8 +142,16 @@ void AppendLine(const Item& item, std::string* out) {
   AppendJsonString(bytes.substr(0, item.target_size), out);
   out->append(",\"status\":");
   AppendInt(item.status, out);
-  out->append(",\"body\":");
-  AppendJsonString(bytes.substr(item.target_size), out);
+  const std::string_view body = bytes.substr(item.target_size);
+  if (IsOneLineJson(body)) {
+    // A body of Tempo's own goes as the JSON value it is (the receiver's
+    // `json`): no escaping here, no unescaping there.
+    out->append(",\"json\":");
+    out->append(body);
+  } else {
+    out->append(",\"body\":");
+    AppendJsonString(body, out);
+  }
   out->append(",\"at\":\"");
   AppendRfc3339Millis(item.at, out);
   out->append("\"}\n");
@@ -285,7 +307,12 @@ class SenderImpl final : public Sender {
       batch.clear();
       // A lone huge item's buffer is not kept for the small posts after it.
       if (body.capacity() > 2 * options_.max_batch_bytes) std::string().swap(body);
-      if (outcome.ok() || outcome.failure.starts_with("status:4")) {
+      if (outcome.ok() && outcome.dropped.value_or(0) > 0) {
+        // The receiver's queue is full: what is sent now would be dropped
+        // there after costing both sides its encoding. Pause, so that the
+        // queue here fills and Offer drops at once instead.
+        backoff = std::clamp<Clock::duration>(2 * backoff, kMinBusyPause, kMaxBusyPause);
+      } else if (outcome.ok() || outcome.failure.starts_with("status:4")) {
         backoff = Clock::duration::zero();  // the receiver is there
       } else {
         backoff = std::clamp<Clock::duration>(2 * backoff, kMinBackoff, kMaxBackoff);

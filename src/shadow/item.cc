@@ -4,7 +4,9 @@
 #include <simdjson.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <unordered_map>
 #include <utility>
 
 namespace tempo::shadow {
@@ -54,7 +56,11 @@ bool EndsInsideValue(std::string_view text) {
 }
 
 // Reads one item from a parsed value; the message names the bad field.
-std::optional<std::string> ReadItem(dom::element value, UnixNanos receipt, Item* item) {
+// `earlier(L)` is the body of the item on line L of the post, if L is an
+// earlier line that was accepted.
+std::optional<std::string> ReadItem(
+    dom::element value, UnixNanos receipt,
+    const std::function<std::optional<std::string_view>(uint64_t)>& earlier, Item* item) {
   dom::object object;
   if (value.get_object().get(object)) return "not a JSON object";
 
@@ -77,7 +83,19 @@ std::optional<std::string> ReadItem(dom::element value, UnixNanos receipt, Item*
   std::string minified;
   dom::element json;
   const bool has_json = !object.at_key("json").get(json);
-  if (object.at_key("body").get(field)) {
+  dom::element same;
+  if (!object.at_key("same_body_as").get(same)) {
+    // The body of an earlier line of this post, not repeated (--shadow-to).
+    uint64_t line = 0;
+    std::optional<std::string_view> found;
+    if (!same.is_uint64() || same.get_uint64().get(line) || !(found = earlier(line))) {
+      return "`same_body_as` must be the number of an earlier accepted line of this post";
+    }
+    if (has_json || !object.at_key("body").error()) {
+      return "`same_body_as` given with `body` or `json`: send one";
+    }
+    body = *found;
+  } else if (object.at_key("body").get(field)) {
     if (!has_json) return "`body` missing (or `json`, the body as a JSON value)";
     minified = simdjson::minify(json);
     body = minified;
@@ -121,10 +139,16 @@ class PostParser {
       return;
     }
     Item item;
-    if (std::optional<std::string> message = ReadItem(value, receipt_, &item)) {
+    const auto earlier = [this, line](uint64_t l) -> std::optional<std::string_view> {
+      const auto it = item_of_line_.find(l);
+      if (l >= line || it == item_of_line_.end()) return std::nullopt;
+      return out_->items[it->second].body;
+    };
+    if (std::optional<std::string> message = ReadItem(value, receipt_, earlier, &item)) {
       Reject(line, std::move(*message));
       return;
     }
+    item_of_line_.emplace(line, out_->items.size());
     out_->items.push_back(std::move(item));
   }
 
@@ -146,6 +170,7 @@ class PostParser {
   // One parser for the whole post: its buffers are sized once for the
   // longest line, not allocated per item.
   dom::parser parser_;
+  std::unordered_map<uint64_t, size_t> item_of_line_;  // accepted line -> index in items
 };
 
 }  // namespace

@@ -6,7 +6,9 @@
 //    "body":"<the answer's body, as a JSON string>","at":"2026-11-22T12:00:00Z"}
 // Instead of `body`, an item may carry `json`: the body as the JSON value
 // itself, not a string (what `tempo serve --shadow-to` sends: escaping a
-// body costs the sender more than anything else it does per item).
+// body costs the sender more than anything else it does per item); or
+// `same_body_as`: the number of an earlier line of the same post whose item
+// has the same body (a hot page's answer is sent once per post).
 // Which of the two is decided by the content, whatever the Content-Type says:
 // a single object may span lines (pretty-printed), NDJSON may be sent as
 // application/json.

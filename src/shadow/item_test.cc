@@ -134,6 +134,38 @@ TEST(ItemTest, JsonCarriesTheBodyAsAValue) {
   EXPECT_EQ(parsed.items[0].body, R"({"zones":[{"zone":"z"}],"s":"q\""})");  // compacted
 }
 
+TEST(ItemTest, SameBodyAsTakesAnEarlierAcceptedLinesBody) {
+  const std::string post = R"({"target":"/a","status":200,"json":{"k":1}})"
+                           "\n"
+                           R"({"target":"/b","status":"bad","json":{"k":2}})"
+                           "\n"
+                           R"({"target":"/c","status":200,"same_body_as":1})"
+                           "\n"
+                           R"({"target":"/d","status":200,"same_body_as":2})"  // a rejected line
+                           "\n"
+                           R"({"target":"/e","status":200,"same_body_as":6})"  // a later line
+                           "\n"
+                           R"({"target":"/f","status":200,"same_body_as":1,"body":"x"})"
+                           "\n"
+                           R"({"target":"/g","status":200,"same_body_as":-1})"
+                           "\n"
+                           R"({"target":"/h","status":200,"same_body_as":3})"
+                           "\n";
+  ParsedPost parsed = ParsePost(post, kReceipt);
+  ASSERT_EQ(parsed.items.size(), 3u);
+  EXPECT_EQ(parsed.items[1].target, "/c");
+  EXPECT_EQ(parsed.items[1].body, R"({"k":1})");
+  EXPECT_EQ(parsed.items[2].target, "/h");  // a line that itself referred to another
+  EXPECT_EQ(parsed.items[2].body, R"({"k":1})");
+  ASSERT_EQ(parsed.rejected, 5u);
+  EXPECT_EQ(parsed.errors[1].line, 4u);
+  EXPECT_EQ(parsed.errors[1].message,
+            "`same_body_as` must be the number of an earlier accepted line of this post");
+  EXPECT_EQ(parsed.errors[2].line, 5u);
+  EXPECT_EQ(parsed.errors[3].message, "`same_body_as` given with `body` or `json`: send one");
+  EXPECT_EQ(parsed.errors[4].line, 7u);
+}
+
 TEST(ItemTest, AcceptsStatusBoundsAndIgnoresUnknownMembers) {
   ParsedPost parsed = ParsePost(
       "{\"target\":\"/a\",\"status\":100,\"body\":\"\",\"x\":[1]}\n"

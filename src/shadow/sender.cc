@@ -2,6 +2,8 @@
 // threads, drained by sender threads that encode NDJSON and post it.
 #include "shadow/sender.h"
 
+#include <xxhash.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -9,6 +11,7 @@
 #include <cstring>
 #include <deque>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 
 #include "api/percent_decode.h"
@@ -27,6 +30,9 @@ constexpr std::string_view kNdjsonContentType = "application/x-ndjson";
 // doubling up to the maximum while posts keep failing.
 constexpr auto kMinBackoff = std::chrono::milliseconds(50);
 constexpr auto kMaxBackoff = std::chrono::milliseconds(2000);
+// How long a sender thread waits for a batch to fill before it posts what
+// it has.
+constexpr auto kLinger = std::chrono::milliseconds(5);
 // After a post of which the receiver dropped items (its queue was full), a
 // sender thread pauses this long, doubling up to the maximum while it drops.
 constexpr auto kMinBusyPause = std::chrono::milliseconds(5);
@@ -135,27 +141,61 @@ bool IsOneLineJson(std::string_view body) {
          std::memchr(body.data(), '\n', body.size()) == nullptr;
 }
 
-// Appends `item` as one NDJSON line.
-void AppendLine(const Item& item, std::string* out) {
-  const std::string_view bytes = item.bytes;
-  out->append("{\"target\":");
-  AppendJsonString(bytes.substr(0, item.target_size), out);
-  out->append(",\"status\":");
-  AppendInt(item.status, out);
-  const std::string_view body = bytes.substr(item.target_size);
-  if (IsOneLineJson(body)) {
-    // A body of Tempo's own goes as the JSON value it is (the receiver's
-    // `json`): no escaping here, no unescaping there.
-    out->append(",\"json\":");
-    out->append(body);
-  } else {
-    out->append(",\"body\":");
-    AppendJsonString(body, out);
+// Encodes a batch of items as the NDJSON body of one post. A body equal to
+// one earlier in the same post is not repeated: the line says
+// "same_body_as":L (L the earlier line's number), which on hot pages cuts a
+// post's bytes, and what both sides spend on them, several times over.
+class PostEncoder {
+ public:
+  // Empties the post (keeping its buffer) for the next batch.
+  void Clear() {
+    text_.clear();
+    lines_ = 0;
+    bodies_.clear();
   }
-  out->append(",\"at\":\"");
-  AppendRfc3339Millis(item.at, out);
-  out->append("\"}\n");
-}
+
+  // Appends `item` as one line. REQUIRES: item outlives the post (the
+  // encoder remembers its body's bytes until Clear).
+  void Add(const Item& item) {
+    ++lines_;
+    const std::string_view bytes = item.bytes;
+    const std::string_view body = bytes.substr(item.target_size);
+    text_.append("{\"target\":");
+    AppendJsonString(bytes.substr(0, item.target_size), &text_);
+    text_.append(",\"status\":");
+    AppendInt(item.status, &text_);
+    const uint64_t hash = XXH3_64bits(body.data(), body.size());
+    const auto [it, inserted] = bodies_.try_emplace(hash, lines_, body);
+    if (!inserted && it->second.second == body) {
+      text_.append(",\"same_body_as\":");
+      AppendInt(static_cast<int64_t>(it->second.first), &text_);
+    } else if (IsOneLineJson(body)) {
+      // A body of Tempo's own goes as the JSON value it is (the receiver's
+      // `json`): no escaping here, no unescaping there.
+      text_.append(",\"json\":");
+      text_.append(body);
+    } else {
+      text_.append(",\"body\":");
+      AppendJsonString(body, &text_);
+    }
+    text_.append(",\"at\":\"");
+    AppendRfc3339Millis(item.at, &text_);
+    text_.append("\"}\n");
+  }
+
+  const std::string& text() const { return text_; }
+  // Frees a buffer that one huge item grew past `max_bytes`.
+  void ReleaseIfLarger(size_t max_bytes) {
+    if (text_.capacity() > max_bytes) std::string().swap(text_);
+  }
+
+ private:
+  std::string text_;
+  size_t lines_ = 0;
+  // Body hash -> the first line with that body, and the body's bytes (a
+  // hash collision with different bytes is sent in full).
+  std::unordered_map<uint64_t, std::pair<size_t, std::string_view>> bodies_;
+};
 
 class SenderImpl final : public Sender {
  public:
@@ -271,7 +311,7 @@ class SenderImpl final : public Sender {
   // and drained (or out of time to drain).
   void Run(PostClient* client) {
     std::vector<Item> batch;
-    std::string body;
+    PostEncoder post;
     Clock::duration backoff = Clock::duration::zero();
     for (;;) {
       Clock::time_point deadline;
@@ -286,7 +326,20 @@ class SenderImpl final : public Sender {
           cv_.Wait(&mu_);
           --idle_threads_;
         }
-        if (queue_.empty()) return;  // stopping, and nothing left
+        // Wait a little for a full batch: a post per item or two would cost
+        // both sides more per item than everything else (and a repeated
+        // body is sent once per post). Offer wakes it when a batch is full.
+        const Clock::time_point linger_until = Clock::now() + kLinger;
+        while (!stopping_ && !queue_.empty() && queue_.size() < options_.max_batch_items &&
+               Clock::now() < linger_until) {
+          ++idle_threads_;
+          cv_.WaitUntil(&mu_, linger_until);
+          --idle_threads_;
+        }
+        if (queue_.empty()) {
+          if (stopping_) return;  // and nothing left
+          continue;               // another thread took it
+        }
         if (stopping_ && Clock::now() >= flush_deadline_) {
           dropped_.fetch_add(queue_.size(), std::memory_order_relaxed);
           queue_.clear();
@@ -300,13 +353,14 @@ class SenderImpl final : public Sender {
         deadline = Clock::now() + 2 * timeout_;
         if (stopping_) deadline = std::min(deadline, flush_deadline_);
       }
-      body.clear();
-      for (const Item& item : batch) AppendLine(item, &body);
-      const PostOutcome outcome = client->Post(body, kNdjsonContentType, deadline);
+      post.Clear();
+      for (const Item& item : batch) post.Add(item);
+      const PostOutcome outcome = client->Post(post.text(), kNdjsonContentType, deadline);
       Account(outcome, batch.size());
+      post.Clear();
       batch.clear();
       // A lone huge item's buffer is not kept for the small posts after it.
-      if (body.capacity() > 2 * options_.max_batch_bytes) std::string().swap(body);
+      post.ReleaseIfLarger(2 * options_.max_batch_bytes);
       if (outcome.ok() && outcome.dropped.value_or(0) > 0) {
         // The receiver's queue is full: what is sent now would be dropped
         // there after costing both sides its encoding. Pause, so that the

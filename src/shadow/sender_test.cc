@@ -56,7 +56,8 @@ struct ReceivedItem {
   int64_t status = 0;
   std::string body;
   std::string at;
-  bool as_json = false;  // sent as `json` (the value), not `body` (a string)
+  bool as_json = false;    // sent as `json` (the value), not `body` (a string)
+  bool same_body = false;  // sent as `same_body_as` an earlier line of its post
 };
 
 // A receiver on http::Server: records every request and answers `status`
@@ -110,6 +111,7 @@ class Recorder {
     simdjson::dom::parser parser;
     for (const Post& post : posts()) {
       std::string_view rest = post.body;
+      std::vector<std::string> bodies;  // by line of this post, from 1
       while (!rest.empty()) {
         const size_t nl = rest.find('\n');
         EXPECT_NE(nl, std::string_view::npos) << "an NDJSON line must end in \\n";
@@ -127,7 +129,12 @@ class Recorder {
         EXPECT_EQ(object["target"].get(target), simdjson::SUCCESS) << line;
         EXPECT_EQ(object["status"].get(item.status), simdjson::SUCCESS) << line;
         simdjson::dom::element json;
-        if (object["json"].get(json) == simdjson::SUCCESS) {
+        uint64_t same = 0;
+        if (object["same_body_as"].get(same) == simdjson::SUCCESS) {
+          EXPECT_TRUE(same >= 1 && same <= bodies.size()) << line;
+          if (same >= 1 && same <= bodies.size()) item.body = bodies[same - 1];
+          item.same_body = true;
+        } else if (object["json"].get(json) == simdjson::SUCCESS) {
           // A JSON body goes as the value itself (compact bodies stay byte
           // for byte what they were).
           item.body = simdjson::minify(json);
@@ -139,6 +146,7 @@ class Recorder {
         EXPECT_EQ(object["at"].get(at), simdjson::SUCCESS) << line;
         item.target = target;
         item.at = at;
+        bodies.push_back(item.body);
         out.push_back(std::move(item));
       }
     }
@@ -262,6 +270,33 @@ TEST(SenderTest, JsonBodiesGoAsValuesOthersAsStrings) {
     EXPECT_EQ(item.as_json, as_json) << item.target;
     EXPECT_EQ(item.body, body) << item.target;
   }
+}
+
+TEST(SenderTest, ABodyRepeatedInAPostIsSentOnce) {
+  Recorder receiver;
+  SenderOptions options = Options(receiver.url());
+  options.connections = 1;
+  auto sender = StartOrDie(options);
+  ASSERT_NE(sender, nullptr);
+  const std::string hot = R"({"zones":[{"zone":"hero","modules":[{"id":"m1"}]}]})";
+  constexpr int kItems = 600;
+  for (int i = 0; i < kItems; ++i) {
+    sender->Offer("/hot?i=" + std::to_string(i), 200, i % 3 == 2 ? "{\"other\":1}" : hot, kAt,
+                  false);
+  }
+  ASSERT_TRUE(WaitFor([&] { return sender->Stats().sent == kItems; }));
+  const std::vector<ReceivedItem> items = receiver.items();
+  ASSERT_EQ(items.size(), static_cast<size_t>(kItems));
+  size_t repeated = 0;
+  for (const ReceivedItem& item : items) {
+    const int i = std::stoi(item.target.substr(std::string("/hot?i=").size()));
+    EXPECT_EQ(item.body, i % 3 == 2 ? "{\"other\":1}" : hot) << item.target;
+    repeated += item.same_body;
+  }
+  // Each post sends each of its distinct bodies (one or both) once.
+  const size_t posts = receiver.posts().size();
+  EXPECT_GE(repeated, kItems - 2 * posts);
+  EXPECT_LE(repeated, kItems - posts);
 }
 
 TEST(SenderTest, InstantsAreUtcWithMilliseconds) {

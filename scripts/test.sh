@@ -42,6 +42,7 @@ tsan_suites=(
   InvalidationListenerTest                                               # tempo_api_test
   SyncerTest LogSyncerTest RunnerTest                                    # tempo_sync_test
   L2Test                                                                 # tempo_l2_test
+  ReceiverTest SenderTest                                                # tempo_shadow_test
 )
 echo "=== tsan: configure and build"
 cmake --preset tsan >/dev/null

@@ -49,4 +49,5 @@ cmake --preset tsan >/dev/null
 cmake --build --preset tsan -j "$jobs"
 echo "=== tsan: concurrency tests"
 (IFS='|'; cd build/tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-   ctest --output-on-failure -j "$jobs" --timeout 900 -R "^(${tsan_suites[*]})\.")
+   ctest --output-on-failure -j "$jobs" --timeout 900 \
+         -R "^((${tsan_suites[*]})\.|tempo_reconcile_test$)")

@@ -15,5 +15,6 @@ void RegisterSync(CLI::App& app, int* exit_code);
 void RegisterPublish(CLI::App& app, int* exit_code);
 void RegisterDevKafka(CLI::App& app, int* exit_code);
 void RegisterMigrate(CLI::App& app, int* exit_code);
+void RegisterReconcile(CLI::App& app, int* exit_code);
 
 }  // namespace tempo::cli

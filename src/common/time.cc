@@ -2,6 +2,7 @@
 #include "common/time.h"
 
 #include <chrono>
+#include <string>
 
 namespace tempo {
 namespace {
@@ -34,6 +35,16 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
   const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
   const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+// Appends `n` as exactly `width` digits (0 <= n < 10^width).
+void AppendDigits(int64_t n, int width, std::string* out) {
+  char buf[9];
+  for (int i = width - 1; i >= 0; --i) {
+    buf[i] = static_cast<char>('0' + n % 10);
+    n /= 10;
+  }
+  out->append(buf, static_cast<size_t>(width));
 }
 
 }  // namespace
@@ -88,6 +99,60 @@ UnixNanos NowUnixNanos() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+void AppendRfc3339(UnixNanos at, std::string* out) {
+  constexpr int64_t kSecondsPerDay = 86'400;
+  // Floor divisions, so that instants before 1970 count back from it.
+  int64_t seconds = at / kNanosPerSecond;
+  int64_t nanos = at % kNanosPerSecond;
+  if (nanos < 0) {
+    nanos += kNanosPerSecond;
+    --seconds;
+  }
+  int64_t days = seconds / kSecondsPerDay;
+  int64_t second_of_day = seconds % kSecondsPerDay;
+  if (second_of_day < 0) {
+    second_of_day += kSecondsPerDay;
+    --days;
+  }
+  // Howard Hinnant's civil_from_days, the inverse of DaysFromCivil.
+  const int64_t z = days + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int64_t day = doy - (153 * mp + 2) / 5 + 1;
+  const int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  AppendDigits(year, 4, out);
+  out->push_back('-');
+  AppendDigits(month, 2, out);
+  out->push_back('-');
+  AppendDigits(day, 2, out);
+  out->push_back('T');
+  AppendDigits(second_of_day / 3600, 2, out);
+  out->push_back(':');
+  AppendDigits(second_of_day / 60 % 60, 2, out);
+  out->push_back(':');
+  AppendDigits(second_of_day % 60, 2, out);
+  if (nanos != 0) {
+    int digits = 9;
+    while (nanos % 10 == 0) {
+      nanos /= 10;
+      --digits;
+    }
+    out->push_back('.');
+    AppendDigits(nanos, digits, out);
+  }
+  out->push_back('Z');
+}
+
+std::string FormatRfc3339(UnixNanos at) {
+  std::string out;
+  AppendRfc3339(at, &out);
+  return out;
 }
 
 }  // namespace tempo

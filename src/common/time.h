@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace tempo {
@@ -17,6 +18,12 @@ using UnixNanos = int64_t;
 // (no leap second), offset hours 00-23 and minutes 00-59.
 // Returns nullopt for anything else, including trailing bytes.
 std::optional<UnixNanos> ParseRfc3339(std::string_view text);
+
+// Appends `at` in UTC as "YYYY-MM-DDTHH:MM:SS[.fraction]Z", the fraction's
+// trailing zeros dropped (none when it is 0): what ParseRfc3339 reads back
+// to the same instant. Years are those of the whole int64 range (1677-2262).
+void AppendRfc3339(UnixNanos at, std::string* out);
+std::string FormatRfc3339(UnixNanos at);
 
 // The wall clock now.
 UnixNanos NowUnixNanos();

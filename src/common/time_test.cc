@@ -26,5 +26,28 @@ TEST(Rfc3339, Rule12_Rejects) {
   EXPECT_TRUE(ParseRfc3339("2024-02-29T00:00:00Z").has_value());
 }
 
+TEST(FormatRfc3339, UtcWithTheFractionItNeeds) {
+  EXPECT_EQ(FormatRfc3339(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(FormatRfc3339(1'000'000), "1970-01-01T00:00:00.001Z");
+  EXPECT_EQ(FormatRfc3339(-1), "1969-12-31T23:59:59.999999999Z");
+  EXPECT_EQ(FormatRfc3339(951'782'400'000'000'000), "2000-02-29T00:00:00Z");
+  EXPECT_EQ(FormatRfc3339(INT64_MAX), "2262-04-11T23:47:16.854775807Z");
+  EXPECT_EQ(FormatRfc3339(INT64_MIN), "1677-09-21T00:12:43.145224192Z");
+  std::string out = "at=";
+  AppendRfc3339(1'795'348'800'120'000'000, &out);
+  EXPECT_EQ(out, "at=2026-11-22T12:00:00.12Z");
+}
+
+TEST(FormatRfc3339, ParsesBackToTheSameInstant) {
+  for (UnixNanos at :
+       {UnixNanos{0}, UnixNanos{-1}, UnixNanos{1}, UnixNanos{1'795'348'800'123'456'789},
+        UnixNanos{7'258'118'400'000'000'000}, UnixNanos{-2'208'988'800'000'000'001}}) {
+    const std::string text = FormatRfc3339(at);
+    const auto parsed = ParseRfc3339(text);
+    ASSERT_TRUE(parsed.has_value()) << text;
+    EXPECT_EQ(*parsed, at) << text;
+  }
+}
+
 }  // namespace
 }  // namespace tempo

@@ -159,49 +159,6 @@ std::string RawBodyAsJson(std::string_view body) {
   return out;
 }
 
-// "YYYY-MM-DDTHH:MM:SS[.fffffffff]Z" (trailing zeros of the fraction dropped).
-std::string FormatRfc3339(UnixNanos at) {
-  constexpr int64_t kNanosPerSecond = 1'000'000'000;
-  constexpr int64_t kSecondsPerDay = 86'400;
-  int64_t seconds = at / kNanosPerSecond;
-  int64_t nanos = at % kNanosPerSecond;
-  if (nanos < 0) {
-    nanos += kNanosPerSecond;
-    --seconds;
-  }
-  int64_t days = seconds / kSecondsPerDay;
-  int64_t second_of_day = seconds % kSecondsPerDay;
-  if (second_of_day < 0) {
-    second_of_day += kSecondsPerDay;
-    --days;
-  }
-  // Howard Hinnant's civil_from_days.
-  const int64_t z = days + 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  const int64_t day = doy - (153 * mp + 2) / 5 + 1;
-  const int64_t month = mp < 10 ? mp + 3 : mp - 9;
-  const int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  char buffer[64];
-  int n = std::snprintf(buffer, sizeof(buffer), "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld",
-                        static_cast<long long>(year), static_cast<long long>(month),
-                        static_cast<long long>(day), static_cast<long long>(second_of_day / 3600),
-                        static_cast<long long>(second_of_day / 60 % 60),
-                        static_cast<long long>(second_of_day % 60));
-  std::string out(buffer, n);
-  if (nanos != 0) {
-    n = std::snprintf(buffer, sizeof(buffer), ".%09lld", static_cast<long long>(nanos));
-    std::string_view fraction(buffer, n);
-    while (fraction.back() == '0') fraction.remove_suffix(1);
-    out.append(fraction);
-  }
-  out.push_back('Z');
-  return out;
-}
-
 void AppendField(std::string_view name, uint64_t value, std::string* out) {
   AppendJsonString(name, out);
   out->push_back(':');

@@ -90,48 +90,6 @@ std::optional<std::string_view> FirstTenant(std::string_view target, std::string
   return std::nullopt;
 }
 
-// Appends `n` as `width` digits, zero-padded.
-void AppendDigits(int64_t n, int width, std::string* out) {
-  char buf[8];
-  for (int i = width - 1; i >= 0; --i) {
-    buf[i] = static_cast<char>('0' + n % 10);
-    n /= 10;
-  }
-  out->append(buf, static_cast<size_t>(width));
-}
-
-// Appends `at` as RFC 3339 UTC with milliseconds: 2026-11-22T12:00:00.123Z.
-// Days to a civil date: Howard Hinnant's days_from_civil inverse.
-void AppendRfc3339Millis(UnixNanos at, std::string* out) {
-  constexpr int64_t kNanosPerMilli = 1'000'000, kMillisPerDay = 86'400'000;
-  int64_t millis = at / kNanosPerMilli - (at % kNanosPerMilli < 0 ? 1 : 0);
-  int64_t days = millis / kMillisPerDay - (millis % kMillisPerDay < 0 ? 1 : 0);
-  int64_t ms_of_day = millis - days * kMillisPerDay;
-  days += 719468;
-  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const int64_t doe = days - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  const int64_t day = doy - (153 * mp + 2) / 5 + 1;
-  const int64_t month = mp < 10 ? mp + 3 : mp - 9;
-  const int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  AppendDigits(std::clamp<int64_t>(year, 0, 9999), 4, out);
-  out->push_back('-');
-  AppendDigits(month, 2, out);
-  out->push_back('-');
-  AppendDigits(day, 2, out);
-  out->push_back('T');
-  AppendDigits(ms_of_day / 3'600'000, 2, out);
-  out->push_back(':');
-  AppendDigits(ms_of_day / 60'000 % 60, 2, out);
-  out->push_back(':');
-  AppendDigits(ms_of_day / 1000 % 60, 2, out);
-  out->push_back('.');
-  AppendDigits(ms_of_day % 1000, 3, out);
-  out->push_back('Z');
-}
-
 // True when `body` can be embedded in an NDJSON line as a JSON value: an
 // object or array (Tempo's answers always are, compact) with no line break.
 // Its validity is not checked: a receiver rejects a line that is not JSON.
@@ -179,7 +137,7 @@ class PostEncoder {
       AppendJsonString(body, &text_);
     }
     text_.append(",\"at\":\"");
-    AppendRfc3339Millis(item.at, &text_);
+    AppendRfc3339(item.at, &text_);
     text_.append("\"}\n");
   }
 

@@ -157,14 +157,20 @@ void LayoutService::Defer(const http::Request& request, Deadline deadline,
       SetError({500, "internal", "The request failed."}, &answer);
     }
     // A late answer is dropped: the fallback (counted by the server) went out.
-    const int status = answer.status;
-    const std::string tier(TierOf(answer));
-    if (options_.observer) Observe(copy, answer, evaluation.now);  // before the move
-    if (pending->Send(std::move(answer))) CountResponse(status, tier);
+    // Counted (and observed) before it is sent, so that a client that has
+    // its answer finds it in the metrics; and only if it is the answer sent.
+    if (pending->Claim()) {
+      CountResponse(answer.status, TierOf(answer));
+      Observe(copy, answer, evaluation.now);
+      pending->Send(std::move(answer));
+    }
   };
   if (!pool_.Submit(std::move(task))) {
     // Too many requests wait already: answer now rather than queue.
-    if (pending->Send(*response)) CountResponse(response->status, "");
+    if (pending->Claim()) {
+      CountResponse(response->status, "");
+      pending->Send(*response);
+    }
   }
 }
 

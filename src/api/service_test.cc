@@ -241,6 +241,7 @@ class RecordingResponder final : public http::Responder {
       cv.notify_all();
       return true;
     }
+    bool Claim() override { return true; }
     std::optional<http::Response> Wait() {
       std::unique_lock<std::mutex> lock(mu);
       cv.wait_for(lock, std::chrono::seconds(30), [&] { return answer.has_value(); });

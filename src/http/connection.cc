@@ -64,7 +64,7 @@ class Connection::Pending final : public PendingResponse,
       : mailbox_(std::move(mailbox)), connection_(connection) {}
 
   bool Send(Response response) override {
-    if (!Claim()) return false;
+    if (!sender_claimed_ && !TryClaim()) return false;
     response_ = std::move(response);
     // The post publishes response_ to the connection's thread.
     MutexLock lock(&mailbox_->mu);
@@ -76,8 +76,13 @@ class Connection::Pending final : public PendingResponse,
     return true;
   }
 
+  bool Claim() override {
+    sender_claimed_ = TryClaim();
+    return sender_claimed_;
+  }
+
   // True for the first caller only: the sender or the deadline.
-  bool Claim() { return !claimed_.exchange(true, std::memory_order_acq_rel); }
+  bool TryClaim() { return !claimed_.exchange(true, std::memory_order_acq_rel); }
 
   Response TakeResponse() { return std::move(response_); }
   Connection* connection() const { return connection_; }
@@ -90,8 +95,9 @@ class Connection::Pending final : public PendingResponse,
  private:
   const std::shared_ptr<Mailbox> mailbox_;
   std::atomic<bool> claimed_{false};
-  Response response_;       // written by Send's claimer before its post
-  Connection* connection_;  // the connection's thread only; null once it has gone
+  bool sender_claimed_ = false;  // the sender's thread only: Claim succeeded
+  Response response_;            // written by Send's claimer before its post
+  Connection* connection_;       // the connection's thread only; null once it has gone
 };
 
 Connection::Connection(Worker* worker, asio::ip::tcp::socket socket)
@@ -328,7 +334,7 @@ void Connection::OnAnswer(Pending* p) {
 
 void Connection::OnAnswerDeadline(Pending* p) {
   if (pending_.get() != p || answered_) return;
-  if (!p->Claim() && !answer_lost_) {
+  if (!p->TryClaim() && !answer_lost_) {
     // The sender claimed first and is posting its answer: wait for it, but
     // not for ever (a sender that fails between its claim and its post).
     answer_lost_ = true;

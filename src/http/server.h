@@ -84,6 +84,12 @@ class PendingResponse {
   // dropped) when the server has answered already: the deferral's deadline
   // passed and its fallback went out, or the connection is gone.
   virtual bool Send(Response response) = 0;
+  // Reserves the answer for this sender before it is sent: true when the
+  // server has not answered, and then the next Send cannot be refused for
+  // the deadline. For work that must happen before the client can see the
+  // answer (counting it), but only if this answer is the one sent. Send
+  // must follow soon (the deadline's fallback waits at most a second).
+  virtual bool Claim() = 0;
 };
 
 // Given to the handler with each request (Request::responder).

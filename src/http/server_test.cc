@@ -712,6 +712,48 @@ TEST_F(ServerTest, ADeferralPastItsDeadlineGetsItsFallback) {
   EXPECT_EQ(handler.sent(), 0);
 }
 
+TEST_F(ServerTest, AClaimedDeferralIsAnsweredByItsSenderEvenPastTheDeadline) {
+  std::shared_ptr<PendingResponse> pending;
+  std::mutex mu;
+  StartServer({}, [&](const Request& request, Response*) {
+    auto p = request.responder->Defer(steady_clock::now() + milliseconds(100),
+                                      Response{503, {}, "fallback", false});
+    std::lock_guard<std::mutex> lock(mu);
+    pending = p;
+  });
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(Get("/claimed")));
+  std::shared_ptr<PendingResponse> p;
+  for (int i = 0; i < 500 && p == nullptr; ++i) {
+    std::this_thread::sleep_for(milliseconds(2));
+    std::lock_guard<std::mutex> lock(mu);
+    p = pending;
+  }
+  ASSERT_NE(p, nullptr);
+  ASSERT_TRUE(p->Claim());
+  std::this_thread::sleep_for(milliseconds(200));  // past the deadline, within its grace
+  EXPECT_TRUE(p->Send(Response{200, {}, "claimed answer", false}));
+  auto reply = client.Read();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->body, "claimed answer");
+  EXPECT_EQ(server_->Stats().fallbacks, 0u);
+
+  // Unclaimed past the deadline: the fallback goes out and Claim says so.
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    pending = nullptr;
+  }
+  ASSERT_TRUE(client.Send(Get("/late")));
+  reply = client.Read();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->body, "fallback");
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_NE(pending, nullptr);
+  EXPECT_FALSE(pending->Claim());
+  EXPECT_FALSE(pending->Send(Response{200, {}, "too late", false}));
+}
+
 TEST_F(ServerTest, StopIsNotHeldUpByADeferralOrItsHandle) {
   std::shared_ptr<PendingResponse> kept;
   std::mutex mu;

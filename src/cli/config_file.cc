@@ -136,6 +136,14 @@ Status CheckCombinations(const std::string& path, const std::vector<FileSetting>
   return Status::OK();
 }
 
+const ConfigSection* FindSection(const std::vector<ConfigSection>& sections,
+                                 const std::string& key) {
+  for (const ConfigSection& section : sections) {
+    if (section.key == key) return &section;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 void AddConfigOption(CLI::App* cmd, std::string* path) {
@@ -145,7 +153,8 @@ void AddConfigOption(CLI::App* cmd, std::string* path) {
       ->check(CLI::ExistingFile);
 }
 
-Status ApplyConfigFile(CLI::App* cmd, const std::string& path) {
+Status ApplyConfigFile(CLI::App* cmd, const std::string& path,
+                       const std::vector<ConfigSection>& sections) {
   if (path.empty()) return Status::OK();
   YAML::Node root;
   try {
@@ -161,6 +170,14 @@ Status ApplyConfigFile(CLI::App* cmd, const std::string& path) {
   std::vector<FileSetting> applied;
   for (const auto& entry : root) {
     const std::string key = entry.first.Scalar();
+    if (const ConfigSection* section = FindSection(sections, key)) {
+      try {
+        if (Status s = section->apply(entry.second, path); !s.ok()) return s;
+      } catch (const YAML::Exception& e) {
+        return Error(path, e.mark, key, e.msg);
+      }
+      continue;
+    }
     CLI::Option* option =
         key == "config" || key == "help" ? nullptr : cmd->get_option_no_throw("--" + key);
     if (option == nullptr) {

@@ -16,11 +16,27 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 
+namespace YAML {
+class Node;
+}
+
 namespace tempo::cli {
+
+// A key of the file that is not a flag but a structure of its own
+// (`tenant_groups`, `tenant_limits`, `kafka`): its value is handed to
+// `apply` with the file's path, whose messages must name the file, line and
+// key ("FILE:LINE: KEY: reason", YAML::Node::Mark gives the line). The
+// command line has no say over a section.
+struct ConfigSection {
+  std::string key;
+  std::function<Status(const YAML::Node& value, const std::string& path)> apply;
+};
 
 // Adds `--config FILE` to `cmd`; the file's path is stored in *path.
 void AddConfigOption(CLI::App* cmd, std::string* path);
@@ -33,7 +49,8 @@ void AddConfigOption(CLI::App* cmd, std::string* path);
 // twice (naming both lines), a value not of the option's type ("expected a
 // non-negative integer, got \"lots\""), a value that fails its check, a
 // pair of settings the command line would reject (naming both), or
-// malformed YAML.
-Status ApplyConfigFile(CLI::App* cmd, const std::string& path);
+// malformed YAML. A key of `sections` goes to its section's `apply`.
+Status ApplyConfigFile(CLI::App* cmd, const std::string& path,
+                       const std::vector<ConfigSection>& sections = {});
 
 }  // namespace tempo::cli

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <yaml-cpp/yaml.h>
 
 #include <fstream>
 #include <string>
@@ -41,11 +42,12 @@ class ConfigFileTest : public ::testing::Test {
     args.insert(args.begin(), {"serve", "--config", path_});
     std::vector<std::string> reversed(args.rbegin(), args.rend());
     app_.parse(reversed);
-    return ApplyConfigFile(cmd_, config_);
+    return ApplyConfigFile(cmd_, config_, sections_);
   }
 
   CLI::App app_;
   CLI::App* cmd_ = nullptr;
+  std::vector<ConfigSection> sections_;
   std::string path_;
   std::string config_;
   size_t l1_mb_ = 256;
@@ -100,6 +102,24 @@ TEST_F(ConfigFileTest, FailedCheckNamesLineAndKey) {
   s = Run("l1-mb: lots\n");
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find(":1: l1-mb: "), std::string::npos) << s.message();
+}
+
+TEST_F(ConfigFileTest, SectionsGetTheirValueAndTheirErrorsStop) {
+  std::vector<std::string> seen;
+  sections_.push_back({"groups", [&seen](const YAML::Node& value, const std::string& path) {
+                         if (!value.IsMap()) {
+                           return Status::InvalidArgument(path + ":" +
+                                                          std::to_string(value.Mark().line + 1) +
+                                                          ": groups: must be a map");
+                         }
+                         for (const auto& entry : value) seen.push_back(entry.first.Scalar());
+                         return Status::OK();
+                       }});
+  ASSERT_TRUE(Run("l1-mb: 64\ngroups:\n  TG1: [A]\n  TG2: [B]\n").ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"TG1", "TG2"}));
+  EXPECT_EQ(l1_mb_, 64u);
+  const Status s = Run("groups: [A]\n");
+  EXPECT_EQ(s.message(), path_ + ":1: groups: must be a map");
 }
 
 TEST_F(ConfigFileTest, MalformedYamlNamesLine) {

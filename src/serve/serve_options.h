@@ -13,6 +13,7 @@
 #include "api/page_source.h"
 #include "api/service.h"
 #include "http/server.h"
+#include "http/tls_options.h"
 #include "serve/l2_client.h"
 #include "serve/stream_options.h"
 #include "shadow/receiver.h"
@@ -84,6 +85,17 @@ struct ServeOptions {
   // The admin listener HOST:PORT (/readyz, /livez, /metrics, /admin/cache),
   // or "off". Default: 127.0.0.1:9901.
   std::string admin_listen = "127.0.0.1:9901";
+
+  // TLS on the public listener (--tls-cert, --tls-key, --tls-client-ca).
+  // Default: none (plain HTTP).
+  http::TlsFiles tls;
+
+  // TLS on the admin listener (--admin-tls-cert, --admin-tls-key,
+  // --admin-client-ca). Default: none.
+  http::TlsFiles admin_tls;
+
+  // Allows an admin listener off loopback without a client CA. Default: false.
+  bool admin_insecure = false;
 
   // How long the origin may be unreachable before /readyz says not ready.
   // Default: 5000.

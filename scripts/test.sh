@@ -37,9 +37,10 @@ cmake --build --preset clang -j "$jobs"
 # libmemcached) have produced no report to suppress.
 tsan_suites=(
   EpochTest ReadBufferTest NodeTableTest CacheTest CacheConcurrencyTest  # tempo_cache_test
-  ServerTest                                                             # tempo_http_test
+  ServerTest TlsTest                                                     # tempo_http_test
   OriginReaderTest PageSourceTest PageSourceL2Test ServiceWithStore      # tempo_api_test
-  InvalidationListenerTest                                               # tempo_api_test
+  InvalidationListenerTest TenantLimiter TenantLimiterConcurrency        # tempo_api_test
+  OriginReaderSharingTest                                                # tempo_api_test
   SyncerTest LogSyncerTest RunnerTest                                    # tempo_sync_test
   L2Test                                                                 # tempo_l2_test
   ReceiverTest SenderTest                                                # tempo_shadow_test

@@ -38,7 +38,7 @@ class Server:
              "--admin-listen", "127.0.0.1:0", *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=preexec_fn)
         line = self.proc.stdout.readline()  # bounded: the process prints it or exits
-        m = re.search(r"http://127\.0\.0\.1:(\d+)", line)
+        m = re.search(r"(https?)://127\.0\.0\.1:(\d+)", line)
         admin = re.search(r"admin on port (\d+)", self.proc.stdout.readline()) if m else None
         if not admin:
             self.proc.kill()
@@ -47,10 +47,10 @@ class Server:
             self.proc.stdout.close()
             self.proc.stderr.close()
             raise AssertionError(f"server did not start: {line!r} {err}")
-        self.port = int(m.group(1))
+        self.port = int(m.group(2))
         self.admin_port = int(admin.group(1))
         self.err = None  # stderr, once stopped
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{m.group(1)}://127.0.0.1:{self.port}"
 
     def conn(self):
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=REQUEST_TIMEOUT_S)

@@ -26,8 +26,14 @@ InvalidationListener::~InvalidationListener() {
 }
 
 InvalidationStats InvalidationListener::Stats() const {
-  return InvalidationStats{received_.load(), evicted_.load(), malformed_.load(),
-                           poll_failures_.load(), catch_up_failures_.load()};
+  InvalidationStats stats;
+  stats.received = received_.load();
+  stats.evicted = evicted_.load();
+  stats.malformed = malformed_.load();
+  stats.ignored = ignored_.load();
+  stats.poll_failures = poll_failures_.load();
+  stats.catch_up_failures = catch_up_failures_.load();
+  return stats;
 }
 
 bool InvalidationListener::SleepUnlessStopped(std::chrono::milliseconds pause) {
@@ -73,6 +79,11 @@ void InvalidationListener::Run() {
         auto invalidation = events::DecodeInvalidation(message.value);
         if (!invalidation.ok()) {
           ++malformed_;
+          continue;
+        }
+        const config::TenantGroupFilter* groups = options_.tenant_groups.get();
+        if (groups != nullptr && !groups->Serves(invalidation->slice.partition.tenant)) {
+          ++ignored_;
           continue;
         }
         pages_->InvalidateSlice(invalidation->slice.partition, invalidation->slice.scope);

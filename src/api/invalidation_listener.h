@@ -12,6 +12,9 @@
 // so that a slice reloaded after its L1 TTL is never older than that even
 // when the invalidation stream is unreachable: L1's TTL plus catch_up_every
 // bounds staleness then.
+//
+// An instance of a tenant group (options.tenant_groups) ignores the
+// invalidations of tenants its group does not serve: it never caches them.
 #pragma once
 
 #include <atomic>
@@ -22,6 +25,7 @@
 
 #include "api/page_source.h"
 #include "common/mutex.h"
+#include "config/tenant_groups.h"
 #include "origin/origin.h"
 #include "stream/stream.h"
 
@@ -32,12 +36,15 @@ struct InvalidationListenerOptions {
   std::chrono::milliseconds catch_up_every{std::chrono::seconds(1)};
   // Wait after a failed Poll before the next one.
   std::chrono::milliseconds retry_backoff{500};
+  // The instance's tenant group; null: every tenant's invalidations apply.
+  std::shared_ptr<const config::TenantGroupFilter> tenant_groups;
 };
 
 struct InvalidationStats {
   uint64_t received = 0;           // messages read
   uint64_t evicted = 0;            // slices dropped from L1
   uint64_t malformed = 0;          // messages that did not decode (skipped)
+  uint64_t ignored = 0;            // of other tenant groups' tenants (skipped)
   uint64_t poll_failures = 0;      // the stream could not be read
   uint64_t catch_up_failures = 0;  // the origin could not catch up
 };
@@ -72,7 +79,7 @@ class InvalidationListener {
   std::atomic<bool> stop_{false};
   Mutex mu_;  // with cv_: wakes a backoff on stop
   CondVar cv_;
-  std::atomic<uint64_t> received_{0}, evicted_{0}, malformed_{0}, poll_failures_{0},
+  std::atomic<uint64_t> received_{0}, evicted_{0}, malformed_{0}, ignored_{0}, poll_failures_{0},
       catch_up_failures_{0};
   std::thread thread_;  // last: starts after everything above is ready
 };

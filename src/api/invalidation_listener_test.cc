@@ -4,6 +4,7 @@
 #include "api/invalidation_listener.h"
 
 #include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
 
 #include <atomic>
 #include <chrono>
@@ -191,6 +192,24 @@ TEST_F(InvalidationListenerTest, MalformedMessageIsCountedAndSkipped) {
   EXPECT_EQ(stats.received, 4u);
   EXPECT_EQ(stats.malformed, 2u);
   EXPECT_EQ(stats.evicted, 2u);
+}
+
+TEST_F(InvalidationListenerTest, AGroupedInstanceIgnoresOtherGroupsTenants) {
+  auto groups = config::TenantGroups::Parse(
+      YAML::Load("tenant_groups: {TG1: [T], TG2: [\"*\"]}")["tenant_groups"], "groups.yaml");
+  ASSERT_TRUE(groups.ok());
+  InvalidationListenerOptions options = FastOptions();
+  auto filter = config::TenantGroupFilter::Create(*groups, "TG1");
+  ASSERT_TRUE(filter.ok());
+  options.tenant_groups = *filter;
+  InvalidationListener listener(Consumer(), counting_.get(), pages_.get(), options);
+  WaitUntilListening(listener);  // T's: evicted
+  const events::SliceKey other{{"U", "web", "home"}, "*"};
+  log_.Append(stream::kInvalidationTopic, 0, events::InvalidationKey(other),
+              events::EncodeInvalidation(other, 1));
+  ASSERT_TRUE(WaitFor([&] { return listener.Stats().ignored == 1; }));
+  EXPECT_EQ(listener.Stats().evicted, 1u);
+  EXPECT_EQ(listener.Stats().received, 2u);
 }
 
 TEST_F(InvalidationListenerTest, WithoutStreamCatchesUpPeriodically) {

@@ -1,6 +1,7 @@
 // OriginReader: a bounded pool of origin reads with per-caller deadlines.
 #include "api/origin_reader.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "common/logging.h"
@@ -8,6 +9,7 @@
 namespace tempo::api {
 
 struct OriginReader::Call {
+  std::string tenant;
   std::function<Status()> work;
   std::function<void()> then;  // after a successful work, once answered
   CondVar done_cv;             // signalled (under OriginReader::mu_) when done
@@ -32,7 +34,11 @@ bool IsOriginFailure(const Status& status) {
 }  // namespace
 
 OriginReader::OriginReader(origin::Origin* origin, const OriginReaderOptions& options)
-    : origin_(origin), options_(options) {
+    : origin_(origin),
+      options_(options),
+      tenant_max_pending_(
+          std::max<size_t>(1, static_cast<size_t>(static_cast<double>(options.max_pending) *
+                                                  std::clamp(options.tenant_share, 0.0, 1.0)))) {
   const int threads = options_.threads > 0 ? options_.threads : 1;
   workers_.reserve(threads);
   for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { Worker(); });
@@ -59,6 +65,7 @@ Result<std::vector<origin::Row>> OriginReader::ReadScope(const origin::Partition
   std::function<void()> after;
   if (then) after = [rows, then = std::move(then)] { then(*rows); };
   Status status = Run(
+      partition.tenant,
       [origin = origin_, partition = partition, scope = std::string(scope), rows]() -> Status {
         auto read = origin->ReadScope(partition, scope);
         if (!read.ok()) return read.status();
@@ -73,6 +80,7 @@ Result<std::vector<origin::Row>> OriginReader::ReadScope(const origin::Partition
 Result<bool> OriginReader::TenantKnown(std::string_view tenant, Deadline deadline) {
   auto known = std::make_shared<bool>(false);
   Status status = Run(
+      tenant,
       [origin = origin_, tenant = std::string(tenant), known]() -> Status {
         auto read = origin->TenantKnown(tenant);
         if (!read.ok()) return read.status();
@@ -84,12 +92,13 @@ Result<bool> OriginReader::TenantKnown(std::string_view tenant, Deadline deadlin
   return *known;
 }
 
-Status OriginReader::Run(std::function<Status()> work, Deadline deadline,
+Status OriginReader::Run(std::string_view tenant, std::function<Status()> work, Deadline deadline,
                          std::function<void()> then) {
   // A caller whose deadline has passed (it queued elsewhere) gets no read:
   // nobody would wait for it, and it says nothing about the origin.
   if (Clock::now() >= deadline) return Status::Unavailable("no time left before the deadline");
   auto call = std::make_shared<Call>();
+  call->tenant = std::string(tenant);
   call->work = std::move(work);
   call->then = std::move(then);
   MutexLock lock(&mu_);
@@ -99,8 +108,18 @@ Status OriginReader::Run(std::function<Status()> work, Deadline deadline,
     return Status::Unavailable("origin: too many reads pending (" +
                                std::to_string(options_.max_pending) + ")");
   }
+  TenantQueue& queue = tenants_[call->tenant];
+  if (queue.pending >= tenant_max_pending_) {
+    ++shed_;
+    ++tenant_shed_;
+    if (queue.pending == 0) tenants_.erase(call->tenant);
+    return Status::Unavailable("origin: too many reads pending for tenant " + call->tenant + " (" +
+                               std::to_string(tenant_max_pending_) + ", --origin-tenant-share)");
+  }
   ++pending_;
-  queue_.push_back(call);
+  ++queue.pending;
+  if (queue.calls.empty()) ready_.push_back(&queue);
+  queue.calls.push_back(call);
   work_cv_.Signal();
   while (!call->done) {
     if (!call->done_cv.WaitUntil(&mu_, deadline) && !call->done) {
@@ -118,10 +137,15 @@ Status OriginReader::Run(std::function<Status()> work, Deadline deadline,
 void OriginReader::Worker() {
   mu_.Lock();
   for (;;) {
-    while (!stopping_ && queue_.empty()) work_cv_.Wait(&mu_);
-    if (queue_.empty()) break;  // stopping, nothing left
-    std::shared_ptr<Call> call = std::move(queue_.front());
-    queue_.pop_front();
+    while (!stopping_ && ready_.empty()) work_cv_.Wait(&mu_);
+    if (ready_.empty()) break;  // stopping, nothing left
+    // Round robin: the first tenant in line gives one read, and goes to the
+    // back of the line if it has more.
+    TenantQueue* queue = ready_.front();
+    ready_.pop_front();
+    std::shared_ptr<Call> call = std::move(queue->calls.front());
+    queue->calls.pop_front();
+    if (!queue->calls.empty()) ready_.push_back(queue);
     Status status = Status::Unavailable("origin reader is stopping");
     // A call nobody waits for any more is not worth an origin read: under a
     // slow origin, skipping it lets the queue drain.
@@ -141,6 +165,7 @@ void OriginReader::Worker() {
       mu_.Lock();
     }
     --pending_;  // after `then`: it counts against max_pending too
+    if (--queue->pending == 0) tenants_.erase(call->tenant);  // its calls are empty too
   }
   mu_.Unlock();
 }
@@ -196,7 +221,16 @@ bool OriginReader::Ready(std::chrono::milliseconds grace, std::string* reason) c
 
 OriginReaderStats OriginReader::Stats() const {
   MutexLock lock(&mu_);
-  return OriginReaderStats{reads_, failures_, timeouts_, shed_, reachable_, unreachable_since_};
+  OriginReaderStats stats;
+  stats.reads = reads_;
+  stats.failures = failures_;
+  stats.timeouts = timeouts_;
+  stats.shed = shed_;
+  stats.tenant_shed = tenant_shed_;
+  stats.pending = pending_;
+  stats.reachable = reachable_;
+  stats.unreachable_since = unreachable_since_;
+  return stats;
 }
 
 }  // namespace tempo::api

@@ -10,6 +10,12 @@
 // once (load shedding), so a hung origin ties up a bounded number of threads
 // and no memory grows.
 //
+// Reads are shared fairly between tenants (issue 15 §4): one tenant may hold
+// at most `tenant_share` of max_pending (past that its read fails at once,
+// as above, and other tenants' reads are still taken), and the threads take
+// queued reads from the tenants in turn (round robin), so a tenant's miss
+// storm queues behind itself, not in front of other tenants' reads.
+//
 // Every answer feeds the health record behind Ready(): the origin is
 // unreachable from its first failure (Unavailable, IOError, a missed
 // deadline) until its next success. A probe thread reads the origin every
@@ -25,6 +31,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "common/mutex.h"
@@ -40,17 +47,22 @@ struct OriginReaderOptions {
   int threads = 8;
   // Reads queued or running beyond which a new read fails at once.
   size_t max_pending = 256;
+  // The share of max_pending one tenant's reads may hold (at least one
+  // read); 1 lets one tenant take them all.
+  double tenant_share = 0.5;
   // How often the probe reads the origin; zero disables the probe.
   std::chrono::milliseconds probe_interval{std::chrono::seconds(1)};
 };
 
 // Counters since construction and the current health.
 struct OriginReaderStats {
-  uint64_t reads = 0;     // reads answered in time (ok or not)
-  uint64_t failures = 0;  // ... whose answer was an error
-  uint64_t timeouts = 0;  // reads whose caller stopped waiting at its deadline
-  uint64_t shed = 0;      // reads refused: max_pending reached
-  bool reachable = true;  // false from a failure until the next success
+  uint64_t reads = 0;        // reads answered in time (ok or not)
+  uint64_t failures = 0;     // ... whose answer was an error
+  uint64_t timeouts = 0;     // reads whose caller stopped waiting at its deadline
+  uint64_t shed = 0;         // reads refused: max_pending reached, or a tenant's share of it
+  uint64_t tenant_shed = 0;  // ... of them, for a tenant's share
+  size_t pending = 0;        // reads queued or running now
+  bool reachable = true;     // false from a failure until the next success
   // Since when the origin has been unreachable (steady clock), if it is.
   std::chrono::steady_clock::time_point unreachable_since{};
 };
@@ -85,10 +97,16 @@ class OriginReader {
 
  private:
   struct Call;  // one read: its work, and its answer once there
+  // One tenant's reads: queued, and queued or running.
+  struct TenantQueue {
+    std::deque<std::shared_ptr<Call>> calls;
+    size_t pending = 0;
+  };
 
-  // Queues `work` and waits for its answer until `deadline`. When `work`
-  // succeeds, the worker runs `then` after answering.
-  Status Run(std::function<Status()> work, Deadline deadline, std::function<void()> then = nullptr);
+  // Queues `work` for `tenant` and waits for its answer until `deadline`.
+  // When `work` succeeds, the worker runs `then` after answering.
+  Status Run(std::string_view tenant, std::function<Status()> work, Deadline deadline,
+             std::function<void()> then = nullptr);
   void Worker();
   void Probe();
   void Record(const Status& status) EXCLUSIVE_LOCKS_REQUIRED(mu_);  // feeds health
@@ -97,15 +115,21 @@ class OriginReader {
   const OriginReaderOptions options_;
 
   mutable Mutex mu_;
-  CondVar work_cv_;   // workers wait for calls
-  CondVar probe_cv_;  // the probe sleeps on it
-  std::deque<std::shared_ptr<Call>> queue_ GUARDED_BY(mu_);
-  size_t pending_ GUARDED_BY(mu_) = 0;  // queued + running
+  CondVar work_cv_;                  // workers wait for calls
+  CondVar probe_cv_;                 // the probe sleeps on it
+  const size_t tenant_max_pending_;  // tenant_share of max_pending, at least 1
+  // Tenants with reads queued or running (so at most max_pending of them);
+  // nodes keep their addresses, which ready_ holds.
+  std::unordered_map<std::string, TenantQueue> tenants_ GUARDED_BY(mu_);
+  // Tenants with queued reads, in the order the workers serve them.
+  std::deque<TenantQueue*> ready_ GUARDED_BY(mu_);
+  size_t pending_ GUARDED_BY(mu_) = 0;  // queued + running, all tenants
   bool stopping_ GUARDED_BY(mu_) = false;
   uint64_t reads_ GUARDED_BY(mu_) = 0;
   uint64_t failures_ GUARDED_BY(mu_) = 0;
   uint64_t timeouts_ GUARDED_BY(mu_) = 0;
   uint64_t shed_ GUARDED_BY(mu_) = 0;
+  uint64_t tenant_shed_ GUARDED_BY(mu_) = 0;
   bool reachable_ GUARDED_BY(mu_) = true;
   std::chrono::steady_clock::time_point unreachable_since_ GUARDED_BY(mu_){};
   std::string last_error_ GUARDED_BY(mu_);

@@ -93,6 +93,8 @@ void LayoutService::CountResponse(int status, std::string_view tier) const {
     Count(kUnavailable);
   } else if (status >= 400 && status < 500) {
     Count(kClientError);
+    if (status == 421) Count(kWrongGroup);
+    if (status == 429) Count(kRateLimited);
   }
 }
 
@@ -101,14 +103,23 @@ ServiceStats LayoutService::Stats() const {
   for (const Stripe& stripe : stripes_) {
     for (int i = 0; i < kCounters; ++i) sums[i] += stripe.counts[i].load(std::memory_order_relaxed);
   }
-  return ServiceStats{sums[kOk], sums[kNotModified], sums[kClientError], sums[kUnavailable],
-                      sums[kL1], sums[kL2],          sums[kOrigin]};
+  ServiceStats stats;
+  stats.ok = sums[kOk];
+  stats.not_modified = sums[kNotModified];
+  stats.client_errors = sums[kClientError];
+  stats.unavailable = sums[kUnavailable];
+  stats.wrong_group = sums[kWrongGroup];
+  stats.rate_limited = sums[kRateLimited];
+  stats.from_l1 = sums[kL1];
+  stats.from_l2 = sums[kL2];
+  stats.from_origin = sums[kOrigin];
+  return stats;
 }
 
 void LayoutService::Handle(const http::Request& request, http::Response* response) const {
   // Without a responder (a direct call) the answer must be given now.
   const Deadline deadline = std::chrono::steady_clock::now() + options_.deadline;
-  const Evaluation evaluation{NowUnixNanos(), options_.allow_preview};
+  const Evaluation evaluation{NowUnixNanos(), options_.allow_preview, /*limit=*/true};
   if (!Answer(request, evaluation, deadline, /*may_wait=*/request.responder == nullptr, response)) {
     Defer(request, deadline, response);
     return;
@@ -134,6 +145,7 @@ void LayoutService::Observe(const http::Request& request, const http::Response& 
 void LayoutService::Defer(const http::Request& request, Deadline deadline,
                           http::Response* response) const {
   SetError(kUnavailableError, response);
+  AddOwnGroup(response);
   // The pool answers at the deadline; the fallback, a little later, covers a
   // pool too busy to start the work in time.
   auto pending = request.responder->Defer(deadline + kFallbackSlack, *response);
@@ -144,10 +156,12 @@ void LayoutService::Defer(const http::Request& request, Deadline deadline,
     http::Response answer;
     http::Request copy{method, target, if_none_match, nullptr};
     copy.shadow = shadow;
-    const Evaluation evaluation{NowUnixNanos(), options_.allow_preview};
+    // The serving thread asked the limiter already.
+    const Evaluation evaluation{NowUnixNanos(), options_.allow_preview, /*limit=*/false};
     try {
       if (std::chrono::steady_clock::now() >= deadline) {
         SetError(kUnavailableError, &answer);
+        AddOwnGroup(&answer);
       } else {
         Answer(copy, evaluation, deadline, /*may_wait=*/true, &answer);
       }
@@ -155,6 +169,7 @@ void LayoutService::Defer(const http::Request& request, Deadline deadline,
       // As on a serving thread (http::Connection): a bug, answered 500.
       TEMPO_BUG(false, "a deferred request's work threw");
       SetError({500, "internal", "The request failed."}, &answer);
+      AddOwnGroup(&answer);
     }
     // A late answer is dropped: the fallback (counted by the server) went out.
     // Counted (and observed) before it is sent, so that a client that has
@@ -174,8 +189,50 @@ void LayoutService::Defer(const http::Request& request, Deadline deadline,
   }
 }
 
+void LayoutService::AddOwnGroup(http::Response* response) const {
+  if (options_.tenant_groups != nullptr && response->status != 421) {
+    AddHeader(response, kTenantGroupHeader, options_.tenant_groups->group());
+  }
+}
+
+bool LayoutService::WrongGroup(const std::string& tenant, http::Response* response) const {
+  const config::TenantGroupFilter* groups = options_.tenant_groups.get();
+  if (groups == nullptr || groups->Serves(tenant)) return false;
+  const std::optional<std::string_view> group = groups->GroupOf(tenant);
+  if (!group.has_value()) {
+    // No group serves it: as the edge answers such a tenant.
+    SetError({404, "unknown_tenant", "No content exists for this tenant."}, response);
+    return true;
+  }
+  SetError({421, "wrong_tenant_group",
+            "Tenant '" + tenant + "' is served by tenant group '" + std::string(*group) + "'."},
+           response);
+  AddHeader(response, kTenantGroupHeader, std::string(*group));
+  return true;
+}
+
+bool LayoutService::OverLimit(const std::string& tenant, http::Response* response) const {
+  TenantLimiter* limiter = options_.limiter.get();
+  if (limiter == nullptr) return false;
+  const int64_t retry_after = limiter->Admit(tenant);
+  if (retry_after == 0) return false;
+  SetError({429, "rate_limited",
+            "Tenant '" + tenant + "' is over its request rate; retry after " +
+                std::to_string(retry_after) + " s."},
+           response);
+  AddHeader(response, "Retry-After", std::to_string(retry_after));
+  return true;
+}
+
 bool LayoutService::Answer(const http::Request& request, Evaluation evaluation, Deadline deadline,
                            bool may_wait, http::Response* response) const {
+  if (!Route(request, evaluation, deadline, may_wait, response)) return false;
+  AddOwnGroup(response);
+  return true;
+}
+
+bool LayoutService::Route(const http::Request& request, Evaluation evaluation, Deadline deadline,
+                          bool may_wait, http::Response* response) const {
   std::string_view target = request.target;
   const size_t q = target.find('?');
   const std::string_view path = target.substr(0, q);
@@ -217,6 +274,10 @@ bool LayoutService::AnswerLayout(const http::Request& request, int api_version,
     return true;
   }
   const PageRequest& page = std::get<PageRequest>(parsed);
+  // Before any cache or store read: a tenant of another group, or one over
+  // its limit, costs this instance nothing more.
+  if (WrongGroup(page.tenant, response)) return true;
+  if (evaluation.limit && OverLimit(page.tenant, response)) return true;
   std::optional<std::string_view> page_id;
   if (page.page_id) page_id = *page.page_id;
   const origin::PartitionKey partition{page.tenant, page.channel, page.page_type};
@@ -263,6 +324,9 @@ bool LayoutService::AnswerLayout(const http::Request& request, int api_version,
   select::Render(page, selection, &response->body);
   std::string etag = ComputeETag(response->body);
   response->headers.clear();
+  // One allocation for all of them: Content-Type, Cache-Control,
+  // X-Tempo-Cache, ETag and X-Tempo-Tenant-Group.
+  response->headers.reserve(5);
   AddHeader(response, "Content-Type", "application/json");
   AddHeader(response, "Cache-Control", "private, max-age=0");
   AddHeader(response, kTierHeader, TierName(slices.tier));

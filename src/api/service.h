@@ -14,6 +14,22 @@
 // a BlockingPool thread, while the serving thread goes on with other
 // requests. So a hung origin or L2 node slows only the requests that need
 // it, and those get their 503 at their deadline. Safe for concurrent use.
+//
+// Tenant groups (SPEC §9, config/tenant_groups.h): an instance of a group
+// (ServiceOptions::tenant_groups) answers a valid layouts request for a
+// tenant of another group with 421 wrong_tenant_group and that group in
+// X-Tempo-Tenant-Group, and one for a tenant no group serves with 404
+// unknown_tenant (as the edge does); both right after the query's
+// validation (§11.6) and before any cache or store read, so such tenants
+// cost no L1 space, L2 fill or origin read. Every other answer of a grouped
+// instance carries X-Tempo-Tenant-Group with its own group.
+//
+// Per-tenant limits (ServiceOptions::limiter, api/tenant_limiter.h): after
+// the group check and before any cache read, a request over its tenant's
+// rate is answered 429 rate_limited with Retry-After. The order of a layouts
+// request's checks is therefore: path/method, URI length, the query
+// (§11.6), tenant group (421/404), rate limit (429), then the tiers and the
+// unknown-tenant check (404).
 #pragma once
 
 #include <atomic>
@@ -25,7 +41,9 @@
 #include "api/blocking_pool.h"
 #include "api/page_source.h"
 #include "api/query.h"
+#include "api/tenant_limiter.h"
 #include "common/time.h"
+#include "config/tenant_groups.h"
 #include "http/server.h"
 
 namespace tempo::api {
@@ -47,7 +65,17 @@ struct ServiceOptions {
   // block.
   std::function<void(const http::Request& request, const http::Response& response, UnixNanos at)>
       observer;
+  // The instance's tenant group and which tenants it serves (see the top of
+  // this file); null: every tenant, and no X-Tempo-Tenant-Group header.
+  std::shared_ptr<const config::TenantGroupFilter> tenant_groups;
+  // Per-tenant request limits of the public listener (not of AnswerAt);
+  // null: none.
+  std::shared_ptr<TenantLimiter> limiter;
 };
+
+// The header naming a tenant group: on a 421 the tenant's, on every other
+// answer of a grouped instance the instance's own.
+inline constexpr const char* kTenantGroupHeader = "X-Tempo-Tenant-Group";
 
 // Responses since the service was created.
 struct ServiceStats {
@@ -55,6 +83,8 @@ struct ServiceStats {
   uint64_t not_modified = 0;   // 304
   uint64_t client_errors = 0;  // 4xx of any route
   uint64_t unavailable = 0;    // 503: no tier could answer in time
+  uint64_t wrong_group = 0;    // 421 (also in client_errors)
+  uint64_t rate_limited = 0;   // 429 (also in client_errors)
   // Layouts (200 and 304) by the tier that served them (X-Tempo-Cache).
   uint64_t from_l1 = 0, from_l2 = 0, from_origin = 0;
 };
@@ -90,12 +120,24 @@ class LayoutService {
   // would mean waiting at all.
   // `now`: the instant to evaluate at unless the query has `at`; `preview`:
   // whether `at` is honoured.
+  // `limit`: whether the tenant limiter is asked (the public listener's
+  // requests, once each).
   struct Evaluation {
     UnixNanos now = 0;
     bool preview = false;
+    bool limit = false;
   };
   bool Answer(const http::Request& request, Evaluation evaluation, Deadline deadline, bool may_wait,
               http::Response* response) const;
+  bool Route(const http::Request& request, Evaluation evaluation, Deadline deadline, bool may_wait,
+             http::Response* response) const;
+  // The group check (true and `response` filled when this instance does not
+  // serve `tenant`) and the rate limit (true and a 429).
+  bool WrongGroup(const std::string& tenant, http::Response* response) const;
+  bool OverLimit(const std::string& tenant, http::Response* response) const;
+  // Adds X-Tempo-Tenant-Group with the own group, if grouped (not to a 421,
+  // which names the tenant's).
+  void AddOwnGroup(http::Response* response) const;
   bool AnswerLayout(const http::Request& request, int api_version, std::string_view query,
                     Evaluation evaluation, Deadline deadline, bool may_wait,
                     http::Response* response) const;
@@ -107,7 +149,18 @@ class LayoutService {
   // that served it (X-Tempo-Cache, empty for others).
   void CountResponse(int status, std::string_view tier) const;
 
-  enum Counter { kOk, kNotModified, kClientError, kUnavailable, kL1, kL2, kOrigin, kCounters };
+  enum Counter {
+    kOk,
+    kNotModified,
+    kClientError,
+    kUnavailable,
+    kL1,
+    kL2,
+    kOrigin,
+    kWrongGroup,
+    kRateLimited,
+    kCounters
+  };
   // Counters striped over cache lines so that serving threads rarely share
   // one; a thread always uses the same stripe.
   struct alignas(64) Stripe {

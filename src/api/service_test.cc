@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <yaml-cpp/yaml.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -367,6 +368,174 @@ TEST_F(ServiceWithStore, TheObserverSeesLayoutAnswersWithTheirBodies) {
   EXPECT_TRUE(again.omit_body);
   EXPECT_FALSE(seen[1].shadow);
   EXPECT_EQ(seen[2].status, 400);
+}
+
+// Tenant groups: TG1 serves WM_GLASS, TG2 serves T, TG3 every other tenant;
+// "NG" describes groups where no group holds "*".
+std::shared_ptr<const config::TenantGroupFilter> GroupFilter(const std::string& yaml,
+                                                             const std::string& own) {
+  auto groups = config::TenantGroups::Parse(YAML::Load(yaml)["tenant_groups"], "groups.yaml");
+  EXPECT_TRUE(groups.ok()) << groups.status().ToString();
+  auto filter = config::TenantGroupFilter::Create(*groups, own);
+  EXPECT_TRUE(filter.ok()) << filter.status().ToString();
+  return *filter;
+}
+constexpr const char* kGroups = "tenant_groups: {TG1: [WM_GLASS], TG2: [T], TG3: [\"*\"]}";
+
+TEST_F(ServiceWithStore, AnotherGroupsTenantIs421NamingItsGroup) {
+  Publish("module",
+          R"({"id":"a","tenant":"T","channels":["web"],"pageType":"home","zone":"z","version":1})");
+  ServiceOptions options;
+  options.deadline = std::chrono::seconds(5);
+  options.tenant_groups = GroupFilter(kGroups, "TG2");
+  const LayoutService grouped(pages_.get(), options);
+  http::Response r =
+      Call(grouped, "GET", "/api/v2/tempo/layouts?tenant=WM_GLASS&channel=web&pageType=home");
+  EXPECT_EQ(r.status, 421);
+  EXPECT_EQ(r.body,
+            R"({"error":{"code":"wrong_tenant_group","message":"Tenant 'WM_GLASS' is served by )"
+            R"(tenant group 'TG1'."}})");
+  EXPECT_EQ(Header(r, kTenantGroupHeader), "TG1");  // the tenant's group, once
+  EXPECT_EQ(std::count_if(r.headers.begin(), r.headers.end(),
+                          [](const auto& h) { return h.first == kTenantGroupHeader; }),
+            1);
+  EXPECT_EQ(Header(r, "Content-Type"), "application/json");
+  EXPECT_EQ(Header(r, "Cache-Control"), "no-store");
+  // The "*" group's tenants too.
+  EXPECT_EQ(Header(Call(grouped, "GET", "/api/v2/tempo/layouts?tenant=ACME&channel=web&pageType=x"),
+                   kTenantGroupHeader),
+            "TG3");
+  EXPECT_EQ(grouped.Stats().wrong_group, 2u);
+  EXPECT_EQ(grouped.Stats().client_errors, 2u);
+  // No cache or store read was spent on them.
+  EXPECT_EQ(pages_->L1Stats().misses, 0u);
+  EXPECT_EQ(pages_->origin_reader().Stats().reads, 0u);
+  // Its own tenant is served, with its own group.
+  http::Response own = Call(grouped, "GET", kPage);
+  EXPECT_EQ(own.status, 200);
+  EXPECT_EQ(Header(own, kTenantGroupHeader), "TG2");
+}
+
+TEST_F(ServiceWithStore, TheGroupCheckComesAfterValidation) {
+  ServiceOptions options;
+  options.tenant_groups = GroupFilter(kGroups, "TG2");
+  const LayoutService grouped(pages_.get(), options);
+  // An invalid parameter for another group's tenant: 400, not 421.
+  http::Response bad =
+      Call(grouped, "GET", "/api/v2/tempo/layouts?tenant=WM_GLASS&channel=WEB&pageType=home");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("\"invalid_parameter\""), std::string::npos);
+  EXPECT_EQ(Header(bad, kTenantGroupHeader), "TG2");
+  // Missing parameters and preview too.
+  EXPECT_EQ(Call(grouped, "GET", "/api/v2/tempo/layouts?tenant=WM_GLASS&channel=web").status, 400);
+  EXPECT_EQ(Call(grouped, "GET",
+                 "/api/v2/tempo/layouts?tenant=WM_GLASS&channel=web&pageType=h&at=2020-01-01T00:"
+                 "00:00Z")
+                .status,
+            400);
+}
+
+TEST_F(ServiceWithStore, ATenantNoGroupServesIsUnknown) {
+  ServiceOptions options;
+  options.tenant_groups = GroupFilter("tenant_groups: {TG1: [WM_GLASS], TG2: [T]}", "TG2");
+  const LayoutService grouped(pages_.get(), options);
+  http::Response r =
+      Call(grouped, "GET", "/api/v2/tempo/layouts?tenant=ACME&channel=web&pageType=home");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_NE(r.body.find("\"unknown_tenant\""), std::string::npos);
+  EXPECT_EQ(Header(r, kTenantGroupHeader), "TG2");
+  EXPECT_EQ(pages_->origin_reader().Stats().reads, 0u);  // decided without the store
+}
+
+TEST_F(ServiceWithStore, EveryAnswerOfAGroupedInstanceNamesItsGroup) {
+  Publish("module", R"({"id":"a","tenant":"ACME","channels":["web"],"pageType":"home","zone":"z",)"
+                    R"("version":1})");
+  ServiceOptions options;
+  options.deadline = std::chrono::seconds(5);
+  options.tenant_groups = GroupFilter(kGroups, "TG3");
+  const LayoutService grouped(pages_.get(), options);
+  const std::string page = "/api/v2/tempo/layouts?tenant=ACME&channel=web&pageType=home";
+  http::Response ok = Call(grouped, "GET", page);
+  ASSERT_EQ(ok.status, 200);
+  http::Response not_modified;
+  grouped.Handle(http::Request{"GET", page, Header(ok, "ETag")}, &not_modified);
+  EXPECT_EQ(not_modified.status, 304);
+  for (const http::Response& r :
+       {ok, not_modified, Call(grouped, "GET", "/healthz"), Call(grouped, "GET", "/nope"),
+        Call(grouped, "POST", page), Call(grouped, "GET", "/api/v2/tempo/layouts?tenant=x"),
+        Call(grouped, "GET", "/api/v2/tempo/layouts?tenant=nobody&channel=web&pageType=home")}) {
+    EXPECT_EQ(Header(r, kTenantGroupHeader), "TG3") << r.status << " " << r.body;
+  }
+  // A deferred request's fallback and answer too.
+  RecordingResponder responder;
+  http::Response response;
+  grouped.Handle(http::Request{"GET", page + "&pageId=p1", "", &responder}, &response);
+  ASSERT_NE(responder.pending, nullptr);
+  EXPECT_EQ(Header(responder.fallback, kTenantGroupHeader), "TG3");
+  auto answer = responder.pending->Wait();
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->status, 200);
+  EXPECT_EQ(Header(*answer, kTenantGroupHeader), "TG3");
+  // An ungrouped instance sends no such header.
+  EXPECT_EQ(Header(Call(*service_, "GET", "/healthz"), kTenantGroupHeader), "");
+}
+
+TEST_F(ServiceWithStore, OverItsRateATenantGets429WithRetryAfter) {
+  Publish("module",
+          R"({"id":"a","tenant":"T","channels":["web"],"pageType":"home","zone":"z","version":1})");
+  cache::testing::FakeClock limiter_clock;
+  TenantLimiterOptions limits;
+  limits.default_limit = {1, 2};  // 1 request a second, bursts of 2
+  limits.clock = limiter_clock.Fn();
+  ServiceOptions options;
+  options.deadline = std::chrono::seconds(5);
+  options.limiter = std::make_shared<TenantLimiter>(limits);
+  const LayoutService limited(pages_.get(), options);
+  EXPECT_EQ(Call(limited, "GET", kPage).status, 200);
+  EXPECT_EQ(Call(limited, "GET", kPage).status, 200);
+  http::Response r = Call(limited, "GET", kPage);
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(r.body,
+            R"({"error":{"code":"rate_limited","message":"Tenant 'T' is over its request rate; )"
+            R"(retry after 1 s."}})");
+  EXPECT_EQ(Header(r, "Retry-After"), "1");
+  EXPECT_EQ(Header(r, "Cache-Control"), "no-store");
+  EXPECT_EQ(limited.Stats().rate_limited, 1u);
+  // Another tenant has its own bucket (unknown here: 404, not 429).
+  EXPECT_EQ(Call(limited, "GET", "/api/v1/tempo/layouts?tenant=U&channel=web&pageType=home").status,
+            404);
+  // Invalid requests are answered before the limiter, and cost no token.
+  EXPECT_EQ(Call(limited, "GET", "/api/v1/tempo/layouts?tenant=T&channel=web").status, 400);
+  // A second later, one token more.
+  limiter_clock.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(Call(limited, "GET", kPage).status, 200);
+  EXPECT_EQ(Call(limited, "GET", kPage).status, 429);
+  // The shadow receiver's entry point is not limited.
+  http::Response shadow;
+  limited.AnswerAt(kPage, NowUnixNanos(),
+                   std::chrono::steady_clock::now() + std::chrono::seconds(5), &shadow);
+  EXPECT_EQ(shadow.status, 200);
+}
+
+TEST_F(ServiceWithStore, ADeferredRequestTakesOneToken) {
+  Publish("module",
+          R"({"id":"a","tenant":"T","channels":["web"],"pageType":"home","zone":"z","version":1})");
+  cache::testing::FakeClock limiter_clock;
+  TenantLimiterOptions limits;
+  limits.default_limit = {1, 1};
+  limits.clock = limiter_clock.Fn();
+  ServiceOptions options;
+  options.deadline = std::chrono::seconds(5);
+  options.limiter = std::make_shared<TenantLimiter>(limits);
+  const LayoutService limited(pages_.get(), options);
+  RecordingResponder responder;
+  http::Response response;
+  limited.Handle(http::Request{"GET", kPage, "", &responder}, &response);
+  ASSERT_NE(responder.pending, nullptr);  // an L1 miss: answered on the pool
+  auto answer = responder.pending->Wait();
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->status, 200) << answer->body;  // not limited a second time
+  EXPECT_EQ(Call(limited, "GET", kPage).status, 429);
 }
 
 }  // namespace

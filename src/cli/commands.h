@@ -16,5 +16,6 @@ void RegisterPublish(CLI::App& app, int* exit_code);
 void RegisterDevKafka(CLI::App& app, int* exit_code);
 void RegisterMigrate(CLI::App& app, int* exit_code);
 void RegisterReconcile(CLI::App& app, int* exit_code);
+void RegisterEdgeConfig(CLI::App& app, int* exit_code);
 
 }  // namespace tempo::cli

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   tempo::cli::RegisterEval(app, &exit_code);
   tempo::cli::RegisterMigrate(app, &exit_code);
   tempo::cli::RegisterReconcile(app, &exit_code);
+  tempo::cli::RegisterEdgeConfig(app, &exit_code);
   tempo::cli::RegisterDevKafka(app, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;

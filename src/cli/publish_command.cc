@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/config_file.h"
 #include "cli/event_input.h"
 #include "cli/output.h"
 #include "cli/stream_flags.h"
@@ -22,6 +23,7 @@ void RegisterPublish(CLI::App& app, int* exit_code) {
   auto topic = std::make_shared<std::string>(stream::kContentTopic);
   auto file = std::make_shared<std::string>();
   auto max_record_bytes = std::make_shared<size_t>();
+  auto config = std::make_shared<std::string>();
   AddStreamFlags(cmd, flags.get(), "publish to");
   cmd->add_option("--embedded", *embedded,
                   "Data directory of a `tempo serve --embedded` (publishes to its log, DIR/log)")
@@ -31,11 +33,22 @@ void RegisterPublish(CLI::App& app, int* exit_code) {
       ->default_val(std::string(stream::kContentTopic));
   AddMaxRecordBytesOption(cmd, max_record_bytes.get());
   cmd->add_option("file", *file, "NDJSON event file, or - for stdin")->required();
+  AddConfigOption(cmd, config.get());
   cmd->callback([=] {
+    if (Status s = ApplyConfigFile(cmd, *config, {KafkaConfigSection(flags.get())}); !s.ok()) {
+      std::cerr << "tempo publish: " << s.message() << "\n";
+      *exit_code = 2;
+      return;
+    }
     serve::StreamOptions stream = *flags;
     if (!embedded->empty()) stream.log_dir = *embedded + "/log";
     if (!serve::HasStream(stream)) {
       std::cerr << "tempo publish: give --brokers, --log or --embedded\n";
+      *exit_code = 2;
+      return;
+    }
+    if (Status s = serve::CheckStreamOptions(stream); !s.ok()) {
+      std::cerr << "tempo publish: " << s.message() << "\n";
       *exit_code = 2;
       return;
     }

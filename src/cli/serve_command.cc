@@ -1,13 +1,17 @@
 // `tempo serve`: the flags of the serving process (serve/serve_options.h),
 // then serve::Server runs it until SIGINT/SIGTERM.
+#include <yaml-cpp/yaml.h>
+
 #include <iostream>
 #include <memory>
+#include <vector>
 
 #include "cli/commands.h"
 #include "cli/config_file.h"
 #include "cli/l2_flags.h"
 #include "cli/stop_signals.h"
 #include "cli/stream_flags.h"
+#include "cli/tls_flags.h"
 #include "serve/serve_options.h"
 #include "serve/server.h"
 
@@ -62,6 +66,52 @@ void AddShadowFlags(CLI::App* cmd, serve::ServeOptions* f) {
   cmd->add_option("--shadow-key", f->shadow_to.key_file, "Private key of --shadow-cert");
 }
 
+// Tenant groups and per-tenant limits (issue 15 §1, §4).
+void AddTenancyFlags(CLI::App* cmd, serve::ServeOptions* f) {
+  cmd->add_option("--groups", f->groups_file,
+                  "YAML file holding `tenant_groups` (group: [tenants], \"*\" for every other "
+                  "tenant); or give tenant_groups in --config")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--tenant-group", f->tenant_group,
+                  "Serve only this tenant group's tenants (others: 421 wrong_tenant_group); "
+                  "needs --groups or tenant_groups in --config");
+  cmd->add_option("--tenant-rate", f->tenant_rate,
+                  "Requests a second each tenant may make (token bucket; over it: 429 "
+                  "rate_limited with Retry-After); tenant_limits in --config overrides it per "
+                  "tenant. Default: no limit")
+      ->check(CLI::Range(int64_t{1}, config::kMaxTenantRate));
+  cmd->add_option("--tenant-burst", f->tenant_burst,
+                  "Requests a tenant may make at once: the size of its bucket (default: the rate)")
+      ->check(CLI::Range(int64_t{1}, config::kMaxTenantRate))
+      ->needs("--tenant-rate");
+  cmd->add_option("--origin-tenant-share", f->origin_tenant_share,
+                  "Share of the origin reads queue one tenant may hold (0-1); more of its reads "
+                  "fail at once, as a full queue's do")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+}
+
+// The YAML sections of `tempo serve --config` that are not flags.
+std::vector<ConfigSection> ServeSections(serve::ServeOptions* f) {
+  return {
+      {"tenant_groups",
+       [f](const YAML::Node& value, const std::string& path) -> Status {
+         auto groups = config::TenantGroups::Parse(value, path);
+         if (!groups.ok()) return groups.status();
+         f->groups = std::move(groups).value();
+         return Status::OK();
+       }},
+      {"tenant_limits",
+       [f](const YAML::Node& value, const std::string& path) -> Status {
+         auto limits = config::ParseTenantLimits(value, path);
+         if (!limits.ok()) return limits.status();
+         f->tenant_limits = std::move(limits).value();
+         return Status::OK();
+       }},
+      KafkaConfigSection(&f->stream),
+  };
+}
+
 // Adds the flags of `tempo serve`, bound to the fields of *f, whose values
 // are the defaults.
 void AddServeFlags(CLI::App* cmd, serve::ServeOptions* f) {
@@ -108,6 +158,7 @@ void AddServeFlags(CLI::App* cmd, serve::ServeOptions* f) {
                   "Admin listener HOST:PORT (/readyz, /livez, /metrics, /admin/cache); keep it "
                   "on loopback or a private network; \"off\" disables it")
       ->capture_default_str();
+  AddTlsFlags(cmd, f);
   cmd->add_option("--ready-grace-ms", f->ready_grace_ms,
                   "How long the origin may be unreachable before /readyz says not ready")
       ->capture_default_str()
@@ -127,28 +178,39 @@ void AddServeFlags(CLI::App* cmd, serve::ServeOptions* f) {
       ->capture_default_str()
       ->check(CLI::Range(1, 3'600'000));
   AddShadowFlags(cmd, f);
+  AddTenancyFlags(cmd, f);
   AddStreamFlags(cmd, &f->stream, "read invalidations from");
   cmd->add_option("--invalidation-topic", f->invalidation_topic, "Invalidation topic")
       ->capture_default_str();
 }
 
-int RunServe(CLI::App* cmd, const serve::ServeOptions& options, const std::string& config) {
+int RunServe(CLI::App* cmd, serve::ServeOptions* f, const std::string& config) {
   StopSignals signals;  // first: before RocksDB or librdkafka start threads
-  if (Status s = ApplyConfigFile(cmd, config); !s.ok()) {
+  if (Status s = ApplyConfigFile(cmd, config, ServeSections(f)); !s.ok()) {
+    std::cerr << "tempo serve: " << s.message() << "\n";
+    return 2;
+  }
+  if (Status s = serve::CheckStreamOptions(f->stream); !s.ok()) {
     std::cerr << "tempo serve: " << s.message() << "\n";
     return 2;
   }
   serve::StartError error;
-  std::unique_ptr<serve::Server> server = serve::Server::Start(options, &error);
+  std::unique_ptr<serve::Server> server = serve::Server::Start(*f, &error);
   if (server == nullptr) {
     std::cerr << "tempo serve: " << error.status.message() << "\n";
     return error.bad_options ? 2 : 1;
   }
   server->Announce(std::cout);
-  signals.Watch([&](int sig) {
-    std::cerr << "tempo serve: stopping on signal " << sig << "\n";
-    server->Stop();
-  });
+  signals.Watch(
+      [&](int sig) {
+        std::cerr << "tempo serve: stopping on signal " << sig << "\n";
+        server->Stop();
+      },
+      [&] {
+        // SIGHUP: new TLS certificates for new connections (each listener
+        // logs the outcome; a bad file keeps the previous ones).
+        (void)server->ReloadTls();
+      });
   server->Wait();
   signals.Unwatch();  // its on_stop uses the server
   return 0;
@@ -166,7 +228,7 @@ void RegisterServe(CLI::App& app, int* exit_code) {
   auto config = std::make_shared<std::string>();
   AddServeFlags(cmd, options.get());
   AddConfigOption(cmd, config.get());
-  cmd->callback([=] { *exit_code = RunServe(cmd, *options, *config); });
+  cmd->callback([=] { *exit_code = RunServe(cmd, options.get(), *config); });
 }
 
 }  // namespace tempo::cli

@@ -10,6 +10,7 @@ StopSignals::StopSignals() {
   sigemptyset(&set_);
   sigaddset(&set_, SIGINT);
   sigaddset(&set_, SIGTERM);
+  sigaddset(&set_, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set_, nullptr);
 }
 
@@ -20,11 +21,15 @@ void StopSignals::Unwatch() {
   if (watcher_.joinable()) watcher_.join();
 }
 
-void StopSignals::Watch(std::function<void(int signal)> on_stop) {
-  watcher_ = std::thread([this, on_stop = std::move(on_stop)] {
+void StopSignals::Watch(std::function<void(int signal)> on_stop, std::function<void()> on_hangup) {
+  watcher_ = std::thread([this, on_stop = std::move(on_stop), on_hangup = std::move(on_hangup)] {
     const timespec tick{0, 100'000'000};
     while (!done_) {
       const int sig = sigtimedwait(&set_, nullptr, &tick);
+      if (sig == SIGHUP && on_hangup) {
+        on_hangup();
+        continue;
+      }
       if (sig > 0) {
         on_stop(sig);
         return;

@@ -1,4 +1,5 @@
-// SIGINT/SIGTERM handling for the long-running commands (serve, sync, dev-kafka).
+// SIGINT/SIGTERM (stop) and SIGHUP (reload) handling for the long-running
+// commands (serve, sync, dev-kafka).
 #pragma once
 
 #include <signal.h>
@@ -9,9 +10,12 @@
 
 namespace tempo::cli {
 
-// Blocks SIGINT and SIGTERM in the calling thread, and so in every thread
-// started after it: construct it first, before any library starts threads.
-// Watch() then runs `on_stop` on a watcher thread when one of them arrives.
+// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread, and so in every
+// thread started after it: construct it first, before any library starts
+// threads. Watch() then runs `on_stop` on a watcher thread when SIGINT or
+// SIGTERM arrives, and `on_hangup` for each SIGHUP (serve re-reads its TLS
+// certificates); without `on_hangup` a SIGHUP stops the process like SIGTERM,
+// as its default action would have.
 class StopSignals {
  public:
   StopSignals();
@@ -20,10 +24,13 @@ class StopSignals {
   StopSignals(const StopSignals&) = delete;
   StopSignals& operator=(const StopSignals&) = delete;
 
-  void Watch(std::function<void(int signal)> on_stop);
+  // After on_stop the watcher ends; on_hangup runs on it too, one at a time,
+  // and the watcher goes on waiting.
+  void Watch(std::function<void(int signal)> on_stop, std::function<void()> on_hangup = nullptr);
 
   // Ends the watcher (within ~100 ms) and waits for it, including an
-  // on_stop in progress. Call it before destroying what on_stop touches.
+  // on_stop or on_hangup in progress. Call it before destroying what they
+  // touch.
   void Unwatch();
 
  private:

@@ -12,6 +12,7 @@
 #include "cli/l2_flags.h"
 #include "cli/stop_signals.h"
 #include "cli/stream_flags.h"
+#include "cli/tls_flags.h"
 #include "l2/slice_rewriter.h"
 #include "serve/admin_listener.h"
 #include "serve/process_metrics.h"
@@ -49,6 +50,9 @@ struct SyncFlags {
   serve::L2ClientOptions l2;
   // The admin listener HOST:PORT, or "off". Default: off.
   std::string admin_listen = "off";
+  // TLS on the admin listener, and the off-loopback rule. Default: none.
+  http::TlsFiles admin_tls;
+  bool admin_insecure = false;
   // The YAML file (cli/config_file.h). Default: none.
   std::string config;
 };
@@ -85,18 +89,25 @@ void AddSyncFlags(CLI::App* cmd, SyncFlags* f) {
                   "Admin listener HOST:PORT (/metrics with lag and apply counters, /livez); "
                   "off by default")
       ->capture_default_str();
+  AddAdminTlsFlags(cmd, &f->admin_tls, &f->admin_insecure);
   AddConfigOption(cmd, &f->config);
 }
 
 // Runs the sync service; returns the exit code.
-int RunSync(CLI::App* cmd, const SyncFlags& f) {
+int RunSync(CLI::App* cmd, SyncFlags* flags) {
   StopSignals signals;  // first: before RocksDB or librdkafka start threads
-  if (Status s = ApplyConfigFile(cmd, f.config); !s.ok()) {
+  if (Status s = ApplyConfigFile(cmd, flags->config, {KafkaConfigSection(&flags->stream)});
+      !s.ok()) {
     std::cerr << "tempo sync: " << s.message() << "\n";
     return 2;
   }
+  const SyncFlags& f = *flags;
   if (!serve::HasStream(f.stream) || f.store.empty()) {
     std::cerr << "tempo sync: give --store and one of --brokers or --log\n";
+    return 2;
+  }
+  if (Status s = serve::CheckStreamOptions(f.stream); !s.ok()) {
+    std::cerr << "tempo sync: " << s.message() << "\n";
     return 2;
   }
   auto l2 = serve::OpenL2(f.l2);
@@ -142,13 +153,14 @@ int RunSync(CLI::App* cmd, const SyncFlags& f) {
   parts.rewriter = rewriter.get();
   parts.sync_stats = [&syncer] { return syncer.Stats(); };
   admin::AdminService admin_service(serve::ReportingHooks(parts));
-  auto admin_server = serve::StartAdminListener(f.admin_listen, &admin_service);
+  auto admin_server =
+      serve::StartAdminListener(f.admin_listen, &admin_service, 0, f.admin_tls, f.admin_insecure);
   if (!admin_server.ok()) {
     std::cerr << "tempo sync: " << admin_server.status().message() << "\n";
-    return 1;
+    return admin_server.status().code() == Status::Code::kInvalidArgument ? 2 : 1;
   }
   std::cerr << "tempo sync: " << serve::DescribeStream(f.stream) << " topic " << f.topic
-            << " -> store " << f.store;
+            << " -> store " << serve::RedactStoreUri(f.store);
   if (*l2) std::cerr << ", L2 " << f.l2.servers;
   if (*admin_server) std::cerr << ", admin on port " << (*admin_server)->port();
   std::cerr << "\n";
@@ -202,7 +214,7 @@ void RegisterSync(CLI::App& app, int* exit_code) {
       "--drain, until the backlog is consumed).");
   auto flags = std::make_shared<SyncFlags>();
   AddSyncFlags(cmd, flags.get());
-  cmd->callback([=] { *exit_code = RunSync(cmd, *flags); });
+  cmd->callback([=] { *exit_code = RunSync(cmd, flags.get()); });
 }
 
 }  // namespace tempo::cli

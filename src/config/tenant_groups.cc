@@ -35,6 +35,7 @@ Result<TenantGroups> TenantGroups::Parse(const YAML::Node& value, const std::str
     return Error(path, value.Mark(), key, "must be a map of group name to a list of tenants");
   }
   TenantGroups out;
+  out.where_ = path + ":" + std::to_string(value.Mark().line + 1);
   std::map<std::string, YAML::Mark> seen_groups;
   std::map<std::string, std::pair<std::string, YAML::Mark>> seen_tenants;  // tenant -> group, line
   for (const auto& entry : value) {
@@ -119,6 +120,28 @@ std::optional<std::string_view> TenantGroups::GroupOf(std::string_view tenant) c
   if (auto it = group_of_.find(std::string(tenant)); it != group_of_.end()) return it->second;
   if (!wildcard_group_.empty()) return std::string_view(wildcard_group_);
   return std::nullopt;
+}
+
+TenantGroupFilter::TenantGroupFilter(const TenantGroups& groups, std::string_view own)
+    : groups_(groups), own_(own), wildcard_(groups.wildcard_group() == own) {
+  for (const auto& [name, tenants] : groups_.groups()) {
+    if ((name == own_) == wildcard_) continue;  // "*": the others' tenants; else its own
+    listed_.insert(tenants.begin(), tenants.end());
+  }
+}
+
+Result<std::shared_ptr<const TenantGroupFilter>> TenantGroupFilter::Create(
+    const TenantGroups& groups, std::string_view own) {
+  if (!groups.HasGroup(own)) {
+    std::string names;
+    for (const auto& [name, tenants] : groups.groups()) {
+      if (!names.empty()) names += ", ";
+      names += name;
+    }
+    return Status::InvalidArgument(groups.where() + ": " + std::string(kKey) + ": has no group " +
+                                   std::string(own) + " (--tenant-group); its groups are " + names);
+  }
+  return std::shared_ptr<const TenantGroupFilter>(new TenantGroupFilter(groups, own));
 }
 
 }  // namespace tempo::config

@@ -15,10 +15,12 @@
 // group and tenant names are non-empty strings of [A-Za-z0-9_.-].
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -50,8 +52,12 @@ class TenantGroups {
   std::optional<std::string_view> GroupOf(std::string_view tenant) const;
   // The group holding "*", or empty.
   const std::string& wildcard_group() const { return wildcard_group_; }
+  // Where the map was read, "FILE:LINE" of the `tenant_groups` key's value,
+  // for messages about it.
+  const std::string& where() const { return where_; }
 
  private:
+  std::string where_;
   std::vector<std::pair<std::string, std::vector<std::string>>> groups_;
   std::unordered_map<std::string, std::string> group_of_;  // listed tenant -> group
   std::string wildcard_group_;
@@ -59,5 +65,43 @@ class TenantGroups {
 
 // True for a valid group or tenant name in the file: [A-Za-z0-9_.-]+.
 bool IsValidGroupName(std::string_view name);
+
+// Which tenants one instance of a group serves (`tempo serve --tenant-group
+// NAME`), answered with one hash lookup of the tenant: the set of the
+// group's own tenants, or, for the "*" group, the set of tenants other
+// groups list. Immutable; safe for concurrent use.
+class TenantGroupFilter {
+ public:
+  // The filter of group `own` of `groups`. InvalidArgument naming where the
+  // groups were read ("FILE:LINE: tenant_groups: has no group TG9
+  // (--tenant-group); its groups are TG1, TG2") when `own` is not a group.
+  static Result<std::shared_ptr<const TenantGroupFilter>> Create(const TenantGroups& groups,
+                                                                 std::string_view own);
+
+  // The instance's own group.
+  const std::string& group() const { return own_; }
+  // True when this group serves `tenant`.
+  bool Serves(std::string_view tenant) const {
+    const bool listed = listed_.find(tenant) != listed_.end();
+    return wildcard_ ? !listed : listed;
+  }
+  // For a tenant this group does not serve: the group that does, or nullopt
+  // when no group serves it (no group lists it and none holds "*").
+  std::optional<std::string_view> GroupOf(std::string_view tenant) const {
+    return groups_.GroupOf(tenant);
+  }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  TenantGroupFilter(const TenantGroups& groups, std::string_view own);
+
+  const TenantGroups groups_;
+  const std::string own_;
+  bool wildcard_ = false;  // own is the "*" group: listed_ holds the other groups' tenants
+  std::unordered_set<std::string, Hash, std::equal_to<>> listed_;
+};
 
 }  // namespace tempo::config

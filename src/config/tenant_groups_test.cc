@@ -82,5 +82,48 @@ TEST(TenantGroups, LoadReadsTheKeyOfAFile) {
             dir.path() + "/missing.yaml: cannot be read");
 }
 
+TEST(TenantGroupFilter, AGroupServesItsOwnTenants) {
+  auto groups = ParseText("tenant_groups: {TG1: [WM_GLASS], TG2: [CA, MX], TG3: [\"*\"]}");
+  ASSERT_TRUE(groups.ok());
+  auto tg2 = TenantGroupFilter::Create(*groups, "TG2");
+  ASSERT_TRUE(tg2.ok()) << tg2.status().ToString();
+  EXPECT_EQ((*tg2)->group(), "TG2");
+  EXPECT_TRUE((*tg2)->Serves("CA"));
+  EXPECT_TRUE((*tg2)->Serves("MX"));
+  EXPECT_FALSE((*tg2)->Serves("WM_GLASS"));
+  EXPECT_FALSE((*tg2)->Serves("ACME"));
+  EXPECT_EQ((*tg2)->GroupOf("WM_GLASS"), "TG1");
+  EXPECT_EQ((*tg2)->GroupOf("ACME"), "TG3");
+}
+
+TEST(TenantGroupFilter, TheWildcardGroupServesTenantsNoOtherGroupLists) {
+  auto groups = ParseText("tenant_groups: {TG1: [WM_GLASS], TG2: [CA, MX], TG3: [\"*\"]}");
+  ASSERT_TRUE(groups.ok());
+  auto tg3 = TenantGroupFilter::Create(*groups, "TG3");
+  ASSERT_TRUE(tg3.ok());
+  EXPECT_TRUE((*tg3)->Serves("ACME"));
+  EXPECT_TRUE((*tg3)->Serves("anyone"));
+  EXPECT_FALSE((*tg3)->Serves("CA"));
+  EXPECT_FALSE((*tg3)->Serves("WM_GLASS"));
+  EXPECT_EQ((*tg3)->GroupOf("CA"), "TG2");
+}
+
+TEST(TenantGroupFilter, WithoutAWildcardSomeTenantsHaveNoGroup) {
+  auto groups = ParseText("tenant_groups:\n  TG1: [A]\n  TG2: [B]\n");
+  ASSERT_TRUE(groups.ok());
+  auto tg1 = TenantGroupFilter::Create(*groups, "TG1");
+  ASSERT_TRUE(tg1.ok());
+  EXPECT_FALSE((*tg1)->Serves("C"));
+  EXPECT_FALSE((*tg1)->GroupOf("C").has_value());
+}
+
+TEST(TenantGroupFilter, AnUnknownGroupIsAnErrorNamingWhereTheGroupsAre) {
+  auto groups = ParseText("# groups\ntenant_groups:\n  TG1: [A]\n  TG2: [B]\n");
+  ASSERT_TRUE(groups.ok());
+  EXPECT_EQ(TenantGroupFilter::Create(*groups, "TG9").status().message(),
+            "groups.yaml:3: tenant_groups: has no group TG9 (--tenant-group); its groups are TG1, "
+            "TG2");
+}
+
 }  // namespace
 }  // namespace tempo::config

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <limits>
@@ -100,12 +101,37 @@ class Connection::Pending final : public PendingResponse,
   Connection* connection_;       // the connection's thread only; null once it has gone
 };
 
-Connection::Connection(Worker* worker, asio::ip::tcp::socket socket)
-    : worker_(worker), socket_(std::move(socket)), answer_timer_(socket_.get_executor()) {}
+Connection::Connection(Worker* worker, asio::ip::tcp::socket socket,
+                       std::shared_ptr<asio::ssl::context> tls)
+    : worker_(worker),
+      socket_(std::move(socket)),
+      tls_context_(std::move(tls)),
+      answer_timer_(socket_.get_executor()) {
+  if (tls_context_ != nullptr) tls_ = std::make_unique<TlsStream>(socket_, *tls_context_);
+}
 
 Connection::~Connection() { DetachPending(); }
 
 void Connection::Start() {
+  if (tls_ == nullptr) {
+    ArmReadDeadline();
+    Read();
+    return;
+  }
+  // A client that connects and never completes the handshake is swept like
+  // one that never completes its request.
+  state_ = State::kHandshaking;
+  deadline_ms_ = worker_->now_ms() + worker_->options().header_timeout_ms;
+  tls_->async_handshake(asio::ssl::stream_base::server,
+                        [this](const error_code& ec) { OnHandshake(ec); });
+}
+
+void Connection::OnHandshake(const error_code& ec) {
+  worker_->CountHandshake(!ec);
+  if (ec || worker_->stopping()) {
+    Destroy();
+    return;
+  }
   ArmReadDeadline();
   Read();
 }
@@ -120,6 +146,7 @@ void Connection::Abort() {
 }
 
 bool Connection::IsIdle() const {
+  if (state_ == State::kHandshaking) return true;
   return state_ == State::kReading && in_.size() == 0 && !(parser_ && parser_->got_some()) &&
          !discard_body_;
 }
@@ -133,8 +160,12 @@ void Connection::ArmReadDeadline() {
 
 void Connection::Read() {
   state_ = State::kReading;
-  socket_.async_read_some(in_.prepare(kReadChunkBytes),
-                          [this](const error_code& ec, size_t bytes) { OnRead(ec, bytes); });
+  auto on_read = [this](const error_code& ec, size_t bytes) { OnRead(ec, bytes); };
+  if (tls_ == nullptr) {
+    socket_.async_read_some(in_.prepare(kReadChunkBytes), std::move(on_read));
+  } else {
+    tls_->async_read_some(in_.prepare(kReadChunkBytes), std::move(on_read));
+  }
 }
 
 void Connection::OnRead(const error_code& ec, size_t bytes) {
@@ -459,8 +490,12 @@ void Connection::Write() {
   state_ = State::kWriting;
   deadline_ms_ = worker_->now_ms() + worker_->options().idle_timeout_ms;
   const std::array<asio::const_buffer, 2> buffers = {asio::buffer(out_), asio::buffer(out_body_)};
-  asio::async_write(socket_, buffers,
-                    [this](const error_code& ec, size_t /*bytes*/) { OnWrite(ec); });
+  auto on_write = [this](const error_code& ec, size_t /*bytes*/) { OnWrite(ec); };
+  if (tls_ == nullptr) {
+    asio::async_write(socket_, buffers, std::move(on_write));
+  } else {
+    asio::async_write(*tls_, buffers, std::move(on_write));
+  }
 }
 
 void Connection::OnWrite(const error_code& ec) {
@@ -486,6 +521,26 @@ void Connection::Linger() {
   deadline_ms_ = worker_->now_ms() + kLingerMs;
   linger_bytes_ = 0;
   in_.consume(in_.size());
+  if (tls_ == nullptr) {
+    LingerTcp();
+    return;
+  }
+  // A close_notify, so the client knows the stream ended whole. Marking the
+  // client's as received makes the shutdown end once ours is written
+  // instead of waiting for the client's; the linger deadline bounds the
+  // write. What the client still sends is then drained below TLS.
+  SSL_set_shutdown(tls_->native_handle(),
+                   SSL_get_shutdown(tls_->native_handle()) | SSL_RECEIVED_SHUTDOWN);
+  tls_->async_shutdown([this](const error_code& ec) {
+    if (ec && !socket_.is_open()) {
+      Destroy();  // aborted: swept or stopped
+      return;
+    }
+    LingerTcp();
+  });
+}
+
+void Connection::LingerTcp() {
   error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   // A stopping server does not wait for the client to close: with nothing

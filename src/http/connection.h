@@ -9,9 +9,16 @@
 // operation complete with an error. Socket handlers capture a raw `this`,
 // which that single-owner rule keeps valid; a deferred answer reaches the
 // connection through its Pending, which the connection detaches when it goes.
+//
+// On a TLS listener the connection owns an OpenSSL stream over its socket and
+// first completes the handshake (bounded by the header timeout); every read
+// and write then goes through the stream. The plain path stays as it was: a
+// test of one pointer per operation picks the stream, with no virtual call.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/intrusive/list_hook.hpp>
@@ -30,20 +37,23 @@ class Worker;
 
 class Connection final : public boost::intrusive::list_base_hook<>, private Responder {
  public:
-  Connection(Worker* worker, boost::asio::ip::tcp::socket socket);
+  // With `tls` (the listener's context when it was accepted), the
+  // connection speaks TLS; null: plain HTTP.
+  Connection(Worker* worker, boost::asio::ip::tcp::socket socket,
+             std::shared_ptr<boost::asio::ssl::context> tls);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Begins reading the first request.
+  // Begins the TLS handshake, or reading the first request.
   void Start();
 
   // Closes the socket so the pending operation fails and the connection is
   // destroyed. Safe to call more than once.
   void Abort();
 
-  // True when waiting for a request of which no byte has arrived: closing
-  // now loses nothing.
+  // True when waiting for a request of which no byte has arrived (or still
+  // in the TLS handshake): closing now loses nothing.
   bool IsIdle() const;
   // True after the last response, while draining what the client still sends.
   bool IsLingering() const { return state_ == State::kLingering; }
@@ -52,7 +62,8 @@ class Connection final : public boost::intrusive::list_base_hook<>, private Resp
 
  private:
   class Pending;  // a deferred answer (PendingResponse)
-  enum class State { kReading, kWriting, kWaiting, kLingering };
+  enum class State { kHandshaking, kReading, kWriting, kWaiting, kLingering };
+  using TlsStream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>;
   enum class ParseOutcome { kComplete, kNeedMore, kError };
 
   // Responder.
@@ -64,6 +75,7 @@ class Connection final : public boost::intrusive::list_base_hook<>, private Resp
   // (Re)arms the deferred answer's timer: at `at`, OnAnswerDeadline.
   void ArmAnswerTimer(std::chrono::steady_clock::time_point at);
 
+  void OnHandshake(const boost::system::error_code& ec);
   void Read();
   void OnRead(const boost::system::error_code& ec, size_t bytes);
   // Answers every complete request in the buffer (up to a batch limit), then
@@ -95,7 +107,10 @@ class Connection final : public boost::intrusive::list_base_hook<>, private Resp
   void ArmReadDeadline();
   // Half-closes and reads until the client closes, so that unread request
   // bytes do not turn the close into a reset that destroys our last response.
+  // Over TLS, a close_notify goes out first (without waiting for the
+  // client's).
   void Linger();
+  void LingerTcp();
   void OnLingerRead(const boost::system::error_code& ec, size_t bytes);
   // Forgets the deferred answer: it can no longer reach this connection.
   void DetachPending();
@@ -104,6 +119,10 @@ class Connection final : public boost::intrusive::list_base_hook<>, private Resp
 
   Worker* const worker_;
   boost::asio::ip::tcp::socket socket_;
+  // TLS listeners only: the context (kept for the connection's life) and the
+  // stream over socket_.
+  std::shared_ptr<boost::asio::ssl::context> tls_context_;
+  std::unique_ptr<TlsStream> tls_;
   boost::beast::flat_buffer in_;  // received bytes not yet parsed
   ParsedRequest request_;         // fields of the request being parsed
   std::optional<RequestParser> parser_;

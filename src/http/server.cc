@@ -8,7 +8,9 @@
 #include <thread>
 #include <vector>
 
+#include "common/logging.h"
 #include "common/mutex.h"
+#include "http/tls_context.h"
 #include "http/worker.h"
 
 namespace tempo::http {
@@ -65,8 +67,15 @@ class ServerImpl final : public Server {
   // REQUIRES: not called from one of this server's handlers.
   ~ServerImpl() override { Stop(); }
 
-  // Creates the workers and binds every acceptor to the same address.
+  // Loads the TLS files, creates the workers and binds every acceptor to
+  // the same address.
   Status Listen() {
+    if (options_.tls.enabled() || !options_.tls.key_file.empty() ||
+        !options_.tls.client_ca_file.empty()) {
+      auto tls = TlsContext::Load(options_.tls);
+      if (!tls.ok()) return tls.status();
+      tls_ = std::move(tls).value();
+    }
     Result<tcp::endpoint> endpoint = ResolveListenAddress(options_);
     if (!endpoint.ok()) return endpoint.status();
     if (endpoint->port() != 0) {
@@ -76,7 +85,7 @@ class ServerImpl final : public Server {
     int threads = options_.threads;
     if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     for (int i = 0; i < threads; ++i) {
-      workers_.push_back(std::make_unique<Worker>(options_, handler_, &counters_));
+      workers_.push_back(std::make_unique<Worker>(options_, handler_, &counters_, tls_.get()));
       // With port 0 the first bind picks the port and the others share it.
       Status s = workers_.back()->Listen(*endpoint);
       if (!s.ok()) return s;
@@ -120,6 +129,20 @@ class ServerImpl final : public Server {
 
   ServerStats Stats() const override { return counters_.Snapshot(); }
 
+  Status ReloadTls() override {
+    if (tls_ == nullptr) return Status::OK();
+    Status s = tls_->Reload();
+    const std::string where = options_.host + ":" + std::to_string(port_);
+    if (s.ok()) {
+      LogLine("http", "TLS certificate, key and client CA re-read for new connections on " + where +
+                          " (" + options_.tls.cert_file + ")");
+    } else {
+      LogLine("http", "TLS reload failed on " + where +
+                          ", new connections keep the previous certificate: " + s.message());
+    }
+    return s;
+  }
+
   void Wait() override {
     MutexLock lock(&join_mu_);
     for (std::thread& t : threads_) {
@@ -131,6 +154,7 @@ class ServerImpl final : public Server {
   const ServerOptions options_;
   const Handler handler_;
   ServerCounters counters_;
+  std::unique_ptr<TlsContext> tls_;  // null: plain HTTP
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   uint16_t port_ = 0;

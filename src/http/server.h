@@ -24,6 +24,11 @@
 // request without exactly one Host. Absolute-form targets
 // ("http://host/path?q") reach the handler in origin form ("/path?q"), and
 // one empty line before a request line is ignored.
+//
+// With ServerOptions::tls every connection first completes a TLS handshake
+// (TLS 1.2 or 1.3, through Boost.Asio's OpenSSL stream; with a client CA,
+// mutual TLS) within the header timeout; what follows is the same HTTP.
+// ReloadTls re-reads the certificate, key and client CA for new connections.
 #pragma once
 
 #include <atomic>
@@ -38,6 +43,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "http/tls_options.h"
 
 namespace tempo::http {
 
@@ -136,6 +142,11 @@ struct ServerOptions {
   // flood cannot take the descriptors other listeners, the store and L2
   // need. 0 = no limit.
   int max_connections = 10'000;
+  // With a certificate, the listener speaks TLS (1.2 and 1.3 only): each
+  // connection's handshake must complete within header_timeout_ms, and one
+  // that fails (a client without a certificate the client CA signed, plain
+  // HTTP, an old protocol) is closed and counted. Default: plain HTTP.
+  TlsFiles tls;
 };
 
 // Counters since Start.
@@ -148,6 +159,10 @@ struct ServerStats {
   // Answers the handler did not give, by status: the server's own (400
   // malformed, 431 header too large, 500 the handler failed) and fallbacks.
   std::map<int, uint64_t> own_responses;
+  // TLS listeners: handshakes completed, and those that failed or timed out
+  // (wrong or no client certificate, plain HTTP, a client that never spoke).
+  uint64_t tls_handshakes = 0;
+  uint64_t tls_handshake_failures = 0;
 };
 
 class Server {
@@ -165,6 +180,12 @@ class Server {
   virtual void Wait() = 0;
   // Thread-safe.
   virtual ServerStats Stats() const = 0;
+  // Re-reads the TLS certificate, key and client CA files: connections
+  // accepted afterwards use them, open ones go on with what they have. On a
+  // bad file the old ones stay and the error (InvalidArgument, naming the
+  // file) is returned. OK and nothing done on a plain-HTTP listener.
+  // Thread-safe (a signal-watching thread may call it).
+  virtual Status ReloadTls() = 0;
 };
 
 }  // namespace tempo::http

@@ -53,6 +53,8 @@ ServerStats ServerCounters::Snapshot() const {
   stats.accept_failures = accept_failures.load(std::memory_order_relaxed);
   stats.connections_open = open.load(std::memory_order_relaxed);
   stats.fallbacks = fallbacks.load(std::memory_order_relaxed);
+  stats.tls_handshakes = tls_handshakes.load(std::memory_order_relaxed);
+  stats.tls_handshake_failures = tls_handshake_failures.load(std::memory_order_relaxed);
   for (size_t status = 0; status < own_by_status.size(); ++status) {
     const uint64_t n = own_by_status[status].load(std::memory_order_relaxed);
     if (n > 0) stats.own_responses[static_cast<int>(status)] = n;
@@ -60,10 +62,12 @@ ServerStats ServerCounters::Snapshot() const {
   return stats;
 }
 
-Worker::Worker(const ServerOptions& options, const Handler& handler, ServerCounters* counters)
+Worker::Worker(const ServerOptions& options, const Handler& handler, ServerCounters* counters,
+               const TlsContext* tls)
     : options_(options),
       handler_(handler),
       counters_(counters),
+      tls_(tls),
       io_(kConcurrencyHint),
       mailbox_(std::make_shared<Mailbox>()),
       acceptor_(io_),
@@ -155,6 +159,23 @@ void Worker::CountFallback(int status) {
   CountOwn(status);
 }
 
+void Worker::CountHandshake(bool ok) {
+  if (ok) {
+    counters_->tls_handshakes.fetch_add(1, std::memory_order_relaxed);
+  } else if (!stopping_) {
+    counters_->tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+const std::shared_ptr<asio::ssl::context>& Worker::CurrentTlsContext() {
+  const uint64_t generation = tls_->generation();
+  if (tls_context_ == nullptr || generation != tls_generation_) {
+    tls_generation_ = generation;
+    tls_context_ = tls_->Current();
+  }
+  return tls_context_;
+}
+
 void Worker::Accept() {
   acceptor_.async_accept(
       [this](const error_code& ec, tcp::socket socket) { OnAccept(ec, std::move(socket)); });
@@ -193,7 +214,8 @@ void Worker::OnAccept(const error_code& ec, tcp::socket socket) {
   }
   // Each response goes out in one write; Nagle would only delay it.
   socket.set_option(tcp::no_delay(true), ignored);
-  auto* connection = new Connection(this, std::move(socket));
+  auto* connection =
+      new Connection(this, std::move(socket), tls_ == nullptr ? nullptr : CurrentTlsContext());
   connections_.push_back(*connection);
   connection->Start();
   Accept();

@@ -22,6 +22,7 @@
 #include "common/status.h"
 #include "http/connection.h"
 #include "http/server.h"
+#include "http/tls_context.h"
 
 namespace tempo::http {
 
@@ -31,6 +32,7 @@ namespace tempo::http {
 struct ServerCounters {
   std::atomic<int64_t> open{0};
   std::atomic<uint64_t> accepted{0}, rejected{0}, accept_failures{0}, fallbacks{0};
+  std::atomic<uint64_t> tls_handshakes{0}, tls_handshake_failures{0};
   std::array<std::atomic<uint64_t>, 1000> own_by_status{};
   std::atomic<bool> out_of_descriptors{false};  // logged once per episode
 
@@ -47,8 +49,10 @@ struct Mailbox {
 
 class Worker {
  public:
-  // `options`, `handler` and `counters` must outlive the worker.
-  Worker(const ServerOptions& options, const Handler& handler, ServerCounters* counters);
+  // `options`, `handler`, `counters` and `tls` (null on a plain-HTTP
+  // listener) must outlive the worker.
+  Worker(const ServerOptions& options, const Handler& handler, ServerCounters* counters,
+         const TlsContext* tls);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -82,6 +86,8 @@ class Worker {
   void CountOwn(int status);
   // Counts a deferred answer's fallback, sent at its deadline.
   void CountFallback(int status);
+  // Counts a TLS handshake that completed, or failed (not while stopping).
+  void CountHandshake(bool ok);
 
  private:
   void Accept();
@@ -92,10 +98,16 @@ class Worker {
   void RefreshClock();
   void BeginStop();
   void AbortAll();
+  // The TLS context for a connection accepted now: the worker's copy,
+  // refreshed when a reload has replaced it (no lock per connection).
+  const std::shared_ptr<boost::asio::ssl::context>& CurrentTlsContext();
 
   const ServerOptions& options_;
   const Handler& handler_;
   ServerCounters* const counters_;
+  const TlsContext* const tls_;
+  std::shared_ptr<boost::asio::ssl::context> tls_context_;
+  uint64_t tls_generation_ = 0;
   boost::asio::io_context io_;
   std::shared_ptr<Mailbox> mailbox_;
   boost::asio::ip::tcp::acceptor acceptor_;

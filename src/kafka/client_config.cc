@@ -5,6 +5,8 @@
 #include <array>
 #include <limits>
 
+#include "kafka/properties.h"
+
 namespace tempo::kafka::internal {
 namespace {
 
@@ -27,11 +29,18 @@ constexpr std::array<std::string_view, 14> kTempoProperties = {"bootstrap.server
                                                                "session.timeout.ms",
                                                                "heartbeat.interval.ms"};
 
+// librdkafka's reason may quote the value: a secret one becomes "***".
 Status Set(rd_kafka_conf_t* conf, const std::string& name, const std::string& value) {
   char errstr[512];
   if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
       RD_KAFKA_CONF_OK) {
-    return Status::InvalidArgument("kafka property " + name + ": " + errstr);
+    std::string why = errstr;
+    if (IsSecretProperty(name) && !value.empty()) {
+      for (size_t at = why.find(value); at != std::string::npos; at = why.find(value, at + 3)) {
+        why.replace(at, value.size(), "***");
+      }
+    }
+    return Status::InvalidArgument("kafka property " + name + ": " + why);
   }
   return Status::OK();
 }
@@ -68,6 +77,27 @@ Result<ConfPtr> MakeConf(const KafkaOptions& options, const Properties& fixed) {
     if (Status st = Set(conf.get(), name, value); !st.ok()) return st;
   }
   return conf;
+}
+
+Properties ProducerProperties(const KafkaOptions& options) {
+  return {
+      {"enable.idempotence", "true"},    {"acks", "all"},
+      {"linger.ms", Ms(options.linger)}, {"message.timeout.ms", Ms(options.delivery_timeout)},
+      {"partitioner", "murmur2_random"},
+  };
+}
+
+Properties ConsumerProperties(const KafkaOptions& options, const std::string& group,
+                              StartAt start_at) {
+  return {
+      {"group.id", group},
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"auto.offset.reset", start_at == StartAt::kEarliest ? "earliest" : "latest"},
+      {"session.timeout.ms", Ms(options.session_timeout)},
+      {"heartbeat.interval.ms",
+       std::to_string(std::max<int64_t>(1, options.session_timeout.count() / 3))},
+  };
 }
 
 Result<HandlePtr> NewHandle(rd_kafka_type_t type, ConfPtr conf) {

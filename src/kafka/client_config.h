@@ -34,6 +34,15 @@ using Properties = std::vector<std::pair<std::string, std::string>>;
 // property that is fixed (ours or one in `fixed`).
 Result<ConfPtr> MakeConf(const KafkaOptions& options, const Properties& fixed);
 
+// The properties the producer's guarantees rest on (kafka.h), with its
+// fields of `options`.
+Properties ProducerProperties(const KafkaOptions& options);
+
+// The properties the consumer's guarantees rest on (kafka.h), with its
+// fields of `options`.
+Properties ConsumerProperties(const KafkaOptions& options, const std::string& group,
+                              StartAt start_at);
+
 // rd_kafka_new on `conf` (consumed either way).
 Result<HandlePtr> NewHandle(rd_kafka_type_t type, ConfPtr conf);
 

@@ -44,16 +44,8 @@ class KafkaConsumer final : public stream::Consumer {
 
   Status Init(const KafkaOptions& options, const std::string& group,
               const std::vector<std::string>& topics) {
-    auto conf = internal::MakeConf(
-        options, {
-                     {"group.id", group},
-                     {"enable.auto.commit", "false"},
-                     {"enable.auto.offset.store", "false"},
-                     {"auto.offset.reset", start_at_ == StartAt::kEarliest ? "earliest" : "latest"},
-                     {"session.timeout.ms", std::to_string(options.session_timeout.count())},
-                     {"heartbeat.interval.ms",
-                      std::to_string(std::max<int64_t>(1, options.session_timeout.count() / 3))},
-                 });
+    auto conf =
+        internal::MakeConf(options, internal::ConsumerProperties(options, group, start_at_));
     if (!conf.ok()) return conf.status();
     rd_kafka_conf_set_opaque(conf->get(), this);
     rd_kafka_conf_set_rebalance_cb(conf->get(), &KafkaConsumer::OnRebalance);

@@ -39,14 +39,7 @@ class KafkaProducer final : public stream::Producer {
   }
 
   Status Init(const KafkaOptions& options) {
-    auto conf = internal::MakeConf(
-        options, {
-                     {"enable.idempotence", "true"},
-                     {"acks", "all"},
-                     {"linger.ms", std::to_string(options.linger.count())},
-                     {"message.timeout.ms", std::to_string(options.delivery_timeout.count())},
-                     {"partitioner", "murmur2_random"},
-                 });
+    auto conf = internal::MakeConf(options, internal::ProducerProperties(options));
     if (!conf.ok()) return conf.status();
     rd_kafka_conf_set_opaque(conf->get(), this);
     rd_kafka_conf_set_dr_msg_cb(conf->get(), &KafkaProducer::OnDelivery);

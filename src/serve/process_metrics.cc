@@ -72,6 +72,11 @@ void WriteProcessMetrics(const ProcessParts& parts, admin::MetricsWriter* out) {
     out->Counter("tempo_bugs_total", "Failed TEMPO_BUG checks (bugs in Tempo), by site", count,
                  {{"site", site}});
   }
+  if (!parts.tenant_group.empty()) {
+    out->Gauge("tempo_tenant_group_info",
+               "The tenant group this instance serves (--tenant-group), as a label; always 1", 1,
+               {{"group", parts.tenant_group}});
+  }
   if (parts.service != nullptr) {
     const api::ServiceStats s = parts.service->Stats();
     // The HTTP layer's own answers (malformed requests, deferred requests
@@ -105,7 +110,18 @@ void WriteProcessMetrics(const ProcessParts& parts, admin::MetricsWriter* out) {
                    "Failed accepts (for example out of descriptors)", h.accept_failures);
       out->Counter("tempo_http_deadline_fallbacks_total",
                    "Waiting requests answered 503 by the listener at their deadline", h.fallbacks);
+      out->Counter("tempo_http_tls_handshakes_total",
+                   "TLS handshakes completed on the public listener", h.tls_handshakes);
+      out->Counter("tempo_http_tls_handshake_failures_total",
+                   "TLS handshakes that failed or timed out on the public listener (no or "
+                   "wrong client certificate, plain HTTP, an old protocol)",
+                   h.tls_handshake_failures);
     }
+    out->Counter("tempo_wrong_tenant_group_total",
+                 "Layout requests for another tenant group's tenant (421, also in 4xx)",
+                 s.wrong_group);
+    out->Counter("tempo_rate_limited_total",
+                 "Layout requests over their tenant's rate (429, also in 4xx)", s.rate_limited);
     const api::BlockingPoolStats w = parts.service->WaitingStats();
     out->Counter("tempo_waiting_requests_total",
                  "Requests that had to wait for L2 or the origin (run off the serving threads)",
@@ -127,8 +143,18 @@ void WriteProcessMetrics(const ProcessParts& parts, admin::MetricsWriter* out) {
     out->Counter("tempo_origin_read_timeouts_total", "Origin reads not answered by the deadline",
                  o.timeouts);
     out->Counter("tempo_origin_reads_shed_total", "Origin reads refused: too many pending", o.shed);
+    out->Counter("tempo_origin_reads_tenant_shed_total",
+                 "Origin reads refused: their tenant held its share of the queue "
+                 "(--origin-tenant-share; also in tempo_origin_reads_shed_total)",
+                 o.tenant_shed);
+    out->Gauge("tempo_origin_reads_pending", "Origin reads queued or running",
+               static_cast<double>(o.pending));
     out->Gauge("tempo_origin_reachable", "1 while the origin answers, 0 from a failure on",
                o.reachable ? 1 : 0);
+  }
+  if (parts.limiter != nullptr) {
+    out->Gauge("tempo_tenant_limiter_buckets", "Tenants with a rate-limit bucket now",
+               static_cast<double>(parts.limiter->Stats().tenants));
   }
   if (parts.l2 != nullptr) {
     const l2::L2Stats s = parts.l2->Stats();
@@ -156,6 +182,8 @@ void WriteProcessMetrics(const ProcessParts& parts, admin::MetricsWriter* out) {
                  s.evicted);
     out->Counter("tempo_invalidations_malformed_total", "Invalidation messages that did not decode",
                  s.malformed);
+    out->Counter("tempo_invalidations_ignored_total",
+                 "Invalidations of tenants another tenant group serves (skipped)", s.ignored);
     out->Counter("tempo_invalidations_poll_failures_total",
                  "Failed reads of the invalidation stream", s.poll_failures);
     out->Counter("tempo_invalidations_catch_up_failures_total",

@@ -10,6 +10,7 @@
 #include "api/invalidation_listener.h"
 #include "api/page_source.h"
 #include "api/service.h"
+#include "api/tenant_limiter.h"
 #include "http/server.h"
 #include "l2/l2.h"
 #include "l2/slice_rewriter.h"
@@ -27,6 +28,9 @@ struct ProcessParts {
   // The sync loop (`tempo sync`, or serve --embedded's in-process one).
   std::function<sync::SyncStats()> sync_stats;
   const l2::SliceRewriter* rewriter = nullptr;  // sync's L2 rewrites
+  // The tenant group served (`tempo serve --tenant-group`), or empty.
+  std::string tenant_group;
+  const api::TenantLimiter* limiter = nullptr;  // per-tenant limits, when on
 };
 
 // Appends every counter and gauge of `parts` (names start with tempo_).

@@ -7,11 +7,15 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 
 #include "api/origin_reader.h"
 #include "api/page_source.h"
 #include "api/service.h"
+#include "config/tenant_groups.h"
+#include "config/tenant_limits.h"
 #include "http/server.h"
 #include "http/tls_options.h"
 #include "serve/l2_client.h"
@@ -112,6 +116,28 @@ struct ServeOptions {
   // (queue, kept mismatches, ignored JSON Pointers, workers, post size).
   // Defaults: shadow::ReceiverOptions.
   shadow::ReceiverOptions shadow;
+
+  // Tenant groups (SPEC §9, config/tenant_groups.h): the `tenant_groups`
+  // of --config (the YAML section), or of the file --groups names (read at
+  // start; giving both is an error). Default: none.
+  std::optional<config::TenantGroups> groups;
+  std::string groups_file;
+
+  // The tenant group this instance serves (--tenant-group): it answers other
+  // groups' tenants 421 and names its group in X-Tempo-Tenant-Group. Needs
+  // groups. Default: none (every tenant).
+  std::string tenant_group;
+
+  // Per-tenant request limits (api/tenant_limiter.h): --tenant-rate
+  // requests a second and bursts of --tenant-burst (0: the rate) for every
+  // tenant, and `tenant_limits` of --config per tenant. Default: off.
+  int64_t tenant_rate = 0;
+  int64_t tenant_burst = 0;
+  std::map<std::string, config::TenantLimit> tenant_limits;
+
+  // The share of the origin reader's queue one tenant may hold.
+  // Default: api::OriginReaderOptions::tenant_share.
+  double origin_tenant_share = api::OriginReaderOptions().tenant_share;
 
   // Shadow compare, sending side: with a URL (--shadow-to), a sample of this
   // instance's layout answers goes to that instance's POST /internal/shadow.

@@ -134,8 +134,10 @@ Status Server::StartParts(bool* bad_options) {
   http_options_.max_connections = FitConnections(options_.max_connections);
   http_options_.idle_timeout_ms = options_.idle_timeout_ms;
   http_options_.header_timeout_ms = options_.header_timeout_ms;
+  http_options_.tls = options_.tls;
   l2_options_ = options_.l2;
   l2_options_.timeout_ms = FitL2Timeout(options_.l2.timeout_ms, options_.deadline_ms);
+  if (Status s = PrepareTenancy(); !s.ok()) return s;
 
   // 2. L2.
   Result<std::unique_ptr<l2::L2Client>> l2 = OpenL2(l2_options_);
@@ -163,11 +165,14 @@ Status Server::StartParts(bool* bad_options) {
   page_options.l2 = l2_.get();
   page_options.l2_timeout = std::chrono::milliseconds(l2_options_.timeout_ms);
   page_options.origin.threads = options_.origin_threads;
+  page_options.origin.tenant_share = options_.origin_tenant_share;
   page_options.load_wait = deadline;
   pages_ = std::make_unique<api::PageSource>(origin_.get(), page_options);
   api::ServiceOptions service_options;
   service_options.allow_preview = options_.allow_preview;
   service_options.deadline = deadline;
+  service_options.tenant_groups = tenant_groups_;
+  service_options.limiter = limiter_;
   if (!options_.shadow_to.url.empty()) {
     auto sender = shadow::Sender::Start(options_.shadow_to);
     if (!sender.ok()) {
@@ -195,15 +200,21 @@ Status Server::StartParts(bool* bad_options) {
     }
     consumer = std::move(opened).value();
   }
-  listener_ =
-      std::make_unique<api::InvalidationListener>(std::move(consumer), origin_.get(), pages_.get());
+  api::InvalidationListenerOptions listener_options;
+  listener_options.tenant_groups = tenant_groups_;
+  listener_ = std::make_unique<api::InvalidationListener>(std::move(consumer), origin_.get(),
+                                                          pages_.get(), listener_options);
 
   // 7. The public listener.
   auto http = http::Server::Start(
       http_options_, [service = service_.get()](const http::Request& req, http::Response* resp) {
         service->Handle(req, resp);
       });
-  if (!http.ok()) return http.status();
+  if (!http.ok()) {
+    // A bad TLS file is a usage error (exit 2); a bind failure is not.
+    *bad_options = http.status().code() == Status::Code::kInvalidArgument;
+    return http.status();
+  }
   http_ = std::move(http).value();
 
   // 8. The admin listener.
@@ -212,6 +223,8 @@ Status Server::StartParts(bool* bad_options) {
   parts_.pages = pages_.get();
   parts_.l2 = l2_.get();
   parts_.listener = listener_.get();
+  parts_.limiter = limiter_.get();
+  if (tenant_groups_) parts_.tenant_group = tenant_groups_->group();
   if (embedded_sync_) {
     parts_.sync_stats = [sync = embedded_sync_.get()] { return sync->Stats(); };
   }
@@ -224,12 +237,43 @@ Status Server::StartParts(bool* bad_options) {
   }
   admin_service_ = std::make_unique<admin::AdminService>(std::move(hooks));
   auto admin = StartAdminListener(options_.admin_listen, admin_service_.get(),
-                                  options_.shadow.max_post_bytes);
+                                  options_.shadow.max_post_bytes, options_.admin_tls,
+                                  options_.admin_insecure);
   if (!admin.ok()) {
     *bad_options = admin.status().code() == Status::Code::kInvalidArgument;
     return admin.status();
   }
   admin_ = std::move(admin).value();
+  return Status::OK();
+}
+
+Status Server::PrepareTenancy() {
+  std::optional<config::TenantGroups> groups = options_.groups;
+  if (!options_.groups_file.empty()) {
+    if (groups.has_value()) {
+      return Status::InvalidArgument("tenant groups given twice: --groups " + options_.groups_file +
+                                     " and tenant_groups at " + groups->where() +
+                                     " (--config); give one");
+    }
+    auto loaded = config::TenantGroups::Load(options_.groups_file);
+    if (!loaded.ok()) return loaded.status();
+    groups = std::move(loaded).value();
+  }
+  if (!options_.tenant_group.empty()) {
+    if (!groups.has_value()) {
+      return Status::InvalidArgument("--tenant-group " + options_.tenant_group +
+                                     " needs tenant groups: --groups FILE, or tenant_groups in "
+                                     "--config");
+    }
+    auto filter = config::TenantGroupFilter::Create(*groups, options_.tenant_group);
+    if (!filter.ok()) return filter.status();
+    tenant_groups_ = std::move(filter).value();
+  }
+  api::TenantLimiterOptions limits;
+  limits.default_limit = {options_.tenant_rate, options_.tenant_burst};
+  limits.overrides = options_.tenant_limits;
+  auto limiter = std::make_shared<api::TenantLimiter>(std::move(limits));
+  if (limiter->enabled()) limiter_ = std::move(limiter);
   return Status::OK();
 }
 
@@ -279,7 +323,7 @@ Status Server::OpenStore() {
     if (scratch_->path().empty()) {
       return Status::IOError("cannot create a scratch directory in $TMPDIR");
     }
-    store_label_ = options_.store;
+    store_label_ = RedactStoreUri(options_.store);
     ReadingOptions reading;
     reading.connections = options_.origin_threads;
     reading.statement_timeout =
@@ -293,20 +337,31 @@ Status Server::OpenStore() {
 }
 
 void Server::Announce(std::ostream& out) const {
-  out << "tempo serve: listening on http://" << http_options_.host << ":" << http_->port()
+  const char* scheme = options_.tls.enabled() ? "https://" : "http://";
+  out << "tempo serve: listening on " << scheme << http_options_.host << ":" << http_->port()
       << " (store " << store_label_;
   if (HasStream(invalidations_)) out << ", invalidations from " << DescribeStream(invalidations_);
   if (l2_ != nullptr) out << ", L2 " << options_.l2.servers;
+  if (tenant_groups_ != nullptr) out << ", tenant group " << tenant_groups_->group();
+  if (limiter_ != nullptr) out << ", tenant limits on";
   out << ")" << std::endl;
   if (admin_) out << "tempo serve: admin on port " << admin_->port() << std::endl;
   if (options_.embedded) {
-    out << "try: curl 'http://" << http_options_.host << ":" << http_->port()
+    out << "try: curl '" << scheme << http_options_.host << ":" << http_->port()
         << "/api/v2/tempo/layouts?tenant=ACME&channel=web&pageType=homepage'" << std::endl;
   }
 }
 
 void Server::Stop() {
   if (http_) http_->Stop();
+}
+
+Status Server::ReloadTls() {
+  Status public_status = http_ ? http_->ReloadTls() : Status::OK();
+  Status admin_status = admin_ ? admin_->ReloadTls() : Status::OK();
+  if (!public_status.ok()) return WithContext("--tls-cert", public_status);
+  if (!admin_status.ok()) return WithContext("--admin-tls-cert", admin_status);
+  return Status::OK();
 }
 
 void Server::Wait() {

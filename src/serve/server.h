@@ -4,7 +4,9 @@
 //
 // Start, in this order (each part needs the ones before it):
 //   1. the options: listener addresses parsed, --max-connections fitted to
-//      the descriptor limit, the L2 timeout held to half the deadline;
+//      the descriptor limit, the L2 timeout held to half the deadline, the
+//      tenant groups read (--groups) and the own group's filter and the
+//      tenant limiter made;
 //   2. the L2 client (when ServeOptions::l2 names servers);
 //   3. the store reader: a RocksDB secondary or PostgreSQL pool over a
 //      scratch directory of its own, or with embedded the primary store in
@@ -75,6 +77,12 @@ class Server final {
   // Blocks until the public listener has stopped.
   void Wait();
 
+  // Re-reads the TLS certificates, keys and client CAs of both listeners
+  // (on SIGHUP): new connections get them, open ones keep theirs. On a bad
+  // file that listener keeps its previous ones and the error is returned
+  // (and logged). OK when neither listener has TLS. Thread-safe.
+  Status ReloadTls();
+
  private:
   // A directory of this process's own (the RocksDB secondary's state),
   // removed on destruction.
@@ -94,6 +102,8 @@ class Server final {
 
   // Steps 1 to 8 of the order above.
   Status StartParts(bool* bad_options);
+  // Step 1's tenant groups and limits (usage errors only).
+  Status PrepareTenancy();
   Status OpenStore();
   Status StartShadowReceiver(admin::AdminHooks* hooks);
 
@@ -103,6 +113,10 @@ class Server final {
   L2ClientOptions l2_options_;   // options_.l2 with the timeout fitted
   StreamOptions invalidations_;  // options_.stream, or the embedded log
   std::string store_label_;      // the store or data directory, for Announce
+  // The own tenant group's filter (null: every tenant) and the per-tenant
+  // limiter (null: off), shared by the service and the listener.
+  std::shared_ptr<const config::TenantGroupFilter> tenant_groups_;
+  std::shared_ptr<api::TenantLimiter> limiter_;
   std::unique_ptr<l2::L2Client> l2_;
   std::unique_ptr<ScratchDir> scratch_;
   std::unique_ptr<origin::Origin> origin_;

@@ -10,6 +10,19 @@
 
 namespace tempo::serve {
 
+// A PostgreSQL store URI is handed to libpq as it is, so every libpq URI
+// parameter works, among them TLS:
+//
+//   postgres://tempo@db.internal:5432/tempo?sslmode=verify-full
+//       &sslrootcert=/etc/tempo/pg-ca.pem&sslcert=/etc/tempo/pg-client.pem
+//       &sslkey=/etc/tempo/pg-client.key
+//
+// (one line; sslmode=verify-full checks the server's certificate against
+// sslrootcert and its name against the host; sslcert/sslkey present a client
+// certificate). A password, in the URI or as ?password=, never appears in a
+// message of these functions (see RedactStoreUri); libpq also reads
+// PGPASSWORD and ~/.pgpass, which keep it off the command line.
+//
 // Opens "DIR" or "rocksdb:///DIR" as the embedded RocksDB origin, for
 // writing (one process at a time), or "postgres://USER@HOST:PORT/DB" as the
 // PostgreSQL origin (creating its schema on first use). Other schemes are
@@ -39,5 +52,10 @@ struct ReadingOptions {
 Result<std::unique_ptr<origin::Origin>> OpenStoreForReading(const std::string& uri,
                                                             const std::string& scratch_dir,
                                                             const ReadingOptions& options = {});
+
+// `uri` with its secrets replaced by "***", for messages: the password of
+// postgres://USER:PASSWORD@HOST..., and the values of the password and
+// sslpassword query parameters. Any other URI or path is returned as it is.
+std::string RedactStoreUri(const std::string& uri);
 
 }  // namespace tempo::serve

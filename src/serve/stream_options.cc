@@ -12,13 +12,59 @@ namespace {
 // made by its operators anyway.
 constexpr int kTopicPartitions = 4;
 
-kafka::KafkaOptions KafkaOptionsOf(const StreamOptions& flags) {
+Result<kafka::KafkaOptions> KafkaOptionsOf(const StreamOptions& flags) {
+  auto properties = KafkaProperties(flags);
+  if (!properties.ok()) return properties.status();
   kafka::KafkaOptions options;
   options.brokers = flags.brokers;
+  if (Status s = kafka::ApplyProperties(*properties, &options); !s.ok()) return s;
   return options;
 }
 
+bool HasKafkaProperties(const StreamOptions& flags) {
+  return !flags.kafka_config.empty() || !flags.kafka_property_file.empty() ||
+         !flags.kafka_properties.empty();
+}
+
 }  // namespace
+
+Result<kafka::PropertyMap> KafkaProperties(const StreamOptions& flags) {
+  if (!HasKafkaProperties(flags)) return kafka::PropertyMap();
+  if (flags.brokers.empty()) {
+    return Status::InvalidArgument(
+        "Kafka properties (--kafka-property, --kafka-property-file, kafka:) need --brokers");
+  }
+  kafka::PropertyMap merged = flags.kafka_config;
+  if (!flags.kafka_property_file.empty()) {
+    auto file = kafka::ReadPropertiesFile(flags.kafka_property_file);
+    if (!file.ok()) return file.status();
+    for (auto& [key, value] : *file) merged[key] = std::move(value);
+  }
+  kafka::PropertyMap given;
+  for (const std::string& arg : flags.kafka_properties) {
+    auto assignment = kafka::ParseAssignment(arg);
+    if (!assignment.ok()) {
+      return Status::InvalidArgument("--kafka-property: " + assignment.status().message());
+    }
+    auto& [key, value] = *assignment;
+    if (!given.emplace(key, value).second) {
+      return Status::InvalidArgument("--kafka-property " + key + " given twice");
+    }
+    merged[key] = std::move(value);
+  }
+  for (auto& [key, value] : merged) {
+    auto expanded = kafka::ExpandEnvironment(key, value);
+    if (!expanded.ok()) return expanded.status();
+    value = std::move(*expanded);
+  }
+  return merged;
+}
+
+Status CheckStreamOptions(const StreamOptions& flags) {
+  auto properties = KafkaProperties(flags);
+  if (!properties.ok()) return properties.status();
+  return kafka::CheckProperties(*properties);
+}
 
 bool HasStream(const StreamOptions& flags) {
   return !flags.brokers.empty() || !flags.log_dir.empty();
@@ -29,7 +75,11 @@ std::string DescribeStream(const StreamOptions& flags) {
 }
 
 Result<std::unique_ptr<stream::Producer>> OpenProducer(const StreamOptions& flags) {
-  if (!flags.brokers.empty()) return kafka::OpenKafkaProducer(KafkaOptionsOf(flags));
+  if (!flags.brokers.empty()) {
+    auto options = KafkaOptionsOf(flags);
+    if (!options.ok()) return options.status();
+    return kafka::OpenKafkaProducer(*options);
+  }
   return log::OpenLogProducer(flags.log_dir);
 }
 
@@ -38,12 +88,14 @@ Result<std::unique_ptr<stream::Consumer>> OpenConsumer(const StreamOptions& flag
                                                        const std::vector<std::string>& topics,
                                                        bool from_latest) {
   if (!flags.brokers.empty()) {
-    kafka::KafkaOptions options = KafkaOptionsOf(flags);
+    auto options = KafkaOptionsOf(flags);
+    if (!options.ok()) return options.status();
     // A publish crosses two topics (content, then invalidations); librdkafka's
     // default 500 ms fetch wait on each would dominate publish-to-visible.
-    options.extra["fetch.wait.max.ms"] = "10";
+    // An operator's fetch.wait.max.ms wins.
+    options->extra.try_emplace("fetch.wait.max.ms", "10");
     return kafka::OpenKafkaConsumer(
-        options, group, topics, from_latest ? kafka::StartAt::kLatest : kafka::StartAt::kEarliest);
+        *options, group, topics, from_latest ? kafka::StartAt::kLatest : kafka::StartAt::kEarliest);
   }
   auto consumer = log::OpenLogConsumer(
       flags.log_dir, group, topics, from_latest ? log::StartAt::kLatest : log::StartAt::kEarliest);
@@ -57,7 +109,9 @@ Result<std::unique_ptr<stream::Consumer>> OpenConsumer(const StreamOptions& flag
 
 Status EnsureTempoTopics(const StreamOptions& flags, const std::vector<std::string>& topics) {
   if (flags.brokers.empty()) return Status::OK();
-  return kafka::EnsureTopics(KafkaOptionsOf(flags), topics, kTopicPartitions);
+  auto options = KafkaOptionsOf(flags);
+  if (!options.ok()) return options.status();
+  return kafka::EnsureTopics(*options, topics, kTopicPartitions);
 }
 
 }  // namespace tempo::serve

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "kafka/properties.h"
 #include "stream/stream.h"
 
 namespace tempo::serve {
@@ -17,6 +18,19 @@ struct StreamOptions {
   std::string brokers;
   // The embedded log's directory. Default: none.
   std::string log_dir;
+
+  // librdkafka properties for every Kafka client the process opens, producer
+  // and consumers alike (security.protocol, sasl.*, ssl.*, client.id, ...),
+  // from three sources; for a key in several, the later one wins:
+  //  1. the YAML `kafka:` map (cli::KafkaConfigSection);
+  //  2. the properties file (--kafka-property-file, kafka::ReadPropertiesFile);
+  //  3. --kafka-property KEY=VALUE, in order.
+  // Any value may hold ${env:NAME}, read from the environment when the
+  // clients are opened (kafka::ExpandEnvironment). Only with brokers.
+  // Default: none.
+  kafka::PropertyMap kafka_config;
+  std::string kafka_property_file;
+  std::vector<std::string> kafka_properties;
 };
 
 // True when one of the fields is set.
@@ -24,6 +38,20 @@ bool HasStream(const StreamOptions& options);
 
 // "kafka HOST:PORT" or "log DIR", for messages.
 std::string DescribeStream(const StreamOptions& options);
+
+// The Kafka properties of `options` (see StreamOptions) merged, with their
+// ${env:NAME} references expanded. InvalidArgument naming the source and the
+// key (never a value of a secret, kafka/properties.h) for a malformed
+// --kafka-property, a key given twice on the command line, an unset
+// variable, or properties without brokers; IOError or InvalidArgument for
+// an unreadable or malformed properties file.
+Result<kafka::PropertyMap> KafkaProperties(const StreamOptions& options);
+
+// Everything that OpenProducer, OpenConsumer and EnsureTempoTopics would
+// reject about `options` as given, checked before anything is opened or
+// connected: KafkaProperties, then librdkafka's verdict on them
+// (kafka::CheckProperties). Commands call it at start and exit 2 on error.
+Status CheckStreamOptions(const StreamOptions& options);
 
 // REQUIRES: HasStream(options).
 Result<std::unique_ptr<stream::Producer>> OpenProducer(const StreamOptions& options);

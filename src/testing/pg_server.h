@@ -14,6 +14,12 @@
 // server and removes the directory; the server also dies with the thread
 // that started it (PR_SET_PDEATHSIG), so a crashed test leaves nothing behind.
 //
+// StartWithTls() starts one that accepts only TLS (ssl=on, a `hostnossl ...
+// reject` line first in pg_hba.conf), with a test CA, a server certificate
+// for 127.0.0.1 and localhost and a client certificate for the user, all made
+// with the `openssl` command at start. Clients reach the database "postgres"
+// (the harness's own tools) with any TLS; the others as PgTlsOptions says.
+//
 // Not thread-safe: drive one server from one thread, and keep that thread
 // alive as long as the server.
 #pragma once
@@ -29,12 +35,26 @@
 
 namespace tempo::testing {
 
+// How a server started with PgServer::StartWithTls authenticates clients.
+struct PgTlsOptions {
+  enum class ClientAuth {
+    kTrust,        // any client over TLS (pg_hba `hostssl ... trust`)
+    kCertificate,  // a client certificate the test CA signed, its CN the user
+                   // (pg_hba `hostssl ... cert`, i.e. clientcert=verify-full)
+  };
+  ClientAuth client_auth = ClientAuth::kTrust;
+};
+
 class PgServer {
  public:
   // Creates, starts and waits for a server (bounded: about a minute at worst
   // on a loaded machine). Unavailable when no PostgreSQL binaries are found
   // or the server does not come up; nothing is left running then.
   static Result<std::unique_ptr<PgServer>> Start();
+
+  // As Start(), but TLS only (see above). Unavailable also when `openssl`
+  // is not found or fails.
+  static Result<std::unique_ptr<PgServer>> StartWithTls(const PgTlsOptions& tls = {});
 
   PgServer(const PgServer&) = delete;
   PgServer& operator=(const PgServer&) = delete;
@@ -43,6 +63,19 @@ class PgServer {
   // postgres://tempo@127.0.0.1:<port>/tempo
   std::string uri() const { return UriOf("tempo"); }
   int port() const { return port_; }
+
+  // With TLS: PEM files, readable by this process. The CA that signed the
+  // server's and the client's certificates; a second CA that signed neither
+  // (a wrong sslrootcert); the client certificate (CN "tempo") and its key
+  // (mode 0600, as libpq wants it). Empty without TLS.
+  const std::string& ca_file() const { return ca_file_; }
+  const std::string& other_ca_file() const { return other_ca_file_; }
+  const std::string& client_cert_file() const { return client_cert_file_; }
+  const std::string& client_key_file() const { return client_key_file_; }
+
+  // uri() with ?sslmode=verify-full&sslrootcert=ca_file() and, when
+  // `client_certificate`, &sslcert=...&sslkey=...
+  std::string TlsUri(bool client_certificate = true) const;
 
   // Creates an empty database `name` ([a-z0-9_]+) and returns its URI: a
   // fresh store for one test without a new server.
@@ -57,7 +90,16 @@ class PgServer {
 
  private:
   PgServer() = default;
+  // Everything but Launch: the directory, initdb, and with `tls` the
+  // certificates and TLS-only configuration.
+  static Result<std::unique_ptr<PgServer>> Create(const PgTlsOptions* tls);
+  // Makes the CA and certificates and configures TLS-only access.
+  Status SetUpTls(const PgTlsOptions& tls);
+  // Runs `openssl` with `args` in `dir` (bounded).
+  Status OpenSsl(const std::string& dir, const std::vector<std::string>& args) const;
   std::string UriOf(std::string_view database) const;
+  // Launches `postgres` on a free port and creates the database "tempo".
+  Status LaunchAndCreateDatabase();
   // Launches `postgres` and waits until it accepts connections.
   Status Launch();
   // Runs one of the PostgreSQL binaries to completion (bounded).
@@ -67,6 +109,8 @@ class PgServer {
   std::string dir_;  // temporary directory: data/ and server.log
   int port_ = 0;
   pid_t pid_ = -1;  // the postmaster; -1 when not running
+  bool tls_ = false;
+  std::string ca_file_, other_ca_file_, client_cert_file_, client_key_file_;
   bool drop_root_ = false;
   uid_t run_uid_ = 0;  // the user the binaries run as when dropping root
   gid_t run_gid_ = 0;

@@ -12,6 +12,7 @@ tenants unaffected) and the YAML's tenant_limits overrides. Servers listen on
 """
 import json
 import os
+import socket
 import subprocess
 import sys
 import unittest
@@ -103,6 +104,12 @@ class GroupTest(Base):
         self.assertEqual([a[0] for a in answers], [304, 200, 404, 405, 400, 404])
         for status, headers, body in answers:
             self.assertEqual(headers.get(HEADER), "TG2", (status, body[:200]))
+        # The listener's own answer to a request it cannot parse names it too.
+        with socket.create_connection(("127.0.0.1", tg2.port), timeout=10) as sock:
+            sock.sendall(b"NOT HTTP\r\n\r\n")
+            head = sock.recv(4096).decode(errors="replace")
+        self.assertTrue(head.startswith("HTTP/1.1 400"), head)
+        self.assertIn(f"{HEADER}: TG2\r\n".lower(), head.lower())
 
     def test_validation_comes_before_the_group_check(self):
         tg2 = self.serve(self.golden, "--groups", self.groups, "--tenant-group", "TG2")

@@ -421,7 +421,7 @@ void Connection::FinishAnswer() {
     parser_.reset();
     worker_->CountOwn(500);
     AppendErrorResponse(500, "internal", "the request handler failed", worker_->date(),
-                        Persistence::kClose, &out_);
+                        Persistence::kClose, &out_, worker_->options().extra_headers);
     return;
   }
 
@@ -462,25 +462,26 @@ void Connection::AnswerParseError(const error_code& ec) {
     }
     if (target_bytes > kMaxUriBytes) {
       worker_->CountOwn(400);
-      AppendErrorResponse(400, "uri_too_long", kUriTooLongMessage, date, Persistence::kClose,
-                          &out_);
+      AppendErrorResponse(400, "uri_too_long", kUriTooLongMessage, date, Persistence::kClose, &out_,
+                          worker_->options().extra_headers);
     } else {
       worker_->CountOwn(431);
       AppendErrorResponse(431, "header_too_large", "the request header is over the size limit",
-                          date, Persistence::kClose, &out_);
+                          date, Persistence::kClose, &out_, worker_->options().extra_headers);
     }
   } else if (ec == beast::http::error::body_limit) {
     worker_->CountOwn(413);
     AppendErrorResponse(413, "payload_too_large",
                         "the request body is larger than " +
                             std::to_string(worker_->options().max_request_body_bytes) + " bytes",
-                        date, Persistence::kClose, &out_);
+                        date, Persistence::kClose, &out_, worker_->options().extra_headers);
   } else {
     worker_->CountOwn(400);
     const std::string message = request_.refusal.empty()
                                     ? std::string("malformed HTTP request")
                                     : "malformed HTTP request: " + std::string(request_.refusal);
-    AppendErrorResponse(400, "bad_request", message, date, Persistence::kClose, &out_);
+    AppendErrorResponse(400, "bad_request", message, date, Persistence::kClose, &out_,
+                        worker_->options().extra_headers);
   }
   parser_.reset();
   ReleaseIfLarge(&request_.body);

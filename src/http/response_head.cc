@@ -114,7 +114,8 @@ void AppendResponseHead(int status, const std::vector<std::pair<std::string, std
 }
 
 void AppendErrorResponse(int status, std::string_view code, std::string_view message,
-                         std::string_view date, Persistence persistence, std::string* out) {
+                         std::string_view date, Persistence persistence, std::string* out,
+                         const std::vector<std::pair<std::string, std::string>>& extra_headers) {
   std::string body = "{\"error\":{\"code\":";
   AppendJsonString(code, &body);
   body.append(",\"message\":");
@@ -122,7 +123,13 @@ void AppendErrorResponse(int status, std::string_view code, std::string_view mes
   body.append("}}");
   static const std::vector<std::pair<std::string, std::string>> kErrorHeaders = {
       {"Content-Type", "application/json"}, {"Cache-Control", "no-store"}};
-  AppendResponseHead(status, kErrorHeaders, body.size(), date, persistence, out);
+  if (extra_headers.empty()) {
+    AppendResponseHead(status, kErrorHeaders, body.size(), date, persistence, out);
+  } else {
+    std::vector<std::pair<std::string, std::string>> headers = kErrorHeaders;
+    headers.insert(headers.end(), extra_headers.begin(), extra_headers.end());
+    AppendResponseHead(status, headers, body.size(), date, persistence, out);
+  }
   out->append(body);
 }
 

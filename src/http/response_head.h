@@ -42,8 +42,11 @@ void AppendResponseHead(int status, const std::vector<std::pair<std::string, std
                         std::string* out);
 
 // Appends a complete error response: `status`, Content-Type: application/json,
-// Cache-Control: no-store, and the body {"error":{"code":...,"message":...}}.
-void AppendErrorResponse(int status, std::string_view code, std::string_view message,
-                         std::string_view date, Persistence persistence, std::string* out);
+// Cache-Control: no-store, `extra_headers`, and the body
+// {"error":{"code":...,"message":...}}.
+void AppendErrorResponse(
+    int status, std::string_view code, std::string_view message, std::string_view date,
+    Persistence persistence, std::string* out,
+    const std::vector<std::pair<std::string, std::string>>& extra_headers = {});
 
 }  // namespace tempo::http

@@ -142,6 +142,10 @@ struct ServerOptions {
   // flood cannot take the descriptors other listeners, the store and L2
   // need. 0 = no limit.
   int max_connections = 10'000;
+  // Headers added to every answer the server gives itself (its 400, 413,
+  // 431 and 500; a handler's answers carry the handler's own), such as a
+  // grouped instance's X-Tempo-Tenant-Group.
+  std::vector<std::pair<std::string, std::string>> extra_headers;
   // With a certificate, the listener speaks TLS (1.2 and 1.3 only): each
   // connection's handshake must complete within header_timeout_ms, and one
   // that fails (a client without a certificate the client CA signed, plain

@@ -543,6 +543,19 @@ TEST_F(ServerTest, ExpectContinueGets100ThenTheAnswerWhenBodiesAreKept) {
   EXPECT_EQ(reply->body, "POST /x [] shadow=0 hello");
 }
 
+TEST_F(ServerTest, ExtraHeadersGoOnTheServersOwnAnswers) {
+  ServerOptions options;
+  options.extra_headers = {{"X-Tempo-Tenant-Group", "TG2"}};
+  StartServer(options);
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send("GARBAGE\r\n\r\n"));
+  auto reply = client.Read();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 400);
+  EXPECT_EQ(reply->Header("x-tempo-tenant-group"), "TG2");
+  EXPECT_EQ(reply->Header("content-type"), "application/json");
+}
+
 TEST_F(ServerTest, TransferEncodingNotEndingInChunkedIs400) {
   std::atomic<int> calls{0};
   StartServer({}, [&calls](const Request& request, Response* response) {

@@ -205,7 +205,11 @@ Status Server::StartParts(bool* bad_options) {
   listener_ = std::make_unique<api::InvalidationListener>(std::move(consumer), origin_.get(),
                                                           pages_.get(), listener_options);
 
-  // 7. The public listener.
+  // 7. The public listener. A grouped instance names its group on the
+  // listener's own answers too (a malformed request's 400, 431, 413).
+  if (tenant_groups_ != nullptr) {
+    http_options_.extra_headers.emplace_back(api::kTenantGroupHeader, tenant_groups_->group());
+  }
   auto http = http::Server::Start(
       http_options_, [service = service_.get()](const http::Request& req, http::Response* resp) {
         service->Handle(req, resp);

@@ -45,6 +45,11 @@ class [[nodiscard]] Status {
   const std::string& message() const { return message_; }
   // "OK" or "<CodeName>: <message>", for logs.
   std::string ToString() const;
+  // The same code with another message (to add context or hide a secret);
+  // OK stays OK.
+  Status WithMessage(std::string msg) const {
+    return ok() ? Status() : Status(code_, std::move(msg));
+  }
 
  private:
   Status(Code code, std::string msg) : code_(code), message_(std::move(msg)) {}

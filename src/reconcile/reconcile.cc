@@ -47,24 +47,7 @@ struct TenantDiffs {
 
 // `s` with "<name>: " before its message.
 Status Prefixed(const Status& s, const std::string& name) {
-  std::string message = name + ": " + s.message();
-  switch (s.code()) {
-    case Status::Code::kOk:
-      return s;
-    case Status::Code::kInvalidArgument:
-      return Status::InvalidArgument(std::move(message));
-    case Status::Code::kNotFound:
-      return Status::NotFound(std::move(message));
-    case Status::Code::kIOError:
-      return Status::IOError(std::move(message));
-    case Status::Code::kCorruption:
-      return Status::Corruption(std::move(message));
-    case Status::Code::kUnavailable:
-      return Status::Unavailable(std::move(message));
-    case Status::Code::kInternal:
-      break;
-  }
-  return Status::Internal(std::move(message));
+  return s.WithMessage(name + ": " + s.message());
 }
 
 SideState StateOf(const origin::StoredRecord* record) {

@@ -81,21 +81,7 @@ constexpr std::chrono::milliseconds kMinShadowWait{500};
 
 // `s` with its code, its message "<what>: <s.ToString()>".
 Status WithContext(const std::string& what, const Status& s) {
-  const std::string message = what + ": " + s.ToString();
-  switch (s.code()) {
-    case Status::Code::kInvalidArgument:
-      return Status::InvalidArgument(message);
-    case Status::Code::kNotFound:
-      return Status::NotFound(message);
-    case Status::Code::kIOError:
-      return Status::IOError(message);
-    case Status::Code::kCorruption:
-      return Status::Corruption(message);
-    case Status::Code::kUnavailable:
-      return Status::Unavailable(message);
-    default:
-      return Status::Internal(message);
-  }
+  return s.WithMessage(what + ": " + s.ToString());
 }
 
 }  // namespace

@@ -110,22 +110,7 @@ Status Redacted(const Status& status, const std::string& uri) {
       message.replace(at, secret.size(), kHidden);
     }
   }
-  switch (status.code()) {
-    case Status::Code::kOk:
-      return status;
-    case Status::Code::kInvalidArgument:
-      return Status::InvalidArgument(std::move(message));
-    case Status::Code::kNotFound:
-      return Status::NotFound(std::move(message));
-    case Status::Code::kIOError:
-      return Status::IOError(std::move(message));
-    case Status::Code::kCorruption:
-      return Status::Corruption(std::move(message));
-    case Status::Code::kUnavailable:
-      return Status::Unavailable(std::move(message));
-    default:
-      return Status::Internal(std::move(message));
-  }
+  return status.WithMessage(std::move(message));
 }
 
 // The PostgreSQL origin at `uri`, with no secret of the URI in its errors.

@@ -9,30 +9,20 @@ usage: client_tls_e2e_test.py TEMPO_BINARY SHARED_DIR [SUITE]   (run by ctest)
 Every wait is bounded.
 """
 import os
-import pwd
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 import e2e_test
 from e2e_test import Base, run
 from sync_e2e_test import Process
+from tiers_e2e_test import PgCluster
 
-PG_BIN = "/usr/lib/postgresql/15/bin"
-START_TIMEOUT_S = 30
 SECRET = "Kafka-S3cret-never-printed"
 PG_PASSWORD = "Pg-S3cret-never-printed"
 PAGE = "/api/v2/tempo/layouts?tenant=ACME&channel=web&pageType=homepage&pageId=home-b"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def openssl(cwd, *args):
@@ -61,85 +51,40 @@ def make_certs(d):
     os.chmod(os.path.join(d, "client.key"), 0o600)  # libpq refuses a key others can read
 
 
-class TlsPostgres:
+class TlsPostgres(PgCluster):
     """PostgreSQL with ssl=on that refuses plain TCP; the database `postgres` trusts any TLS
     client (for createdb), every other one wants a client certificate (`cert`)."""
 
-    USER = "tempo"
-
     def __init__(self, certs):
         self.certs = certs
-        self.as_user = {}
-        base = os.environ.get("TMPDIR") or "/tmp"
-        if os.geteuid() == 0:
-            nobody = pwd.getpwnam("nobody")
-            self.as_user = {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}
-            base = "/tmp"
-        self.dir = tempfile.mkdtemp(prefix="tempo-tls-pg-", dir=base)
-        if self.as_user:
-            os.chown(self.dir, self.as_user["user"], self.as_user["group"])
-        self.proc = None
-        # The tools use TLS without a client certificate (libpq's default one is under $HOME).
-        self.env = dict(os.environ, PGSSLMODE="require",
-                        PGSSLCERT=os.path.join(self.dir, "none.crt"),
-                        PGSSLKEY=os.path.join(self.dir, "none.key"))
+        super().__init__()
         try:
-            self.tool("initdb", "-D", self.data, "-A", "trust", "-U", self.USER, "--no-sync",
-                      "-E", "UTF8", "--locale=C")
-            for name in ("server.crt", "server.key", "ca.crt"):
-                dst = os.path.join(self.data, name)
-                shutil.copy(os.path.join(certs, name), dst)
-                os.chmod(dst, 0o600)
-                if self.as_user:
-                    os.chown(dst, self.as_user["user"], self.as_user["group"])
-            with open(os.path.join(self.data, "pg_hba.conf"), "w") as f:
-                f.write("hostnossl all all 0.0.0.0/0 reject\n"
-                        "hostssl postgres all 127.0.0.1/32 trust\n"
-                        "hostssl all all 127.0.0.1/32 cert\n")
-            for _ in range(3):  # another process may take the port between pick and bind
-                self.port = free_port()
-                if self.start():
-                    break
-            else:
-                raise AssertionError("postgres did not start: " + self.log_tail())
-            self.tool("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", self.USER,
-                      "tempo")
+            self.createdb("tempo")
         except BaseException:
             self.destroy()
             raise
 
-    @property
-    def data(self):
-        return os.path.join(self.dir, "data")
+    def tool_env(self):
+        # The tools use TLS without a client certificate (libpq's default one is under $HOME).
+        return dict(os.environ, PGSSLMODE="require",
+                    PGSSLCERT=os.path.join(self.dir, "none.crt"),
+                    PGSSLKEY=os.path.join(self.dir, "none.key"))
 
-    def log_tail(self):
-        with open(os.path.join(self.dir, "server.log"), errors="replace") as f:
-            return f.read()[-2000:]
+    def configure(self):
+        for name in ("server.crt", "server.key", "ca.crt"):
+            dst = os.path.join(self.data, name)
+            shutil.copy(os.path.join(self.certs, name), dst)
+            os.chmod(dst, 0o600)
+            if self.as_user:
+                os.chown(dst, self.as_user["user"], self.as_user["group"])
+        with open(os.path.join(self.data, "pg_hba.conf"), "w") as f:
+            f.write("hostnossl all all 0.0.0.0/0 reject\n"
+                    "hostssl postgres all 127.0.0.1/32 trust\n"
+                    "hostssl all all 127.0.0.1/32 cert\n")
 
-    def tool(self, name, *args, check=True):
-        p = subprocess.run([os.path.join(PG_BIN, name), *args], cwd=self.dir, env=self.env,
-                           capture_output=True, text=True, timeout=120, **self.as_user)
-        if check and p.returncode != 0:
-            raise AssertionError(f"{name} {args} exited {p.returncode}: {p.stderr[-2000:]}")
-        return p.returncode
-
-    def start(self):
-        with open(os.path.join(self.dir, "server.log"), "a") as log:
-            self.proc = subprocess.Popen(
-                [os.path.join(PG_BIN, "postgres"), "-D", self.data, "-p", str(self.port),
-                 "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
-                 "-c", "fsync=off", "-c", "ssl=on", "-c", "ssl_cert_file=server.crt",
-                 "-c", "ssl_key_file=server.key", "-c", "ssl_ca_file=ca.crt"],
-                cwd=self.dir, stdin=subprocess.DEVNULL, stdout=log, stderr=log, **self.as_user)
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                return False
-            if self.tool("pg_isready", "-q", "-h", "127.0.0.1", "-p", str(self.port),
-                         "-U", self.USER, "-d", "postgres", check=False) == 0:
-                return True
-            time.sleep(0.05)
-        raise AssertionError("postgres did not accept connections in time: " + self.log_tail())
+    def settings(self):
+        return ["-c", "ssl=on", "-c", "ssl_cert_file=server.crt", "-c", "ssl_key_file=server.key",
+                "-c", "ssl_ca_file=ca.crt"]
 
     def uri(self, ca="ca.crt", client_cert=True, password=None):
         user = self.USER + (":" + password if password else "")
@@ -149,16 +94,6 @@ class TlsPostgres:
             u += (f"&sslcert={os.path.join(self.certs, 'client.crt')}"
                   f"&sslkey={os.path.join(self.certs, 'client.key')}")
         return u
-
-    def destroy(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class ClientTlsTest(Base):

@@ -32,10 +32,10 @@ def run(args, stdin=None, check=True):
 class Server:
     """A `tempo serve` process on a free 127.0.0.1 port."""
 
-    def __init__(self, store, *extra, preexec_fn=None):
+    def __init__(self, store, *extra, preexec_fn=None, admin_listen="127.0.0.1:0"):
         self.proc = subprocess.Popen(
             [TEMPO, "serve", "--store", store, "--listen", "127.0.0.1:0", "--threads", "2",
-             "--admin-listen", "127.0.0.1:0", *extra],
+             "--admin-listen", admin_listen, *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=preexec_fn)
         line = self.proc.stdout.readline()  # bounded: the process prints it or exits
         m = re.search(r"(https?)://127\.0\.0\.1:(\d+)", line)
@@ -47,10 +47,11 @@ class Server:
             self.proc.stdout.close()
             self.proc.stderr.close()
             raise AssertionError(f"server did not start: {line!r} {err}")
+        self.scheme = m.group(1)  # "https" with --tls-cert
         self.port = int(m.group(2))
         self.admin_port = int(admin.group(1))
         self.err = None  # stderr, once stopped
-        self.url = f"{m.group(1)}://127.0.0.1:{self.port}"
+        self.url = f"{self.scheme}://127.0.0.1:{self.port}"
 
     def conn(self):
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=REQUEST_TIMEOUT_S)

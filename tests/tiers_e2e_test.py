@@ -185,9 +185,11 @@ class PgCluster:
         if self.as_user:
             os.chown(self.dir, self.as_user["user"], self.as_user["group"])
         self.proc = None
+        self.env = self.tool_env()
         try:
             self.tool("initdb", "-D", self.data, "-A", "trust", "-U", self.USER, "--no-sync",
                       "-E", "UTF8", "--locale=C")
+            self.configure()
             for _ in range(3):  # another process may take the port between pick and bind
                 self.port = free_port()
                 if self.start():
@@ -196,6 +198,18 @@ class PgCluster:
         except BaseException:
             self.destroy()
             raise
+
+    # Hooks for a cluster set up otherwise (client_tls_e2e_test.TlsPostgres).
+    def tool_env(self):
+        """The environment of initdb, pg_isready and createdb (None: ours)."""
+        return None
+
+    def configure(self):
+        """Runs after initdb, before the first start."""
+
+    def settings(self):
+        """More `postgres` arguments."""
+        return []
 
     @property
     def data(self):
@@ -206,7 +220,7 @@ class PgCluster:
             return f.read()[-2000:]
 
     def tool(self, name, *args, check=True):
-        p = subprocess.run([os.path.join(PG_BIN, name), *args], cwd=self.dir,
+        p = subprocess.run([os.path.join(PG_BIN, name), *args], cwd=self.dir, env=self.env,
                            capture_output=True, text=True, timeout=120, **self.as_user)
         if check and p.returncode != 0:
             raise AssertionError(f"{name} {args} exited {p.returncode}: {p.stderr[-2000:]}")
@@ -218,7 +232,7 @@ class PgCluster:
             self.proc = subprocess.Popen(
                 [os.path.join(PG_BIN, "postgres"), "-D", self.data, "-p", str(self.port),
                  "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
-                 "-c", "fsync=off", "-c", "full_page_writes=off"],
+                 "-c", "fsync=off", "-c", "full_page_writes=off", *self.settings()],
                 cwd=self.dir, stdin=subprocess.DEVNULL, stdout=log, stderr=log, **self.as_user)
         deadline = time.monotonic() + START_TIMEOUT_S  # includes crash recovery
         while time.monotonic() < deadline:

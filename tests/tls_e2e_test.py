@@ -13,7 +13,6 @@ and are stopped at the end of their test; every wait is a bounded poll.
 """
 import http.client
 import os
-import re
 import shutil
 import signal
 import socket
@@ -54,47 +53,6 @@ def make_pki(d):
                 d)
 
 
-class TlsServer:
-    """A `tempo serve` process whose listeners may speak TLS."""
-
-    def __init__(self, store, *extra, admin_listen="127.0.0.1:0"):
-        self.proc = subprocess.Popen(
-            [e2e_test.TEMPO, "serve", "--store", store, "--listen", "127.0.0.1:0", "--threads", "2",
-             "--admin-listen", admin_listen, *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()  # bounded: the process prints it or exits
-        m = re.search(r"(https?)://127\.0\.0\.1:(\d+)", line)
-        admin = re.search(r"admin on port (\d+)", self.proc.stdout.readline()) if m else None
-        if not admin:
-            self.proc.kill()
-            err = self.proc.stderr.read()[-2000:]
-            self.proc.wait()
-            self.proc.stdout.close()
-            self.proc.stderr.close()
-            raise AssertionError(f"server did not start: {line!r} {err}")
-        self.scheme = m.group(1)
-        self.port = int(m.group(2))
-        self.admin_port = int(admin.group(1))
-        self.err = None
-
-    def stop(self):
-        try:
-            if self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGTERM)
-                try:
-                    self.proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
-                    raise AssertionError("server did not stop within 15 s of SIGTERM")
-            return self.proc.returncode
-        finally:
-            if self.err is None:
-                self.err = self.proc.stderr.read()
-            self.proc.stdout.close()
-            self.proc.stderr.close()
-
-
 class TlsTest(e2e_test.Base):
     @classmethod
     def setUpClass(cls):
@@ -116,8 +74,8 @@ class TlsTest(e2e_test.Base):
         return os.path.join(self.pki, name + ".key")
 
     def serve_tls(self, *extra, server="server1", admin_listen="127.0.0.1:0"):
-        s = TlsServer(self.golden, "--tls-cert", self.pem(server), "--tls-key", self.key(server),
-                      *extra, admin_listen=admin_listen)
+        s = e2e_test.Server(self.golden, "--tls-cert", self.pem(server), "--tls-key",
+                            self.key(server), *extra, admin_listen=admin_listen)
         self.servers.append(s)
         return s
 
@@ -232,7 +190,7 @@ class TlsTest(e2e_test.Base):
         live_key = os.path.join(self.tmp, "live.key")
         shutil.copy(self.pem("server1"), live_cert)
         shutil.copy(self.key("server1"), live_key)
-        s = TlsServer(self.golden, "--tls-cert", live_cert, "--tls-key", live_key)
+        s = e2e_test.Server(self.golden, "--tls-cert", live_cert, "--tls-key", live_key)
         self.servers.append(s)
         ctx = self.client_context()
         old = self.https(s.port, ctx)

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "http/server.h"
+#include "http/test_client.h"
 #include "testing/temp_dir.h"
 
 namespace tempo::http {
@@ -212,44 +213,7 @@ class TlsClient {
 };
 
 // A plain TCP client, for bytes that are not TLS.
-class RawClient {
- public:
-  explicit RawClient(uint16_t port) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    timeval timeout{5, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  }
-  ~RawClient() { close(fd_); }
-  RawClient(const RawClient&) = delete;
-  RawClient& operator=(const RawClient&) = delete;
-
-  bool connected() const { return connected_; }
-  bool Send(const std::string& bytes) {
-    return send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
-           static_cast<ssize_t>(bytes.size());
-  }
-  // Reads until the server closes: true when it did (within the receive
-  // timeout), with everything it sent in *received.
-  bool ReadUntilClosed(std::string* received) {
-    for (int i = 0; i < 1000; ++i) {
-      char chunk[4096];
-      const ssize_t n = recv(fd_, chunk, sizeof chunk, 0);
-      if (n == 0 || (n < 0 && errno == ECONNRESET)) return true;
-      if (n < 0) return false;  // timed out
-      received->append(chunk, static_cast<size_t>(n));
-    }
-    return false;
-  }
-
- private:
-  int fd_;
-  bool connected_ = false;
-};
+using RawClient = test::Client;
 
 void Echo(const Request& request, Response* response) {
   response->headers.emplace_back("Content-Type", "text/plain");

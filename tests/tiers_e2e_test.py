@@ -29,7 +29,7 @@ import unittest
 import urllib.parse
 
 import e2e_test
-from e2e_test import Base, run
+from e2e_test import Base, metric, run
 from sync_e2e_test import Process, module, wait_for
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
@@ -93,15 +93,6 @@ def http_get(port, target):
     conn.close()
     assert r.status == 200, (target, r.status, body)
     return body
-
-
-def metric(server, name):
-    status, text = server.admin("/metrics")
-    assert status == 200, text
-    for line in text.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    raise AssertionError(f"no metric {name} in /metrics")
 
 
 class Memcached:

@@ -78,7 +78,10 @@ bool IfNoneMatchMatches(std::string_view header, std::string_view etag) {
 }
 
 LayoutService::LayoutService(PageSource* pages, ServiceOptions options)
-    : pages_(pages), options_(options), pool_(options.wait_threads, options.max_waiting) {}
+    : pages_(pages),
+      options_(options),
+      memo_(options.answer_memo_entries),
+      pool_(options.wait_threads, options.max_waiting) {}
 
 void LayoutService::Count(Counter counter) const {
   thread_local const size_t stripe = std::hash<std::thread::id>()(std::this_thread::get_id());
@@ -113,6 +116,7 @@ ServiceStats LayoutService::Stats() const {
   stats.from_l1 = sums[kL1];
   stats.from_l2 = sums[kL2];
   stats.from_origin = sums[kOrigin];
+  stats.from_memo = sums[kMemo];
   return stats;
 }
 
@@ -131,7 +135,8 @@ void LayoutService::Handle(const http::Request& request, http::Response* respons
 void LayoutService::AnswerAt(std::string_view target, UnixNanos at, Deadline deadline,
                              http::Response* response) const {
   const http::Request request{"GET", target, "", nullptr};
-  Answer(request, Evaluation{at, /*preview=*/true}, deadline, /*may_wait=*/true, response);
+  Answer(request, Evaluation{at, /*preview=*/true, /*limit=*/false, /*counted=*/false}, deadline,
+         /*may_wait=*/true, response);
 }
 
 void LayoutService::Observe(const http::Request& request, const http::Response& response,
@@ -268,19 +273,35 @@ bool LayoutService::Route(const http::Request& request, Evaluation evaluation, D
 bool LayoutService::AnswerLayout(const http::Request& request, int api_version,
                                  std::string_view query, Evaluation evaluation, Deadline deadline,
                                  bool may_wait, http::Response* response) const {
-  auto parsed = ParseLayoutQuery(query, api_version, QueryOptions{evaluation.preview});
-  if (auto* error = std::get_if<ApiError>(&parsed)) {
-    SetError(*error, response);
-    return true;
+  // A query answered before on this thread need not be parsed: its memo
+  // entry knows its tenant and slices. It is used below only if the slices
+  // read now are the ones it was made from (answer_memo.h).
+  const AnswerMemo::Key memo_key{api_version, evaluation.preview, query};
+  const AnswerMemo::Entry* memo = memo_.Find(memo_key);
+  std::optional<PageRequest> page;
+  if (memo == nullptr) {
+    auto parsed = ParseLayoutQuery(query, api_version, QueryOptions{evaluation.preview});
+    if (auto* error = std::get_if<ApiError>(&parsed)) {
+      SetError(*error, response);
+      return true;
+    }
+    page.emplace(std::move(std::get<PageRequest>(parsed)));
+    // Before any cache or store read: a tenant of another group, or one
+    // over its limit, costs this instance nothing more. (A memoized query's
+    // tenant is served: the entry is a 200.)
+    if (WrongGroup(page->tenant, response)) return true;
   }
-  const PageRequest& page = std::get<PageRequest>(parsed);
-  // Before any cache or store read: a tenant of another group, or one over
-  // its limit, costs this instance nothing more.
-  if (WrongGroup(page.tenant, response)) return true;
-  if (evaluation.limit && OverLimit(page.tenant, response)) return true;
+  const std::string& tenant = memo != nullptr ? memo->tenant : page->tenant;
+  if (evaluation.limit && OverLimit(tenant, response)) return true;
+  std::optional<origin::PartitionKey> parsed_partition;
   std::optional<std::string_view> page_id;
-  if (page.page_id) page_id = *page.page_id;
-  const origin::PartitionKey partition{page.tenant, page.channel, page.page_type};
+  if (memo != nullptr) {
+    if (memo->page_id) page_id = *memo->page_id;
+  } else {
+    parsed_partition.emplace(origin::PartitionKey{page->tenant, page->channel, page->page_type});
+    if (page->page_id) page_id = *page->page_id;
+  }
+  const origin::PartitionKey& partition = memo != nullptr ? memo->partition : *parsed_partition;
   // Holds the slices (read in place from L1) until the response is
   // rendered; a wait for another request's load of a slice ends at this
   // request's deadline.
@@ -298,14 +319,29 @@ bool LayoutService::AnswerLayout(const http::Request& request, int api_version,
     if (!cached.has_value()) return false;
     slices = *cached;
   }
+  if (memo != nullptr && memo->AnswersFor(slices, evaluation.now)) {
+    if (evaluation.counted) Count(kMemo);
+    SetLayout(request, memo->body, memo->etag, slices.tier, response);
+    return true;
+  }
+  if (!page.has_value()) {
+    // The memo's query, answered afresh: it parses as it did before.
+    auto parsed = ParseLayoutQuery(query, api_version, QueryOptions{evaluation.preview});
+    TEMPO_BUG(std::holds_alternative<PageRequest>(parsed), "a memoized query no longer parses");
+    if (auto* error = std::get_if<ApiError>(&parsed)) {
+      SetError(*error, response);
+      return true;
+    }
+    page.emplace(std::move(std::get<PageRequest>(parsed)));
+  }
   // A live record in the page makes its tenant known (§11.18); only an
   // empty page needs to ask.
   if (!slices.HasRecords()) {
     std::optional<Result<bool>> known;
     if (may_wait) {
-      known = pages_->TenantKnown(page.tenant, deadline);
+      known = pages_->TenantKnown(page->tenant, deadline);
     } else {
-      known = pages_->TenantKnownCached(page.tenant);
+      known = pages_->TenantKnownCached(page->tenant);
       if (!known.has_value()) return false;
     }
     if (!known->ok()) {
@@ -317,27 +353,54 @@ bool LayoutService::AnswerLayout(const http::Request& request, int api_version,
       return true;
     }
   }
+  const UnixNanos evaluated_at = page->at.value_or(evaluation.now);
   const select::Selection selection =
-      select::Select(page, *slices.type_slice, slices.page_slice, evaluation.now);
-  response->status = 200;
+      select::Select(*page, *slices.type_slice, slices.page_slice, evaluated_at);
   response->body.clear();
-  select::Render(page, selection, &response->body);
-  std::string etag = ComputeETag(response->body);
+  select::Render(*page, selection, &response->body);
+  const std::string etag = ComputeETag(response->body);
+  SetLayout(request, response->body, etag, slices.tier, response);
+  // Only answers about a known tenant's records: an empty page's answer
+  // also depends on whether the tenant is known, which no slice records.
+  if (slices.HasRecords()) Memoize(memo_key, *page, slices, evaluated_at, response->body, etag);
+  return true;
+}
+
+void LayoutService::SetLayout(const http::Request& request, std::string_view body,
+                              std::string_view etag, Tier tier, http::Response* response) const {
+  response->status = 200;
+  if (response->body.data() != body.data()) response->body.assign(body);
   response->headers.clear();
   // One allocation for all of them: Content-Type, Cache-Control,
   // X-Tempo-Cache, ETag and X-Tempo-Tenant-Group.
   response->headers.reserve(5);
   AddHeader(response, "Content-Type", "application/json");
   AddHeader(response, "Cache-Control", "private, max-age=0");
-  AddHeader(response, kTierHeader, TierName(slices.tier));
+  AddHeader(response, kTierHeader, TierName(tier));
   if (!request.if_none_match.empty() && IfNoneMatchMatches(request.if_none_match, etag)) {
     // The body stays for the observer (the 304 stands for it); omit_body
     // keeps it off the wire.
     response->status = 304;
     response->omit_body = true;
   }
-  AddHeader(response, "ETag", std::move(etag));
-  return true;
+  AddHeader(response, "ETag", std::string(etag));
+}
+
+void LayoutService::Memoize(const AnswerMemo::Key& key, const PageRequest& page,
+                            const PageSlices& slices, UnixNanos evaluated_at, std::string_view body,
+                            std::string_view etag) const {
+  AnswerMemo::Entry* entry = memo_.Admit(key);
+  if (entry == nullptr) return;
+  entry->SetSource(slices, evaluated_at);
+  entry->tenant = page.tenant;
+  entry->partition.tenant = page.tenant;
+  entry->partition.channel = page.channel;
+  entry->partition.page_type = page.page_type;
+  entry->page_id = page.page_id;
+  entry->at = page.at;
+  entry->body.assign(body);
+  entry->etag.assign(etag);
+  memo_.Commit(key);
 }
 
 }  // namespace tempo::api

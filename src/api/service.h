@@ -30,6 +30,12 @@
 // request's checks is therefore: path/method, URI length, the query
 // (§11.6), tenant group (421/404), rate limit (429), then the tiers and the
 // unknown-tenant check (404).
+//
+// A query asked again on the same serving thread is answered from the
+// answer memo (api/answer_memo.h, ServiceOptions::answer_memo_entries)
+// without being parsed, selected or rendered, once its slices, read from
+// the tiers as for any request, prove to be the ones the memoized answer
+// was made from; the limiter and the tiers see it as any other request.
 #pragma once
 
 #include <atomic>
@@ -38,6 +44,7 @@
 #include <memory>
 #include <string_view>
 
+#include "api/answer_memo.h"
 #include "api/blocking_pool.h"
 #include "api/page_source.h"
 #include "api/query.h"
@@ -71,6 +78,9 @@ struct ServiceOptions {
   // Per-tenant request limits of the public listener (not of AnswerAt);
   // null: none.
   std::shared_ptr<TenantLimiter> limiter;
+  // Answers of repeated queries kept per serving thread (api/answer_memo.h);
+  // 0: none.
+  size_t answer_memo_entries = 1024;
 };
 
 // The header naming a tenant group: on a 421 the tenant's, on every other
@@ -87,6 +97,8 @@ struct ServiceStats {
   uint64_t rate_limited = 0;   // 429 (also in client_errors)
   // Layouts (200 and 304) by the tier that served them (X-Tempo-Cache).
   uint64_t from_l1 = 0, from_l2 = 0, from_origin = 0;
+  // Of those, answered from the answer memo (its slices read as usual).
+  uint64_t from_memo = 0;
 };
 
 class LayoutService {
@@ -126,6 +138,8 @@ class LayoutService {
     UnixNanos now = 0;
     bool preview = false;
     bool limit = false;
+    // Whether a memo hit is counted in Stats (not for AnswerAt).
+    bool counted = true;
   };
   bool Answer(const http::Request& request, Evaluation evaluation, Deadline deadline, bool may_wait,
               http::Response* response) const;
@@ -141,6 +155,12 @@ class LayoutService {
   bool AnswerLayout(const http::Request& request, int api_version, std::string_view query,
                     Evaluation evaluation, Deadline deadline, bool may_wait,
                     http::Response* response) const;
+  // Fills a 200 layout answer (or its 304 for a matching If-None-Match).
+  void SetLayout(const http::Request& request, std::string_view body, std::string_view etag,
+                 Tier tier, http::Response* response) const;
+  // Offers a fresh 200 answer to the memo.
+  void Memoize(const AnswerMemo::Key& key, const PageRequest& page, const PageSlices& slices,
+               UnixNanos evaluated_at, std::string_view body, std::string_view etag) const;
   // Calls the observer, if any, for an answered request.
   void Observe(const http::Request& request, const http::Response& response, UnixNanos at) const;
   // Runs Answer on the pool, and sends its response through the responder.
@@ -159,6 +179,7 @@ class LayoutService {
     kOrigin,
     kWrongGroup,
     kRateLimited,
+    kMemo,
     kCounters
   };
   // Counters striped over cache lines so that serving threads rarely share
@@ -171,6 +192,7 @@ class LayoutService {
 
   PageSource* const pages_;
   const ServiceOptions options_;
+  const AnswerMemo memo_;
   mutable Stripe stripes_[kStripes];
   mutable BlockingPool pool_;
 };

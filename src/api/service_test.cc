@@ -480,6 +480,59 @@ TEST_F(ServiceWithStore, EveryAnswerOfAGroupedInstanceNamesItsGroup) {
   EXPECT_EQ(Header(Call(*service_, "GET", "/healthz"), kTenantGroupHeader), "");
 }
 
+// The answer memo (answer_memo.h): a repeated query gets the same bytes
+// without being selected again, and never an answer its slices or its
+// instant no longer give.
+TEST_F(ServiceWithStore, ARepeatedQueryIsAnsweredFromTheMemoWithTheSameBytes) {
+  Publish("module",
+          R"({"id":"a","tenant":"T","channels":["web"],"pageType":"home","zone":"z","version":1})");
+  const http::Response first = Call(*service_, "GET", kPage);   // origin
+  const http::Response second = Call(*service_, "GET", kPage);  // L1, kept in the memo
+  const http::Response third = Call(*service_, "GET", kPage);   // the memo
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(service_->Stats().from_memo, 1u);
+  EXPECT_EQ(third.status, 200);
+  EXPECT_EQ(third.body, first.body);
+  EXPECT_EQ(third.headers, second.headers);
+  // A conditional request answered from the memo: 304.
+  http::Response revalidated;
+  service_->Handle(http::Request{"GET", kPage, Header(first, "ETag"), nullptr}, &revalidated);
+  EXPECT_EQ(revalidated.status, 304);
+  EXPECT_TRUE(revalidated.omit_body);
+  EXPECT_EQ(Header(revalidated, "ETag"), Header(first, "ETag"));
+  EXPECT_EQ(service_->Stats().from_memo, 2u);
+  EXPECT_EQ(service_->Stats().from_l1, 3u) << "memo answers count with the tier of their slices";
+}
+
+TEST_F(ServiceWithStore, AMemoizedAnswerNeverOutlivesAPublish) {
+  Publish("module",
+          R"({"id":"a","tenant":"T","channels":["web"],"pageType":"home","zone":"z","version":1})");
+  for (int i = 0; i < 3; ++i) Body(kPage);
+  ASSERT_EQ(service_->Stats().from_memo, 1u);
+  Publish("module",
+          R"({"id":"b","tenant":"T","channels":["web"],"pageType":"home","zone":"z","version":2})");
+  EXPECT_NE(Body(kPage).find(R"("id":"b")"), std::string::npos);
+  EXPECT_EQ(service_->Stats().from_memo, 1u);
+}
+
+TEST_F(ServiceWithStore, AMemoizedAnswerEndsWhereASchedulePasses) {
+  Publish("module",
+          R"({"id":"a","tenant":"T","channels":["web"],"pageType":"home","zone":"z","version":1,)"
+          R"("schedule":{"start":"2026-11-20T00:00:00Z"}})");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  const UnixNanos start = *ParseRfc3339("2026-11-20T00:00:00Z");
+  auto at = [&](UnixNanos instant) {
+    http::Response r;
+    service_->AnswerAt(kPage, instant, deadline, &r);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.body;
+  };
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(at(start - 10), R"({"modules":[]})");
+  EXPECT_EQ(at(start - 1), R"({"modules":[]})");
+  EXPECT_NE(at(start).find(R"("id":"a")"), std::string::npos);
+  EXPECT_EQ(at(start - 10), R"({"modules":[]})") << "a clock that went back";
+}
+
 TEST_F(ServiceWithStore, OverItsRateATenantGets429WithRetryAfter) {
   Publish("module",
           R"({"id":"a","tenant":"T","channels":["web"],"pageType":"home","zone":"z","version":1})");
@@ -509,6 +562,7 @@ TEST_F(ServiceWithStore, OverItsRateATenantGets429WithRetryAfter) {
   // A second later, one token more.
   limiter_clock.Advance(std::chrono::seconds(1));
   EXPECT_EQ(Call(limited, "GET", kPage).status, 200);
+  EXPECT_EQ(limited.Stats().from_memo, 1u) << "a memoized answer is limited as any other";
   EXPECT_EQ(Call(limited, "GET", kPage).status, 429);
   // The shadow receiver's entry point is not limited.
   http::Response shadow;

@@ -144,6 +144,12 @@ void AddServeFlags(CLI::App* cmd, serve::ServeOptions* f) {
                   "How long past its TTL a slice may be served while it is refreshed")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{86'400'000}));
+  cmd->add_option("--answer-memo", f->answer_memo,
+                  "Answers of repeated queries kept per serving thread (rounded up to a power "
+                  "of two; each is checked against its slices and schedules before use); 0 "
+                  "disables it")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{0}, size_t{1} << 20));
   AddL2Flags(cmd, &f->l2);
   cmd->add_option("--deadline-ms", f->deadline_ms,
                   "The longest a request waits on L2 and the origin; past it the answer is a "

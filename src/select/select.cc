@@ -2,6 +2,7 @@
 #include "select/select.h"
 
 #include <algorithm>
+#include <limits>
 #include <string_view>
 
 namespace tempo::select {
@@ -213,6 +214,17 @@ Selection Select(const PageRequest& request, const PageSlice& type_slice,
   selector.ApplyExperiments(type_slice, &out);
   selector.Finish(type_slice, &out);
   return out;
+}
+
+UnixNanos SelectionStableUntil(const PageSlice& type_slice, const PageSlice* page_slice,
+                               UnixNanos at) {
+  auto next = [at](const PageSlice& slice) {
+    auto it = std::lower_bound(slice.schedule_instants.begin(), slice.schedule_instants.end(), at);
+    return it == slice.schedule_instants.end() ? std::numeric_limits<UnixNanos>::max() : *it;
+  };
+  UnixNanos until = next(type_slice);
+  if (page_slice != nullptr) until = std::min(until, next(*page_slice));
+  return until;
 }
 
 }  // namespace tempo::select

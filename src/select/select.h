@@ -39,6 +39,15 @@ struct Selection {
 Selection Select(const PageRequest& request, const PageSlice& type_slice,
                  const PageSlice* page_slice, UnixNanos now);
 
+// The end of the span that begins at `at` over which Select, for any
+// request, gives the same selection over these slices: the first schedule
+// start or end of either slice at or after `at` (INT64_MAX when there is
+// none). Equals `at` when a schedule starts or ends exactly then. Schedules
+// are the only way time enters a selection; `at` is the instant Select
+// evaluates at (the request's `at`, else `now`).
+UnixNanos SelectionStableUntil(const PageSlice& type_slice, const PageSlice* page_slice,
+                               UnixNanos at);
+
 // Appends the response body for request.api_version (1 or 2) to `out`.
 void Render(const PageRequest& request, const Selection& selection, std::string* out);
 

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace tempo::select {
 namespace {
 
@@ -304,6 +306,61 @@ TEST(Render, Rule21_V2KeyOrderAndV1Shape) {
   Render(r, p.Run(r), &v1);
   EXPECT_EQ(v1, R"({"modules":[{"id":"a\"b","type":"banner","priority":3,"version":9,)"
                 R"("content":{"x":1E-2,"s":"\u00e9"},"zone":"main"}]})");
+}
+
+// What the answer memo (api/answer_memo.h) relies on: between two schedule
+// instants of the slices, every selection is the same.
+TEST(Select, StableUntilTheNextScheduleInstantOfEitherSlice) {
+  Module early = M("a", "main", 1);
+  early.schedule.start = kNow - 100;
+  early.schedule.end = kNow + 50;
+  Module late = M("b", "main", 2);
+  late.schedule.start = kNow + 200;
+  Module added = M("x", "main", 3);
+  added.version.reset();
+  added.has_channels = false;
+  added.schedule.start = kNow + 20;
+  Experiment e = Exp("exp", {Variant{"B", {}, {added}, {}}});
+  Module on_page = M("p", "side", 1);
+  on_page.schedule.end = kNow + 120;
+  Page p = Build({early, late, e}, {on_page});
+  EXPECT_EQ(p.type_slice->schedule_instants,
+            (std::vector<UnixNanos>{kNow - 100, kNow + 20, kNow + 50, kNow + 200}));
+  EXPECT_EQ(SelectionStableUntil(*p.type_slice, nullptr, kNow), kNow + 20);
+  EXPECT_EQ(SelectionStableUntil(*p.type_slice, p.page_slice.get(), kNow + 50), kNow + 50);
+  EXPECT_EQ(SelectionStableUntil(*p.type_slice, p.page_slice.get(), kNow + 51), kNow + 120);
+  EXPECT_EQ(SelectionStableUntil(*p.type_slice, p.page_slice.get(), kNow + 200), kNow + 200);
+  EXPECT_EQ(SelectionStableUntil(*p.type_slice, p.page_slice.get(), kNow + 201),
+            std::numeric_limits<UnixNanos>::max());
+  // Walk every span: the selection at its first and last instant is the
+  // same, and it changes at each span's end.
+  PageRequest r = Req("p1");
+  r.variants = {{"exp", "B"}};
+  std::vector<std::string> spans;
+  for (UnixNanos at = kNow - 300; at < kNow + 300;) {
+    const UnixNanos until = SelectionStableUntil(*p.type_slice, p.page_slice.get(), at);
+    if (until == at) {  // a schedule instant: a span of its own
+      ++at;
+      continue;
+    }
+    const UnixNanos last = std::min(until, kNow + 300) - 1;
+    r.at = at;
+    const std::string first_ids = Ids(p.Run(r));
+    r.at = last;
+    EXPECT_EQ(Ids(p.Run(r)), first_ids) << "span [" << at - kNow << ", " << until - kNow << ")";
+    spans.push_back(first_ids);
+    at = last + 1;
+  }
+  EXPECT_EQ(spans, (std::vector<std::string>{"side:p", "main:a|side:p", "main:x,a|side:p",
+                                             "main:x|side:p", "main:x", "main:x,b"}));
+}
+
+TEST(Select, EverySliceHasItsOwnSerial) {
+  Page p = Build({M("a", "main", 1)});
+  Page q = Build({M("a", "main", 1)});
+  EXPECT_NE(p.type_slice->serial, 0u);
+  EXPECT_NE(p.type_slice->serial, p.page_slice->serial);
+  EXPECT_NE(p.type_slice->serial, q.type_slice->serial);
 }
 
 }  // namespace

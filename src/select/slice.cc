@@ -2,6 +2,7 @@
 #include "select/slice.h"
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <unordered_map>
 #include <unordered_set>
@@ -203,12 +204,35 @@ size_t HeapBytes(const events::Template& t) {
 size_t SliceBytes(const PageSlice& slice, const ConditionTable& conditions) {
   constexpr size_t kControlBlockBytes = sizeof(void*) + 2 * sizeof(int);
   size_t bytes = HeapBlockBytes(kControlBlockBytes + sizeof(PageSlice)) + HeapBytes(slice.scope) +
-                 ArrayBytes(slice.modules) + ArrayBytes(slice.experiments) + conditions.bytes();
+                 ArrayBytes(slice.modules) + ArrayBytes(slice.experiments) +
+                 ArrayBytes(slice.schedule_instants) + conditions.bytes();
   for (const CompiledModule& m : slice.modules) bytes += HeapBytes(m);
   for (const CompiledExperiment& e : slice.experiments) bytes += HeapBytes(e);
   if (slice.page_template) bytes += HeapBytes(*slice.page_template);
   return bytes;
 }
+
+void AddInstants(const events::Schedule& schedule, std::vector<UnixNanos>* out) {
+  if (schedule.start) out->push_back(*schedule.start);
+  if (schedule.end) out->push_back(*schedule.end);
+}
+
+// PageSlice::schedule_instants: of the modules and of the experiments' adds.
+std::vector<UnixNanos> ScheduleInstants(const PageSlice& slice) {
+  std::vector<UnixNanos> instants;
+  for (const CompiledModule& m : slice.modules) AddInstants(m.schedule, &instants);
+  for (const CompiledExperiment& e : slice.experiments) {
+    for (const CompiledVariant& v : e.variants) {
+      for (const CompiledAdd& add : v.add) AddInstants(add.module.schedule, &instants);
+    }
+  }
+  std::sort(instants.begin(), instants.end());
+  instants.erase(std::unique(instants.begin(), instants.end()), instants.end());
+  instants.shrink_to_fit();
+  return instants;
+}
+
+std::atomic<uint64_t> next_serial{1};
 
 }  // namespace
 
@@ -235,6 +259,8 @@ std::shared_ptr<const PageSlice> CompileSlice(std::string scope,
             [](const CompiledModule& a, const CompiledModule& b) { return a.id() < b.id(); });
   std::sort(slice->experiments.begin(), slice->experiments.end(),
             [](const CompiledExperiment& a, const CompiledExperiment& b) { return a.id < b.id; });
+  slice->serial = next_serial.fetch_add(1, std::memory_order_relaxed);
+  slice->schedule_instants = ScheduleInstants(*slice);
   slice->bytes = SliceBytes(*slice, conditions);
   return slice;
 }

@@ -89,6 +89,14 @@ struct PageSlice {
   std::vector<CompiledExperiment> experiments;  // bytewise id order
   std::optional<events::Template> page_template;
   int64_t max_version = 0;  // highest version of the slice's live records (§11.20)
+  // Unique in the process and never reused: a later slice, even one at the
+  // same address, has another. What a memo of an answer (api/answer_memo.h)
+  // checks that its slices are still the ones it was made from.
+  uint64_t serial = 0;
+  // Every schedule start and end of the slice's modules and experiment adds,
+  // sorted, without duplicates: the only instants at which a selection over
+  // the slice can change (select.h, SelectionStableUntil).
+  std::vector<UnixNanos> schedule_instants;
   // Heap memory held by the slice, walked when compiled, as malloc sizes the
   // blocks: the slice's own block from make_shared (with its control
   // block), container capacities, strings past their inline buffer, and its

@@ -132,6 +132,10 @@ void WriteProcessMetrics(const ProcessParts& parts, admin::MetricsWriter* out) {
     out->Counter("tempo_layouts_total", tier_help, s.from_l1, {{"tier", "L1"}});
     out->Counter("tempo_layouts_total", tier_help, s.from_l2, {{"tier", "L2"}});
     out->Counter("tempo_layouts_total", tier_help, s.from_origin, {{"tier", "origin"}});
+    out->Counter("tempo_layout_memo_hits_total",
+                 "Layouts (of those) answered from the answer memo: a repeated query whose "
+                 "slices and schedule span were unchanged",
+                 s.from_memo);
   }
   if (parts.pages != nullptr) {
     CacheMetrics("slices", parts.pages->L1Stats(), out);

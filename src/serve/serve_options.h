@@ -67,6 +67,10 @@ struct ServeOptions {
   // a stale copy or 503. Default: api::ServiceOptions::deadline.
   int deadline_ms = static_cast<int>(api::ServiceOptions().deadline.count());
 
+  // Answers of repeated queries kept per serving thread; 0: none.
+  // Default: api::ServiceOptions::answer_memo_entries.
+  size_t answer_memo = api::ServiceOptions().answer_memo_entries;
+
   // L1 (in-process slice cache) size in MiB; 0 disables it.
   // Default: api::L1Options::capacity_bytes.
   size_t l1_mb = api::L1Options().capacity_bytes >> 20;

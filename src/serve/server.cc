@@ -157,6 +157,7 @@ Status Server::StartParts(bool* bad_options) {
   api::ServiceOptions service_options;
   service_options.allow_preview = options_.allow_preview;
   service_options.deadline = deadline;
+  service_options.answer_memo_entries = options_.answer_memo;
   service_options.tenant_groups = tenant_groups_;
   service_options.limiter = limiter_;
   if (!options_.shadow_to.url.empty()) {

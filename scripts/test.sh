@@ -40,7 +40,7 @@ tsan_suites=(
   ServerTest TlsTest                                                     # tempo_http_test
   OriginReaderTest PageSourceTest PageSourceL2Test ServiceWithStore      # tempo_api_test
   InvalidationListenerTest TenantLimiter TenantLimiterConcurrency        # tempo_api_test
-  OriginReaderSharingTest                                                # tempo_api_test
+  OriginReaderSharingTest AnswerMemo                                     # tempo_api_test
   SyncerTest LogSyncerTest RunnerTest                                    # tempo_sync_test
   L2Test                                                                 # tempo_l2_test
   ReceiverTest SenderTest                                                # tempo_shadow_test

@@ -110,7 +110,7 @@ try:
     start([TEMPO, "sync", *stream_args, "--store", store, "--stats-every-ms", "0"])
     ports = []
     for _ in range(2):
-        s = start([TEMPO, "serve", "--store", store, *stream_args, "--listen", "127.0.0.1:0",
+        s = start([TEMPO, "serve", "--drain-ms", "0", "--store", store, *stream_args, "--listen", "127.0.0.1:0",
                    "--threads", "1", "--admin-listen", "127.0.0.1:0"])
         listening = re.search(r"http://127\.0\.0\.1:(\d+)", s.stdout.readline())
         if listening is None:

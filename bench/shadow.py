@@ -31,7 +31,7 @@ HOT = "/api/v2/tempo/layouts?tenant=ACME&channel=web&pageType=homepage&pageId=ho
 
 
 def start_serve(tempo, store, *extra, cpus=None):
-    cmd = [tempo, "serve", "--store", store, "--listen", "127.0.0.1:0",
+    cmd = [tempo, "serve", "--drain-ms", "0", "--store", store, "--listen", "127.0.0.1:0",
            "--admin-listen", "127.0.0.1:0", *extra]
     if cpus is not None:
         cmd = ["taskset", "-c", cpus] + cmd

@@ -44,7 +44,7 @@ class Serve:
 
     def __init__(self, tempo, store, *flags):
         self.proc = subprocess.Popen(
-            Serve.prefix + [tempo, "serve", "--store", store, "--listen", "127.0.0.1:0",
+            Serve.prefix + [tempo, "serve", "--drain-ms", "0", "--store", store, "--listen", "127.0.0.1:0",
              "--admin-listen", "127.0.0.1:0", *flags],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline()

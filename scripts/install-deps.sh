@@ -11,6 +11,7 @@ PKGS=(
   librdkafka-dev libmemcached-dev libpq-dev libssl-dev
   memcached kcat postgresql
   curl wrk nginx-light openssl
+  libspdlog-dev libsystemd-dev systemd dpkg-dev
 )
 missing=()
 for p in "${PKGS[@]}"; do

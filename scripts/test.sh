@@ -44,6 +44,8 @@ tsan_suites=(
   SyncerTest LogSyncerTest RunnerTest                                    # tempo_sync_test
   L2Test                                                                 # tempo_l2_test
   ReceiverTest SenderTest                                                # tempo_shadow_test
+  HistogramTest                                                          # tempo_histogram_test
+  RequestMetricsTest                                                     # tempo_admin_test
 )
 echo "=== tsan: configure and build"
 cmake --preset tsan >/dev/null

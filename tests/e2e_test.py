@@ -41,10 +41,12 @@ def metric(server, name):
 class Server:
     """A `tempo serve` process on a free 127.0.0.1 port."""
 
-    def __init__(self, store, *extra, preexec_fn=None, admin_listen="127.0.0.1:0", threads=2):
+    def __init__(self, store, *extra, preexec_fn=None, admin_listen="127.0.0.1:0", threads=2,
+                 drain_ms=0):
+        # No drain by default: stop() (SIGTERM) then ends the test's server at once.
         self.proc = subprocess.Popen(
             [TEMPO, "serve", "--store", store, "--listen", "127.0.0.1:0", "--threads", str(threads),
-             "--admin-listen", admin_listen, *extra],
+             "--admin-listen", admin_listen, "--drain-ms", str(drain_ms), *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=preexec_fn)
         line = self.proc.stdout.readline()  # bounded: the process prints it or exits
         m = re.search(r"(https?)://127\.0\.0\.1:(\d+)", line)

@@ -126,7 +126,7 @@ class EmbeddedTest(SyncBase):
         s = Server.__new__(Server)
         s.proc = subprocess.Popen(
             [e2e_test.TEMPO, "serve", "--embedded", "--data-dir", data, "--listen", "127.0.0.1:0",
-             "--threads", "2", "--admin-listen", "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             "--threads", "2", "--admin-listen", "127.0.0.1:0", "--drain-ms", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         m = re.search(r"http://127\.0\.0\.1:(\d+)", s.proc.stdout.readline())
         self.assertIsNotNone(m)
         s.port = int(m.group(1))

@@ -545,6 +545,21 @@ class OriginDownTest(Base):
             wait_for(lambda: server.get(url(*NEVER))[0] == 200, "the page after the restart")
         wait_for(lambda: s.admin("/readyz")[0] == 200, "/readyz 200 after the restart")
 
+    def test_serve_starts_while_postgres_is_down_and_turns_ready_with_it(self):
+        self.pg.stop_immediate()
+        s = self.serve(self.uri, "--deadline-ms", "50")
+        status, body = s.admin("/readyz")
+        self.assertEqual(status, 503)
+        self.assertIn("not reachable yet", json.loads(body)["error"]["message"])
+        self.assertEqual(s.get(url(*HOME_B))[0], 503)
+        self.assertEqual(s.admin("/livez")[0], 200)
+        self.pg.restart()
+        wait_for(lambda: s.admin("/readyz")[0] == 200, "/readyz 200 once PostgreSQL is up")
+        self.warm(s, HOME_B)
+        self.assertEqual(s.stop(), 0)
+        self.assertIn("the store is not reachable yet", s.err)
+        self.assertIn("the store is reachable", s.err)
+
     def test_frozen_postgres(self):
         s = self.serve(self.uri, "--deadline-ms", "50", "--ready-grace-ms", "300")
         self.warm(s, HOME_B)

@@ -3,6 +3,7 @@
 
 #include <cassert>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 
 namespace tempo::admin {
@@ -41,6 +42,42 @@ void AppendNumber(T v, std::string* out) {
   char buf[32];  // enough for any int64, uint64 or shortest round-trip double
   const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
   out->append(buf, end);
+}
+
+// A bucket bound in seconds, in the shortest fixed notation that reads back to the same
+// double: le="0.00005", le="2.5", le="60" (what the Prometheus documentation shows; servers
+// compare le values as numbers).
+void AppendBound(std::chrono::nanoseconds bound, std::string* out) {
+  char buf[48];  // a 1 ns bound is 0.000000001; the largest int64 of ns about 9.2e9 s
+  const double seconds = static_cast<double>(bound.count()) / 1e9;
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, seconds, std::chars_format::fixed);
+  out->append(buf, end);
+}
+
+// One sample line: name+suffix{labels,extra} value.
+void AppendSample(std::string_view name, std::string_view suffix, const Labels& labels,
+                  const Label* extra, const SampleValue& value, std::string* out) {
+  out->append(name);
+  out->append(suffix);
+  if (!labels.empty() || extra != nullptr) {
+    out->push_back('{');
+    bool first = true;
+    const auto append_label = [&](const Label& label) {
+      assert(IsValidLabelName(label.name));
+      if (!first) out->push_back(',');
+      first = false;
+      out->append(label.name);
+      out->append("=\"");
+      AppendEscaped(label.value, /*escape_quote=*/true, out);
+      out->push_back('"');
+    };
+    for (const Label& label : labels) append_label(label);
+    if (extra != nullptr) append_label(*extra);
+    out->push_back('}');
+  }
+  out->push_back(' ');
+  value.AppendTo(out);
+  out->push_back('\n');
 }
 
 }  // namespace
@@ -82,31 +119,39 @@ void MetricsWriter::Gauge(std::string_view name, std::string_view help, SampleVa
   Add("gauge", name, help, value, labels);
 }
 
-void MetricsWriter::Add(std::string_view type, std::string_view name, std::string_view help,
-                        SampleValue value, const Labels& labels) {
+void MetricsWriter::Histogram(std::string_view name, std::string_view help,
+                              const HistogramSnapshot& snapshot, const Labels& labels) {
+  Family& family = FamilyOf("histogram", name, help);
+  for ([[maybe_unused]] const Label& label : labels) assert(label.name != "le");
+  std::string bound;
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < snapshot.bounds.size(); ++i) {
+    if (i < snapshot.bucket_counts.size()) cumulative += snapshot.bucket_counts[i];
+    bound.clear();
+    AppendBound(snapshot.bounds[i], &bound);
+    const Label le{"le", bound};
+    AppendSample(name, "_bucket", labels, &le, cumulative, &family.samples);
+  }
+  const Label inf{"le", "+Inf"};
+  AppendSample(name, "_bucket", labels, &inf, snapshot.count, &family.samples);
+  AppendSample(name, "_sum", labels, nullptr, snapshot.sum_seconds, &family.samples);
+  AppendSample(name, "_count", labels, nullptr, snapshot.count, &family.samples);
+}
+
+MetricsWriter::Family& MetricsWriter::FamilyOf(std::string_view type, std::string_view name,
+                                               std::string_view help) {
   assert(IsValidMetricName(name));
   auto [it, inserted] = by_name_.try_emplace(std::string(name), families_.size());
   if (inserted) families_.push_back({std::string(name), std::string(help), type, {}});
   Family& family = families_[it->second];
   assert(family.type == type);  // one name, one type
+  return family;
+}
 
-  std::string& out = family.samples;
-  out.append(name);
-  if (!labels.empty()) {
-    out.push_back('{');
-    for (size_t i = 0; i < labels.size(); ++i) {
-      assert(IsValidLabelName(labels[i].name));
-      if (i > 0) out.push_back(',');
-      out.append(labels[i].name);
-      out.append("=\"");
-      AppendEscaped(labels[i].value, /*escape_quote=*/true, &out);
-      out.push_back('"');
-    }
-    out.push_back('}');
-  }
-  out.push_back(' ');
-  value.AppendTo(&out);
-  out.push_back('\n');
+void MetricsWriter::Add(std::string_view type, std::string_view name, std::string_view help,
+                        SampleValue value, const Labels& labels) {
+  Family& family = FamilyOf(type, name, help);
+  AppendSample(name, "", labels, nullptr, value, &family.samples);
 }
 
 std::string MetricsWriter::Take() {

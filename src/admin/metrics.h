@@ -11,6 +11,8 @@
 #include <variant>
 #include <vector>
 
+#include "common/histogram.h"
+
 namespace tempo::admin {
 
 // The Content-Type of a text exposition.
@@ -68,6 +70,12 @@ class MetricsWriter {
   // Adds a sample of the gauge family `name`; as Counter otherwise.
   void Gauge(std::string_view name, std::string_view help, SampleValue value,
              const Labels& labels = {});
+  // Adds one series of the histogram family `name` (by convention ending in _seconds): the
+  // cumulative `name_bucket{labels...,le="B"}` of each bound B in seconds and le="+Inf", then
+  // `name_sum` (seconds) and `name_count`, all with `labels`. As Counter otherwise.
+  // REQUIRES: `labels` has no "le"; `name` is not already a counter or gauge.
+  void Histogram(std::string_view name, std::string_view help, const HistogramSnapshot& snapshot,
+                 const Labels& labels = {});
 
   // Returns the exposition of everything added so far and empties the writer.
   std::string Take();
@@ -76,11 +84,13 @@ class MetricsWriter {
   struct Family {
     std::string name;
     std::string help;
-    std::string_view type;  // "counter" or "gauge"
+    std::string_view type;  // "counter", "gauge" or "histogram"
     std::string samples;    // rendered sample lines
   };
   void Add(std::string_view type, std::string_view name, std::string_view help, SampleValue value,
            const Labels& labels);
+  // The family `name`, added (with `help`) when first seen. REQUIRES: not of another type.
+  Family& FamilyOf(std::string_view type, std::string_view name, std::string_view help);
 
   std::vector<Family> families_;                     // in order of first appearance
   std::unordered_map<std::string, size_t> by_name_;  // index into families_

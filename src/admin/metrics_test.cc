@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -107,6 +108,67 @@ TEST(MetricsWriterTest, DoublesRoundTripAndSpecialValuesAreSpelledForPrometheus)
             "# TYPE ninf gauge\nninf -Inf\n");
 }
 
+TEST(MetricsWriterTest, HistogramBucketsAreCumulativeWithInfSumAndCount) {
+  HistogramSnapshot snapshot;
+  snapshot.bounds = {std::chrono::microseconds(50), std::chrono::microseconds(2500),
+                     std::chrono::seconds(1), std::chrono::seconds(60)};
+  snapshot.bucket_counts = {3, 0, 2, 1, 4};  // 4 above the last bound
+  snapshot.count = 10;
+  snapshot.sum_seconds = 250.5;
+  MetricsWriter writer;
+  writer.Histogram("tempo_request_duration_seconds", "Request durations.", snapshot,
+                   {{"route", "layouts_v2"}, {"code", "200"}});
+  writer.Histogram("tempo_request_duration_seconds", "",
+                   HistogramSnapshot{snapshot.bounds, {0, 0, 0, 0, 0}, 0, 0.0},
+                   {{"route", "healthz"}, {"code", "200"}});
+  EXPECT_EQ(
+      writer.Take(),
+      "# HELP tempo_request_duration_seconds Request durations.\n"
+      "# TYPE tempo_request_duration_seconds histogram\n"
+      "tempo_request_duration_seconds_bucket{route=\"layouts_v2\",code=\"200\",le=\"0.00005\"} 3\n"
+      "tempo_request_duration_seconds_bucket{route=\"layouts_v2\",code=\"200\",le=\"0.0025\"} 3\n"
+      "tempo_request_duration_seconds_bucket{route=\"layouts_v2\",code=\"200\",le=\"1\"} 5\n"
+      "tempo_request_duration_seconds_bucket{route=\"layouts_v2\",code=\"200\",le=\"60\"} 6\n"
+      "tempo_request_duration_seconds_bucket{route=\"layouts_v2\",code=\"200\",le=\"+Inf\"} 10\n"
+      "tempo_request_duration_seconds_sum{route=\"layouts_v2\",code=\"200\"} 250.5\n"
+      "tempo_request_duration_seconds_count{route=\"layouts_v2\",code=\"200\"} 10\n"
+      "tempo_request_duration_seconds_bucket{route=\"healthz\",code=\"200\",le=\"0.00005\"} 0\n"
+      "tempo_request_duration_seconds_bucket{route=\"healthz\",code=\"200\",le=\"0.0025\"} 0\n"
+      "tempo_request_duration_seconds_bucket{route=\"healthz\",code=\"200\",le=\"1\"} 0\n"
+      "tempo_request_duration_seconds_bucket{route=\"healthz\",code=\"200\",le=\"60\"} 0\n"
+      "tempo_request_duration_seconds_bucket{route=\"healthz\",code=\"200\",le=\"+Inf\"} 0\n"
+      "tempo_request_duration_seconds_sum{route=\"healthz\",code=\"200\"} 0\n"
+      "tempo_request_duration_seconds_count{route=\"healthz\",code=\"200\"} 0\n");
+}
+
+TEST(MetricsWriterTest, HistogramWithoutLabelsOfAHistogramObject) {
+  Histogram histogram(kRequestDurationBounds);
+  histogram.Observe(std::chrono::microseconds(30));   // le 0.00005
+  histogram.Observe(std::chrono::microseconds(100));  // le 0.0001: a bound is inclusive
+  histogram.Observe(std::chrono::seconds(3));         // +Inf only
+  MetricsWriter writer;
+  writer.Histogram("h_seconds", "", histogram.Snapshot());
+  EXPECT_EQ(writer.Take(),
+            "# TYPE h_seconds histogram\n"
+            "h_seconds_bucket{le=\"0.00005\"} 1\n"
+            "h_seconds_bucket{le=\"0.0001\"} 2\n"
+            "h_seconds_bucket{le=\"0.00025\"} 2\n"
+            "h_seconds_bucket{le=\"0.0005\"} 2\n"
+            "h_seconds_bucket{le=\"0.001\"} 2\n"
+            "h_seconds_bucket{le=\"0.0025\"} 2\n"
+            "h_seconds_bucket{le=\"0.005\"} 2\n"
+            "h_seconds_bucket{le=\"0.01\"} 2\n"
+            "h_seconds_bucket{le=\"0.025\"} 2\n"
+            "h_seconds_bucket{le=\"0.05\"} 2\n"
+            "h_seconds_bucket{le=\"0.1\"} 2\n"
+            "h_seconds_bucket{le=\"0.25\"} 2\n"
+            "h_seconds_bucket{le=\"0.5\"} 2\n"
+            "h_seconds_bucket{le=\"1\"} 2\n"
+            "h_seconds_bucket{le=\"+Inf\"} 3\n"
+            "h_seconds_sum 3.00013\n"
+            "h_seconds_count 3\n");
+}
+
 TEST(SampleValueTest, CounterValidity) {
   EXPECT_TRUE(SampleValue(0).IsValidCounter());
   EXPECT_TRUE(SampleValue(uint64_t{5}).IsValidCounter());
@@ -149,6 +211,11 @@ TEST(MetricsWriterDeathTest, MisuseFailsDebugBuilds) {
   EXPECT_DEBUG_DEATH(writer.Counter("c_total", "", -1), "IsValidCounter");
   writer.Gauge("both", "", 1);
   EXPECT_DEBUG_DEATH(writer.Counter("both", "", 1), "type");
+  HistogramSnapshot snapshot;
+  snapshot.bounds = {std::chrono::milliseconds(1)};
+  snapshot.bucket_counts = {0, 0};
+  EXPECT_DEBUG_DEATH(writer.Histogram("both", "", snapshot), "type");
+  EXPECT_DEBUG_DEATH(writer.Histogram("h_seconds", "", snapshot, {{"le", "1"}}), "le");
 }
 
 }  // namespace

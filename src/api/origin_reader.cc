@@ -151,7 +151,9 @@ void OriginReader::Worker() {
     // slow origin, skipping it lets the queue drain.
     if (!call->abandoned && !stopping_) {
       mu_.Unlock();
+      const Clock::time_point start = Clock::now();
       status = call->work();
+      read_latency_.Observe(Clock::now() - start);
       mu_.Lock();
       Record(status);
     }
@@ -220,8 +222,9 @@ bool OriginReader::Ready(std::chrono::milliseconds grace, std::string* reason) c
 }
 
 OriginReaderStats OriginReader::Stats() const {
-  MutexLock lock(&mu_);
   OriginReaderStats stats;
+  stats.read_latency = read_latency_.Snapshot();
+  MutexLock lock(&mu_);
   stats.reads = reads_;
   stats.failures = failures_;
   stats.timeouts = timeouts_;

@@ -34,6 +34,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/histogram.h"
 #include "common/mutex.h"
 #include "common/status.h"
 #include "origin/origin.h"
@@ -65,6 +66,11 @@ struct OriginReaderStats {
   bool reachable = true;     // false from a failure until the next success
   // Since when the origin has been unreachable (steady clock), if it is.
   std::chrono::steady_clock::time_point unreachable_since{};
+  // Durations of the origin reads run (the probe's included), measured on the reader's
+  // thread from the read's start to its result, whether or not its caller still waited;
+  // in kReadLatencyBounds buckets. Shed reads and reads skipped because their
+  // caller had gone are not in it.
+  HistogramSnapshot read_latency;
 };
 
 class OriginReader {
@@ -133,6 +139,7 @@ class OriginReader {
   bool reachable_ GUARDED_BY(mu_) = true;
   std::chrono::steady_clock::time_point unreachable_since_ GUARDED_BY(mu_){};
   std::string last_error_ GUARDED_BY(mu_);
+  Histogram read_latency_{kReadLatencyBounds};  // lock-free
 
   std::vector<std::thread> workers_;
   std::thread probe_;

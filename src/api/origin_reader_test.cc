@@ -125,6 +125,39 @@ TEST_F(OriginReaderSharingTest, ATenantHoldsAtMostItsShareOfTheQueue) {
   EXPECT_TRUE(reader_->ReadScope({"A", "web", "home"}, "*", Later()).ok());
 }
 
+TEST_F(OriginReaderSharingTest, EveryReadRunIsInTheLatencyHistogram) {
+  Start(/*max_pending=*/3, /*share=*/1.0);
+  EXPECT_EQ(reader_->Stats().read_latency.count, 0u);
+  ReadInBackground("A");  // running: the one thread waits at the gate
+  ASSERT_TRUE(gated_->WaitStarted(1));
+  // Queued behind it, its caller gives up: the thread then skips it, so no read is timed.
+  auto abandoned = reader_->ReadScope(
+      {"B", "web", "home"}, "*", std::chrono::steady_clock::now() + std::chrono::milliseconds(1));
+  EXPECT_EQ(abandoned.status().code(), Status::Code::kUnavailable);
+  ReadInBackground("C");
+  // A, B (abandoned, still queued) and C hold max_pending: D is shed, not read.
+  auto shed = reader_->ReadScope({"D", "web", "home"}, "*", Later());
+  EXPECT_EQ(shed.status().code(), Status::Code::kUnavailable);
+  gated_->Open();
+  for (std::thread& t : readers_) t.join();
+  readers_.clear();
+  for (int i = 0; i < 30'000 && reader_->Stats().pending > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(reader_->Stats().pending, 0u);
+  EXPECT_TRUE(reader_->TenantKnown("A", Later()).ok());
+
+  const OriginReaderStats stats = reader_->Stats();
+  EXPECT_EQ(stats.read_latency.count, 3u);  // A, C and TenantKnown
+  EXPECT_EQ(stats.read_latency.bounds.back(), std::chrono::seconds(1));
+  uint64_t in_buckets = 0;
+  for (uint64_t n : stats.read_latency.bucket_counts) in_buckets += n;
+  EXPECT_EQ(in_buckets, 3u);
+  EXPECT_GT(stats.read_latency.sum_seconds, 0.0);
+  EXPECT_EQ(stats.timeouts, 1u);
+  EXPECT_EQ(stats.shed, 1u);
+}
+
 TEST_F(OriginReaderSharingTest, AShareOfOneLetsATenantFillTheQueue) {
   Start(/*max_pending=*/3, /*share=*/1.0);
   for (int i = 0; i < 3; ++i) ReadInBackground("A");

@@ -19,7 +19,6 @@ namespace {
 constexpr std::string_view kV1Path = "/api/v1/tempo/layouts";
 constexpr std::string_view kV2Path = "/api/v2/tempo/layouts";
 constexpr std::string_view kHealthPath = "/healthz";
-constexpr const char* kTierHeader = "X-Tempo-Cache";
 // A deferred request's fallback goes out this long after its deadline, if the
 // pool has not answered by then.
 constexpr std::chrono::milliseconds kFallbackSlack{5};
@@ -81,7 +80,15 @@ LayoutService::LayoutService(PageSource* pages, ServiceOptions options)
     : pages_(pages),
       options_(options),
       memo_(options.answer_memo_entries),
-      pool_(options.wait_threads, options.max_waiting) {}
+      pool_(options.wait_threads, options.max_waiting) {
+  SetLimiter(options_.limiter);
+}
+
+void LayoutService::SetLimiter(std::shared_ptr<TenantLimiter> limiter) {
+  MutexLock lock(&limiters_mu_);
+  limiter_.store(limiter.get(), std::memory_order_release);
+  if (limiter != nullptr) limiters_.push_back(std::move(limiter));
+}
 
 void LayoutService::Count(Counter counter) const {
   thread_local const size_t stripe = std::hash<std::thread::id>()(std::this_thread::get_id());
@@ -217,7 +224,7 @@ bool LayoutService::WrongGroup(const std::string& tenant, http::Response* respon
 }
 
 bool LayoutService::OverLimit(const std::string& tenant, http::Response* response) const {
-  TenantLimiter* limiter = options_.limiter.get();
+  TenantLimiter* limiter = this->limiter();
   if (limiter == nullptr) return false;
   const int64_t retry_after = limiter->Admit(tenant);
   if (retry_after == 0) return false;
@@ -321,7 +328,7 @@ bool LayoutService::AnswerLayout(const http::Request& request, int api_version,
   }
   if (memo != nullptr && memo->AnswersFor(slices, evaluation.now)) {
     if (evaluation.counted) Count(kMemo);
-    SetLayout(request, memo->body, memo->etag, slices.tier, response);
+    SetLayout(request, memo->tenant, memo->body, memo->etag, slices.tier, response);
     return true;
   }
   if (!page.has_value()) {
@@ -359,16 +366,18 @@ bool LayoutService::AnswerLayout(const http::Request& request, int api_version,
   response->body.clear();
   select::Render(*page, selection, &response->body);
   const std::string etag = ComputeETag(response->body);
-  SetLayout(request, response->body, etag, slices.tier, response);
+  SetLayout(request, page->tenant, response->body, etag, slices.tier, response);
   // Only answers about a known tenant's records: an empty page's answer
   // also depends on whether the tenant is known, which no slice records.
   if (slices.HasRecords()) Memoize(memo_key, *page, slices, evaluated_at, response->body, etag);
   return true;
 }
 
-void LayoutService::SetLayout(const http::Request& request, std::string_view body,
-                              std::string_view etag, Tier tier, http::Response* response) const {
+void LayoutService::SetLayout(const http::Request& request, std::string_view tenant,
+                              std::string_view body, std::string_view etag, Tier tier,
+                              http::Response* response) const {
   response->status = 200;
+  response->tenant.assign(tenant);  // for the request metrics (a known tenant's answer)
   if (response->body.data() != body.data()) response->body.assign(body);
   response->headers.clear();
   // One allocation for all of them: Content-Type, Cache-Control,

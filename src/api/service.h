@@ -43,12 +43,14 @@
 #include <functional>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "api/answer_memo.h"
 #include "api/blocking_pool.h"
 #include "api/page_source.h"
 #include "api/query.h"
 #include "api/tenant_limiter.h"
+#include "common/mutex.h"
 #include "common/time.h"
 #include "config/tenant_groups.h"
 #include "http/server.h"
@@ -76,7 +78,7 @@ struct ServiceOptions {
   // this file); null: every tenant, and no X-Tempo-Tenant-Group header.
   std::shared_ptr<const config::TenantGroupFilter> tenant_groups;
   // Per-tenant request limits of the public listener (not of AnswerAt);
-  // null: none.
+  // null: none. LayoutService::SetLimiter replaces it live.
   std::shared_ptr<TenantLimiter> limiter;
   // Answers of repeated queries kept per serving thread (api/answer_memo.h);
   // 0: none.
@@ -86,6 +88,9 @@ struct ServiceOptions {
 // The header naming a tenant group: on a 421 the tenant's, on every other
 // answer of a grouped instance the instance's own.
 inline constexpr const char* kTenantGroupHeader = "X-Tempo-Tenant-Group";
+
+// The header naming the tier that answered a layout: "L1", "L2" or "origin".
+inline constexpr const char* kTierHeader = "X-Tempo-Cache";
 
 // Responses since the service was created.
 struct ServiceStats {
@@ -124,6 +129,15 @@ class LayoutService {
                 http::Response* response) const;
 
   ServiceStats Stats() const;
+
+  // Replaces the per-tenant limiter (on a configuration reload); null turns
+  // limits off. Requests after the call use the new one, whose buckets
+  // start full. The old one stays alive with the service (requests in
+  // flight may still hold it; a reload is rare, and a limiter is small).
+  // Thread-safe.
+  void SetLimiter(std::shared_ptr<TenantLimiter> limiter);
+  // The limiter in use, or null. Valid as long as the service.
+  TenantLimiter* limiter() const { return limiter_.load(std::memory_order_acquire); }
   BlockingPoolStats WaitingStats() const { return pool_.Stats(); }
 
  private:
@@ -156,8 +170,8 @@ class LayoutService {
                     Evaluation evaluation, Deadline deadline, bool may_wait,
                     http::Response* response) const;
   // Fills a 200 layout answer (or its 304 for a matching If-None-Match).
-  void SetLayout(const http::Request& request, std::string_view body, std::string_view etag,
-                 Tier tier, http::Response* response) const;
+  void SetLayout(const http::Request& request, std::string_view tenant, std::string_view body,
+                 std::string_view etag, Tier tier, http::Response* response) const;
   // Offers a fresh 200 answer to the memo.
   void Memoize(const AnswerMemo::Key& key, const PageRequest& page, const PageSlices& slices,
                UnixNanos evaluated_at, std::string_view body, std::string_view etag) const;
@@ -193,6 +207,11 @@ class LayoutService {
   PageSource* const pages_;
   const ServiceOptions options_;
   const AnswerMemo memo_;
+  // The limiter in use (one load per request), and every one ever set,
+  // which keeps them alive.
+  std::atomic<TenantLimiter*> limiter_{nullptr};
+  Mutex limiters_mu_;
+  std::vector<std::shared_ptr<TenantLimiter>> limiters_ GUARDED_BY(limiters_mu_);
   mutable Stripe stripes_[kStripes];
   mutable BlockingPool pool_;
 };

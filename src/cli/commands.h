@@ -17,5 +17,6 @@ void RegisterDevKafka(CLI::App& app, int* exit_code);
 void RegisterMigrate(CLI::App& app, int* exit_code);
 void RegisterReconcile(CLI::App& app, int* exit_code);
 void RegisterEdgeConfig(CLI::App& app, int* exit_code);
+void RegisterProbe(CLI::App& app, int* exit_code);
 
 }  // namespace tempo::cli

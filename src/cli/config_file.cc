@@ -2,8 +2,11 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <map>
+#include <sstream>
 #include <string_view>
 #include <vector>
 
@@ -151,6 +154,121 @@ void AddConfigOption(CLI::App* cmd, std::string* path) {
                   "YAML file of settings: keys are this command's flags without the dashes; "
                   "flags on the command line win")
       ->check(CLI::ExistingFile);
+}
+
+std::string EnvironmentName(std::string_view flag) {
+  std::string name = "TEMPO_";
+  for (char c : flag) {
+    name.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  }
+  return name;
+}
+
+namespace {
+
+// Flags that are about the invocation, not settings.
+bool IsInvocationFlag(const std::string& name) {
+  return name == "help" || name == "help-all" || name == "config" || name == "check-config";
+}
+
+}  // namespace
+
+void BindEnvironment(CLI::App* cmd) {
+  for (CLI::Option* option : cmd->get_options()) {
+    if (option->get_lnames().empty()) continue;
+    const std::string& name = option->get_lnames().front();
+    if (IsInvocationFlag(name)) continue;
+    option->envname(EnvironmentName(name));
+    option->capture_default_str();  // the default, as DescribeSettings prints it
+  }
+}
+
+std::string DescribeSettings(
+    const CLI::App& cmd,
+    const std::function<std::string(const std::string& key, const std::string& value)>& mask) {
+  std::string out;
+  for (const CLI::Option* option : cmd.get_options()) {
+    if (option->get_lnames().empty()) continue;
+    const std::string& name = option->get_lnames().front();
+    if (IsInvocationFlag(name)) continue;
+    std::string value;
+    if (option->count() > 0) {
+      for (const std::string& result : option->results()) {
+        if (!value.empty()) value.push_back(',');
+        value += result;
+      }
+    } else if (option->get_expected_max() == 0) {
+      value = "false";  // a switch not given
+    } else {
+      value = option->get_default_str();
+      if (value == "[]") value.clear();  // an empty list
+    }
+    if (mask) value = mask(name, value);
+    out.append(name).append(": ");
+    // Quoted when YAML would read it otherwise (empty, or a leading special).
+    const bool quote = value.empty() || value.find_first_of(":#{}[],&*!|>'\"%@`") == 0 ||
+                       value.find(": ") != std::string::npos ||
+                       value.find(" #") != std::string::npos;
+    if (quote) {
+      out.push_back('"');
+      for (char c : value) {
+        if (c == '"' || c == '\\') out.push_back('\\');
+        out.push_back(c);
+      }
+      out.push_back('"');
+    } else {
+      out.append(value);
+    }
+    out.push_back('\n');
+  }
+  return out;
+}
+
+GivenSettings TakeGivenSettings(const CLI::App& cmd) {
+  GivenSettings given;
+  for (const CLI::Option* option : cmd.get_options()) {
+    if (option->get_lnames().empty() || option->count() == 0) continue;
+    const std::string& name = option->get_lnames().front();
+    if (IsInvocationFlag(name)) continue;
+    given.emplace_back(name, option->results());
+  }
+  return given;
+}
+
+Status ApplyGivenSettings(CLI::App* cmd, const GivenSettings& given) {
+  for (const auto& [name, values] : given) {
+    CLI::Option* option = cmd->get_option_no_throw("--" + name);
+    if (option == nullptr) return Status::InvalidArgument("--" + name + ": no such flag");
+    try {
+      for (const std::string& value : values) option->add_result(value);
+      option->run_callback();
+    } catch (const CLI::Error& e) {
+      return Status::InvalidArgument("--" + name + ": " + e.what());
+    }
+  }
+  return Status::OK();
+}
+
+std::vector<std::string> ChangedSettings(const CLI::App& before, const CLI::App& after) {
+  auto lines = [](const CLI::App& cmd) {
+    std::vector<std::pair<std::string, std::string>> settings;
+    std::istringstream text(DescribeSettings(cmd, nullptr));
+    for (std::string line; std::getline(text, line);) {
+      const size_t colon = line.find(": ");
+      if (colon != std::string::npos)
+        settings.emplace_back(line.substr(0, colon), line.substr(colon));
+    }
+    return settings;
+  };
+  const auto old_settings = lines(before);
+  const auto new_settings = lines(after);
+  std::vector<std::string> changed;
+  for (const auto& [key, value] : new_settings) {
+    auto it = std::find_if(old_settings.begin(), old_settings.end(),
+                           [&](const auto& s) { return s.first == key; });
+    if (it == old_settings.end() || it->second != value) changed.push_back(key);
+  }
+  return changed;
 }
 
 Status ApplyConfigFile(CLI::App* cmd, const std::string& path,

@@ -225,5 +225,71 @@ TEST_F(ConfigFileTest, CompatibleSettingsStillApply) {
   EXPECT_EQ(store_, "/b");
 }
 
+// The environment, between the command line and the file.
+class EnvironmentTest : public ConfigFileTest {
+ protected:
+  void SetUp() override {
+    ConfigFileTest::SetUp();
+    BindEnvironment(cmd_);
+  }
+  void TearDown() override {
+    for (const char* name : {"TEMPO_L1_MB", "TEMPO_LISTEN", "TEMPO_L2", "TEMPO_ALLOW_PREVIEW",
+                             "TEMPO_DEADLINE_MS", "TEMPO_CONFIG"}) {
+      unsetenv(name);
+    }
+    ConfigFileTest::TearDown();
+  }
+};
+
+TEST(EnvironmentName, UpperCaseWithUnderscores) {
+  EXPECT_EQ(EnvironmentName("l1-mb"), "TEMPO_L1_MB");
+  EXPECT_EQ(EnvironmentName("admin-tls-cert"), "TEMPO_ADMIN_TLS_CERT");
+}
+
+TEST_F(EnvironmentTest, FlagThenEnvironmentThenFileThenDefault) {
+  setenv("TEMPO_L1_MB", "32", 1);
+  setenv("TEMPO_LISTEN", "0.0.0.0:9000", 1);
+  setenv("TEMPO_L2", "a:1,b:2", 1);
+  setenv("TEMPO_ALLOW_PREVIEW", "true", 1);
+  Status s = Run("l1-mb: 64\nlisten: 0.0.0.0:80\ndeadline-ms: 70\n", {"--listen", "1.2.3.4:5"});
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(listen_, "1.2.3.4:5");  // the flag
+  EXPECT_EQ(l1_mb_, 32u);           // the environment over the file
+  EXPECT_EQ(l2_, (std::vector<std::string>{"a:1", "b:2"}));
+  EXPECT_TRUE(preview_);
+  EXPECT_EQ(deadline_ms_, 70);  // the file
+  EXPECT_EQ(ratio_, 0.5);       // the default
+}
+
+TEST_F(EnvironmentTest, ABadValueIsRejectedAsOnTheCommandLine) {
+  setenv("TEMPO_DEADLINE_MS", "0", 1);
+  EXPECT_THROW(Run(""), CLI::ValidationError);
+}
+
+TEST_F(EnvironmentTest, TheConfigFlagItselfIsNotBound) {
+  setenv("TEMPO_CONFIG", "/nonexistent", 1);
+  EXPECT_TRUE(Run("l1-mb: 64\n").ok());
+  EXPECT_EQ(l1_mb_, 64u);
+}
+
+TEST_F(EnvironmentTest, DescribeSettingsShowsWhatIsInEffectMasked) {
+  setenv("TEMPO_L1_MB", "32", 1);
+  ASSERT_TRUE(Run("store: postgres://u:secret@h/db\n", {"--allow-preview"}).ok());
+  const std::string text =
+      DescribeSettings(*cmd_, [](const std::string& key, const std::string& value) {
+        return key == "store" ? std::string("postgres://u:***@h/db") : value;
+      });
+  EXPECT_NE(text.find("l1-mb: 32\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("allow-preview: true\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("store: postgres://u:***@h/db\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("secret"), std::string::npos) << text;
+  EXPECT_NE(text.find("deadline-ms: 50\n"), std::string::npos) << text;  // a default
+  EXPECT_EQ(text.find("config:"), std::string::npos) << text;
+  // What it prints is a config file that gives the same settings.
+  YAML::Node parsed = YAML::Load(text);
+  EXPECT_EQ(parsed["l1-mb"].as<int>(), 32);
+  EXPECT_EQ(parsed["listen"].as<std::string>(), "127.0.0.1:8080");
+}
+
 }  // namespace
 }  // namespace tempo::cli

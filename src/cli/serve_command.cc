@@ -2,6 +2,8 @@
 // then serve::Server runs it until SIGINT/SIGTERM.
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <csignal>
 #include <iostream>
 #include <memory>
 #include <vector>
@@ -9,11 +11,16 @@
 #include "cli/commands.h"
 #include "cli/config_file.h"
 #include "cli/l2_flags.h"
+#include "cli/log_flags.h"
 #include "cli/stop_signals.h"
 #include "cli/stream_flags.h"
 #include "cli/tls_flags.h"
+#include "common/logging.h"
+#include "common/service_notify.h"
+#include "kafka/properties.h"
 #include "serve/serve_options.h"
 #include "serve/server.h"
+#include "serve/store_uri.h"
 
 namespace tempo::cli {
 namespace {
@@ -112,9 +119,10 @@ std::vector<ConfigSection> ServeSections(serve::ServeOptions* f) {
   };
 }
 
-// Adds the flags of `tempo serve`, bound to the fields of *f, whose values
-// are the defaults.
-void AddServeFlags(CLI::App* cmd, serve::ServeOptions* f) {
+// Adds the flags of `tempo serve`, bound to the fields of *f and *log (the
+// log flags), whose values are the defaults.
+void AddServeFlags(CLI::App* cmd, serve::ServeOptions* f, LogFlags* log) {
+  AddLogFlags(cmd, log, /*with_access_log=*/true);
   cmd->add_option(
       "--store", f->store,
       "Origin store to read: DIR, rocksdb:///DIR (opened read-only, as a secondary "
@@ -169,6 +177,16 @@ void AddServeFlags(CLI::App* cmd, serve::ServeOptions* f) {
                   "How long the origin may be unreachable before /readyz says not ready")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{3'600'000}));
+  cmd->add_option("--metrics-max-tenants", f->metrics_max_tenants,
+                  "Tenants named in tempo_requests_by_tenant_total (the first seen); later "
+                  "ones count as tenant=\"other\"")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{0}, admin::kMaxTrackedTenants));
+  cmd->add_option("--drain-ms", f->drain_ms,
+                  "On SIGTERM: /readyz says draining at once and serving goes on this long, "
+                  "then the listener stops (a second SIGTERM, or SIGINT, stops at once)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{3'600'000}));
   cmd->add_option("--max-connections", f->max_connections,
                   "Open connections on the public listener; more are closed at once (lowered "
                   "at start to keep descriptors in reserve when the limit is too low)")
@@ -190,15 +208,144 @@ void AddServeFlags(CLI::App* cmd, serve::ServeOptions* f) {
       ->capture_default_str();
 }
 
-int RunServe(CLI::App* cmd, serve::ServeOptions* f, const std::string& config) {
+std::string Join(const std::vector<std::string>& items) {
+  std::string joined;
+  for (const std::string& item : items) {
+    if (!joined.empty()) joined += ", ";
+    joined += item;
+  }
+  return joined;
+}
+
+// A setting as --check-config prints it: without secrets.
+std::string MaskSetting(const std::string& key, const std::string& value) {
+  if (key == "store") return serve::RedactStoreUri(value);
+  if (key == "kafka-property") {
+    std::string masked;
+    size_t begin = 0;
+    while (begin <= value.size()) {
+      const size_t end = std::min(value.find(',', begin), value.size());
+      const std::string item = value.substr(begin, end - begin);
+      const size_t eq = item.find('=');
+      if (!masked.empty()) masked.push_back(',');
+      masked +=
+          eq == std::string::npos
+              ? item
+              : item.substr(0, eq + 1) + kafka::ShownValue(item.substr(0, eq), item.substr(eq + 1));
+      begin = end + 1;
+    }
+    return masked;
+  }
+  return value;
+}
+
+// The configuration as a start (or the last reload) built it: the
+// options, and the command whose flags hold them (for ChangedSettings).
+struct BuiltConfig {
+  std::unique_ptr<CLI::App> app;  // null for the start's own command
+  std::unique_ptr<serve::ServeOptions> options;
+  std::unique_ptr<LogFlags> log;
+  CLI::App* cmd = nullptr;
+};
+
+// The access log's settings are serve's (it owns the log); the flags are
+// shared with the process log's (cli/log_flags.h).
+void CopyAccessLogFlags(const LogFlags& log, serve::ServeOptions* f) {
+  f->access_log = log.access_log;
+  f->access_log_sample = log.access_log_sample;
+  f->access_log_format = log.format;
+}
+
+// Builds the configuration again, as at start: the settings the command
+// line and the environment gave, then the --config file (re-read).
+Result<BuiltConfig> RebuildConfig(const GivenSettings& given, const std::string& config) {
+  BuiltConfig built;
+  built.app = std::make_unique<CLI::App>();
+  built.options = std::make_unique<serve::ServeOptions>();
+  built.log = std::make_unique<LogFlags>();
+  built.cmd = built.app->add_subcommand("serve");
+  AddServeFlags(built.cmd, built.options.get(), built.log.get());
+  BindEnvironment(built.cmd);  // the defaults, as at start
+  if (Status s = ApplyGivenSettings(built.cmd, given); !s.ok()) return s;
+  if (Status s = ApplyConfigFile(built.cmd, config, ServeSections(built.options.get())); !s.ok()) {
+    return s;
+  }
+  CopyAccessLogFlags(*built.log, built.options.get());
+  if (Status s = serve::CheckStreamOptions(built.options->stream); !s.ok()) return s;
+  return built;
+}
+
+bool SameLimits(const std::map<std::string, config::TenantLimit>& a,
+                const std::map<std::string, config::TenantLimit>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+    return x.first == y.first && x.second.rate == y.second.rate && x.second.burst == y.second.burst;
+  });
+}
+
+// SIGHUP: re-reads the configuration and applies what can change live;
+// logs what changed, what was applied and what needs a restart. A
+// configuration that no longer parses changes nothing.
+void Reload(serve::Server* server, const GivenSettings& given, const std::string& config,
+            BuiltConfig* current) {
+  Result<BuiltConfig> next = RebuildConfig(given, config);
+  if (!next.ok()) {
+    LogLine("serve",
+            "reload: the configuration is not valid, nothing changed: " + next.status().message());
+    return;
+  }
+  std::vector<std::string> changed = ChangedSettings(*current->cmd, *next->cmd);
+  if (!SameLimits(current->options->tenant_limits, next->options->tenant_limits)) {
+    changed.push_back("tenant_limits");
+  }
+  serve::Server::ReloadOutcome outcome = server->Reload(*next->options, changed);
+  const auto changed_any = [&](std::initializer_list<std::string_view> keys) {
+    return std::any_of(changed.begin(), changed.end(), [&](const std::string& key) {
+      return std::find(keys.begin(), keys.end(), key) != keys.end();
+    });
+  };
+  if (changed_any({"log-level", "log-format"})) {
+    if (Status s = ApplyLogFlags(*next->log); !s.ok()) {
+      outcome.failures.push_back(s);
+    } else {
+      outcome.applied.push_back("the log level and format");
+    }
+  }
+  std::string line = "reload: ";
+  line += changed.empty() ? "no setting changed" : "changed: " + Join(changed);
+  if (!outcome.applied.empty()) line += "; applied: " + Join(outcome.applied);
+  if (!outcome.restart.empty()) line += "; need a restart to take effect: " + Join(outcome.restart);
+  for (const Status& failure : outcome.failures) line += "; failed: " + failure.message();
+  LogLine("serve", line);
+  *current = std::move(next).value();
+}
+
+int RunServe(CLI::App* cmd, serve::ServeOptions* f, LogFlags* log, const std::string& config,
+             bool check_config) {
   StopSignals signals;  // first: before RocksDB or librdkafka start threads
+  const GivenSettings given = TakeGivenSettings(*cmd);
   if (Status s = ApplyConfigFile(cmd, config, ServeSections(f)); !s.ok()) {
     std::cerr << "tempo serve: " << s.message() << "\n";
     return 2;
   }
+  if (Status s = ApplyLogFlags(*log); !s.ok()) {
+    std::cerr << "tempo serve: " << s.message() << "\n";
+    return 2;
+  }
+  CopyAccessLogFlags(*log, f);
   if (Status s = serve::CheckStreamOptions(f->stream); !s.ok()) {
     std::cerr << "tempo serve: " << s.message() << "\n";
     return 2;
+  }
+  if (check_config) {
+    if (Status s = serve::Server::CheckOptions(*f); !s.ok()) {
+      std::cerr << "tempo serve: " << s.message() << "\n";
+      return 2;
+    }
+    std::cout << "# tempo serve: the configuration in effect (flags, TEMPO_* variables, "
+              << (config.empty() ? std::string("no --config file") : "--config " + config)
+              << ", defaults); secrets masked\n"
+              << DescribeSettings(*cmd, MaskSetting) << std::flush;
+    return 0;
   }
   serve::StartError error;
   std::unique_ptr<serve::Server> server = serve::Server::Start(*f, &error);
@@ -207,16 +354,30 @@ int RunServe(CLI::App* cmd, serve::ServeOptions* f, const std::string& config) {
     return error.bad_options ? 2 : 1;
   }
   server->Announce(std::cout);
+  // systemd (Type=notify): started once listening. Readiness for traffic
+  // stays /readyz's answer: a store opened late must not hold the unit in
+  // "activating" until its start times out.
+  if (Status s = NotifyReady(); !s.ok()) LogLine("serve", s.ToString());
+  // WATCHDOG=1 every half WatchdogSec= (no thread when none is set): a
+  // process whose watcher thread no longer runs is restarted.
+  WatchdogPinger watchdog([] { return true; });
+  BuiltConfig current;
+  current.cmd = cmd;
+  current.options = std::make_unique<serve::ServeOptions>(*f);
+  current.log = std::make_unique<LogFlags>(*log);
   signals.Watch(
-      [&](int sig) {
-        std::cerr << "tempo serve: stopping on signal " << sig << "\n";
+      [&](int sig, int count) {
+        // The first SIGTERM drains (readiness off, serving on for
+        // --drain-ms); SIGINT, or a second signal, stops at once.
+        (void)NotifyStopping();  // systemd shows "deactivating"
+        if (count == 1 && sig == SIGTERM && f->drain_ms > 0) {
+          server->Drain();
+          return;
+        }
+        LogLine("serve", "stopping on signal " + std::to_string(sig));
         server->Stop();
       },
-      [&] {
-        // SIGHUP: new TLS certificates for new connections (each listener
-        // logs the outcome; a bad file keeps the previous ones).
-        (void)server->ReloadTls();
-      });
+      [&] { Reload(server.get(), given, config, &current); });
   server->Wait();
   signals.Unwatch();  // its on_stop uses the server
   return 0;
@@ -231,10 +392,18 @@ void RegisterServe(CLI::App& app, int* exit_code) {
       "up to date and evicts changed slices as invalidations arrive (--brokers or --log). "
       "With --embedded, runs store, log and sync loop in this process.");
   auto options = std::make_shared<serve::ServeOptions>();
+  auto log = std::make_shared<LogFlags>();
   auto config = std::make_shared<std::string>();
-  AddServeFlags(cmd, options.get());
+  auto check_config = std::make_shared<bool>(false);
+  AddServeFlags(cmd, options.get(), log.get());
   AddConfigOption(cmd, config.get());
-  cmd->callback([=] { *exit_code = RunServe(cmd, options.get(), *config); });
+  cmd->add_flag("--check-config", *check_config,
+                "Check every setting as a start would (without binding, connecting or opening "
+                "the store), print the configuration in effect with secrets masked, and exit "
+                "0, or 2 on a bad setting");
+  BindEnvironment(cmd);
+  cmd->callback(
+      [=] { *exit_code = RunServe(cmd, options.get(), log.get(), *config, *check_config); });
 }
 
 }  // namespace tempo::cli

@@ -21,18 +21,17 @@ void StopSignals::Unwatch() {
   if (watcher_.joinable()) watcher_.join();
 }
 
-void StopSignals::Watch(std::function<void(int signal)> on_stop, std::function<void()> on_hangup) {
+void StopSignals::Watch(std::function<void(int signal, int count)> on_stop,
+                        std::function<void()> on_hangup) {
   watcher_ = std::thread([this, on_stop = std::move(on_stop), on_hangup = std::move(on_hangup)] {
     const timespec tick{0, 100'000'000};
+    int stops = 0;
     while (!done_) {
       const int sig = sigtimedwait(&set_, nullptr, &tick);
       if (sig == SIGHUP && on_hangup) {
         on_hangup();
-        continue;
-      }
-      if (sig > 0) {
-        on_stop(sig);
-        return;
+      } else if (sig > 0) {
+        on_stop(sig, ++stops);
       }
     }
   });

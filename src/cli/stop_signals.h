@@ -12,10 +12,11 @@ namespace tempo::cli {
 
 // Blocks SIGINT, SIGTERM and SIGHUP in the calling thread, and so in every
 // thread started after it: construct it first, before any library starts
-// threads. Watch() then runs `on_stop` on a watcher thread when SIGINT or
-// SIGTERM arrives, and `on_hangup` for each SIGHUP (serve re-reads its TLS
-// certificates); without `on_hangup` a SIGHUP stops the process like SIGTERM,
-// as its default action would have.
+// threads. Watch() then runs `on_stop` on a watcher thread for each SIGINT or
+// SIGTERM that arrives (serve drains on the first and stops at once on the
+// second), and `on_hangup` for each SIGHUP (serve reloads what can change
+// live); without `on_hangup` a SIGHUP is a stop signal, as its default
+// action would have been.
 class StopSignals {
  public:
   StopSignals();
@@ -24,9 +25,11 @@ class StopSignals {
   StopSignals(const StopSignals&) = delete;
   StopSignals& operator=(const StopSignals&) = delete;
 
-  // After on_stop the watcher ends; on_hangup runs on it too, one at a time,
-  // and the watcher goes on waiting.
-  void Watch(std::function<void(int signal)> on_stop, std::function<void()> on_hangup = nullptr);
+  // on_stop and on_hangup run on the watcher, one at a time; it goes on
+  // waiting until Unwatch. `count` is 1 for the first stop signal, 2 for the
+  // second, and so on.
+  void Watch(std::function<void(int signal, int count)> on_stop,
+             std::function<void()> on_hangup = nullptr);
 
   // Ends the watcher (within ~100 ms) and waits for it, including an
   // on_stop or on_hangup in progress. Call it before destroying what they

@@ -10,9 +10,12 @@
 #include "cli/config_file.h"
 #include "cli/event_input.h"
 #include "cli/l2_flags.h"
+#include "cli/log_flags.h"
 #include "cli/stop_signals.h"
 #include "cli/stream_flags.h"
 #include "cli/tls_flags.h"
+#include "common/logging.h"
+#include "common/service_notify.h"
 #include "l2/slice_rewriter.h"
 #include "serve/admin_listener.h"
 #include "serve/process_metrics.h"
@@ -39,8 +42,10 @@ struct SyncFlags {
   std::string invalidation_topic = sync::SyncOptions().invalidation_topic;
   // Most events per batch. Default: sync::SyncOptions::max_batch.
   size_t batch = sync::SyncOptions().max_batch;
-  // Counters to stderr this often; 0: never. Default: 10000.
+  // Counters to the log this often; 0: never. Default: 10000.
   int64_t stats_every_ms = 10'000;
+  // --log-level, --log-format.
+  LogFlags log;
   // Largest record accepted. Default: events::DecodeOptions::max_record_bytes
   // (set by AddMaxRecordBytesOption).
   size_t max_record_bytes = 0;
@@ -57,11 +62,14 @@ struct SyncFlags {
   std::string config;
 };
 
-void PrintStats(const sync::SyncStats& s) {
-  std::cerr << "tempo sync: batches " << s.batches << ", events " << s.events << ", applied "
-            << s.applied << ", stale " << s.stale << ", dlq " << s.invalid << ", invalidations "
-            << s.invalidations << " (owed by a previous process " << s.recovered_invalidations
-            << "), lag " << s.lag << "\n";
+// The counters as one info line (tests/sync_e2e_test.py reads "events N" from it).
+void LogStats(const sync::SyncStats& s) {
+  Log(LogLevel::kInfo, "sync",
+      "batches " + std::to_string(s.batches) + ", events " + std::to_string(s.events) +
+          ", applied " + std::to_string(s.applied) + ", stale " + std::to_string(s.stale) +
+          ", dlq " + std::to_string(s.invalid) + ", invalidations " +
+          std::to_string(s.invalidations) + " (owed by a previous process " +
+          std::to_string(s.recovered_invalidations) + "), lag " + std::to_string(s.lag));
 }
 
 void AddSyncFlags(CLI::App* cmd, SyncFlags* f) {
@@ -78,8 +86,7 @@ void AddSyncFlags(CLI::App* cmd, SyncFlags* f) {
                   "what is there, so a live stream makes small batches)")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{100'000}));
-  cmd->add_option("--stats-every-ms", f->stats_every_ms,
-                  "Print counters to stderr this often; 0: never")
+  cmd->add_option("--stats-every-ms", f->stats_every_ms, "Log the counters this often; 0: never")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{86'400'000}));
   AddMaxRecordBytesOption(cmd, &f->max_record_bytes);
@@ -90,7 +97,9 @@ void AddSyncFlags(CLI::App* cmd, SyncFlags* f) {
                   "off by default")
       ->capture_default_str();
   AddAdminTlsFlags(cmd, &f->admin_tls, &f->admin_insecure);
+  AddLogFlags(cmd, &f->log, /*with_access_log=*/false);
   AddConfigOption(cmd, &f->config);
+  BindEnvironment(cmd);
 }
 
 // Runs the sync service; returns the exit code.
@@ -98,6 +107,10 @@ int RunSync(CLI::App* cmd, SyncFlags* flags) {
   StopSignals signals;  // first: before RocksDB or librdkafka start threads
   if (Status s = ApplyConfigFile(cmd, flags->config, {KafkaConfigSection(&flags->stream)});
       !s.ok()) {
+    std::cerr << "tempo sync: " << s.message() << "\n";
+    return 2;
+  }
+  if (Status s = ApplyLogFlags(flags->log); !s.ok()) {
     std::cerr << "tempo sync: " << s.message() << "\n";
     return 2;
   }
@@ -115,14 +128,15 @@ int RunSync(CLI::App* cmd, SyncFlags* flags) {
     std::cerr << "tempo sync: " << l2.status().message() << "\n";
     return 2;
   }
+  // From here on, failures are the service's, not the command line's: they go to the log.
   auto origin = serve::OpenStore(f.store);
   if (!origin.ok()) {
-    std::cerr << "tempo sync: " << origin.status().message() << "\n";
+    Log(LogLevel::kError, "sync", origin.status().message());
     return 1;
   }
   if (Status s = serve::EnsureTempoTopics(f.stream, {f.topic, f.dlq_topic, f.invalidation_topic});
       !s.ok()) {
-    std::cerr << "tempo sync: " << s.ToString() << "\n";
+    Log(LogLevel::kError, "sync", s.ToString());
     return 1;
   }
   // The producer first: it creates a missing log directory, a consumer does not.
@@ -131,7 +145,7 @@ int RunSync(CLI::App* cmd, SyncFlags* flags) {
                       ? serve::OpenConsumer(f.stream, f.group, {f.topic}, /*from_latest=*/false)
                       : producer.status();
   if (!consumer.ok()) {
-    std::cerr << "tempo sync: " << consumer.status().ToString() << "\n";
+    Log(LogLevel::kError, "sync", consumer.status().ToString());
     return 1;
   }
   sync::SyncOptions options;
@@ -139,7 +153,8 @@ int RunSync(CLI::App* cmd, SyncFlags* flags) {
   options.invalidation_topic = f.invalidation_topic;
   options.max_batch = f.batch;
   options.decode.max_record_bytes = f.max_record_bytes;
-  options.log = [](const std::string& line) { std::cerr << "tempo sync: " << line << "\n"; };
+  // The syncer's and the rewriter's lines: retries and failures it works around.
+  options.log = [](const std::string& line) { Log(LogLevel::kWarn, "sync", line); };
   // With L2: touched slices are rewritten there before serves hear of them.
   std::unique_ptr<l2::SliceRewriter> rewriter;
   sync::Syncer::Observer observer;
@@ -156,18 +171,22 @@ int RunSync(CLI::App* cmd, SyncFlags* flags) {
   auto admin_server =
       serve::StartAdminListener(f.admin_listen, &admin_service, 0, f.admin_tls, f.admin_insecure);
   if (!admin_server.ok()) {
-    std::cerr << "tempo sync: " << admin_server.status().message() << "\n";
+    Log(LogLevel::kError, "sync", admin_server.status().message());
     return admin_server.status().code() == Status::Code::kInvalidArgument ? 2 : 1;
   }
-  std::cerr << "tempo sync: " << serve::DescribeStream(f.stream) << " topic " << f.topic
-            << " -> store " << serve::RedactStoreUri(f.store);
-  if (*l2) std::cerr << ", L2 " << f.l2.servers;
-  if (*admin_server) std::cerr << ", admin on port " << (*admin_server)->port();
-  std::cerr << "\n";
-  signals.Watch([&](int sig) {
-    std::cerr << "tempo sync: stopping on signal " << sig << "\n";
+  std::string running = serve::DescribeStream(f.stream) + " topic " + f.topic + " -> store " +
+                        serve::RedactStoreUri(f.store);
+  if (*l2) running += ", L2 " + f.l2.servers;
+  if (*admin_server) running += ", admin on port " + std::to_string((*admin_server)->port());
+  Log(LogLevel::kInfo, "sync", running);
+  signals.Watch([&](int sig, int /*count*/) {
+    (void)NotifyStopping();  // systemd shows "deactivating"
+    Log(LogLevel::kInfo, "sync", "stopping on signal " + std::to_string(sig));
     syncer.Stop();
   });
+  // systemd (Type=notify): running; WATCHDOG=1 while the watcher thread runs.
+  if (Status s = NotifyReady(); !s.ok()) Log(LogLevel::kWarn, "sync", s.ToString());
+  WatchdogPinger watchdog([] { return true; });
 
   const auto started = std::chrono::steady_clock::now();
   auto last_stats = started;
@@ -176,7 +195,7 @@ int RunSync(CLI::App* cmd, SyncFlags* flags) {
   run.after_batch = [&] {
     const auto now = std::chrono::steady_clock::now();
     if (f.stats_every_ms > 0 && now - last_stats >= std::chrono::milliseconds(f.stats_every_ms)) {
-      PrintStats(syncer.Stats());
+      LogStats(syncer.Stats());
       last_stats = now;
     }
   };
@@ -184,7 +203,7 @@ int RunSync(CLI::App* cmd, SyncFlags* flags) {
   // Retries with backoff inside; returns OK on a signal (a batch it
   // interrupted is replayed on restart) or, with --drain, once idle.
   if (Status s = syncer.Run(run); !s.ok()) {
-    std::cerr << "tempo sync: " << s.ToString() << "\n";
+    Log(LogLevel::kError, "sync", "stopped: " + s.ToString());
     exit_code = 1;
   }
   signals.Unwatch();  // its on_stop uses the syncer
@@ -195,7 +214,7 @@ int RunSync(CLI::App* cmd, SyncFlags* flags) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const sync::SyncStats stats = syncer.Stats();
-  PrintStats(stats);
+  LogStats(stats);
   std::cout << "applied " << stats.applied << ", stale " << stats.stale << ", invalid "
             << stats.invalid << " in " << seconds << " s ("
             << static_cast<uint64_t>(seconds > 0 ? stats.events / seconds : 0) << " events/s)\n";

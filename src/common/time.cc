@@ -101,15 +101,8 @@ UnixNanos NowUnixNanos() {
       .count();
 }
 
-void AppendRfc3339(UnixNanos at, std::string* out) {
+void FormatRfc3339Second(int64_t seconds, char* out) {
   constexpr int64_t kSecondsPerDay = 86'400;
-  // Floor divisions, so that instants before 1970 count back from it.
-  int64_t seconds = at / kNanosPerSecond;
-  int64_t nanos = at % kNanosPerSecond;
-  if (nanos < 0) {
-    nanos += kNanosPerSecond;
-    --seconds;
-  }
   int64_t days = seconds / kSecondsPerDay;
   int64_t second_of_day = seconds % kSecondsPerDay;
   if (second_of_day < 0) {
@@ -126,17 +119,33 @@ void AppendRfc3339(UnixNanos at, std::string* out) {
   const int64_t day = doy - (153 * mp + 2) / 5 + 1;
   const int64_t month = mp < 10 ? mp + 3 : mp - 9;
   const int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  AppendDigits(year, 4, out);
-  out->push_back('-');
-  AppendDigits(month, 2, out);
-  out->push_back('-');
-  AppendDigits(day, 2, out);
-  out->push_back('T');
-  AppendDigits(second_of_day / 3600, 2, out);
-  out->push_back(':');
-  AppendDigits(second_of_day / 60 % 60, 2, out);
-  out->push_back(':');
-  AppendDigits(second_of_day % 60, 2, out);
+  const auto put = [out](int at, int64_t v, int width) {
+    for (int i = width - 1; i >= 0; --i, v /= 10) out[at + i] = static_cast<char>('0' + v % 10);
+  };
+  put(0, year, 4);
+  out[4] = '-';
+  put(5, month, 2);
+  out[7] = '-';
+  put(8, day, 2);
+  out[10] = 'T';
+  put(11, second_of_day / 3600, 2);
+  out[13] = ':';
+  put(14, second_of_day / 60 % 60, 2);
+  out[16] = ':';
+  put(17, second_of_day % 60, 2);
+}
+
+void AppendRfc3339(UnixNanos at, std::string* out) {
+  // Floor divisions, so that instants before 1970 count back from it.
+  int64_t seconds = at / kNanosPerSecond;
+  int64_t nanos = at % kNanosPerSecond;
+  if (nanos < 0) {
+    nanos += kNanosPerSecond;
+    --seconds;
+  }
+  char text[kRfc3339SecondBytes];
+  FormatRfc3339Second(seconds, text);
+  out->append(text, sizeof text);
   if (nanos != 0) {
     int digits = 9;
     while (nanos % 10 == 0) {

@@ -1,6 +1,7 @@
 // Instants: RFC 3339 parsing and the clock, in nanoseconds since the Unix epoch.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -23,6 +24,13 @@ std::optional<UnixNanos> ParseRfc3339(std::string_view text);
 // trailing zeros dropped (none when it is 0): what ParseRfc3339 reads back
 // to the same instant. Years are those of the whole int64 range (1677-2262).
 void AppendRfc3339(UnixNanos at, std::string* out);
+
+// Writes the UTC date and time of second `seconds` since the epoch (before
+// 1970 when negative) as "YYYY-MM-DDTHH:MM:SS": kRfc3339SecondBytes
+// characters, no terminator. For formats of their own (the log's
+// milliseconds).
+inline constexpr size_t kRfc3339SecondBytes = 19;
+void FormatRfc3339Second(int64_t seconds, char* out);
 std::string FormatRfc3339(UnixNanos at);
 
 // The wall clock now.

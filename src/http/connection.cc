@@ -108,6 +108,15 @@ Connection::Connection(Worker* worker, asio::ip::tcp::socket socket,
       tls_context_(std::move(tls)),
       answer_timer_(socket_.get_executor()) {
   if (tls_context_ != nullptr) tls_ = std::make_unique<TlsStream>(socket_, *tls_context_);
+  if (worker_->options().on_complete) {
+    error_code ec;
+    const auto peer = socket_.remote_endpoint(ec);
+    if (!ec) {
+      const auto address = peer.address();
+      client_ = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+      client_ += ":" + std::to_string(peer.port());
+    }
+  }
 }
 
 Connection::~Connection() { DetachPending(); }
@@ -172,6 +181,7 @@ void Connection::OnRead(const error_code& ec, size_t bytes) {
   if (ec) {
     // EOF between requests is the normal end of keep-alive; mid-request
     // there is nobody left to answer.
+    CountIoError(ec, !reading_request_);
     Destroy();
     return;
   }
@@ -321,10 +331,14 @@ bool Connection::CallHandler() {
   request.body = request_.body;
   request.content_type = request_.content_type;
   request.shadow = request_.shadow;
+  request.request_id = RequestId();
+  request.traceparent = request_.traceparent;
+  if (worker_->options().on_complete) handler_start_ = std::chrono::steady_clock::now();
   response_.status = 200;
   response_.headers.clear();
   response_.body.clear();
   response_.omit_body = false;
+  response_.tenant.clear();
   try {
     worker_->handler()(request, &response_);
   } catch (...) {
@@ -373,6 +387,7 @@ void Connection::OnAnswerDeadline(Pending* p) {
     return;
   }
   response_ = std::move(fallback_);
+  answer_is_fallback_ = true;
   worker_->CountFallback(response_.status);
   answered_ = true;
   if (state_ == State::kWaiting) Process();
@@ -420,8 +435,11 @@ void Connection::FinishAnswer() {
     discard_body_ = false;
     parser_.reset();
     worker_->CountOwn(500);
-    AppendErrorResponse(500, "internal", "the request handler failed", worker_->date(),
-                        Persistence::kClose, &out_, worker_->options().extra_headers);
+    const size_t body_bytes = AppendErrorResponse(
+        500, "internal", "the request handler failed", worker_->date(), Persistence::kClose, &out_,
+        worker_->options().extra_headers, {request_.request_id, request_.traceparent});
+    Complete(500, body_bytes, /*handler_answer=*/false);
+    answer_is_fallback_ = false;
     return;
   }
 
@@ -432,8 +450,11 @@ void Connection::FinishAnswer() {
   const bool send_body = !is_head && !response_.omit_body;
   const size_t content_length = (is_head || send_body) ? response_.body.size() : 0;
   AppendResponseHead(response_.status, response_.headers, content_length, worker_->date(),
-                     persistence, &out_);
-  if (send_body && !StatusForbidsBody(response_.status)) {
+                     persistence, &out_, {request_.request_id, request_.traceparent});
+  const bool body_sent = send_body && !StatusForbidsBody(response_.status);
+  Complete(response_.status, body_sent ? response_.body.size() : 0, !answer_is_fallback_);
+  answer_is_fallback_ = false;
+  if (body_sent) {
     if (response_.body.size() <= kInlineBodyMaxBytes) {
       out_.append(response_.body);
     } else {
@@ -446,6 +467,9 @@ void Connection::FinishAnswer() {
 void Connection::AnswerParseError(const error_code& ec) {
   close_after_write_ = true;
   const std::string_view date = worker_->date();
+  const RequestIds ids{RequestId(), request_.traceparent};
+  int status = 400;
+  size_t body_bytes = 0;
   if (ec == beast::http::error::header_limit) {
     // Estimate the request-target's length: parsed if the request line was
     // complete, else at least what follows the method in the unparsed line.
@@ -462,29 +486,69 @@ void Connection::AnswerParseError(const error_code& ec) {
     }
     if (target_bytes > kMaxUriBytes) {
       worker_->CountOwn(400);
-      AppendErrorResponse(400, "uri_too_long", kUriTooLongMessage, date, Persistence::kClose, &out_,
-                          worker_->options().extra_headers);
+      body_bytes =
+          AppendErrorResponse(400, "uri_too_long", kUriTooLongMessage, date, Persistence::kClose,
+                              &out_, worker_->options().extra_headers, ids);
     } else {
       worker_->CountOwn(431);
-      AppendErrorResponse(431, "header_too_large", "the request header is over the size limit",
-                          date, Persistence::kClose, &out_, worker_->options().extra_headers);
+      status = 431;
+      body_bytes = AppendErrorResponse(
+          431, "header_too_large", "the request header is over the size limit", date,
+          Persistence::kClose, &out_, worker_->options().extra_headers, ids);
     }
   } else if (ec == beast::http::error::body_limit) {
     worker_->CountOwn(413);
-    AppendErrorResponse(413, "payload_too_large",
-                        "the request body is larger than " +
-                            std::to_string(worker_->options().max_request_body_bytes) + " bytes",
-                        date, Persistence::kClose, &out_, worker_->options().extra_headers);
+    status = 413;
+    body_bytes = AppendErrorResponse(
+        413, "payload_too_large",
+        "the request body is larger than " +
+            std::to_string(worker_->options().max_request_body_bytes) + " bytes",
+        date, Persistence::kClose, &out_, worker_->options().extra_headers, ids);
   } else {
     worker_->CountOwn(400);
     const std::string message = request_.refusal.empty()
                                     ? std::string("malformed HTTP request")
                                     : "malformed HTTP request: " + std::string(request_.refusal);
-    AppendErrorResponse(400, "bad_request", message, date, Persistence::kClose, &out_,
-                        worker_->options().extra_headers);
+    body_bytes = AppendErrorResponse(400, "bad_request", message, date, Persistence::kClose, &out_,
+                                     worker_->options().extra_headers, ids);
+  }
+  if (worker_->options().on_complete) {
+    handler_start_ = std::chrono::steady_clock::now();  // no handler ran: zero duration
+    Complete(status, body_bytes, /*handler_answer=*/false);
   }
   parser_.reset();
   ReleaseIfLarge(&request_.body);
+}
+
+std::string_view Connection::RequestId() {
+  if (request_.request_id.empty()) worker_->MakeRequestId(&request_.request_id);
+  return request_.request_id;
+}
+
+void Connection::Complete(int status, uint64_t body_bytes, bool handler_answer) {
+  const auto& on_complete = worker_->options().on_complete;
+  if (!on_complete) return;
+  CompletedRequest done;
+  done.request_id = RequestId();
+  done.traceparent = request_.traceparent;
+  done.client = client_;
+  if (request_.request_line_parsed) {
+    done.method = request_.method;
+    done.target = request_.target;
+  }
+  done.status = status;
+  done.body_bytes = body_bytes;
+  done.duration = std::chrono::steady_clock::now() - handler_start_;
+  done.response = handler_answer ? &response_ : nullptr;
+  on_complete(done);
+}
+
+void Connection::CountIoError(const error_code& ec, bool between_requests) {
+  if (ec == asio::error::operation_aborted) return;  // our own close
+  if (between_requests && (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)) {
+    return;
+  }
+  worker_->CountConnectionError();
 }
 
 void Connection::Write() {
@@ -501,6 +565,7 @@ void Connection::Write() {
 
 void Connection::OnWrite(const error_code& ec) {
   if (ec) {
+    CountIoError(ec, /*between_requests=*/false);
     Destroy();
     return;
   }

@@ -57,6 +57,8 @@ class Connection final : public boost::intrusive::list_base_hook<>, private Resp
   bool IsIdle() const;
   // True after the last response, while draining what the client still sends.
   bool IsLingering() const { return state_ == State::kLingering; }
+  // True while the TLS handshake is in progress.
+  bool IsHandshaking() const { return state_ == State::kHandshaking; }
   // The worker clock time (ms) after which the sweep closes this connection.
   int64_t deadline_ms() const { return deadline_ms_; }
 
@@ -116,6 +118,16 @@ class Connection final : public boost::intrusive::list_base_hook<>, private Resp
   void DetachPending();
   // Closes the socket and deletes this connection.
   void Destroy();
+  // A read or write failed with `ec`: counted unless it is the clean end of
+  // a keep-alive connection between requests (`between_requests` and EOF)
+  // or the server's own close (operation_aborted).
+  void CountIoError(const boost::system::error_code& ec, bool between_requests);
+  // The request id of the request being answered, made now if the client
+  // sent none.
+  std::string_view RequestId();
+  // Calls ServerOptions::on_complete, if set, for the answer just queued:
+  // the handler's (`handler_answer`) or the server's own.
+  void Complete(int status, uint64_t body_bytes, bool handler_answer);
 
   Worker* const worker_;
   boost::asio::ip::tcp::socket socket_;
@@ -143,6 +155,9 @@ class Connection final : public boost::intrusive::list_base_hook<>, private Resp
   bool empty_line_skipped_ = false;  // the one empty line before this request
   bool continue_sent_ = false;       // "100 Continue" went out for this request
   Response fallback_;
+  bool answer_is_fallback_ = false;  // response_ holds fallback_ (the server's own answer)
+  std::string client_;               // the peer, "IP:PORT", for on_complete
+  std::chrono::steady_clock::time_point handler_start_;  // set when on_complete is
   boost::asio::steady_timer answer_timer_;
 };
 

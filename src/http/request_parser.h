@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace tempo::http {
 
@@ -24,6 +25,11 @@ struct ParsedRequest {
   std::string target;
   std::string if_none_match;  // several If-None-Match fields are joined with ", "
   std::string content_type;
+  // "X-Request-Id", when it is 1 to kMaxRequestIdBytes visible ASCII
+  // characters (else ignored: the server makes one).
+  std::string request_id;
+  // A W3C "traceparent" that is well formed (else ignored), as sent.
+  std::string traceparent;
   std::string body;        // filled only while keep_body is set
   bool keep_body = false;  // set by the connection when it reads bodies
   bool shadow = false;     // "X-Tempo-Shadow: 1"
@@ -39,6 +45,8 @@ struct ParsedRequest {
     target.clear();
     if_none_match.clear();
     content_type.clear();
+    request_id.clear();
+    traceparent.clear();
     body.clear();
     keep_body = false;
     shadow = false;
@@ -48,6 +56,40 @@ struct ParsedRequest {
     refusal = {};
   }
 };
+
+// The longest X-Request-Id kept from a request.
+inline constexpr size_t kMaxRequestIdBytes = 128;
+
+// An X-Request-Id worth keeping: 1 to kMaxRequestIdBytes characters, each
+// visible ASCII (no space, no control), so it can be echoed and logged as is.
+inline bool IsRequestId(std::string_view id) {
+  if (id.empty() || id.size() > kMaxRequestIdBytes) return false;
+  for (char c : id) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+// A W3C Trace Context "traceparent" (version-traceid-parentid-flags, lower
+// case hex, 2-32-16-2 digits; a trace or parent id of all zeros and version
+// "ff" are invalid). Later versions may append fields after the flags.
+inline bool IsTraceparent(std::string_view v) {
+  auto hex = [](std::string_view s) {
+    bool nonzero = false;
+    for (char c : s) {
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return std::pair{false, false};
+      nonzero = nonzero || c != '0';
+    }
+    return std::pair{true, nonzero};
+  };
+  if (v.size() < 55 || v[2] != '-' || v[35] != '-' || v[52] != '-') return false;
+  const auto version = hex(v.substr(0, 2));
+  if (!version.first || v.substr(0, 2) == "ff") return false;
+  if (v.size() > 55 && (v.substr(0, 2) == "00" || v[55] != '-')) return false;
+  const auto trace = hex(v.substr(3, 32));
+  const auto parent = hex(v.substr(36, 16));
+  return trace.first && trace.second && parent.first && parent.second && hex(v.substr(53, 2)).first;
+}
 
 // Reduces an absolute-form request-target ("http://host:80/p?q") to origin
 // form ("/p?q"; "/" when it has no path); other targets are left alone.
@@ -105,12 +147,18 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
       case Field::content_type:
         out_->content_type.assign(value.data(), value.size());
         break;
-      case Field::unknown:
-        if (EqualsIgnoreCase(std::string_view(name_string.data(), name_string.size()),
-                             "x-tempo-shadow")) {
-          out_->shadow = Trim(std::string_view(value.data(), value.size())) == "1";
+      case Field::unknown: {
+        const std::string_view field(name_string.data(), name_string.size());
+        const std::string_view text = Trim(std::string_view(value.data(), value.size()));
+        if (EqualsIgnoreCase(field, "x-tempo-shadow")) {
+          out_->shadow = text == "1";
+        } else if (EqualsIgnoreCase(field, "x-request-id")) {
+          if (IsRequestId(text)) out_->request_id.assign(text);
+        } else if (EqualsIgnoreCase(field, "traceparent")) {
+          if (IsTraceparent(text)) out_->traceparent.assign(text);
         }
         break;
+      }
       case Field::if_none_match:
         if (!out_->if_none_match.empty()) out_->if_none_match.append(", ");
         out_->if_none_match.append(value.data(), value.size());

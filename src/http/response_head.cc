@@ -39,6 +39,10 @@ bool IsServerOwnedHeader(std::string_view name) {
       return EqualsIgnoreCase(name, "server");
     case 10:
       return EqualsIgnoreCase(name, "connection");
+    case 11:
+      return EqualsIgnoreCase(name, "traceparent");
+    case 12:
+      return EqualsIgnoreCase(name, "x-request-id");
     case 14:
       return EqualsIgnoreCase(name, "content-length");
     case 17:
@@ -78,7 +82,7 @@ bool StatusForbidsBody(int status) { return status < 200 || status == 204 || sta
 
 void AppendResponseHead(int status, const std::vector<std::pair<std::string, std::string>>& headers,
                         size_t content_length, std::string_view date, Persistence persistence,
-                        std::string* out) {
+                        std::string* out, const RequestIds& ids) {
   out->append("HTTP/1.1 ");
   AppendSize(static_cast<size_t>(status), out);
   out->push_back(' ');
@@ -93,6 +97,16 @@ void AppendResponseHead(int status, const std::vector<std::pair<std::string, std
     out->append(name);
     out->append(": ");
     out->append(value);
+    out->append("\r\n");
+  }
+  if (!ids.request_id.empty()) {
+    out->append("X-Request-Id: ");
+    out->append(ids.request_id);
+    out->append("\r\n");
+  }
+  if (!ids.traceparent.empty()) {
+    out->append("traceparent: ");
+    out->append(ids.traceparent);
     out->append("\r\n");
   }
   if (!StatusForbidsBody(status)) {
@@ -113,9 +127,10 @@ void AppendResponseHead(int status, const std::vector<std::pair<std::string, std
   out->append("\r\n");
 }
 
-void AppendErrorResponse(int status, std::string_view code, std::string_view message,
-                         std::string_view date, Persistence persistence, std::string* out,
-                         const std::vector<std::pair<std::string, std::string>>& extra_headers) {
+size_t AppendErrorResponse(int status, std::string_view code, std::string_view message,
+                           std::string_view date, Persistence persistence, std::string* out,
+                           const std::vector<std::pair<std::string, std::string>>& extra_headers,
+                           const RequestIds& ids) {
   std::string body = "{\"error\":{\"code\":";
   AppendJsonString(code, &body);
   body.append(",\"message\":");
@@ -124,13 +139,14 @@ void AppendErrorResponse(int status, std::string_view code, std::string_view mes
   static const std::vector<std::pair<std::string, std::string>> kErrorHeaders = {
       {"Content-Type", "application/json"}, {"Cache-Control", "no-store"}};
   if (extra_headers.empty()) {
-    AppendResponseHead(status, kErrorHeaders, body.size(), date, persistence, out);
+    AppendResponseHead(status, kErrorHeaders, body.size(), date, persistence, out, ids);
   } else {
     std::vector<std::pair<std::string, std::string>> headers = kErrorHeaders;
     headers.insert(headers.end(), extra_headers.begin(), extra_headers.end());
-    AppendResponseHead(status, headers, body.size(), date, persistence, out);
+    AppendResponseHead(status, headers, body.size(), date, persistence, out, ids);
   }
   out->append(body);
+  return body.size();
 }
 
 }  // namespace tempo::http

@@ -31,22 +31,30 @@ std::string FormatHttpDate(std::time_t t);
 // 304), so it gets neither a body nor a Content-Length.
 bool StatusForbidsBody(int status);
 
+// The request's identifiers echoed on its answer (either may be empty: not sent).
+struct RequestIds {
+  std::string_view request_id;   // X-Request-Id
+  std::string_view traceparent;  // traceparent
+};
+
 // Appends "HTTP/1.1 <status> <reason>", Server, Date (`date`, pre-formatted),
 // each of `headers` (those the server owns -- Content-Length, Connection,
-// Server, Date, Transfer-Encoding -- and any with CR, LF or NUL are dropped),
+// Server, Date, Transfer-Encoding, X-Request-Id, traceparent -- and any with
+// CR, LF or NUL are dropped), X-Request-Id and traceparent from `ids`,
 // Content-Length: `content_length` unless StatusForbidsBody(status), the
 // Connection header `persistence` calls for, and the blank line.
 // REQUIRES: 100 <= status <= 999.
 void AppendResponseHead(int status, const std::vector<std::pair<std::string, std::string>>& headers,
                         size_t content_length, std::string_view date, Persistence persistence,
-                        std::string* out);
+                        std::string* out, const RequestIds& ids = {});
 
 // Appends a complete error response: `status`, Content-Type: application/json,
 // Cache-Control: no-store, `extra_headers`, and the body
-// {"error":{"code":...,"message":...}}.
-void AppendErrorResponse(
+// {"error":{"code":...,"message":...}}. Returns the body's size.
+size_t AppendErrorResponse(
     int status, std::string_view code, std::string_view message, std::string_view date,
     Persistence persistence, std::string* out,
-    const std::vector<std::pair<std::string, std::string>>& extra_headers = {});
+    const std::vector<std::pair<std::string, std::string>>& extra_headers = {},
+    const RequestIds& ids = {});
 
 }  // namespace tempo::http

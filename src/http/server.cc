@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/cpus.h"
 #include "common/logging.h"
 #include "common/mutex.h"
 #include "http/tls_context.h"
@@ -83,7 +84,7 @@ class ServerImpl final : public Server {
       if (!free.ok()) return free;
     }
     int threads = options_.threads;
-    if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    if (threads <= 0) threads = AvailableCpus();  // the cgroup quota and affinity included
     for (int i = 0; i < threads; ++i) {
       workers_.push_back(std::make_unique<Worker>(options_, handler_, &counters_, tls_.get()));
       // With port 0 the first bind picks the port and the others share it.

@@ -69,6 +69,11 @@ struct Request {
   std::string_view content_type = {};  // the Content-Type header, or empty
   // "X-Tempo-Shadow: 1" was sent: the request is always shadowed (shadow/sender.h).
   bool shadow = false;
+  // The request's X-Request-Id (kept from the request, or made by the
+  // server: never empty from a server) and its W3C traceparent (empty when
+  // none or malformed); both are echoed on the answer.
+  std::string_view request_id = {};
+  std::string_view traceparent = {};
 };
 
 struct Response {
@@ -79,6 +84,9 @@ struct Response {
   std::string body;
   // For 304 and HEAD-like answers: send headers only.
   bool omit_body = false;
+  // For access logs and metrics (ServerOptions::on_complete), not sent: the
+  // tenant the answer is about, when the handler knows one.
+  std::string tenant;
 };
 
 // An answer that a handler deferred (Responder::Defer). Send may be called
@@ -116,10 +124,27 @@ class Responder {
 
 using Handler = std::function<void(const Request&, Response*)>;
 
+// An answered request, as ServerOptions::on_complete sees it. Views are
+// valid only during the call.
+struct CompletedRequest {
+  std::string_view request_id;      // as on Request (made by the server for its own answers too)
+  std::string_view traceparent;     // as on Request
+  std::string_view client;          // the peer, "IP:PORT" ("[IPv6]:PORT")
+  std::string_view method, target;  // empty when the request line did not parse
+  int status = 0;
+  uint64_t body_bytes = 0;  // content bytes sent (0 for HEAD, 304)
+  // From the request's head complete to its answer ready to write: the
+  // handler's work and any deferred wait, not the network.
+  std::chrono::nanoseconds duration{0};
+  // The handler's answer (its headers, say X-Tempo-Cache, and Response::tenant);
+  // null for an answer the server gave itself (400, 413, 431, 500 or a fallback).
+  const Response* response = nullptr;
+};
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 0;                    // 0 = pick a free port (see Server::port())
-  int threads = 0;                      // 0 = one per core
+  int threads = 0;                      // 0 = one per CPU available (common/cpus.h)
   size_t max_header_bytes = 64 * 1024;  // above this: 431-style JSON error, connection closed
   // A request body (never read: every route is GET) announced by a
   // Content-Length up to this is discarded and the connection kept; a larger
@@ -150,7 +175,11 @@ struct ServerOptions {
   // connection's handshake must complete within header_timeout_ms, and one
   // that fails (a client without a certificate the client CA signed, plain
   // HTTP, an old protocol) is closed and counted. Default: plain HTTP.
-  TlsFiles tls;
+  TlsFiles tls;  // Called once per answered request (the handler's answers, the server's
+  // own and fallbacks), on the connection's thread, as its answer is queued:
+  // for the access log and request metrics. It must be quick and never
+  // block. Null: nothing is timed.
+  std::function<void(const CompletedRequest&)> on_complete;
 };
 
 // Counters since Start.
@@ -167,6 +196,15 @@ struct ServerStats {
   // (wrong or no client certificate, plain HTTP, a client that never spoke).
   uint64_t tls_handshakes = 0;
   uint64_t tls_handshake_failures = 0;
+  // Connections closed by the server's timeouts: a request not complete in
+  // header_timeout_ms (a slow or stalled client) and keep-alive connections
+  // idle past idle_timeout_ms.
+  uint64_t header_timeouts = 0;
+  uint64_t idle_timeouts = 0;
+  // Connections that ended in a read or write error (reset by the peer,
+  // broken pipe), mid-request or mid-answer; a clean close between requests
+  // is not counted.
+  uint64_t connection_errors = 0;
 };
 
 class Server {

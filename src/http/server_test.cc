@@ -17,8 +17,10 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/bug.h"
+#include "http/request_parser.h"
 #include "http/test_client.h"
 
 namespace tempo::http {
@@ -636,7 +638,7 @@ TEST_F(ServerTest, AClaimedDeferralIsAnsweredByItsSenderEvenPastTheDeadline) {
   std::mutex mu;
   StartServer({}, [&](const Request& request, Response*) {
     auto p = request.responder->Defer(steady_clock::now() + milliseconds(100),
-                                      Response{503, {}, "fallback", false});
+                                      Response{503, {}, "fallback", false, {}});
     std::lock_guard<std::mutex> lock(mu);
     pending = p;
   });
@@ -651,7 +653,7 @@ TEST_F(ServerTest, AClaimedDeferralIsAnsweredByItsSenderEvenPastTheDeadline) {
   ASSERT_NE(p, nullptr);
   ASSERT_TRUE(p->Claim());
   std::this_thread::sleep_for(milliseconds(200));  // past the deadline, within its grace
-  EXPECT_TRUE(p->Send(Response{200, {}, "claimed answer", false}));
+  EXPECT_TRUE(p->Send(Response{200, {}, "claimed answer", false, {}}));
   auto reply = client.Read();
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 200);
@@ -670,7 +672,7 @@ TEST_F(ServerTest, AClaimedDeferralIsAnsweredByItsSenderEvenPastTheDeadline) {
   std::lock_guard<std::mutex> lock(mu);
   ASSERT_NE(pending, nullptr);
   EXPECT_FALSE(pending->Claim());
-  EXPECT_FALSE(pending->Send(Response{200, {}, "too late", false}));
+  EXPECT_FALSE(pending->Send(Response{200, {}, "too late", false, {}}));
 }
 
 TEST_F(ServerTest, StopIsNotHeldUpByADeferralOrItsHandle) {
@@ -678,7 +680,7 @@ TEST_F(ServerTest, StopIsNotHeldUpByADeferralOrItsHandle) {
   std::mutex mu;
   StartServer({}, [&](const Request& request, Response*) {
     auto pending = request.responder->Defer(steady_clock::now() + std::chrono::seconds(30),
-                                            Response{503, {}, "fallback", false});
+                                            Response{503, {}, "fallback", false, {}});
     std::lock_guard<std::mutex> lock(mu);
     kept = pending;  // never answered while the server runs
   });
@@ -837,6 +839,8 @@ TEST_F(ServerTest, IdleConnectionsAreClosed) {
   const auto start = steady_clock::now();
   EXPECT_TRUE(client.ClosedByServer());
   EXPECT_LT(steady_clock::now() - start, milliseconds(2000));
+  EXPECT_EQ(server_->Stats().idle_timeouts, 1u);
+  EXPECT_EQ(server_->Stats().header_timeouts, 0u);
 }
 
 TEST_F(ServerTest, IncompleteRequestsAreCutOffAtTheHeaderTimeout) {
@@ -851,6 +855,7 @@ TEST_F(ServerTest, IncompleteRequestsAreCutOffAtTheHeaderTimeout) {
   ASSERT_TRUE(slow.Send("Host: t\r\n"));  // trickling bytes does not extend it
   EXPECT_TRUE(slow.ClosedByServer());
   EXPECT_LT(steady_clock::now() - start, milliseconds(5000));
+  EXPECT_EQ(server_->Stats().header_timeouts, 1u);
   // An idle keep-alive connection is held to the (long) idle timeout instead.
   Client idle(server_->port());
   ASSERT_TRUE(idle.Send(Get("/a")));
@@ -860,6 +865,126 @@ TEST_F(ServerTest, IncompleteRequestsAreCutOffAtTheHeaderTimeout) {
   auto reply = idle.Read();
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->body, "GET /b");
+}
+
+// Request ids: kept from X-Request-Id when usable, else made; echoed on
+// every answer with a valid traceparent.
+TEST_F(ServerTest, RequestIdsAreKeptOrMadeAndEchoed) {
+  std::vector<std::string> seen;
+  std::mutex mu;
+  StartServer({}, [&](const Request& q, Response* r) {
+    std::lock_guard<std::mutex> lock(mu);
+    seen.emplace_back(q.request_id);
+    r->body = std::string(q.traceparent);
+  });
+  Client client(server_->port());
+  const std::string trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  ASSERT_TRUE(
+      client.Send(Get("/a") + Get("/b", "X-Request-Id: abc-123\r\ntraceparent: " + trace + "\r\n") +
+                  Get("/c", "X-Request-Id: has space\r\ntraceparent: 00-zz\r\n") +
+                  Get("/d", "X-Request-Id: " + std::string(129, 'x') + "\r\n") + Get("/e")));
+  std::vector<Client::Reply> replies;
+  for (int i = 0; i < 5; ++i) {
+    auto reply = client.Read();
+    ASSERT_TRUE(reply) << i;
+    replies.push_back(*reply);
+  }
+  ASSERT_EQ(seen.size(), 5u);
+  for (size_t i = 0; i < 5; ++i) EXPECT_EQ(replies[i].Header("x-request-id"), seen[i]) << i;
+  EXPECT_EQ(seen[1], "abc-123");
+  EXPECT_EQ(replies[1].Header("traceparent"), trace);
+  EXPECT_EQ(replies[1].body, trace);
+  EXPECT_FALSE(replies[2].Has("traceparent"));
+  for (size_t i : {0u, 2u, 3u, 4u}) {
+    EXPECT_EQ(seen[i].size(), 16u) << seen[i];
+    EXPECT_EQ(seen[i].find_first_not_of("0123456789abcdef"), std::string::npos) << seen[i];
+  }
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), 5u);
+  // The server's own answers carry one too.
+  Client bad(server_->port());
+  ASSERT_TRUE(bad.Send("NOT HTTP\r\n\r\n"));
+  auto reply = bad.Read();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 400);
+  EXPECT_EQ(reply->Header("x-request-id").size(), 16u);
+}
+
+TEST(Traceparent, W3cSyntax) {
+  EXPECT_TRUE(IsTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+  EXPECT_TRUE(IsTraceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-later"));
+  EXPECT_FALSE(IsTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x"));
+  EXPECT_FALSE(IsTraceparent("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+  EXPECT_FALSE(IsTraceparent("00-00000000000000000000000000000000-00f067aa0ba902b7-01"));
+  EXPECT_FALSE(IsTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01"));
+  EXPECT_FALSE(IsTraceparent("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"));
+  EXPECT_FALSE(IsTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7"));
+  EXPECT_TRUE(IsRequestId("a"));
+  EXPECT_FALSE(IsRequestId(""));
+  EXPECT_FALSE(IsRequestId("a b"));
+  EXPECT_FALSE(IsRequestId(std::string(129, 'a')));
+}
+
+// on_complete sees each answer once: the handler's with its response, the
+// server's own (a malformed request, a fallback) without.
+TEST_F(ServerTest, OnCompleteSeesEveryAnswer) {
+  struct Seen {
+    std::string request_id, client, method, target;
+    int status;
+    uint64_t bytes;
+    bool handler;
+    std::chrono::nanoseconds duration;
+  };
+  std::mutex mu;
+  std::vector<Seen> seen;
+  DeferringHandler deferring;
+  ServerOptions options;
+  options.on_complete = [&](const CompletedRequest& done) {
+    std::lock_guard<std::mutex> lock(mu);
+    seen.push_back({std::string(done.request_id), std::string(done.client),
+                    std::string(done.method), std::string(done.target), done.status,
+                    done.body_bytes, done.response != nullptr, done.duration});
+  };
+  StartServer(options, [&](const Request& q, Response* r) { deferring.Handle(q, r); });
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(Get("/now") + Get("/later/10") + Get("/later/2000")));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(client.Read()) << i;
+  Client bad(server_->port());
+  ASSERT_TRUE(bad.Send("NOT HTTP\r\n\r\n"));
+  ASSERT_TRUE(bad.Read());
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[0].target, "/now");
+  EXPECT_EQ(seen[0].status, 200);
+  EXPECT_EQ(seen[0].bytes, std::string("now /now").size());
+  EXPECT_TRUE(seen[0].handler);
+  EXPECT_EQ(seen[0].method, "GET");
+  EXPECT_EQ(seen[0].client.rfind("127.0.0.1:", 0), 0u) << seen[0].client;
+  EXPECT_EQ(seen[1].target, "/later/10");
+  EXPECT_TRUE(seen[1].handler);
+  EXPECT_GE(seen[1].duration, milliseconds(10)) << "a deferred answer's wait is counted";
+  EXPECT_EQ(seen[2].status, 503);
+  EXPECT_FALSE(seen[2].handler) << "a fallback is the server's own answer";
+  EXPECT_EQ(seen[3].status, 400);
+  EXPECT_FALSE(seen[3].handler);
+  EXPECT_EQ(seen[3].request_id.size(), 16u);
+}
+
+TEST_F(ServerTest, AConnectionResetMidRequestIsAConnectionError) {
+  StartServer();
+  {
+    Client client(server_->port());
+    ASSERT_TRUE(client.Send(Get("/a")));
+    ASSERT_TRUE(client.Read());
+  }  // closed between requests: not an error
+  {
+    Client client(server_->port());
+    ASSERT_TRUE(client.Send("GET /partial HTTP/1.1\r\nHo"));
+    client.Reset();
+  }
+  for (int i = 0; i < 500 && server_->Stats().connection_errors == 0; ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_EQ(server_->Stats().connection_errors, 1u);
 }
 
 TEST_F(ServerTest, StopWithIdleClientIsPrompt) {

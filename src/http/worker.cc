@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <ctime>
+#include <random>
 #include <string>
 #include <utility>
 
@@ -38,6 +39,23 @@ constexpr int64_t kAcceptRetryMs = 10;
 // answered before they are closed.
 constexpr int64_t kStopDrainMs = 2000;
 
+// A random base for this process's request ids.
+uint64_t ProcessIdBase() {
+  static const uint64_t base = [] {
+    std::random_device device;
+    return (static_cast<uint64_t>(device()) << 32) ^ device();
+  }();
+  return base;
+}
+
+// SplitMix64's finalizer: a bijection of 64-bit values that spreads a
+// counter's bits, so consecutive ids look unrelated.
+uint64_t Mix(uint64_t x) {
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
 int64_t SteadyNowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -55,6 +73,9 @@ ServerStats ServerCounters::Snapshot() const {
   stats.fallbacks = fallbacks.load(std::memory_order_relaxed);
   stats.tls_handshakes = tls_handshakes.load(std::memory_order_relaxed);
   stats.tls_handshake_failures = tls_handshake_failures.load(std::memory_order_relaxed);
+  stats.header_timeouts = header_timeouts.load(std::memory_order_relaxed);
+  stats.idle_timeouts = idle_timeouts.load(std::memory_order_relaxed);
+  stats.connection_errors = connection_errors.load(std::memory_order_relaxed);
   for (size_t status = 0; status < own_by_status.size(); ++status) {
     const uint64_t n = own_by_status[status].load(std::memory_order_relaxed);
     if (n > 0) stats.own_responses[static_cast<int>(status)] = n;
@@ -76,7 +97,10 @@ Worker::Worker(const ServerOptions& options, const Handler& handler, ServerCount
       drain_timer_(io_),
       sweep_interval_ms_(
           std::clamp<int64_t>(std::min(options.idle_timeout_ms, options.header_timeout_ms) / 4,
-                              kMinSweepIntervalMs, kMaxSweepIntervalMs)) {
+                              kMinSweepIntervalMs, kMaxSweepIntervalMs)),
+      // Workers' counters start 2^48 apart: ids cannot collide within a process.
+      request_id_base_(ProcessIdBase() +
+                       (counters->next_worker.fetch_add(1, std::memory_order_relaxed) << 48)) {
   RefreshClock();
 }
 
@@ -159,6 +183,20 @@ void Worker::CountFallback(int status) {
   CountOwn(status);
 }
 
+void Worker::CountConnectionError() {
+  counters_->connection_errors.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Worker::MakeRequestId(std::string* id) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  uint64_t v = Mix(request_id_base_ + request_ids_made_++);
+  id->resize(16);
+  for (int i = 15; i >= 0; --i) {
+    (*id)[static_cast<size_t>(i)] = kHex[v & 0xf];
+    v >>= 4;
+  }
+}
+
 void Worker::CountHandshake(bool ok) {
   if (ok) {
     counters_->tls_handshakes.fetch_add(1, std::memory_order_relaxed);
@@ -233,7 +271,13 @@ void Worker::ScheduleSweep() {
 void Worker::Sweep() {
   RefreshClock();
   for (Connection& c : connections_) {
-    if (now_ms_ >= c.deadline_ms()) c.Abort();  // its pending operation then removes it
+    if (now_ms_ < c.deadline_ms()) continue;
+    // A handshake that times out is counted as a failed handshake.
+    if (!c.IsLingering() && !c.IsHandshaking()) {
+      (c.IsIdle() ? counters_->idle_timeouts : counters_->header_timeouts)
+          .fetch_add(1, std::memory_order_relaxed);
+    }
+    c.Abort();  // its pending operation then removes it
   }
 }
 

@@ -33,6 +33,9 @@ struct ServerCounters {
   std::atomic<int64_t> open{0};
   std::atomic<uint64_t> accepted{0}, rejected{0}, accept_failures{0}, fallbacks{0};
   std::atomic<uint64_t> tls_handshakes{0}, tls_handshake_failures{0};
+  std::atomic<uint64_t> header_timeouts{0}, idle_timeouts{0}, connection_errors{0};
+  // Workers number themselves from this (their request ids differ by it).
+  std::atomic<uint64_t> next_worker{0};
   std::array<std::atomic<uint64_t>, 1000> own_by_status{};
   std::atomic<bool> out_of_descriptors{false};  // logged once per episode
 
@@ -88,6 +91,13 @@ class Worker {
   void CountFallback(int status);
   // Counts a TLS handshake that completed, or failed (not while stopping).
   void CountHandshake(bool ok);
+  // Counts a connection that ended in a read or write error.
+  void CountConnectionError();
+  // Replaces *id with a new request id: 16 hex digits, unique in the
+  // process (a per-process random base, the worker's number and a counter
+  // through a bijective mix), so ids of one process never repeat and ids of
+  // different processes almost surely differ.
+  void MakeRequestId(std::string* id);
 
  private:
   void Accept();
@@ -121,6 +131,8 @@ class Worker {
   std::string date_;
   uint16_t port_ = 0;
   bool stopping_ = false;
+  uint64_t request_id_base_;
+  uint64_t request_ids_made_ = 0;
 };
 
 }  // namespace tempo::http

@@ -47,7 +47,26 @@ Status Set(rd_kafka_conf_t* conf, const std::string& name, const std::string& va
 
 std::string Ms(std::chrono::milliseconds ms) { return std::to_string(ms.count()); }
 
+// Called on librdkafka's threads (and the caller's, in rd_kafka_new); Log is thread-safe.
+void OnLog(const rd_kafka_t* rk, int level, const char* facility, const char* text) {
+  const LogLevel ours = FromSyslogLevel(level);
+  if (!LogEnabled(ours)) return;
+  std::string message = facility;
+  message += ": ";
+  message += text;
+  Log(ours, "kafka", message, {{"client", rk != nullptr ? rd_kafka_name(rk) : "-"}});
+}
+
 }  // namespace
+
+void RouteLogToLogger(rd_kafka_conf_t* conf) { rd_kafka_conf_set_log_cb(conf, &OnLog); }
+
+LogLevel FromSyslogLevel(int level) {
+  if (level <= 3) return LogLevel::kError;  // LOG_EMERG, LOG_ALERT, LOG_CRIT, LOG_ERR
+  if (level == 4) return LogLevel::kWarn;   // LOG_WARNING
+  if (level <= 6) return LogLevel::kInfo;   // LOG_NOTICE, LOG_INFO
+  return LogLevel::kDebug;                  // LOG_DEBUG
+}
 
 Result<ConfPtr> MakeConf(const KafkaOptions& options, const Properties& fixed) {
   if (options.brokers.empty()) return Status::InvalidArgument("kafka: no brokers given");
@@ -63,6 +82,7 @@ Result<ConfPtr> MakeConf(const KafkaOptions& options, const Properties& fixed) {
     }
   }
   ConfPtr conf(rd_kafka_conf_new());
+  RouteLogToLogger(conf.get());
   const Properties common = {
       {"bootstrap.servers", options.brokers},
       {"client.id", options.client_id},

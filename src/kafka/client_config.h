@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/logging.h"
 #include "common/status.h"
 #include "kafka/kafka.h"
 
@@ -28,10 +29,23 @@ using HandlePtr = std::unique_ptr<rd_kafka_t, HandleDeleter>;
 
 using Properties = std::vector<std::pair<std::string, std::string>>;
 
+// Sends the log lines of the handle made from `conf` to the process log
+// (common/logging.h) as component "kafka": "<facility>: <message>" with the
+// handle's name as field `client`, at the level FromSyslogLevel gives. Without
+// it librdkafka prints them on stderr itself. MakeConf calls it; a handle made
+// from another conf (the mock cluster's) must too.
+void RouteLogToLogger(rd_kafka_conf_t* conf);
+
+// librdkafka's (syslog's) level, 0 emergency to 7 debug, as a LogLevel: 0-3
+// error, 4 warn, 5-6 info (notice and info), 7 debug (only with the `debug`
+// property).
+LogLevel FromSyslogLevel(int level);
+
 // A configuration holding, in this order: what `options` says, `fixed` (the
 // properties the caller's guarantees rest on) and options.extra. InvalidArgument
 // when brokers is empty, a property is unknown or malformed, or extra names a
-// property that is fixed (ours or one in `fixed`).
+// property that is fixed (ours or one in `fixed`). Its handles log through
+// RouteLogToLogger.
 Result<ConfPtr> MakeConf(const KafkaOptions& options, const Properties& fixed);
 
 // The properties the producer's guarantees rest on (kafka.h), with its

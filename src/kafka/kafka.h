@@ -12,6 +12,12 @@
 //    messages rather than losing them.
 // Those properties cannot be changed through KafkaOptions::extra.
 //
+// librdkafka's own log lines go to the process log (common/logging.h) as
+// component "kafka", "<facility>: <message>" with the client's name as field
+// `client`, at the level its syslog level maps to (0-3 error, 4 warn, 5-6
+// info, 7 debug, the last only with the `debug` property in extra); never to
+// stderr directly.
+//
 // For tests and local development, kafka/mock_cluster.h starts librdkafka's
 // in-process mock cluster, which speaks the Kafka protocol on 127.0.0.1.
 #pragma once

@@ -7,11 +7,14 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/logging.h"
+#include "kafka/client_config.h"
 #include "kafka/mock_cluster.h"
 
 namespace tempo::kafka {
@@ -453,6 +456,104 @@ TEST_F(KafkaTest, BadOptionsAreRejected) {
   EXPECT_EQ(cluster_->CreateTopic("t", 0).code(), Status::Code::kInvalidArgument);
   ASSERT_TRUE(cluster_->CreateTopic("t", 1).ok());
   EXPECT_FALSE(cluster_->CreateTopic("t", 1).ok());
+}
+
+// The process log's lines while it lives, at `level`; then stderr and the
+// default settings again.
+class CapturedLog {
+ public:
+  explicit CapturedLog(LogLevel level) {
+    LogOptions options;
+    options.level = level;
+    EXPECT_TRUE(ConfigureLogging(options).ok());
+    SetLogSinkForTesting([this](std::string_view line) {
+      std::lock_guard<std::mutex> lock(mu_);
+      lines_.emplace_back(line);
+    });
+  }
+  ~CapturedLog() {
+    SetLogSinkForTesting(nullptr);
+    EXPECT_TRUE(ConfigureLogging({}).ok());
+  }
+
+  // The lines that contain `text`.
+  std::vector<std::string> Containing(const std::string& text) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::string> found;
+    for (const std::string& line : lines_) {
+      if (line.find(text) != std::string::npos) found.push_back(line);
+    }
+    return found;
+  }
+
+  // Waits (at most kDeadline) for a line that contains `text`.
+  std::vector<std::string> WaitFor(const std::string& text) {
+    const auto deadline = std::chrono::steady_clock::now() + kDeadline;
+    std::vector<std::string> found = Containing(text);
+    while (found.empty() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(10ms);
+      found = Containing(text);
+    }
+    return found;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> lines_;
+};
+
+TEST(KafkaLogTest, SyslogLevelsMapToOurs) {
+  for (int level : {0, 1, 2, 3}) EXPECT_EQ(internal::FromSyslogLevel(level), LogLevel::kError);
+  EXPECT_EQ(internal::FromSyslogLevel(4), LogLevel::kWarn);
+  EXPECT_EQ(internal::FromSyslogLevel(5), LogLevel::kInfo);
+  EXPECT_EQ(internal::FromSyslogLevel(6), LogLevel::kInfo);
+  EXPECT_EQ(internal::FromSyslogLevel(7), LogLevel::kDebug);
+}
+
+// librdkafka's `debug` output (syslog level 7) comes out as our debug lines.
+TEST_F(KafkaTest, LibrdkafkaDebugLinesGoThroughTheLogger) {
+  CapturedLog log(LogLevel::kDebug);
+  KafkaOptions options = ProducerOptions();
+  options.extra["debug"] = "generic";
+  auto producer = OpenKafkaProducer(options);
+  ASSERT_TRUE(producer.ok()) << producer.status().ToString();
+  // rd_kafka_new's own line: "INIT: [thrd:app]: librdkafka v2.0.2 (...) tempo#producer-N
+  // initialized (...)", the handle's name (client.id#type-N) again as a field.
+  const auto lines = log.WaitFor("INIT: [thrd:app]: librdkafka v");
+  ASSERT_FALSE(lines.empty());
+  EXPECT_NE(lines[0].find(" DEBUG tempo[kafka]: INIT: [thrd:app]: librdkafka v"), std::string::npos)
+      << lines[0];
+  EXPECT_NE(lines[0].find(" client=tempo#producer-"), std::string::npos) << lines[0];
+}
+
+// The same output at our default level: nothing, and nothing on stderr either
+// (the sink would have had it).
+TEST_F(KafkaTest, LibrdkafkaLinesBelowTheLevelAreDropped) {
+  CapturedLog log(LogLevel::kInfo);
+  KafkaOptions options = ProducerOptions();
+  options.extra["debug"] = "generic,broker";
+  {
+    auto producer = OpenKafkaProducer(options);
+    ASSERT_TRUE(producer.ok()) << producer.status().ToString();
+    ASSERT_TRUE((*producer)->Send("t", "k", "v").ok());
+    ASSERT_TRUE((*producer)->Flush(kDeadline).ok());
+  }  // rd_kafka_destroy: its threads have stopped
+  EXPECT_TRUE(log.Containing("DEBUG").empty());
+}
+
+// A broker that cannot be reached is an error line of component kafka.
+TEST_F(KafkaTest, AnUnreachableBrokerIsLoggedAsAnError) {
+  CapturedLog log(LogLevel::kInfo);
+  KafkaOptions options;
+  options.brokers = "127.0.0.1:1";  // nothing listens on port 1
+  options.extra = {{"reconnect.backoff.ms", "10"}};
+  auto producer = OpenKafkaProducer(options);
+  ASSERT_TRUE(producer.ok()) << producer.status().ToString();
+  ASSERT_TRUE((*producer)->Send("t", "k", "v").ok());  // makes it connect
+  const auto lines = log.WaitFor("127.0.0.1:1");
+  ASSERT_FALSE(lines.empty());
+  EXPECT_NE(lines[0].find(" ERROR tempo[kafka]: "), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("Connection refused"), std::string::npos) << lines[0];
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "kafka/client_config.h"
+
 namespace tempo::kafka {
 namespace {
 
@@ -23,6 +25,7 @@ Result<std::unique_ptr<MockCluster>> MockCluster::Start(int brokers) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   // Hides the notice that this handle has no bootstrap servers.
   rd_kafka_conf_set(conf, "log_level", "4", errstr, sizeof(errstr));
+  internal::RouteLogToLogger(conf);
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
   if (rk == nullptr) {
     rd_kafka_conf_destroy(conf);

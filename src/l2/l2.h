@@ -54,6 +54,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/histogram.h"
 #include "common/status.h"
 #include "origin/origin.h"
 
@@ -119,6 +120,11 @@ struct L2Stats {
   uint64_t suspensions = 0;         // a node went from in service to suspended (timed out)
   uint64_t repairs = 0;             // Repair replaced the corrupt value it was given
   uint64_t repairs_conflicted = 0;  // Repair found the value changed or gone; kept it
+  // Durations of the Reads (and Gets) that asked a node: from the request sent to the rows
+  // decoded, or to the error (a timeout lands near `timeout`), in kReadLatencyBounds
+  // buckets. Calls refused without asking (node suspended, pool exhausted) are not in it;
+  // they are errors.
+  HistogramSnapshot read_latency;
 };
 
 // What Read found under a slice's key.

@@ -194,6 +194,33 @@ TEST_F(L2Test, SetGetDeleteRoundTrip) {
   EXPECT_EQ(stats.corrupt, 0u);
 }
 
+TEST_F(L2Test, EveryReadThatAskedANodeIsInTheLatencyHistogram) {
+  auto l2 = Open(Options());
+  ASSERT_NE(l2, nullptr);
+  EXPECT_EQ(l2->Stats().read_latency.count, 0u);
+  EXPECT_EQ(l2->Stats().read_latency.bounds.front(), kReadLatencyBounds[0]);
+  const SliceKey slice = Slice(3, "page-9");
+  ASSERT_TRUE(l2->Get(slice).ok());  // a miss
+  ASSERT_TRUE(l2->Set(slice, RowsFor(slice)).ok());
+  ASSERT_TRUE(l2->Get(slice).ok());   // a hit
+  ASSERT_TRUE(l2->Read(slice).ok());  // Read as Get
+  ASSERT_TRUE(l2->Add(slice, RowsFor(slice)).ok());
+  ASSERT_TRUE(l2->Delete(slice).ok());
+  for (int n = 0; n < 3; ++n) {
+    ASSERT_TRUE(RawNode(cluster_->port(n)).Put(L2Key("test", 1, slice), "garbage"));
+  }
+  ASSERT_TRUE(l2->Read(slice).ok());  // a corrupt value: a miss
+
+  // Four reads; writes and deletes are not reads.
+  const L2Stats stats = l2->Stats();
+  EXPECT_EQ(stats.read_latency.count, 4u);
+  EXPECT_EQ(stats.hits + stats.misses, 4u);
+  uint64_t in_buckets = 0;
+  for (uint64_t n : stats.read_latency.bucket_counts) in_buckets += n;
+  EXPECT_EQ(in_buckets, 4u);
+  EXPECT_GT(stats.read_latency.sum_seconds, 0.0);
+}
+
 TEST_F(L2Test, AddStoresOnlyWhenAbsent) {
   auto l2 = Open(Options());
   ASSERT_NE(l2, nullptr);
@@ -495,6 +522,7 @@ TEST_F(L2Test, HungNodeIsSuspendedThenUsedAgain) {
 
   ::testing::internal::CaptureStderr();
   cluster_->Pause(2);
+  const uint64_t reads_before = l2->Stats().read_latency.count;
   auto start = Clock::now();
   Result<std::optional<std::vector<Row>>> got = l2->Get(hung);
   std::printf("Get on a hung node returned after %.1f ms: %s\n",
@@ -502,9 +530,13 @@ TEST_F(L2Test, HungNodeIsSuspendedThenUsedAgain) {
               got.status().ToString().c_str());
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.status().code(), Status::Code::kUnavailable);
+  // The timed-out read asked the node: its wait is in the latency histogram.
+  EXPECT_EQ(l2->Stats().read_latency.count, reads_before + 1);
   got = l2->Get(hung);
   ASSERT_FALSE(got.ok());
   EXPECT_NE(got.status().message().find("suspended"), std::string::npos) << got.status().message();
+  // Refused without asking: no latency to observe.
+  EXPECT_EQ(l2->Stats().read_latency.count, reads_before + 1);
   // Keys of the other nodes are unaffected.
   for (int i : by_node[0]) {
     Result<std::optional<std::vector<Row>>> other = l2->Get(Slice(i));

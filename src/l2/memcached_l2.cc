@@ -98,6 +98,7 @@ class MemcachedL2 final : public L2Client {
     const std::string key = L2Key(options_.ns, options_.schema, slice);
     const Call call = Begin(lease.memc(), key);
     if (call.admission == Admission::kRefused) return SuspendedError(call.node);
+    const ReadTimer timer(&read_latency_);  // from here on, every return is an answer or error
     size_t length = 0;
     uint32_t flags = 0;
     memcached_return_t rc = MEMCACHED_SUCCESS;
@@ -172,11 +173,26 @@ class MemcachedL2 final : public L2Client {
     stats.suspensions = load(suspensions_);
     stats.repairs = load(repairs_);
     stats.repairs_conflicted = load(repairs_conflicted_);
+    stats.read_latency = read_latency_.Snapshot();
     return stats;
   }
 
  private:
   enum class StoreOp { kSet, kAdd, kCas };
+
+  // Observes the time from its construction to its destruction in a histogram.
+  class ReadTimer {
+   public:
+    explicit ReadTimer(Histogram* histogram)
+        : histogram_(histogram), start_(std::chrono::steady_clock::now()) {}
+    ~ReadTimer() { histogram_->Observe(std::chrono::steady_clock::now() - start_); }
+    ReadTimer(const ReadTimer&) = delete;
+    ReadTimer& operator=(const ReadTimer&) = delete;
+
+   private:
+    Histogram* const histogram_;
+    const std::chrono::steady_clock::time_point start_;
+  };
 
   // Whether a call may use its node: freely, as the one probe of a suspended
   // node whose retry_after has passed, or not at all (suspended).
@@ -469,6 +485,7 @@ class MemcachedL2 final : public L2Client {
   LogLimiter corrupt_log_{kCorruptLogInterval};
   std::atomic<uint64_t> hits_{0}, misses_{0}, corrupt_{0}, errors_{0}, sets_{0}, adds_existing_{0},
       deletes_{0}, oversize_{0}, suspensions_{0}, repairs_{0}, repairs_conflicted_{0};
+  Histogram read_latency_{kReadLatencyBounds};  // L2Stats::read_latency
 };
 
 }  // namespace

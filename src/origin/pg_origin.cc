@@ -311,8 +311,12 @@ Status PostgresOrigin::ForEachRecord(const std::function<Status(const StoredReco
 Result<std::unique_ptr<Origin>> OpenPostgresOrigin(const std::string& uri,
                                                    const PostgresOptions& options) {
   if (Status s = pg::ValidateOptions(uri, options); !s.ok()) return s;
+  // The schema version is checked first (schema_version.h): by the
+  // migration, or, for a reader that does not own the schema, on its own.
   if (options.create_schema) {
     if (Status s = MigratePostgres(uri, options); !s.ok()) return s;
+  } else if (Status s = pg::CheckSchemaVersion({uri, options, /*prepared=*/{}}); !s.ok()) {
+    return s;
   }
   auto origin =
       std::make_unique<PostgresOrigin>(ConnectionConfig{uri, options, pg::PreparedStatements()});

@@ -70,14 +70,20 @@ struct PostgresOptions {
 // Opens the origin stored in the PostgreSQL database named by `uri`
 // (postgres://USER[:PASSWORD]@HOST:PORT/DB[?params], anything libpq accepts).
 // Connects once to check the database and schema; further connections are
-// made on demand. Errors: InvalidArgument for a malformed URI or options,
+// made on demand. The store's schema version is checked first
+// (schema_version.h), by the migration when options.create_schema, else on a
+// connection of its own. Errors: InvalidArgument for a malformed URI or
+// options, or a store whose schema version this release does not read
+// ("store schema version N is newer than this tempo supports (M)");
 // Unavailable when the server cannot be reached, IOError otherwise.
 Result<std::unique_ptr<Origin>> OpenPostgresOrigin(const std::string& uri,
                                                    const PostgresOptions& options = {});
 
 // Creates the origin's tables, partitions, index and function in the database
-// named by `uri` if they do not exist yet. Idempotent, and safe to run from
-// several processes at once.
+// named by `uri` if they do not exist yet, and records the schema version
+// (schema_version.h) in the same transaction. Idempotent, and safe to run
+// from several processes at once. A store of a newer schema version is
+// refused (InvalidArgument) before anything in it changes.
 Status MigratePostgres(const std::string& uri, const PostgresOptions& options = {});
 
 }  // namespace tempo::origin

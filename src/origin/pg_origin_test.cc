@@ -7,6 +7,7 @@
 #include "origin/pg_origin.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -15,8 +16,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <ostream>
 #include <random>
@@ -30,7 +33,9 @@
 #include "libpq-fe.h"
 #include "origin/origin.h"
 #include "origin/origin_test_fixtures.h"
+#include "origin/pg_pool.h"
 #include "origin/rocks_origin.h"
+#include "origin/schema_version.h"
 #include "testing/pg_server.h"
 #include "testing/temp_dir.h"
 
@@ -59,7 +64,7 @@ class RawConnection {
     return ok;
   }
   // The integers of the first column of a query's rows.
-  std::vector<int> Pids(const std::string& sql) {
+  std::vector<int> Ints(const std::string& sql) {
     PGresult* r = PQexec(conn_, sql.c_str());
     EXPECT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQresultErrorMessage(r);
     std::vector<int> out;
@@ -408,7 +413,7 @@ TEST_F(PostgresOriginTest, Rule7_HungBackendHitsTheClientDeadline) {
   // only this origin's connection is left.
   std::vector<int> pids;
   for (int i = 0; i < 100; ++i) {
-    pids = raw.Pids(
+    pids = raw.Ints(
         "SELECT pid FROM pg_stat_activity WHERE application_name = "
         "'tempo' AND datname = current_database()");
     if (pids.size() <= 1) break;
@@ -474,6 +479,116 @@ TEST_F(PostgresOriginTest, Rule7_AFailedReadIsNeverAnEmptyPage) {
     Status listed = origin->ForEachRecord([](const StoredRecord&) { return Status::OK(); });
     EXPECT_EQ(listed.code(), Status::Code::kIOError) << listed.ToString();
   }
+}
+
+// ---- the schema version (schema_version.h) -------------------------------------------
+
+TEST_F(PostgresOriginTest, SchemaVersion_ANewStoreRecordsIt) {
+  ASSERT_NE(OpenPg(), nullptr);
+  RawConnection raw(uri_);
+  EXPECT_EQ(raw.Ints("SELECT version FROM tempo_schema_version"),
+            std::vector<int>{static_cast<int>(kStoreSchemaVersion)});
+}
+
+TEST_F(PostgresOriginTest, SchemaVersion_AStoreWithoutOneOpensAndAWriterRecordsIt) {
+  std::unique_ptr<Origin> writer = OpenPg();
+  ASSERT_NE(writer, nullptr);
+  ASSERT_TRUE(writer->Apply(ModuleEvent("t1", "m1", 1, {"web"})).ok());
+  writer.reset();
+  RawConnection raw(uri_);
+  const std::string tables =
+      "SELECT count(*) FROM pg_class WHERE relname = 'tempo_schema_version' AND "
+      "pg_table_is_visible(oid)";
+  // An empty version table, then none, as tempo 0.15 and earlier migrated a store.
+  for (const char* unrecorded :
+       {"DELETE FROM tempo_schema_version", "DROP TABLE tempo_schema_version"}) {
+    ASSERT_TRUE(raw.Exec(unrecorded));
+    PostgresOptions reading;
+    reading.create_schema = false;
+    std::unique_ptr<Origin> reader = OpenPg(reading);
+    ASSERT_NE(reader, nullptr) << unrecorded;
+    EXPECT_EQ(Full(reader->ReadScope({"t1", "web", kPageType}, "*")),
+              (std::vector<FullRow>{{"*", Kind::kModule, "m1", 1, Body("m1", 1)}}));
+  }
+  EXPECT_EQ(raw.Ints(tables), std::vector<int>{0});  // the readers recorded nothing
+
+  writer = OpenPg();  // a writer's open migrates, and records the version
+  ASSERT_NE(writer, nullptr);
+  EXPECT_EQ(raw.Ints("SELECT version FROM tempo_schema_version"),
+            std::vector<int>{static_cast<int>(kStoreSchemaVersion)});
+  EXPECT_EQ(AllRecords(writer.get()).size(), 1u);
+}
+
+TEST_F(PostgresOriginTest, SchemaVersion_ANewerStoreIsRefusedBeforeAnythingChanges) {
+  ASSERT_NE(OpenPg(), nullptr);
+  RawConnection raw(uri_);
+  const int newer = static_cast<int>(kStoreSchemaVersion) + 1;
+  // A table this release's migration would create again, to show it did not run.
+  ASSERT_TRUE(raw.Exec("DROP TABLE tempo_outbox"));
+  ASSERT_TRUE(raw.Exec("UPDATE tempo_schema_version SET version = " + std::to_string(newer)));
+  const std::string expected = "store schema version " + std::to_string(newer) +
+                               " is newer than this tempo supports (" +
+                               std::to_string(kStoreSchemaVersion) + "); upgrade tempo";
+  PostgresOptions reading;
+  reading.create_schema = false;
+  for (const Status& refused :
+       {OpenPostgresOrigin(uri_).status(), OpenPostgresOrigin(uri_, reading).status(),
+        MigratePostgres(uri_)}) {
+    EXPECT_EQ(refused.code(), Status::Code::kInvalidArgument) << refused.ToString();
+    EXPECT_NE(refused.message().find(expected), std::string::npos) << refused.message();
+  }
+  EXPECT_EQ(raw.Ints("SELECT count(*) FROM pg_class WHERE relname = 'tempo_outbox'"),
+            std::vector<int>{0});
+  EXPECT_EQ(raw.Ints("SELECT version FROM tempo_schema_version"), std::vector<int>{newer});
+}
+
+// Captures what the process writes to stderr (descriptor 2) until Stop().
+class StderrCapture {
+ public:
+  StderrCapture() : path_(dir_.path() + "/stderr") {
+    std::fflush(stderr);
+    saved_ = dup(STDERR_FILENO);
+    const int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    EXPECT_GE(fd, 0);
+    EXPECT_GE(dup2(fd, STDERR_FILENO), 0);
+    close(fd);
+  }
+  ~StderrCapture() { (void)Stop(); }
+
+  // Restores stderr; what was written to it meanwhile.
+  std::string Stop() {
+    if (saved_ >= 0) {
+      std::fflush(stderr);
+      dup2(saved_, STDERR_FILENO);
+      close(saved_);
+      saved_ = -1;
+    }
+    std::ifstream in(path_, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+
+ private:
+  testing::TempDir dir_{"tempo_stderr"};
+  std::string path_;
+  int saved_ = -1;
+};
+
+TEST_F(PostgresOriginTest, NoticesGoToTheProcessLog) {
+  pg::Connection conn;
+  const pg::ConnectionConfig config{uri_, PostgresOptions(), /*prepared=*/{}};
+  ASSERT_TRUE(conn.Connect(config).ok());
+  StderrCapture captured;
+  auto done = conn.Simple("DO $$ BEGIN RAISE WARNING 'tempo notice test'; END $$",
+                          pg::Clock::now() + config.StatementBudget());
+  const std::string err = captured.Stop();
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  // One log line of the "postgres" component, the notice without its newline.
+  const size_t at = err.find("WARNING:  tempo notice test");
+  ASSERT_NE(at, std::string::npos) << err;
+  const size_t line_start = err.rfind('\n', at) == std::string::npos ? 0 : err.rfind('\n', at) + 1;
+  const std::string line = err.substr(line_start, err.find('\n', at) - line_start);
+  EXPECT_NE(line.find("postgres"), std::string::npos) << line;
+  EXPECT_EQ(err.find("tempo notice test\n\n"), std::string::npos) << err;
 }
 
 // ---- no server needed -------------------------------------------------------------

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <utility>
 
+#include "common/logging.h"
+
 namespace tempo::origin::pg {
 namespace {
 
@@ -22,6 +24,11 @@ std::string Trimmed(const char* message) {
   while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
   return out;
 }
+
+// libpq's notice processor: a server's NOTICE or WARNING (those at or above
+// the session's client_min_messages) or libpq's own notice goes to the
+// process log as one line, instead of libpq's default, a bare write to stderr.
+void LogNotice(void* /*arg*/, const char* message) { LogLine("postgres", Trimmed(message)); }
 
 // Maps a failed statement to a Status by its SQLSTATE class.
 Status FromSqlState(std::string_view what, const char* sqlstate, const std::string& message) {
@@ -93,6 +100,7 @@ Status Connection::Connect(const ConnectionConfig& config) {
   const char* values[] = {"tempo", config.uri.c_str(), nullptr};
   conn_ = PQconnectStartParams(keywords, values, /*expand_dbname=*/1);
   if (conn_ == nullptr) return Status::Unavailable("origin: connect: out of memory");
+  PQsetNoticeProcessor(conn_, LogNotice, nullptr);
   PostgresPollingStatusType state = PGRES_POLLING_WRITING;
   while (PQstatus(conn_) != CONNECTION_BAD && state != PGRES_POLLING_OK &&
          state != PGRES_POLLING_FAILED) {

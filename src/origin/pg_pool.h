@@ -45,8 +45,9 @@ struct ConnectionConfig {
 };
 
 // One libpq connection in non-blocking mode. Not thread-safe: the pool lends
-// it to one caller at a time. Any failure that leaves the protocol state
-// unknown (timeout, lost socket) closes it; the next Ensure() reconnects.
+// it to one caller at a time. The server's notices and warnings on it go to
+// the process log (component "postgres"), never straight to stderr. Any failure that leaves the
+// protocol state unknown (timeout, lost socket) closes it; the next Ensure() reconnects.
 class Connection {
  public:
   Connection() = default;

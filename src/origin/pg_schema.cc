@@ -10,6 +10,7 @@
 #include "origin/pg_codec.h"
 #include "origin/pg_origin.h"
 #include "origin/pg_pool.h"
+#include "origin/schema_version.h"
 
 namespace tempo::origin {
 namespace pg {
@@ -22,10 +23,22 @@ constexpr int kRowPartitions = 16;
 // Serialises concurrent migrations (any constant unique to this schema).
 constexpr int64_t kMigrationLockId = 0x74656d706f31;  // "tempo1"
 
+// The start of a migration: its transaction, the lock that serialises
+// migrations, and the version table, which MigratePostgres then reads before
+// it changes anything else.
+std::string BeginMigrationSql() {
+  return "BEGIN;\nSELECT pg_advisory_xact_lock(" + std::to_string(kMigrationLockId) +
+         ");\n"
+         "CREATE TABLE IF NOT EXISTS tempo_schema_version (\n"
+         "  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),\n"
+         "  version bigint NOT NULL);\n";
+}
+
+// The rest of a migration, inside its transaction: every table, index and
+// function (each created only if missing, the function replaced), then the
+// version recorded, then COMMIT.
 std::string SchemaSql() {
-  std::string sql = "BEGIN;\n";
-  sql += "SELECT pg_advisory_xact_lock(" + std::to_string(kMigrationLockId) + ");\n";
-  sql += R"sql(
+  std::string sql = R"sql(
 CREATE TABLE IF NOT EXISTS tempo_meta (
   singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
   synced_at timestamptz NOT NULL DEFAULT now());
@@ -110,8 +123,13 @@ BEGIN
     FROM unnest(p_channels) AS c, unnest(p_scopes) AS s;
 END
 $fn$;
-COMMIT;
 )sql";
+  sql += "INSERT INTO tempo_schema_version (version) VALUES (" +
+         std::to_string(kStoreSchemaVersion) +
+         ")\n"
+         "  ON CONFLICT (singleton) DO UPDATE SET version = EXCLUDED.version\n"
+         "  WHERE tempo_schema_version.version < EXCLUDED.version;\n"
+         "COMMIT;\n";
   return sql;
 }
 
@@ -136,6 +154,34 @@ std::span<const Statement> PreparedStatements() {
   return statements;
 }
 
+Result<int64_t> ReadSchemaVersion(Connection* conn, Clock::time_point deadline) {
+  // Two statements: one naming a missing table would fail to plan.
+  auto table = conn->Unprepared("SELECT to_regclass('tempo_schema_version') IS NOT NULL", Params(),
+                                deadline);
+  if (!table.ok()) return table.status();
+  bool exists = false;
+  if (PQntuples(table->get()) != 1) return Status::Corruption("origin: schema lookup shape");
+  if (Status s = Cells(table->get()).Bool(0, 0, &exists); !s.ok()) return s;
+  if (!exists) return kUnrecordedStoreSchemaVersion;
+  auto row = conn->Unprepared("SELECT version FROM tempo_schema_version", Params(), deadline);
+  if (!row.ok()) return row.status();
+  if (PQntuples(row->get()) == 0) return kUnrecordedStoreSchemaVersion;
+  if (PQntuples(row->get()) != 1 || PQnfields(row->get()) != 1) {
+    return Status::Corruption("origin: schema version has an unexpected shape");
+  }
+  int64_t version = 0;
+  if (Status s = Cells(row->get()).Int64(0, 0, &version); !s.ok()) return s;
+  return version;
+}
+
+Status CheckSchemaVersion(const ConnectionConfig& config) {
+  Connection conn;
+  if (Status s = conn.Connect(config); !s.ok()) return s;
+  auto version = ReadSchemaVersion(&conn, Clock::now() + config.StatementBudget());
+  if (!version.ok()) return version.status();
+  return CheckStoreSchemaVersion(*version, "open the PostgreSQL store");
+}
+
 }  // namespace pg
 
 Status MigratePostgres(const std::string& uri, const PostgresOptions& options) {
@@ -145,9 +191,19 @@ Status MigratePostgres(const std::string& uri, const PostgresOptions& options) {
   if (Status s = conn.Connect(config); !s.ok()) return s;
   // DDL may wait for the migration lock of a concurrent migrator: allow it
   // the connect budget on top of one statement's.
-  auto done = conn.Simple(pg::SchemaSql().c_str(),
-                          pg::Clock::now() + config.StatementBudget() +
-                              std::chrono::milliseconds(options.connect_timeout_ms));
+  const pg::Clock::time_point deadline = pg::Clock::now() + config.StatementBudget() +
+                                         std::chrono::milliseconds(options.connect_timeout_ms);
+  // A failure below closes the connection (Connection's destructor), which
+  // rolls the transaction back: a refused store is left as it was.
+  if (auto begun = conn.Simple(pg::BeginMigrationSql().c_str(), deadline); !begun.ok()) {
+    return begun.status();
+  }
+  auto version = pg::ReadSchemaVersion(&conn, deadline);
+  if (!version.ok()) return version.status();
+  if (Status s = CheckStoreSchemaVersion(*version, "migrate the PostgreSQL store"); !s.ok()) {
+    return s;
+  }
+  auto done = conn.Simple(pg::SchemaSql().c_str(), deadline);
   return done.ok() ? Status::OK() : done.status();
 }
 

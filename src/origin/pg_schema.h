@@ -19,6 +19,11 @@
 //       conditional upsert must name the rows it replaces.
 //       A partial index on tenant WHERE NOT tombstone answers TenantKnown.
 //   tempo_meta: one row, rewritten by Sync() to force a WAL flush.
+//   tempo_schema_version: at most one row, the store's schema version
+//       (schema_version.h). MigratePostgres reads it under the migration
+//       lock before it changes anything, refuses a newer one, and records
+//       kStoreSchemaVersion in the same transaction as the DDL. Stores
+//       migrated by tempo 0.15 or earlier have no such table (version 1).
 //   tempo_outbox: at most one row, the outbox of origin.h (the pending
 //       invalidations, encoded as in outbox.h), written by ApplyBatch in the
 //       batch's transaction. Its statements are not prepared on every
@@ -56,6 +61,15 @@ inline constexpr char kTenantKnownStmt[] = "tempo_tenant_known";
 
 // The statements every pooled connection prepares.
 std::span<const Statement> PreparedStatements();
+
+// OK when this release can read the store at config.uri: its schema version
+// (read on a connection of its own, before any statement is prepared against
+// a layout that may not be this release's) passes CheckStoreSchemaVersion.
+Status CheckSchemaVersion(const ConnectionConfig& config);
+
+// The schema version the store on `conn` records (tempo_schema_version), or
+// kUnrecordedStoreSchemaVersion when it records none (no table, or no row).
+Result<int64_t> ReadSchemaVersion(Connection* conn, Clock::time_point deadline);
 
 // The records in export order, read through a cursor named tempo_export
 // inside one REPEATABLE READ transaction (one snapshot however long the

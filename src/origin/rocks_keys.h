@@ -31,6 +31,10 @@
 //   'o' (the tag alone)  -> the outbox of origin.h: the pending
 //       invalidations of the last batch applied with record_pending, as
 //       outbox.h encodes them; absent when none. No scan's prefix covers it.
+//   'v' (the tag alone)  -> fixed64 schema version of the store
+//       (schema_version.h), written by a primary's open; absent in a store
+//       written before versions were recorded (version 1). No scan's prefix
+//       covers it, so releases that do not know it never see it.
 #pragma once
 
 #include <cstdint>
@@ -48,6 +52,7 @@ inline constexpr char kRowTag = 'p';
 inline constexpr char kRecordTag = 'r';
 inline constexpr char kTenantTag = 't';
 inline constexpr std::string_view kOutboxKey = "o";
+inline constexpr std::string_view kSchemaVersionKey = "v";
 
 // The kind name a key stores for `kind` (part of the on-disk format).
 std::string_view StoredKindName(events::Kind kind);

@@ -38,6 +38,7 @@
 #include "origin/outbox.h"
 #include "origin/record_rows.h"
 #include "origin/rocks_keys.h"
+#include "origin/schema_version.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
@@ -58,6 +59,7 @@ using rocks::EncodeRecordEntry;
 using rocks::KindFromStoredName;
 using rocks::kOutboxKey;
 using rocks::kRecordTag;
+using rocks::kSchemaVersionKey;
 using rocks::kTenantTag;
 using rocks::OwnedRowKeys;
 using rocks::PartitionPrefix;
@@ -508,12 +510,37 @@ Status RocksOrigin::ForEachRecord(const std::function<Status(const StoredRecord&
 // Reads every 't' key into a map.
 Status LoadLiveCounts(rocksdb::DB* db, std::map<std::string, int64_t, std::less<>>* counts);
 
+// The schema version `db` records ('v'); nullopt when it records none.
+Result<std::optional<int64_t>> ReadSchemaVersion(rocksdb::DB* db) {
+  std::string value;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), kSchemaVersionKey, &value);
+  if (s.IsNotFound()) return std::optional<int64_t>();
+  if (!s.ok()) return FromRocksRead(s, "read the schema version");
+  std::string_view rest(value);
+  uint64_t version = 0;
+  if (!ReadFixed64(&rest, &version) || !rest.empty() ||
+      version > static_cast<uint64_t>(INT64_MAX)) {
+    return Status::Corruption("origin: malformed schema version");
+  }
+  return std::optional<int64_t>(static_cast<int64_t>(version));
+}
+
+// OK when this release reads the layout `db` holds (schema_version.h);
+// `what` names the operation in the message.
+Status CheckSchemaVersion(rocksdb::DB* db, const std::string& what) {
+  auto recorded = ReadSchemaVersion(db);
+  if (!recorded.ok()) return recorded.status();
+  return CheckStoreSchemaVersion(recorded->value_or(kUnrecordedStoreSchemaVersion), what);
+}
+
 Status RocksOrigin::CatchUp() {
   if (mode_ != OpenMode::kSecondary) return Status::OK();
   MutexLock lock(&write_mu_);
   if (rocksdb::Status s = db_->TryCatchUpWithPrimary(); !s.ok()) {
     return FromRocks(s, "catch up with primary");
   }
+  // The primary may be a newer tempo now: what it wrote is not read then.
+  if (Status s = CheckSchemaVersion(db_.get(), "catch up with primary"); !s.ok()) return s;
   std::map<std::string, int64_t, std::less<>> counts;
   if (Status s = LoadLiveCounts(db_.get(), &counts); !s.ok()) return s;
   WriterMutexLock counts_lock(&counts_mu_);
@@ -671,6 +698,23 @@ Status CheckSecondarySeesEveryTable(rocksdb::DB* db, const std::string& path,
   return last;
 }
 
+// Checks the schema version of the store a primary opened, and records
+// kStoreSchemaVersion when it records an older one or none (schema_version.h).
+// Synced: it is written once per store.
+Status RecordSchemaVersion(rocksdb::DB* db, const std::string& path) {
+  auto recorded = ReadSchemaVersion(db);
+  if (!recorded.ok()) return recorded.status();
+  if (*recorded == kStoreSchemaVersion) return Status::OK();
+  const int64_t version = recorded->value_or(kUnrecordedStoreSchemaVersion);
+  if (Status s = CheckStoreSchemaVersion(version, "open " + path); !s.ok()) return s;
+  std::string value;
+  AppendFixed64(&value, static_cast<uint64_t>(kStoreSchemaVersion));
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  rocksdb::Status s = db->Put(options, kSchemaVersionKey, value);
+  return s.ok() ? Status::OK() : FromRocks(s, "record the schema version");
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Origin>> OpenRocksOrigin(const std::string& path) {
@@ -686,6 +730,7 @@ Result<std::unique_ptr<Origin>> OpenRocksOrigin(const std::string& path) {
     return FromRocks(s, what);
   }
   std::unique_ptr<rocksdb::DB> db(raw);
+  if (Status recorded = RecordSchemaVersion(db.get(), path); !recorded.ok()) return recorded;
   std::map<std::string, int64_t, std::less<>> counts;
   if (Status load = LoadLiveCounts(db.get(), &counts); !load.ok()) return load;
   return std::unique_ptr<Origin>(
@@ -712,6 +757,7 @@ Result<std::unique_ptr<Origin>> OpenRocksSecondary(const std::string& path,
   if (Status v = CheckSecondarySeesEveryTable(db.get(), path, *std::move(listed)); !v.ok()) {
     return v;
   }
+  if (Status v = CheckSchemaVersion(db.get(), what); !v.ok()) return v;
   std::map<std::string, int64_t, std::less<>> counts;
   if (Status load = LoadLiveCounts(db.get(), &counts); !load.ok()) return load;
   return std::unique_ptr<Origin>(
@@ -730,6 +776,7 @@ Result<std::unique_ptr<Origin>> OpenRocksReadOnly(const std::string& path) {
   rocksdb::Status s = rocksdb::DB::OpenForReadOnly(options, path, &raw);
   if (!s.ok()) return FromRocksRead(s, what);
   std::unique_ptr<rocksdb::DB> db(raw);
+  if (Status v = CheckSchemaVersion(db.get(), what); !v.ok()) return v;
   std::map<std::string, int64_t, std::less<>> counts;
   if (Status load = LoadLiveCounts(db.get(), &counts); !load.ok()) return load;
   return std::unique_ptr<Origin>(

@@ -18,6 +18,13 @@ namespace tempo::origin {
 
 // Opens (creating if needed) a RocksDB-backed origin in directory `path`.
 // One process at a time may open a directory this way (RocksDB's LOCK file).
+// It records the store's schema version (schema_version.h) when the store
+// records an older one or none.
+//
+// Every open below checks the store's schema version first, and fails with
+// InvalidArgument ("store schema version N is newer than this tempo
+// supports (M); upgrade tempo") for one this release does not read; a
+// secondary checks again on each CatchUp.
 Result<std::unique_ptr<Origin>> OpenRocksOrigin(const std::string& path);
 
 // Opens the RocksDB origin in `path`, written by another process, as a

@@ -21,6 +21,7 @@
 #include "origin/coding.h"
 #include "origin/origin.h"
 #include "origin/origin_test_fixtures.h"
+#include "origin/schema_version.h"
 #include "rocksdb/db.h"
 #include "testing/temp_dir.h"
 
@@ -85,6 +86,24 @@ std::string GetRaw(const std::string& path, char tag, const std::vector<std::str
     EXPECT_TRUE(db->Get(rocksdb::ReadOptions(), key, &value).ok());
     EXPECT_TRUE(db->Close().ok());
   }
+  return value;
+}
+
+// Deletes one key of the store at `path`, bypassing the origin (which must be closed).
+void DeleteRaw(const std::string& path, char tag, const std::vector<std::string>& tuple) {
+  std::string key(1, tag);
+  for (const std::string& element : tuple) AppendTupleElement(&key, element);
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), path, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), key).ok());
+  ASSERT_TRUE(db->Close().ok());
+}
+
+// The value of the schema version key for `version`.
+std::string VersionBytes(int64_t version) {
+  std::string value;
+  AppendFixed64(&value, static_cast<uint64_t>(version));
   return value;
 }
 
@@ -170,6 +189,101 @@ TEST(RocksOriginOpen, Rule7_UnusablePathIsAnError) {
   EXPECT_EQ(opened.status().code(), Status::Code::kIOError);
 }
 
+// ---- the schema version (schema_version.h) ------------------------------------
+
+TEST_F(RocksOriginTest, SchemaVersion_ANewStoreRecordsIt) {
+  origin_.reset();
+  EXPECT_EQ(GetRaw(dir_.path(), 'v', {}), VersionBytes(kStoreSchemaVersion));
+}
+
+TEST_F(RocksOriginTest, SchemaVersion_AStoreWithoutOneOpensAndAWriterRecordsIt) {
+  Apply(ModuleEvent("t1", "m1", 1, {"web"}));
+  origin_.reset();
+  DeleteRaw(dir_.path(), 'v', {});  // as tempo 0.15 and earlier left a store
+  {
+    // Readers read it as version 1, and record nothing.
+    auto read_only = OpenRocksReadOnly(dir_.path());
+    ASSERT_TRUE(read_only.ok()) << read_only.status().ToString();
+    EXPECT_EQ(Summary(*(*read_only)->ReadScope({"t1", "web", kPageType}, "*")),
+              (std::vector<RowSummary>{{"*", Kind::kModule, "m1", 1}}));
+    testing::TempDir secondary_dir;
+    auto secondary = OpenRocksSecondary(dir_.path(), secondary_dir.path());
+    ASSERT_TRUE(secondary.ok()) << secondary.status().ToString();
+    EXPECT_TRUE((*secondary)->CatchUp().ok());
+  }
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), dir_.path(), &raw).ok());
+  std::string value;
+  EXPECT_TRUE(raw->Get(rocksdb::ReadOptions(), "v", &value).IsNotFound());
+  delete raw;
+
+  Open();  // the writer records it
+  EXPECT_EQ(Summary(Read("web")), (std::vector<RowSummary>{{"*", Kind::kModule, "m1", 1}}));
+  origin_.reset();
+  EXPECT_EQ(GetRaw(dir_.path(), 'v', {}), VersionBytes(kStoreSchemaVersion));
+}
+
+TEST_F(RocksOriginTest, SchemaVersion_ANewerStoreIsRefusedByEveryOpen) {
+  Apply(ModuleEvent("t1", "m1", 1, {"web"}));
+  origin_.reset();
+  const int64_t newer = kStoreSchemaVersion + 1;
+  PutRaw(dir_.path(), 'v', {}, VersionBytes(newer));
+  const std::string expected = "store schema version " + std::to_string(newer) +
+                               " is newer than this tempo supports (" +
+                               std::to_string(kStoreSchemaVersion) + "); upgrade tempo";
+  testing::TempDir secondary_dir;
+  for (const Status& refused :
+       {OpenRocksOrigin(dir_.path()).status(), OpenRocksReadOnly(dir_.path()).status(),
+        OpenRocksSecondary(dir_.path(), secondary_dir.path()).status()}) {
+    EXPECT_EQ(refused.code(), Status::Code::kInvalidArgument) << refused.ToString();
+    EXPECT_NE(refused.message().find(expected), std::string::npos) << refused.message();
+    EXPECT_NE(refused.message().find(dir_.path()), std::string::npos) << refused.message();
+  }
+  // The refused writer left the version as it was.
+  EXPECT_EQ(GetRaw(dir_.path(), 'v', {}), VersionBytes(newer));
+}
+
+TEST_F(RocksOriginTest, SchemaVersion_ASecondaryStopsFollowingANewerPrimary) {
+  Apply(ModuleEvent("t1", "m1", 1, {"web"}));
+  testing::TempDir secondary_dir;
+  auto secondary = OpenRocksSecondary(dir_.path(), secondary_dir.path());
+  ASSERT_TRUE(secondary.ok()) << secondary.status().ToString();
+  ASSERT_TRUE((*secondary)->CatchUp().ok());
+  origin_.reset();
+  // A newer tempo's primary takes over the store.
+  PutRaw(dir_.path(), 'v', {}, VersionBytes(kStoreSchemaVersion + 1));
+  Status caught_up = (*secondary)->CatchUp();
+  EXPECT_EQ(caught_up.code(), Status::Code::kInvalidArgument) << caught_up.ToString();
+  EXPECT_NE(caught_up.message().find("upgrade tempo"), std::string::npos) << caught_up.message();
+}
+
+TEST_F(RocksOriginTest, SchemaVersion_AMalformedOneIsCorruption) {
+  origin_.reset();
+  PutRaw(dir_.path(), 'v', {}, "1");
+  auto reopened = OpenRocksOrigin(dir_.path());
+  ASSERT_FALSE(reopened.ok());
+  EXPECT_EQ(reopened.status().code(), Status::Code::kCorruption) << reopened.status().ToString();
+  PutRaw(dir_.path(), 'v', {}, VersionBytes(0));
+  auto read_only = OpenRocksReadOnly(dir_.path());
+  ASSERT_FALSE(read_only.ok());
+  EXPECT_EQ(read_only.status().code(), Status::Code::kCorruption) << read_only.status().ToString();
+}
+
+TEST(StoreSchemaVersion, OnlyVersionsThisReleaseReadsPass) {
+  for (int64_t v = kOldestStoreSchemaVersion; v <= kStoreSchemaVersion; ++v) {
+    EXPECT_TRUE(CheckStoreSchemaVersion(v, "store").ok()) << v;
+  }
+  EXPECT_EQ(CheckStoreSchemaVersion(kUnrecordedStoreSchemaVersion, "store").code(),
+            Status::Code::kOk);
+  Status newer = CheckStoreSchemaVersion(kStoreSchemaVersion + 1, "open /data/store");
+  EXPECT_EQ(newer.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(newer.message(), "origin: open /data/store: store schema version " +
+                                 std::to_string(kStoreSchemaVersion + 1) +
+                                 " is newer than this tempo supports (" +
+                                 std::to_string(kStoreSchemaVersion) + "); upgrade tempo");
+  EXPECT_EQ(CheckStoreSchemaVersion(0, "store").code(), Status::Code::kCorruption);
+}
+
 // ---- touched slices, Sync and secondaries (the sync service's needs) -------
 
 TEST_F(RocksOriginTest, SecondarySeesPrimaryWritesAfterCatchUp) {
@@ -248,12 +362,16 @@ TEST_F(RocksOriginTest, OutboxIsOneReservedKeyBesideTheRecords) {
   ASSERT_TRUE(RecordBatch(origin_.get(), {ModuleEvent("t1", "m1", 1, {"web"}, {"p1"})}).ok());
   ASSERT_TRUE(RecordBatch(origin_.get(), {ModuleEvent("t1", "m2", 1, {"app"})}).ok());
   origin_.reset();
-  // One row and one record entry per module, one tenant count, and one outbox
-  // key: the tag alone, which no tuple key can equal (a tuple key is longer).
+  // One row and one record entry per module, one tenant count, one outbox
+  // key and the schema version: the outbox and the version keys are a tag
+  // alone, which no tuple key can equal (a tuple key is longer).
   const std::vector<std::string> keys = RawKeys(dir_.path());
-  ASSERT_EQ(keys.size(), 6u);
-  EXPECT_EQ(keys[0], "o");
-  for (size_t i = 1; i < keys.size(); ++i) EXPECT_NE(keys[i][0], 'o') << keys[i];
+  ASSERT_EQ(keys.size(), 7u);
+  EXPECT_EQ(keys.front(), "o");
+  EXPECT_EQ(keys.back(), "v");
+  for (size_t i = 1; i + 1 < keys.size(); ++i) {
+    EXPECT_TRUE(keys[i][0] != 'o' && keys[i][0] != 'v') << keys[i];
+  }
   Open();
   EXPECT_EQ(PendingSlices(origin_.get()), "app/*@1 ");
 }

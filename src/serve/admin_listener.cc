@@ -49,7 +49,13 @@ bool ParseListen(const std::string& listen, http::ServerOptions* options) {
   return true;
 }
 
-Status CheckAdminExposure(const std::string& host, const http::TlsFiles& tls, bool insecure) {
+Status CheckAdminListen(const std::string& listen, const http::TlsFiles& tls, bool insecure) {
+  if (listen == "off") return Status::OK();
+  http::ServerOptions options;
+  if (!ParseListen(listen, &options)) {
+    return Status::InvalidArgument("--admin-listen must be HOST:PORT or off, got " + listen);
+  }
+  const std::string& host = options.host;
   if (!tls.enabled() && (!tls.key_file.empty() || !tls.client_ca_file.empty())) {
     return Status::InvalidArgument(
         "--admin-tls-key and --admin-client-ca need --admin-tls-cert (and --admin-tls-key)");
@@ -66,12 +72,10 @@ Result<std::unique_ptr<http::Server>> StartAdminListener(const std::string& list
                                                          const admin::AdminService* service,
                                                          size_t max_body_bytes,
                                                          const http::TlsFiles& tls, bool insecure) {
+  if (Status s = CheckAdminListen(listen, tls, insecure); !s.ok()) return s;
   if (listen == "off") return std::unique_ptr<http::Server>();
   http::ServerOptions options;
-  if (!ParseListen(listen, &options)) {
-    return Status::InvalidArgument("--admin-listen must be HOST:PORT or off, got " + listen);
-  }
-  if (Status s = CheckAdminExposure(options.host, tls, insecure); !s.ok()) return s;
+  ParseListen(listen, &options);
   options.threads = max_body_bytes > 0 ? 2 : 1;
   options.max_connections = kAdminMaxConnections;
   options.max_request_body_bytes = max_body_bytes;

@@ -25,7 +25,7 @@ bool ParseListen(const std::string& listen, http::ServerOptions* options);
 // speaks TLS, and with its client CA only to clients holding a certificate
 // that CA signed. The admin routes can invalidate caches and take shadow
 // traffic, so an address off loopback is refused unless `tls` has a client
-// CA or `insecure` (--admin-insecure) is set (CheckAdminExposure).
+// CA or `insecure` (--admin-insecure) is set (CheckAdminListen).
 // InvalidArgument for a malformed address, an address refused so, or a bad
 // TLS file; the bind error otherwise.
 // REQUIRES: service outlives the server.
@@ -35,11 +35,12 @@ Result<std::unique_ptr<http::Server>> StartAdminListener(const std::string& list
                                                          const http::TlsFiles& tls = {},
                                                          bool insecure = false);
 
-// OK when an admin listener on `host` may start: `host` is a loopback
-// address (127.0.0.0/8, ::1, or a name that resolves only to those), or
-// `tls` requires client certificates, or `insecure`. InvalidArgument (saying
-// which flags allow it) otherwise; also when `tls` names a client CA or key
-// without a certificate.
-Status CheckAdminExposure(const std::string& host, const http::TlsFiles& tls, bool insecure);
+// OK when an admin listener on `listen` (HOST:PORT, or "off") may start:
+// off, or its host is a loopback address (127.0.0.0/8, ::1, or a name that
+// resolves only to those), or `tls` requires client certificates, or
+// `insecure`. InvalidArgument (saying which flags allow it) otherwise; also
+// for a malformed address, and when `tls` names a client CA or key without
+// a certificate.
+Status CheckAdminListen(const std::string& listen, const http::TlsFiles& tls, bool insecure);
 
 }  // namespace tempo::serve

@@ -2,9 +2,9 @@
 #include "serve/embedded.h"
 
 #include <cstdlib>
-#include <iostream>
 #include <sstream>
 
+#include "common/logging.h"
 #include "gen/generator.h"
 #include "l2/slice_rewriter.h"
 #include "log/log.h"
@@ -29,8 +29,8 @@ Status PublishDemoData(stream::Producer& producer) {
   auto report = sync::Publish(events, producer, stream::kContentTopic);
   if (!report.ok()) return report.status();
   // The generator includes invalid events on purpose: they land in the DLQ.
-  std::cerr << "tempo serve: published the demo data set (" << report->sent << " events, "
-            << report->invalid << " invalid ones left out)\n";
+  LogLine("serve", "published the demo data set (" + std::to_string(report->sent) + " events, " +
+                       std::to_string(report->invalid) + " invalid ones left out)");
   return Status::OK();
 }
 
@@ -61,7 +61,8 @@ Result<std::unique_ptr<sync::BackgroundSync>> StartEmbeddedSync(const std::strin
       log_dir, kEmbeddedSyncGroup, {std::string(stream::kContentTopic)}, log::StartAt::kEarliest);
   if (!consumer.ok()) return consumer.status();
   sync::SyncOptions options;
-  options.log = [](const std::string& line) { std::cerr << "tempo serve: sync: " << line << "\n"; };
+  // The syncer's and the rewriter's lines: retries and failures it works around.
+  options.log = [](const std::string& line) { Log(LogLevel::kWarn, "sync", line); };
   sync::Syncer::Observer observer;
   if (l2 != nullptr) {
     // Owned by the observer, which the BackgroundSync keeps.
@@ -75,7 +76,7 @@ Result<std::unique_ptr<sync::BackgroundSync>> StartEmbeddedSync(const std::strin
   // The backlog first, so that the first request sees it.
   if (Status s = background->CatchUp(); !s.ok()) return s;
   background->Start(
-      [](const Status& s) { std::cerr << "tempo serve: sync stopped: " << s.ToString() << "\n"; });
+      [](const Status& s) { Log(LogLevel::kError, "sync", "stopped: " + s.ToString()); });
   return background;
 }
 

@@ -4,7 +4,9 @@
 #include <utility>
 #include <vector>
 
+#include "admin/process_stats.h"
 #include "common/bug.h"
+#include "common/version.h"
 
 namespace tempo::serve {
 namespace {
@@ -67,6 +69,18 @@ std::string CacheObject(const cache::CacheStats& s) {
 }  // namespace
 
 void WriteProcessMetrics(const ProcessParts& parts, admin::MetricsWriter* out) {
+  out->Gauge("tempo_build_info", "The running release and git commit, as labels; always 1", 1,
+             {{"version", Version()}, {"commit", GitCommit()}});
+  admin::WriteProcessMetrics(out);  // process_cpu_seconds_total, ...
+  if (parts.requests != nullptr) parts.requests->WriteMetrics(out);
+  if (parts.access_log != nullptr) {
+    const http::AccessLogStats a = parts.access_log->Stats();
+    out->Counter("tempo_access_log_lines_written_total", "Access log lines written out",
+                 a.lines_written);
+    out->Counter("tempo_access_log_lines_dropped_total",
+                 "Access log lines lost: the disk fell too far behind, or a write failed",
+                 a.lines_dropped);
+  }
   // TEMPO_BUG failures (common/bug.h), by site: each one is a bug to report.
   for (const auto& [site, count] : BugCounts()) {
     out->Counter("tempo_bugs_total", "Failed TEMPO_BUG checks (bugs in Tempo), by site", count,
@@ -116,6 +130,17 @@ void WriteProcessMetrics(const ProcessParts& parts, admin::MetricsWriter* out) {
                    "TLS handshakes that failed or timed out on the public listener (no or "
                    "wrong client certificate, plain HTTP, an old protocol)",
                    h.tls_handshake_failures);
+      out->Counter("tempo_http_header_timeouts_total",
+                   "Connections closed because a request (or the client's reading of an "
+                   "answer) did not complete within --header-timeout-ms",
+                   h.header_timeouts);
+      out->Counter("tempo_http_idle_timeouts_total",
+                   "Keep-alive connections closed after --idle-timeout-ms without a request",
+                   h.idle_timeouts);
+      out->Counter("tempo_http_connection_errors_total",
+                   "Connections that ended in a read or write error (reset, broken pipe) "
+                   "mid-request or mid-answer",
+                   h.connection_errors);
     }
     out->Counter("tempo_wrong_tenant_group_total",
                  "Layout requests for another tenant group's tenant (421, also in 4xx)",
@@ -155,10 +180,14 @@ void WriteProcessMetrics(const ProcessParts& parts, admin::MetricsWriter* out) {
                static_cast<double>(o.pending));
     out->Gauge("tempo_origin_reachable", "1 while the origin answers, 0 from a failure on",
                o.reachable ? 1 : 0);
+    out->Histogram("tempo_origin_read_duration_seconds",
+                   "Origin reads run by the reader threads (the probe's included), from start to "
+                   "result",
+                   o.read_latency);
   }
-  if (parts.limiter != nullptr) {
+  if (const api::TenantLimiter* limiter = parts.service ? parts.service->limiter() : nullptr) {
     out->Gauge("tempo_tenant_limiter_buckets", "Tenants with a rate-limit bucket now",
-               static_cast<double>(parts.limiter->Stats().tenants));
+               static_cast<double>(limiter->Stats().tenants));
   }
   if (parts.l2 != nullptr) {
     const l2::L2Stats s = parts.l2->Stats();
@@ -168,6 +197,9 @@ void WriteProcessMetrics(const ProcessParts& parts, admin::MetricsWriter* out) {
                  s.corrupt);
     out->Counter("tempo_l2_errors_total", "L2 calls that failed (timeout, node down)", s.errors);
     out->Counter("tempo_l2_sets_total", "L2 values stored", s.sets);
+    out->Histogram("tempo_l2_read_duration_seconds",
+                   "L2 reads that asked a node, from the request to the decoded rows or the error",
+                   s.read_latency);
     out->Counter("tempo_l2_adds_existing_total", "L2 fills that found a value already there",
                  s.adds_existing);
     out->Counter("tempo_l2_deletes_total", "L2 deletes answered", s.deletes);
@@ -211,6 +243,12 @@ void WriteProcessMetrics(const ProcessParts& parts, admin::MetricsWriter* out) {
     out->Gauge("tempo_sync_lag", "Content events not yet consumed (-1: unknown)", s.lag);
     out->Gauge("tempo_sync_last_batch_seconds", "First decode to commit of the last batch",
                static_cast<double>(s.last_batch_total_us) / 1e6);
+    out->Histogram("tempo_sync_apply_lag_seconds",
+                   "Applied content events, from their publishedAt to their apply", s.apply_lag);
+    out->Counter("tempo_sync_apply_lag_unknown_total",
+                 "Applied content events without a valid publishedAt (not in "
+                 "tempo_sync_apply_lag_seconds)",
+                 s.apply_lag_unknown);
   }
   if (parts.rewriter != nullptr) {
     const l2::RewriteStats s = parts.rewriter->Stats();

@@ -7,10 +7,12 @@
 
 #include "admin/admin_service.h"
 #include "admin/metrics.h"
+#include "admin/request_metrics.h"
 #include "api/invalidation_listener.h"
 #include "api/page_source.h"
 #include "api/service.h"
 #include "api/tenant_limiter.h"
+#include "http/access_log.h"
 #include "http/server.h"
 #include "l2/l2.h"
 #include "l2/slice_rewriter.h"
@@ -21,7 +23,9 @@ namespace tempo::serve {
 // The parts of a running process; null for those it does not have.
 struct ProcessParts {
   const api::LayoutService* service = nullptr;
-  const http::Server* server = nullptr;  // the public listener
+  const admin::RequestMetrics* requests = nullptr;  // the public listener's answers
+  const http::AccessLog* access_log = nullptr;      // when on
+  const http::Server* server = nullptr;             // the public listener
   const api::PageSource* pages = nullptr;
   const l2::L2Client* l2 = nullptr;
   const api::InvalidationListener* listener = nullptr;
@@ -30,7 +34,6 @@ struct ProcessParts {
   const l2::SliceRewriter* rewriter = nullptr;  // sync's L2 rewrites
   // The tenant group served (`tempo serve --tenant-group`), or empty.
   std::string tenant_group;
-  const api::TenantLimiter* limiter = nullptr;  // per-tenant limits, when on
 };
 
 // Appends every counter and gauge of `parts` (names start with tempo_).

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "admin/request_metrics.h"
 #include "api/origin_reader.h"
 #include "api/page_source.h"
 #include "api/service.h"
@@ -108,6 +109,22 @@ struct ServeOptions {
   // How long the origin may be unreachable before /readyz says not ready.
   // Default: 5000.
   int64_t ready_grace_ms = 5'000;
+
+  // The access log (http/access_log.h): "off", "stderr" or a file, the
+  // share of requests logged, and its line format ("text" or "json", as
+  // --log-format). Default: off.
+  std::string access_log = "off";
+  double access_log_sample = 1.0;
+  std::string access_log_format = "text";
+
+  // Tenants named in tempo_requests_by_tenant_total; later ones count as
+  // tenant="other". Default: admin::RequestMetricsOptions::max_tenants.
+  size_t metrics_max_tenants = admin::RequestMetricsOptions().max_tenants;
+
+  // On SIGTERM, /readyz says "draining" at once and the public listener
+  // keeps serving this long (so load balancers take the instance out), then
+  // stops accepting and finishes what is in flight. 0: stop at once.
+  int64_t drain_ms = 5'000;
 
   // Where invalidations come from; with embedded and no stream, the data
   // directory's log. Default: none (the listener only catches up periodically).

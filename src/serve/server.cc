@@ -12,8 +12,10 @@
 #include <utility>
 
 #include "common/logging.h"
+#include "http/tls_context.h"
 #include "serve/admin_listener.h"
 #include "serve/embedded.h"
+#include "serve/late_origin.h"
 #include "serve/store_uri.h"
 
 namespace tempo::serve {
@@ -51,6 +53,9 @@ constexpr int kMinL2TimeoutMs = 2;
 
 // An L2 wait must leave the origin time within the request's deadline: the
 // L2 timeout is held to half the deadline.
+// How often a store that was unreachable at start is tried again.
+constexpr std::chrono::milliseconds kStoreRetry{1000};
+
 int FitL2Timeout(int timeout_ms, int deadline_ms) {
   const int fits = std::max(kMinL2TimeoutMs, deadline_ms / 2);
   if (timeout_ms <= fits) return timeout_ms;
@@ -107,9 +112,7 @@ std::unique_ptr<Server> Server::Start(const ServeOptions& options, StartError* e
   return server;
 }
 
-Status Server::StartParts(bool* bad_options) {
-  // 1. The options.
-  *bad_options = true;
+Status Server::PrepareOptions() {
   if (!options_.embedded && options_.store.empty()) {
     return Status::InvalidArgument("give --store or --embedded");
   }
@@ -123,7 +126,30 @@ Status Server::StartParts(bool* bad_options) {
   http_options_.tls = options_.tls;
   l2_options_ = options_.l2;
   l2_options_.timeout_ms = FitL2Timeout(options_.l2.timeout_ms, options_.deadline_ms);
-  if (Status s = PrepareTenancy(); !s.ok()) return s;
+  return PrepareTenancy();
+}
+
+Status Server::CheckOptions(const ServeOptions& options) {
+  Server server(options);
+  if (Status s = server.PrepareOptions(); !s.ok()) return s;
+  // What the listeners would load at start: a bad file fails here too.
+  if (!options.tls.cert_file.empty()) {
+    if (auto tls = http::TlsContext::Load(options.tls); !tls.ok()) {
+      return WithContext("--tls-cert", tls.status());
+    }
+  }
+  if (!options.admin_tls.cert_file.empty()) {
+    if (auto tls = http::TlsContext::Load(options.admin_tls); !tls.ok()) {
+      return WithContext("--admin-tls-cert", tls.status());
+    }
+  }
+  return CheckAdminListen(options.admin_listen, options.admin_tls, options.admin_insecure);
+}
+
+Status Server::StartParts(bool* bad_options) {
+  // 1. The options.
+  *bad_options = true;
+  if (Status s = PrepareOptions(); !s.ok()) return s;
 
   // 2. L2.
   Result<std::unique_ptr<l2::L2Client>> l2 = OpenL2(l2_options_);
@@ -133,7 +159,12 @@ Status Server::StartParts(bool* bad_options) {
 
   // 3. The store reader, and 4. with embedded, the background sync.
   invalidations_ = options_.stream;
-  if (Status s = OpenStore(); !s.ok()) return s;
+  if (Status s = OpenStore(); !s.ok()) {
+    // A bad URI or a store of a newer schema is the options' fault (exit 2:
+    // no restart loop); an unreachable store is opened later (late_origin.h).
+    *bad_options = s.code() == Status::Code::kInvalidArgument;
+    return s;
+  }
   if (options_.embedded) {
     auto started = StartEmbeddedSync(invalidations_.log_dir, origin_.get(), l2_.get());
     if (!started.ok()) {
@@ -197,6 +228,47 @@ Status Server::StartParts(bool* bad_options) {
   if (tenant_groups_ != nullptr) {
     http_options_.extra_headers.emplace_back(api::kTenantGroupHeader, tenant_groups_->group());
   }
+  request_metrics_ = std::make_unique<admin::RequestMetrics>(
+      admin::RequestMetricsOptions{.max_tenants = options_.metrics_max_tenants});
+  {
+    auto format = ParseLogFormat(options_.access_log_format);
+    if (!format.ok()) return WithContext("--log-format", format.status());
+    auto log = http::AccessLog::Open(options_.access_log, options_.access_log_sample, *format);
+    if (!log.ok()) {
+      *bad_options = log.status().code() == Status::Code::kInvalidArgument;
+      return WithContext("--access-log", log.status());
+    }
+    access_log_ = std::move(log).value();
+  }
+  http_options_.on_complete = [metrics = request_metrics_.get(),
+                               access_log = access_log_.get()](const http::CompletedRequest& done) {
+    std::string_view tier, tenant;
+    if (done.response != nullptr) {
+      tenant = done.response->tenant;
+      for (const auto& [name, value] : done.response->headers) {
+        if (name == api::kTierHeader) {
+          tier = value;
+          break;
+        }
+      }
+    }
+    metrics->Record(admin::RouteOf(done.target), done.status, tier, tenant, done.duration);
+    if (access_log != nullptr) {
+      http::AccessRecord record;
+      record.time = NowUnixNanos() - done.duration.count();
+      record.request_id = done.request_id;
+      record.client_address = done.client;
+      record.method = done.method;
+      record.target = done.target;
+      record.traceparent = done.traceparent;
+      record.tier = tier;
+      record.status = done.status;
+      record.bytes = done.body_bytes;
+      record.duration_us =
+          std::chrono::duration_cast<std::chrono::microseconds>(done.duration).count();
+      access_log->Write(record);
+    }
+  };
   auto http = http::Server::Start(
       http_options_, [service = service_.get()](const http::Request& req, http::Response* resp) {
         service->Handle(req, resp);
@@ -210,18 +282,35 @@ Status Server::StartParts(bool* bad_options) {
 
   // 8. The admin listener.
   parts_.service = service_.get();
+  parts_.requests = request_metrics_.get();
+  parts_.access_log = access_log_.get();
   parts_.server = http_.get();
   parts_.pages = pages_.get();
   parts_.l2 = l2_.get();
   parts_.listener = listener_.get();
-  parts_.limiter = limiter_.get();
   if (tenant_groups_) parts_.tenant_group = tenant_groups_->group();
   if (embedded_sync_) {
     parts_.sync_stats = [sync = embedded_sync_.get()] { return sync->Stats(); };
   }
   admin::AdminHooks hooks = ReportingHooks(parts_);
-  hooks.ready = [pages = pages_.get(), grace = std::chrono::milliseconds(options_.ready_grace_ms)](
-                    std::string* why) { return pages->origin_reader().Ready(grace, why); };
+  hooks.ready = [this,
+                 grace = std::chrono::milliseconds(options_.ready_grace_ms)](std::string* why) {
+    if (draining_.load(std::memory_order_relaxed)) {
+      *why = "draining: this instance is shutting down";
+      return false;
+    }
+    if (late_store_ != nullptr && !late_store_->opened()) {
+      *why = late_store_->Reason();
+      return false;
+    }
+    return pages_->origin_reader().Ready(grace, why);
+  };
+  hooks.metrics = [metrics = std::move(hooks.metrics),
+                   ready = hooks.ready](admin::MetricsWriter* out) {
+    metrics(out);
+    std::string why;
+    out->Gauge("tempo_ready", "1 while /readyz answers 200, 0 otherwise", ready(&why) ? 1 : 0);
+  };
   if (Status s = StartShadowReceiver(&hooks); !s.ok()) {
     *bad_options = s.code() == Status::Code::kInvalidArgument;
     return s;
@@ -260,12 +349,67 @@ Status Server::PrepareTenancy() {
     if (!filter.ok()) return filter.status();
     tenant_groups_ = std::move(filter).value();
   }
-  api::TenantLimiterOptions limits;
-  limits.default_limit = {options_.tenant_rate, options_.tenant_burst};
-  limits.overrides = options_.tenant_limits;
-  auto limiter = std::make_shared<api::TenantLimiter>(std::move(limits));
-  if (limiter->enabled()) limiter_ = std::move(limiter);
+  limiter_ = MakeLimiter(options_);
   return Status::OK();
+}
+
+std::shared_ptr<api::TenantLimiter> Server::MakeLimiter(const ServeOptions& options) {
+  api::TenantLimiterOptions limits;
+  limits.default_limit = {options.tenant_rate, options.tenant_burst};
+  limits.overrides = options.tenant_limits;
+  auto limiter = std::make_shared<api::TenantLimiter>(std::move(limits));
+  return limiter->enabled() ? limiter : nullptr;
+}
+
+Server::ReloadOutcome Server::Reload(const ServeOptions& next,
+                                     const std::vector<std::string>& changed) {
+  ReloadOutcome outcome;
+  auto is = [](const std::string& key, std::initializer_list<std::string_view> keys) {
+    return std::find(keys.begin(), keys.end(), key) != keys.end();
+  };
+  bool limits_changed = false, sampling_changed = false;
+  for (const std::string& key : changed) {
+    if (is(key, {"tenant-rate", "tenant-burst", "tenant_limits"})) {
+      limits_changed = true;
+    } else if (is(key, {"shadow-sample", "shadow-tenants"}) && shadow_sender_ != nullptr) {
+      sampling_changed = true;
+    } else if (is(key, {"log-level", "log-format", "access-log-sample"})) {
+      // The logger is the command's (cli/log_flags.h): applied there; the
+      // access log's sample and format below.
+    } else {
+      outcome.restart.push_back(key);
+    }
+  }
+  if (limits_changed) {
+    service_->SetLimiter(MakeLimiter(next));
+    outcome.applied.push_back("tenant limits (--tenant-rate, --tenant-burst, tenant_limits)");
+  }
+  if (sampling_changed) {
+    if (Status s = shadow_sender_->SetSampling(next.shadow_to.sample, next.shadow_to.tenants);
+        !s.ok()) {
+      outcome.failures.push_back(WithContext("--shadow-sample", s));
+    } else {
+      outcome.applied.push_back("the shadow sample (--shadow-sample, --shadow-tenants)");
+    }
+  }
+  if (access_log_ != nullptr) {
+    // Reopened whatever changed: the file may have been rotated (renamed).
+    auto format = ParseLogFormat(next.access_log_format);
+    Status s = access_log_->Reopen();
+    if (s.ok() && format.ok()) s = access_log_->Reconfigure(next.access_log_sample, *format);
+    if (!s.ok()) {
+      outcome.failures.push_back(WithContext("--access-log", s));
+    } else {
+      outcome.applied.push_back("the access log (reopened)");
+    }
+  }
+  // Certificates are re-read whatever changed: renewed files keep their names.
+  if (Status s = ReloadTls(); !s.ok()) {
+    outcome.failures.push_back(s);
+  } else if (options_.tls.enabled() || options_.admin_tls.enabled()) {
+    outcome.applied.push_back("TLS certificates, keys and client CAs (re-read)");
+  }
+  return outcome;
 }
 
 // The shadow receiver behind the admin listener's shadow routes, and both
@@ -320,7 +464,11 @@ Status Server::OpenStore() {
     reading.statement_timeout =
         std::max(kStatementTimeoutDeadlines * std::chrono::milliseconds(options_.deadline_ms),
                  kMinStatementTimeout);
-    origin = OpenStoreForReading(options_.store, scratch_->path(), reading);
+    // An unreachable store (PostgreSQL down) does not stop the start: the
+    // instance serves what L2 holds, is not ready, and opens it when it can.
+    origin = OpenLate([store = options_.store, scratch = scratch_->path(),
+                       reading] { return OpenStoreForReading(store, scratch, reading); },
+                      kStoreRetry, &late_store_);
   }
   if (!origin.ok()) return origin.status();
   origin_ = std::move(origin).value();
@@ -343,7 +491,29 @@ void Server::Announce(std::ostream& out) const {
   }
 }
 
+void Server::Drain() {
+  if (draining_.exchange(true)) return;
+  LogLine("serve", "draining: /readyz says so; serving " + std::to_string(options_.drain_ms) +
+                       " ms more, then stopping");
+  drain_thread_ = std::thread([this] {
+    {
+      MutexLock lock(&drain_mu_);
+      const auto until =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.drain_ms);
+      while (!stop_requested_ && std::chrono::steady_clock::now() < until) {
+        drain_cv_.WaitUntil(&drain_mu_, until);
+      }
+    }
+    Stop();
+  });
+}
+
 void Server::Stop() {
+  {
+    MutexLock lock(&drain_mu_);
+    stop_requested_ = true;
+  }
+  drain_cv_.SignalAll();
   if (http_) http_->Stop();
 }
 
@@ -360,6 +530,10 @@ void Server::Wait() {
 }
 
 Server::~Server() {
+  if (drain_thread_.joinable()) {
+    Stop();
+    drain_thread_.join();
+  }
   // The admin listener first: its hooks read every other part. The rest go
   // in the reverse of their declaration (start) order.
   if (admin_) {

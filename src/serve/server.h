@@ -10,7 +10,9 @@
 //   2. the L2 client (when ServeOptions::l2 names servers);
 //   3. the store reader: a RocksDB secondary or PostgreSQL pool over a
 //      scratch directory of its own, or with embedded the primary store in
-//      the data directory;
+//      the data directory; a store that is unreachable now (PostgreSQL
+//      down) is opened later, by a retrying thread, and until then the
+//      instance is not ready (serve/late_origin.h);
 //   4. with embedded, the background sync (sync::BackgroundSync), which has
 //      applied the whole backlog before Start goes on;
 //   5. api::PageSource (L1, the origin reader's threads and probe, L2) and
@@ -24,19 +26,26 @@
 // before its scratch directory, L2 last).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <ostream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "admin/admin_service.h"
+#include "admin/request_metrics.h"
 #include "api/invalidation_listener.h"
 #include "api/page_source.h"
 #include "api/service.h"
+#include "common/mutex.h"
 #include "common/status.h"
+#include "http/access_log.h"
 #include "http/server.h"
 #include "l2/l2.h"
 #include "origin/origin.h"
+#include "serve/late_origin.h"
 #include "serve/process_metrics.h"
 #include "serve/serve_options.h"
 #include "sync/background_sync.h"
@@ -54,6 +63,12 @@ struct StartError {
 
 class Server final {
  public:
+  // Checks the options as Start would before it starts anything (step 1,
+  // the TLS files, the admin listener's exposure), without binding,
+  // connecting or opening the store: for `tempo serve --check-config`.
+  // InvalidArgument naming the option on a bad setting.
+  static Status CheckOptions(const ServeOptions& options);
+
   // Starts every part in the order above, or returns null and fills *error
   // (the parts already started are stopped again). Writes a line to stderr
   // for each option it had to lower (connections, L2 timeout).
@@ -70,12 +85,33 @@ class Server final {
   // embedded a curl line to try), one line each, flushed.
   void Announce(std::ostream& out) const;
 
-  // Asks the public listener to stop. Idempotent; safe from any thread (a
-  // signal watcher's included).
+  // Begins a graceful stop: /readyz answers 503 "draining" from now on, the
+  // public listener keeps serving for ServeOptions::drain_ms, then Stop().
+  // Returns at once; idempotent; safe from any thread.
+  void Drain();
+
+  // Asks the public listener to stop (at once, also during a drain): it
+  // stops accepting, answers what is in flight (bounded) and closes.
+  // Idempotent; safe from any thread (a signal watcher's included).
   void Stop();
 
   // Blocks until the public listener has stopped.
   void Wait();
+
+  // What a configuration reload did (Reload).
+  struct ReloadOutcome {
+    std::vector<std::string> applied;  // what changed live, in words
+    std::vector<std::string> restart;  // settings that changed but need a restart
+    std::vector<Status> failures;      // what could not be applied (the old stays)
+  };
+
+  // Applies what can change live from `next`, the options as the
+  // configuration now gives them (on SIGHUP): the tenant limits (a new
+  // limiter, its buckets full), the shadow sample and tenants, and the TLS
+  // files (re-read, as ReloadTls). `changed` names the settings (flag names,
+  // or a --config section) that differ from the running ones; those not
+  // applied here are listed in `restart`. Thread-safe with serving.
+  ReloadOutcome Reload(const ServeOptions& next, const std::vector<std::string>& changed);
 
   // Re-reads the TLS certificates, keys and client CAs of both listeners
   // (on SIGHUP): new connections get them, open ones keep theirs. On a bad
@@ -102,8 +138,11 @@ class Server final {
 
   // Steps 1 to 8 of the order above.
   Status StartParts(bool* bad_options);
-  // Step 1's tenant groups and limits (usage errors only).
+  // Step 1: the options (usage errors only), and its tenant groups and limits.
+  Status PrepareOptions();
   Status PrepareTenancy();
+  // The per-tenant limiter `options` ask for, or null when no tenant has a limit.
+  static std::shared_ptr<api::TenantLimiter> MakeLimiter(const ServeOptions& options);
   Status OpenStore();
   Status StartShadowReceiver(admin::AdminHooks* hooks);
 
@@ -120,16 +159,29 @@ class Server final {
   std::unique_ptr<l2::L2Client> l2_;
   std::unique_ptr<ScratchDir> scratch_;
   std::unique_ptr<origin::Origin> origin_;
+  // Set when the store was unreachable at start (origin_ opens it later).
+  const LateOpening* late_store_ = nullptr;
   std::unique_ptr<sync::BackgroundSync> embedded_sync_;
   std::unique_ptr<api::PageSource> pages_;
   std::unique_ptr<shadow::Sender> shadow_sender_;  // the service's observer calls it
   std::unique_ptr<api::LayoutService> service_;
   std::unique_ptr<api::InvalidationListener> listener_;
+  // Fed by the public listener for each answer (http::ServerOptions::on_complete).
+  std::unique_ptr<admin::RequestMetrics> request_metrics_;
+  std::unique_ptr<http::AccessLog> access_log_;  // null when off
   std::unique_ptr<http::Server> http_;
   ProcessParts parts_;                                 // what the admin listener reports
   std::unique_ptr<shadow::Receiver> shadow_receiver_;  // its workers call service_
   std::unique_ptr<admin::AdminService> admin_service_;
   std::unique_ptr<http::Server> admin_;
+
+  // The drain (Drain): set once; the thread that stops the listener after
+  // drain_ms, woken early by Stop.
+  std::atomic<bool> draining_{false};
+  Mutex drain_mu_;
+  CondVar drain_cv_;
+  bool stop_requested_ GUARDED_BY(drain_mu_) = false;
+  std::thread drain_thread_;
 };
 
 }  // namespace tempo::serve

@@ -158,16 +158,8 @@ class PostEncoder {
 class SenderImpl final : public Sender {
  public:
   SenderImpl(SenderOptions options, std::vector<std::unique_ptr<PostClient>> clients)
-      : options_(std::move(options)),
-        timeout_(options_.timeout_ms),
-        tenants_(options_.tenants.begin(), options_.tenants.end()) {
-    std::sort(tenants_.begin(), tenants_.end());
-    if (options_.sample >= 1) {
-      sample_all_ = true;
-    } else {
-      // A draw below sample * 2^64 is in the sample.
-      sample_threshold_ = static_cast<uint64_t>(std::ldexp(options_.sample, 64));
-    }
+      : options_(std::move(options)), timeout_(options_.timeout_ms) {
+    (void)SetSampling(options_.sample, options_.tenants);  // Start checked the sample
     for (auto& client : clients) {
       threads_.emplace_back([this, c = std::move(client)] { Run(c.get()); });
     }
@@ -187,8 +179,9 @@ class SenderImpl final : public Sender {
   void Offer(std::string_view target, int status, std::string_view body, UnixNanos at,
              bool forced) override {
     if (!forced) {
-      if (!sample_all_ && (sample_threshold_ == 0 || NextRandom() >= sample_threshold_)) return;
-      if (!tenants_.empty() && !TenantWanted(target)) return;
+      const Sampling& sampling = *sampling_.load(std::memory_order_acquire);
+      if (!sampling.all && (sampling.threshold == 0 || NextRandom() >= sampling.threshold)) return;
+      if (!sampling.tenants.empty() && !TenantWanted(sampling.tenants, target)) return;
     }
     const size_t size = target.size() + body.size();
     // A cheap look before copying: when the queue is full, drop at once.
@@ -222,6 +215,25 @@ class SenderImpl final : public Sender {
     }
     // A busy sender looks at the queue again when its post is done.
     if (wake) cv_.Signal();
+  }
+
+  Status SetSampling(double sample, std::vector<std::string> tenants) override {
+    if (!(sample >= 0 && sample <= 1)) {
+      return Status::InvalidArgument("the shadow sample must be from 0 to 1");
+    }
+    auto sampling = std::make_unique<Sampling>();
+    sampling->tenants = std::move(tenants);
+    std::sort(sampling->tenants.begin(), sampling->tenants.end());
+    if (sample >= 1) {
+      sampling->all = true;
+    } else {
+      // A draw below sample * 2^64 is in the sample.
+      sampling->threshold = static_cast<uint64_t>(std::ldexp(sample, 64));
+    }
+    MutexLock lock(&sampling_mu_);
+    sampling_.store(sampling.get(), std::memory_order_release);
+    samplings_.push_back(std::move(sampling));
+    return Status::OK();
   }
 
   void WriteMetrics(admin::MetricsWriter* out) const override {
@@ -259,10 +271,10 @@ class SenderImpl final : public Sender {
   }
 
  private:
-  bool TenantWanted(std::string_view target) const {
+  static bool TenantWanted(const std::vector<std::string>& tenants, std::string_view target) {
     std::string scratch;  // used only for a tenant that needs percent-decoding
     const std::optional<std::string_view> tenant = FirstTenant(target, &scratch);
-    return tenant && std::binary_search(tenants_.begin(), tenants_.end(), *tenant);
+    return tenant && std::binary_search(tenants.begin(), tenants.end(), *tenant);
   }
 
   // A sender thread: takes a batch, posts it, accounts for it, until stopped
@@ -370,9 +382,16 @@ class SenderImpl final : public Sender {
 
   const SenderOptions options_;
   const std::chrono::milliseconds timeout_;
-  std::vector<std::string> tenants_;  // sorted
-  bool sample_all_ = false;
-  uint64_t sample_threshold_ = 0;  // unless sample_all_: a draw below it is sampled
+  // What Offer samples: the one in use (one load per offer), and every one
+  // ever set, kept alive with the sender (a reload is rare).
+  struct Sampling {
+    std::vector<std::string> tenants;  // sorted; empty: all
+    bool all = false;
+    uint64_t threshold = 0;  // unless all: a draw below it is sampled
+  };
+  std::atomic<const Sampling*> sampling_{nullptr};
+  Mutex sampling_mu_;
+  std::vector<std::unique_ptr<Sampling>> samplings_ GUARDED_BY(sampling_mu_);
 
   // Offer's critical section is a push of a moved Item (a few pointers): one
   // mutex stays cheap at the serving rate (see docs/benchmarks.md).

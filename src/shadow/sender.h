@@ -91,6 +91,12 @@ class Sender {
   virtual void Offer(std::string_view target, int status, std::string_view body, UnixNanos at,
                      bool forced) = 0;
 
+  // Replaces the sample and the tenant filter (--shadow-sample,
+  // --shadow-tenants) for the offers after the call (a configuration
+  // reload). InvalidArgument, and nothing changed, when `sample` is outside
+  // 0-1. Thread-safe.
+  virtual Status SetSampling(double sample, std::vector<std::string> tenants) = 0;
+
   // tempo_shadow_sent_total{result="sent|dropped|failed"} (items),
   // tempo_shadow_posts_failed_total{kind}, tempo_shadow_receiver_items_total
   // {result="accepted|rejected|dropped"} (the receiver's counts) and the

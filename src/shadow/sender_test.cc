@@ -339,6 +339,26 @@ TEST(SenderTest, SampleZeroSendsOnlyForcedItems) {
             (std::multiset<std::string>{"/forced?tenant=A", "/forced?tenant=B"}));
 }
 
+// A configuration reload changes what is sampled for the next offers.
+TEST(SenderTest, SetSamplingAppliesToTheNextOffers) {
+  Recorder receiver;
+  SenderOptions options = Options(receiver.url());
+  options.sample = 0;
+  auto sender = StartOrDie(options);
+  ASSERT_NE(sender, nullptr);
+  sender->Offer("/l?tenant=A&i=0", 200, "{}", kAt, false);
+  ASSERT_TRUE(sender->SetSampling(1, {"B"}).ok());
+  sender->Offer("/l?tenant=A&i=1", 200, "{}", kAt, false);
+  sender->Offer("/l?tenant=B&i=2", 200, "{}", kAt, false);
+  ASSERT_TRUE(sender->SetSampling(1, {}).ok());
+  sender->Offer("/l?tenant=A&i=3", 200, "{}", kAt, false);
+  EXPECT_EQ(sender->SetSampling(1.5, {}).code(), Status::Code::kInvalidArgument);
+  sender->Offer("/l?tenant=C&i=4", 200, "{}", kAt, false);  // the last good sampling
+  sender.reset();
+  EXPECT_EQ(receiver.targets(),
+            (std::multiset<std::string>{"/l?tenant=B&i=2", "/l?tenant=A&i=3", "/l?tenant=C&i=4"}));
+}
+
 TEST(SenderTest, SampleSendsAboutItsShare) {
   Recorder receiver;
   SenderOptions options = Options(receiver.url());

@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "common/time.h"
 #include "events/events.h"
 #include "events/invalidation.h"
 
@@ -233,7 +234,7 @@ Status Syncer::ApplyEvents() {
     }
     // On a failure, the events the origin applied before it are kept (see
     // Origin::ApplyBatch): the retry resumes after them.
-    Record(apply_results_, &apply_touched_);
+    Record(apply_results_, &apply_touched_, NowUnixNanos());
     if (s.ok()) break;
     if (!Retryable(s)) return s;
     ++origin_retries_;
@@ -249,7 +250,7 @@ Status Syncer::ApplyEvents() {
 }
 
 void Syncer::Record(const std::vector<origin::ApplyResult>& results,
-                    std::vector<origin::SliceKey>* touched) {
+                    std::vector<origin::SliceKey>* touched, UnixNanos applied_at) {
   Batch& b = *batch_;
   size_t end = 0;  // the current event's slices are (*touched)[end - result.touched, end)
   for (const origin::ApplyResult& result : results) {
@@ -274,6 +275,11 @@ void Syncer::Record(const std::vector<origin::ApplyResult>& results,
     }
     ++b.result.applied;
     ++applied_;
+    if (const std::optional<UnixNanos> published = ParseRfc3339(event.published_at)) {
+      apply_lag_.Observe(std::chrono::nanoseconds(applied_at - *published));
+    } else {
+      ++apply_lag_unknown_;
+    }
   }
 }
 
@@ -328,7 +334,9 @@ SyncStats Syncer::Stats() const {
                    commit_failures_.load(),
                    lag_.load(),
                    last_batch_apply_us_.load(),
-                   last_batch_total_us_.load()};
+                   last_batch_total_us_.load(),
+                   apply_lag_.Snapshot(),
+                   apply_lag_unknown_.load()};
 }
 
 }  // namespace tempo::sync

@@ -54,8 +54,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/histogram.h"
 #include "common/mutex.h"
 #include "common/status.h"
+#include "common/time.h"
 #include "events/events.h"
 #include "events/record.h"
 #include "origin/origin.h"
@@ -129,6 +131,12 @@ struct SyncStats {
   int64_t lag = -1;                 // Consumer::Lag after the last batch; -1 unknown
   int64_t last_batch_apply_us = 0;  // decode + apply of the last batch
   int64_t last_batch_total_us = 0;  // first decode to commit of the last batch
+  // Applied events by the time from their envelope's publishedAt to the end of the
+  // ApplyBatch that applied them, in kLagBounds buckets (1 ms to 60 s). A publishedAt
+  // in the future (the publisher's clock ahead of this one) counts as 0; a replayed backlog
+  // shows as its age. Stale and invalid events are not applied, so not in it.
+  HistogramSnapshot apply_lag;
+  uint64_t apply_lag_unknown = 0;  // applied events without a valid RFC 3339 publishedAt
 };
 
 class Syncer {
@@ -214,9 +222,9 @@ class Syncer {
   // origin failures from the first event not applied; records the outcomes.
   Status ApplyEvents();
   // Records the outcome of events [next_event, next_event + results.size())
-  // and the slices they touched.
+  // and the slices they touched; `applied_at` is when their ApplyBatch returned.
   void Record(const std::vector<origin::ApplyResult>& results,
-              std::vector<origin::SliceKey>* touched);
+              std::vector<origin::SliceKey>* touched, UnixNanos applied_at);
   // Sends every DLQ message of `batch` (none when null) and the
   // invalidations and Flushes, from the start again after any failure, until
   // delivered or stopped.
@@ -258,6 +266,8 @@ class Syncer {
       invalidations_{0}, recovered_invalidations_{0}, origin_retries_{0}, producer_retries_{0},
       commit_failures_{0};
   std::atomic<int64_t> lag_{-1}, last_batch_apply_us_{0}, last_batch_total_us_{0};
+  Histogram apply_lag_{kLagBounds};
+  std::atomic<uint64_t> apply_lag_unknown_{0};
 };
 
 }  // namespace tempo::sync

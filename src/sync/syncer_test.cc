@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/time.h"
 #include "events/events.h"
 #include "events/invalidation.h"
 #include "kafka/kafka.h"
@@ -261,6 +262,52 @@ TEST_F(SyncerTest, AppliesEveryEventOnceAndCommitsEachPartition) {
   EXPECT_EQ(log_.Committed(stream::kContentTopic, 1), 21);
   EXPECT_EQ(Dump(origin_.get()), ReferenceDump(lines));
   EXPECT_TRUE(log_.Read(stream::kDlqTopic).empty());
+}
+
+// `line` (an envelope with "publishedAt":"2026-11-22T10:00:00.123Z") published at `at`.
+std::string PublishedAt(std::string line, UnixNanos at) {
+  const std::string old_value = "\"publishedAt\":\"2026-11-22T10:00:00.123Z\"";
+  const size_t where = line.find(old_value);
+  EXPECT_NE(where, std::string::npos) << line;
+  if (where == std::string::npos) return line;
+  return line.replace(where, old_value.size(), "\"publishedAt\":\"" + FormatRfc3339(at) + "\"");
+}
+
+TEST_F(SyncerTest, TheApplyLagOfEveryAppliedEventIsObserved) {
+  const UnixNanos now = NowUnixNanos();
+  constexpr int64_t kSecondNs = 1'000'000'000;
+  Append(PublishedAt(ModuleUpsert("A", "m1", 1, {"web"}), now - 2 * kSecondNs));
+  Append(PublishedAt(ModuleUpsert("A", "m2", 1, {"web"}), now - 2 * kSecondNs));
+  Append(PublishedAt(ModuleUpsert("A", "m3", 1, {"web"}), now - 3600 * kSecondNs));  // replayed
+  Append(PublishedAt(ModuleUpsert("A", "m4", 1, {"web"}), now + 3600 * kSecondNs));  // skewed
+  Append(TemplateUpsert("A", "web", "home", 1));                  // no publishedAt
+  Append(PublishedAt(ModuleUpsert("A", "m1", 1, {"web"}), now));  // stale: not applied
+  Append("not json");                                             // invalid: not applied
+
+  MemoryProducer producer(&log_);
+  auto consumer = NewConsumer();
+  Syncer syncer(consumer.get(), &producer, origin_.get(), FastOptions());
+  Drain(&syncer);
+
+  const SyncStats stats = syncer.Stats();
+  EXPECT_EQ(stats.applied, 5u);
+  EXPECT_EQ(stats.apply_lag_unknown, 1u);
+  const HistogramSnapshot& lag = stats.apply_lag;
+  ASSERT_EQ(lag.bounds.size(), std::size(kLagBounds));
+  EXPECT_EQ(lag.count, 4u);
+  // The future publishedAt counts as no lag: the first bucket (1 ms).
+  EXPECT_EQ(lag.bucket_counts.front(), 1u);
+  // The two published 2 s before the test began were applied at least 2 s after: above
+  // the 1 s bound, like the hour-old one.
+  uint64_t up_to_1s = 0, above_1s = 0;
+  for (size_t i = 0; i < lag.bounds.size(); ++i) {
+    (lag.bounds[i] <= std::chrono::seconds(1) ? up_to_1s : above_1s) += lag.bucket_counts[i];
+  }
+  above_1s += lag.bucket_counts.back();
+  EXPECT_EQ(up_to_1s, 1u);
+  EXPECT_EQ(above_1s, 3u);
+  EXPECT_GE(lag.bucket_counts.back(), 1u);  // the hour-old one, past 60 s
+  EXPECT_GE(lag.sum_seconds, 3600.0 + 4.0);
 }
 
 TEST_F(SyncerTest, ReplayAfterACrashBeforeCommitChangesNothing) {

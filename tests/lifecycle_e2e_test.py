@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""End-to-end tests of `tempo serve`'s lifecycle: the drain on SIGTERM.
+
+usage: lifecycle_e2e_test.py TEMPO_BINARY SHARED_DIR [unittest args]
+"""
+import http.client
+import os
+import signal
+import sys
+import threading
+import time
+import unittest
+
+import e2e_test
+from e2e_test import Base, Server
+
+PAGE = "/api/v2/tempo/layouts?tenant=ACME&channel=web&pageType=homepage&pageId=home-b"
+
+
+class DrainTest(Base):
+    def start(self, drain_ms):
+        store, _ = self.golden_store()
+        s = Server(store, drain_ms=drain_ms)
+        self.servers.append(s)
+        return s
+
+    def test_a_client_looping_through_a_drain_sees_no_failure(self):
+        drain_ms = 2000
+        s = self.start(drain_ms)
+        failures, answered = [], [0]
+        stop_sending = threading.Event()
+
+        def client():
+            # As a client behind a load balancer: keeps sending until the
+            # balancer (the watcher below) has taken the instance out.
+            conn = s.conn()
+            while not stop_sending.is_set():
+                try:
+                    conn.request("GET", PAGE)
+                    r = conn.getresponse()
+                    r.read()
+                    if r.status != 200:
+                        failures.append(r.status)
+                    answered[0] += 1
+                except (OSError, http.client.HTTPException) as e:
+                    failures.append(repr(e))
+                    conn.close()
+                    conn = s.conn()
+            conn.close()
+
+        threads = [threading.Thread(target=client) for _ in range(4)]
+        for t in threads:
+            t.start()
+        time.sleep(0.3)
+        self.assertEqual(s.admin("/readyz")[0], 200)
+        sent_at = time.monotonic()
+        s.proc.send_signal(signal.SIGTERM)
+        # /readyz turns at once (bounded poll), the public listener keeps serving.
+        status, body = 200, ""
+        for _ in range(100):
+            status, body = s.admin("/readyz")
+            if status == 503:
+                break
+            time.sleep(0.02)
+        flipped_after = time.monotonic() - sent_at
+        self.assertEqual(status, 503)
+        self.assertIn("draining", body)
+        self.assertLess(flipped_after, 1.0)
+        # The balancer needs a moment to act; requests meanwhile still succeed.
+        time.sleep(0.5)
+        stop_sending.set()
+        for t in threads:
+            t.join(timeout=30)
+        self.assertEqual(failures, [])
+        self.assertGreater(answered[0], 100)
+        self.assertIsNone(s.proc.poll(), "still serving during the drain")
+        self.assertEqual(s.stop(), 0)  # SIGTERM again: at once
+        self.assertIn("draining", s.err)
+
+    def test_the_drain_ends_by_itself_and_the_process_exits_0(self):
+        drain_ms = 800
+        s = self.start(drain_ms)
+        self.assertEqual(s.get(PAGE)[0], 200)
+        sent_at = time.monotonic()
+        s.proc.send_signal(signal.SIGTERM)
+        code = s.proc.wait(timeout=30)
+        elapsed = time.monotonic() - sent_at
+        self.assertEqual(code, 0)
+        self.assertGreaterEqual(elapsed, drain_ms / 1000)
+        self.assertLess(elapsed, drain_ms / 1000 + 10)
+
+    def test_a_second_sigterm_stops_at_once(self):
+        s = self.start(600_000)
+        self.assertEqual(s.get(PAGE)[0], 200)
+        s.proc.send_signal(signal.SIGTERM)
+        for _ in range(100):
+            if s.admin("/readyz")[0] == 503:
+                break
+            time.sleep(0.02)
+        sent_at = time.monotonic()
+        s.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(s.proc.wait(timeout=30), 0)
+        self.assertLess(time.monotonic() - sent_at, 10)
+
+
+class ReloadTest(Base):
+    def test_sighup_applies_limits_live_and_names_what_needs_a_restart(self):
+        store, _ = self.golden_store()
+        config = os.path.join(self.tmp, "serve.yaml")
+        with open(config, "w") as f:
+            f.write("l1-mb: 128\n")
+        s = Server(store, "--config", config)
+        self.servers.append(s)
+        for _ in range(20):
+            self.assertEqual(s.get(PAGE)[0], 200)
+        with open(config, "w") as f:
+            f.write("l1-mb: 64\ntenant-rate: 1\ntenant-burst: 2\n"
+                    "tenant_limits: {Globex: {rate: 1000}}\n")
+        s.proc.send_signal(signal.SIGHUP)
+        statuses = []
+        for _ in range(200):
+            statuses.append(s.get(PAGE)[0])
+            if 429 in statuses:
+                break
+            time.sleep(0.01)
+        self.assertIn(429, statuses)
+        # A file that no longer parses changes nothing.
+        with open(config, "w") as f:
+            f.write("l1-mb: lots\n")
+        s.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.3)
+        self.assertEqual(s.stop(), 0)
+        self.assertIn("reload: changed: l1-mb, tenant-rate, tenant-burst, tenant_limits", s.err)
+        self.assertIn("applied: tenant limits", s.err)
+        self.assertIn("need a restart to take effect: l1-mb", s.err)
+        self.assertIn("reload: the configuration is not valid, nothing changed", s.err)
+
+
+if __name__ == "__main__":
+    e2e_test.TEMPO, e2e_test.SHARED = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    unittest.main(argv=[sys.argv[0], "-v"] + sys.argv[3:])

@@ -4,8 +4,10 @@
 usage: lifecycle_e2e_test.py TEMPO_BINARY SHARED_DIR [unittest args]
 """
 import http.client
+import json
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -134,6 +136,68 @@ class ReloadTest(Base):
         self.assertIn("applied: tenant limits", s.err)
         self.assertIn("need a restart to take effect: l1-mb", s.err)
         self.assertIn("reload: the configuration is not valid, nothing changed", s.err)
+
+
+class LogsTest(Base):
+    def test_json_logs_access_log_request_ids_and_rotation(self):
+        store, _ = self.golden_store()
+        access = os.path.join(self.tmp, "access.log")
+        s = Server(store, "--log-format", "json", "--access-log", access)
+        self.servers.append(s)
+        trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        status, headers, _ = s.get(PAGE, {"X-Request-Id": "req-1", "traceparent": trace})
+        self.assertEqual((status, headers["x-request-id"], headers["traceparent"]),
+                         (200, "req-1", trace))
+        status, headers, _ = s.get("/nope")
+        self.assertEqual(status, 404)
+        made = headers["x-request-id"]
+        self.assertRegex(made, r"^[0-9a-f]{16}$")
+        # Rotation: rename, SIGHUP, and the next lines go to a new file.
+        os.rename(access, access + ".1")
+        s.proc.send_signal(signal.SIGHUP)
+        for _ in range(200):
+            if os.path.exists(access):
+                break
+            time.sleep(0.01)
+        self.assertEqual(s.get(PAGE)[0], 200)
+        self.assertEqual(s.stop(), 0)  # flushes the access log
+        with open(access + ".1") as f:
+            first = [json.loads(line) for line in f]
+        with open(access) as f:
+            second = [json.loads(line) for line in f]
+        self.assertEqual([(r["request_id"], r["status"]) for r in first],
+                         [("req-1", 200), (made, 404)])
+        self.assertEqual(first[0]["traceparent"], trace)
+        self.assertEqual(first[0]["target"], PAGE)
+        self.assertIn(first[0]["tier"], ("L1", "origin"))
+        self.assertEqual(first[0]["method"], "GET")
+        self.assertTrue(first[0]["client"].startswith("127.0.0.1:"))
+        self.assertEqual(len(second), 1)
+        # The process log is JSON too, one object per line.
+        lines = [json.loads(line) for line in s.err.splitlines() if line.startswith("{")]
+        self.assertTrue(any(l["component"] == "serve" and "reload" in l["message"]
+                            for l in lines), s.err)
+        self.assertTrue(all({"time", "level", "component", "message"} <= l.keys()
+                            for l in lines))
+
+    def test_check_config_prints_what_is_in_effect_without_secrets(self):
+        config = os.path.join(self.tmp, "serve.yaml")
+        with open(config, "w") as f:
+            f.write("l1-mb: 64\ndeadline-ms: 70\n")
+        env = dict(os.environ, TEMPO_L1_MB="32",
+                   TEMPO_STORE="postgres://tempo:S3cret@127.0.0.1:1/db")
+        p = subprocess.run([e2e_test.TEMPO, "serve", "--config", config, "--check-config",
+                            "--deadline-ms", "80"], capture_output=True, text=True,
+                           timeout=60, env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("l1-mb: 32\n", p.stdout)  # the environment over the file
+        self.assertIn("deadline-ms: 80\n", p.stdout)  # the flag over the file
+        self.assertIn("store: postgres://tempo:***@127.0.0.1:1/db\n", p.stdout)
+        self.assertNotIn("S3cret", p.stdout + p.stderr)
+        bad = subprocess.run([e2e_test.TEMPO, "serve", "--store", "x", "--listen", "nowhere",
+                              "--check-config"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn("--listen", bad.stderr)
 
 
 if __name__ == "__main__":

@@ -463,6 +463,8 @@ Status AccessLog::Reopen() {
   if (!owns_fd_) return Status::OK();
   auto fd = OpenFile(where_);
   if (!fd.ok()) return fd.status();
+  // What was accepted before the call goes to the old (rotated) file.
+  Drain(/*sweep=*/true);
   MutexLock io(&io_mu_);
   ::close(std::exchange(fd_, *fd));
   return Status::OK();

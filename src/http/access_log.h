@@ -111,8 +111,9 @@ class AccessLog {
   void Write(const AccessRecord& record);
 
   // Opens the file again by its path and writes to the new one from now on
-  // (for log rotation: the file was renamed, then SIGHUP). Lines buffered
-  // before the call may go to either file. Nothing to do for stderr. IOError
+  // (for log rotation: the file was renamed, then SIGHUP). Lines accepted
+  // before the call are written to the old file first; lines written during
+  // the call may go to either. Nothing to do for stderr. IOError
   // when the path cannot be opened; the old file stays in use then.
   Status Reopen();
 

@@ -4,6 +4,7 @@
 #include <set>
 #include <thread>
 
+#include "common/logging.h"
 #include "log/file.h"
 #include "log/layout.h"
 #include "log/log.h"
@@ -11,27 +12,6 @@
 
 namespace tempo::log {
 namespace {
-
-// The committed offset of `group` for the topic in `topic_dir`; -1 when the
-// group has committed none.
-Result<int64_t> ReadCommitted(const std::string& topic_dir, const std::string& group) {
-  std::string path = OffsetPath(topic_dir, group);
-  auto text = ReadSmallFile(path);
-  if (!text.ok()) {
-    if (text.status().code() == Status::Code::kNotFound) return int64_t{-1};
-    return text.status();
-  }
-  std::string_view digits = *text;
-  if (!digits.empty() && digits.back() == '\n') digits.remove_suffix(1);
-  int64_t offset = 0;
-  bool ok = !digits.empty() && digits.size() <= 18;  // no overflow
-  for (char c : digits) {
-    ok = ok && c >= '0' && c <= '9';
-    offset = offset * 10 + (c - '0');
-  }
-  if (!ok) return Status::Corruption(path + ": not an offset");
-  return offset;
-}
 
 class LogConsumer final : public stream::Consumer {
  public:
@@ -65,6 +45,13 @@ class LogConsumer final : public stream::Consumer {
             return got.status();
           }
           if (!*got) break;
+          if (m.offset > t.position) {
+            Log(LogLevel::kWarn, "log",
+                "group " + group_ + ", topic " + t.name + ": offsets " +
+                    std::to_string(t.position) + " to " + std::to_string(m.offset - 1) +
+                    " were deleted by retention before the group read them; reading on from " +
+                    std::to_string(m.offset));
+          }
           m.topic = t.name;
           m.partition = 0;
           t.position = m.offset + 1;
@@ -148,7 +135,7 @@ Result<std::unique_ptr<stream::Consumer>> OpenLogConsumer(const std::string& dir
   std::vector<LogConsumer::Topic> states;
   for (auto& topic : topics) {
     std::string topic_dir = TopicDir(dir, topic);
-    auto committed = ReadCommitted(topic_dir, group);
+    auto committed = ReadCommittedOffset(topic_dir, group);
     if (!committed.ok()) return committed.status();
     int64_t position = *committed;
     if (position < 0 && start_at == StartAt::kLatest) {

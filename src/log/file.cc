@@ -2,14 +2,23 @@
 #include "log/file.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 namespace tempo::log {
+namespace {
+
+// How long a locker sleeps between tries of a LOCK held by another: about
+// what one batch write takes.
+constexpr std::chrono::microseconds kLockRetryInterval{200};
+
+}  // namespace
 
 UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
   if (this != &other) {
@@ -98,6 +107,21 @@ Status WriteFileAtomically(const std::string& path, std::string_view contents) {
   }
   return SyncDir(Parent(path));
 }
+
+Status LockExclusive(int fd, const std::string& path,
+                     std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return Status::OK();
+    if (errno == EINTR) continue;
+    if (errno != EWOULDBLOCK) return ErrnoStatus("flock", path);
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Status::Unavailable("another writer holds " + path);
+    }
+    std::this_thread::sleep_for(kLockRetryInterval);
+  }
+}
+
+ScopedUnlock::~ScopedUnlock() { ::flock(fd_, LOCK_UN); }
 
 Result<std::string> ReadSmallFile(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));

@@ -2,6 +2,7 @@
 // whole writes and the fsyncs that make a new name durable.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -48,6 +49,23 @@ Status EnsureDir(const std::string& dir);
 // the new file: writes a temp file beside it, fsyncs, renames, fsyncs the
 // directory.
 Status WriteFileAtomically(const std::string& path, std::string_view contents);
+
+// Takes an exclusive flock of the open file `fd` (named `path` in errors),
+// retrying until `deadline`; then Unavailable "another writer holds PATH".
+Status LockExclusive(int fd, const std::string& path,
+                     std::chrono::steady_clock::time_point deadline);
+
+// Releases the flock of `fd` when it goes out of scope.
+class ScopedUnlock {
+ public:
+  explicit ScopedUnlock(int fd) : fd_(fd) {}
+  ScopedUnlock(const ScopedUnlock&) = delete;
+  ScopedUnlock& operator=(const ScopedUnlock&) = delete;
+  ~ScopedUnlock();
+
+ private:
+  const int fd_;
+};
 
 // Reads all of a small file. NotFound when it does not exist.
 Result<std::string> ReadSmallFile(const std::string& path);

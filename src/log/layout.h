@@ -39,4 +39,18 @@ Result<std::vector<int64_t>> ListSegments(const std::string& topic_dir);
 // has rolled to it).
 bool SegmentExists(const std::string& topic_dir, int64_t base_offset);
 
+// The offset `group` committed for the topic in `topic_dir` (the next one
+// it will read); -1 when it has committed none. Corruption when the file
+// holds no offset.
+Result<int64_t> ReadCommittedOffset(const std::string& topic_dir, std::string_view group);
+
+// The groups that have committed an offset for the topic in `topic_dir`,
+// ascending; empty when none has. Other files in groups/ (a commit's temp
+// file) are ignored.
+Result<std::vector<std::string>> ListGroups(const std::string& topic_dir);
+
+// The topics of the log in `dir` (its subdirectories with a valid topic
+// name), ascending.
+Result<std::vector<std::string>> ListTopics(const std::string& dir);
+
 }  // namespace tempo::log

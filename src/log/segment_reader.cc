@@ -2,6 +2,7 @@
 #include "log/segment_reader.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -39,6 +40,12 @@ Status SegmentReader::Rewind() {
     return ErrnoStatus("seek", path_);
   }
   return Status::OK();
+}
+
+Result<bool> SegmentReader::Unlinked() const {
+  struct stat st;
+  if (::fstat(fd_.get(), &st) != 0) return ErrnoStatus("stat", path_);
+  return st.st_nlink == 0;
 }
 
 Result<bool> SegmentReader::Fill(size_t need) {

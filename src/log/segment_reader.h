@@ -40,6 +40,10 @@ class SegmentReader {
   // changed: a writer truncated a torn tail and appended).
   Status Rewind();
 
+  // Whether the file was deleted (by retention) since it was opened; what
+  // it held can still be read to its end.
+  Result<bool> Unlinked() const;
+
   const std::string& path() const { return path_; }
 
  private:

@@ -7,24 +7,48 @@
 #include "log/record.h"
 
 namespace tempo::log {
+namespace {
+
+// Tries of OpenFirstSegment: each retry means a retention pass deleted the
+// segment it listed, so a few suffice.
+constexpr int kMaxOpenAttempts = 4;
+
+}  // namespace
 
 TopicReader::TopicReader(std::string topic_dir, int64_t start_offset)
     : topic_dir_(std::move(topic_dir)), start_offset_(start_offset) {}
 
 Result<bool> TopicReader::OpenFirstSegment() {
-  auto bases = ListSegments(topic_dir_);
-  if (!bases.ok()) return bases.status();
-  if (bases->empty()) return false;
-  // The last segment whose base is at or below the start; the first one
-  // when the start lies before all of them.
-  auto it = std::upper_bound(bases->begin(), bases->end(), start_offset_);
-  int64_t base = it == bases->begin() ? *it : *(it - 1);
-  auto segment = SegmentReader::Open(SegmentPath(topic_dir_, base), 0);
-  if (!segment.ok()) return segment.status();
-  segment_.emplace(std::move(*segment));
-  segment_base_ = base;
-  expected_offset_ = base;
-  sealed_ = false;
+  // Retention may delete the segment chosen before it is opened: then the
+  // listing has changed, so look again.
+  for (int attempt = 1;; ++attempt) {
+    auto bases = ListSegments(topic_dir_);
+    if (!bases.ok()) return bases.status();
+    if (bases->empty()) return false;
+    // The last segment whose base is at or below the start; the first one
+    // when the start lies before all of them (retention deleted the
+    // segments that held it).
+    auto it = std::upper_bound(bases->begin(), bases->end(), start_offset_);
+    int64_t base = it == bases->begin() ? *it : *(it - 1);
+    auto segment = SegmentReader::Open(SegmentPath(topic_dir_, base), 0);
+    if (!segment.ok()) {
+      if (attempt < kMaxOpenAttempts && !SegmentExists(topic_dir_, base)) continue;
+      return segment.status();
+    }
+    segment_.emplace(std::move(*segment));
+    segment_base_ = base;
+    expected_offset_ = base;
+    sealed_ = false;
+    return true;
+  }
+}
+
+Result<bool> TopicReader::Deleted() {
+  auto unlinked = segment_->Unlinked();
+  if (!unlinked.ok() || !*unlinked) return unlinked;
+  // Reading on would need the successors that retention deleted with it:
+  // start over from the earliest segment that remains.
+  segment_.reset();
   return true;
 }
 
@@ -67,20 +91,28 @@ Result<bool> TopicReader::NextPayload(std::string_view* payload, uint64_t* posit
           // finds everything. An empty segment has no successor (it would
           // have the same name): the file found is this one, still open for
           // its first write.
+          // A deleted segment was sealed (retention keeps the last one),
+          // though its successor may have gone with it.
           if (expected_offset_ == segment_base_ || !SegmentExists(topic_dir_, expected_offset_)) {
-            return false;
+            auto unlinked = segment_->Unlinked();
+            if (!unlinked.ok() || !*unlinked) return unlinked;
           }
           sealed_ = true;
           continue;
         }
-        if (!SegmentExists(topic_dir_, expected_offset_)) {
-          return CorruptionAt(segment_->path(), *position,
-                              "segment ends before offset " + std::to_string(expected_offset_) +
-                                  ", but no segment starts there");
-        }
         {
           auto next = SegmentReader::Open(SegmentPath(topic_dir_, expected_offset_), 0);
-          if (!next.ok()) return next.status();
+          if (!next.ok()) {
+            if (SegmentExists(topic_dir_, expected_offset_)) return next.status();
+            // Retention deletes the oldest segments first, so a successor
+            // can be missing only when this segment was deleted too.
+            auto deleted = Deleted();
+            if (!deleted.ok()) return deleted.status();
+            if (*deleted) continue;
+            return CorruptionAt(segment_->path(), *position,
+                                "segment ends before offset " + std::to_string(expected_offset_) +
+                                    ", but no segment starts there");
+          }
           segment_.emplace(std::move(*next));
           segment_base_ = expected_offset_;
           sealed_ = false;

@@ -16,7 +16,10 @@ namespace tempo::log {
 class TopicReader {
  public:
   // Reads the topic in `topic_dir` from `start_offset`: records below it are
-  // skipped. The directory need not exist yet.
+  // skipped. The directory need not exist yet. When retention deleted the
+  // records at the reader's position (before it opened, or while it read a
+  // segment), it goes on from the earliest record that remains: the offsets
+  // it returns then jump.
   TopicReader(std::string topic_dir, int64_t start_offset);
 
   // Reads the next record. true: *out holds it (all fields but topic and
@@ -37,6 +40,9 @@ class TopicReader {
   Result<bool> OpenFirstSegment();
   // Whether a segment after segment_ exists (lists the directory).
   Result<bool> LaterSegmentExists();
+  // When retention deleted segment_: drops it (the next read opens the
+  // first segment that remains) and returns true.
+  Result<bool> Deleted();
 
   std::string topic_dir_;
   int64_t start_offset_;  // of the next record to return; moves on with each

@@ -2,25 +2,16 @@
 #include "log/topic_writer.h"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <thread>
 
 #include "log/layout.h"
 #include "log/record.h"
 #include "log/segment_reader.h"
 
 namespace tempo::log {
-namespace {
-
-// How long a writer sleeps between tries of a LOCK held by another: about
-// what one batch write takes.
-constexpr std::chrono::microseconds kLockRetryInterval{200};
-
-}  // namespace
 
 TopicWriter::TopicWriter(std::string topic_dir, size_t segment_bytes, UniqueFd lock)
     : topic_dir_(std::move(topic_dir)), segment_bytes_(segment_bytes), lock_(std::move(lock)) {}
@@ -36,15 +27,7 @@ Result<std::unique_ptr<TopicWriter>> TopicWriter::Open(std::string topic_dir,
 }
 
 Status TopicWriter::Lock(std::chrono::steady_clock::time_point deadline) {
-  for (;;) {
-    if (::flock(lock_.get(), LOCK_EX | LOCK_NB) == 0) return Status::OK();
-    if (errno == EINTR) continue;
-    if (errno != EWOULDBLOCK) return ErrnoStatus("flock", LockPath(topic_dir_));
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return Status::Unavailable("another writer holds " + LockPath(topic_dir_));
-    }
-    std::this_thread::sleep_for(kLockRetryInterval);
-  }
+  return LockExclusive(lock_.get(), LockPath(topic_dir_), deadline);
 }
 
 Status TopicWriter::SwitchTo(int64_t base, bool create) {
@@ -67,10 +50,7 @@ Status TopicWriter::SwitchTo(int64_t base, bool create) {
   return Status::OK();
 }
 
-Status TopicWriter::ScanTail() {
-  struct stat st;
-  if (::fstat(segment_.get(), &st) != 0) return ErrnoStatus("stat", segment_path_);
-  uint64_t file_size = static_cast<uint64_t>(st.st_size);
+Status TopicWriter::ScanTail(uint64_t file_size) {
   if (file_size == size_) return Status::OK();
   if (file_size < size_) {
     return CorruptionAt(segment_path_, file_size, "segment is shorter than its records");
@@ -126,7 +106,17 @@ Status TopicWriter::CatchUp() {
       Status s = bases->empty() ? SwitchTo(0, /*create=*/true) : SwitchTo(bases->back(), false);
       if (!s.ok()) return s;
     }
-    Status s = ScanTail();
+    struct stat st;
+    if (::fstat(segment_.get(), &st) != 0) return ErrnoStatus("stat", segment_path_);
+    if (st.st_nlink == 0) {
+      // Retention deleted it (log.h: only sealed segments, under this
+      // LOCK): others rolled past it since this writer's last append. Its
+      // writes were fsynced when they rolled.
+      segment_ = UniqueFd();
+      unsynced_ = false;
+      continue;
+    }
+    Status s = ScanTail(static_cast<uint64_t>(st.st_size));
     if (!s.ok()) return s;
     // A writer that rolled made the next segment, named by the next offset;
     // others may have rolled again since, so start over from the listing.
@@ -158,10 +148,7 @@ Status TopicWriter::Append(std::string* batch, std::chrono::steady_clock::time_p
   if (batch->empty()) return Status::OK();
   Status s = Lock(deadline);
   if (!s.ok()) return s;
-  struct Unlock {
-    int fd;
-    ~Unlock() { ::flock(fd, LOCK_UN); }
-  } unlock{lock_.get()};
+  ScopedUnlock unlock(lock_.get());
 
   s = CatchUp();
   if (!s.ok()) return s;

@@ -41,11 +41,13 @@ class TopicWriter {
 
   Status Lock(std::chrono::steady_clock::time_point deadline);
   // Under the lock: brings the writer's view of the last segment up to date
-  // with the files (appends and rolls by others, a torn tail to cut off).
+  // with the files (appends and rolls by others, a torn tail to cut off,
+  // segments deleted by retention).
   Status CatchUp();
-  // Under the lock: reads the records of the current segment past size_,
-  // counting offsets, and truncates a torn tail.
-  Status ScanTail();
+  // Under the lock: reads the records of the current segment, now
+  // `file_size` bytes long, past size_, counting offsets, and truncates a
+  // torn tail.
+  Status ScanTail(uint64_t file_size);
   // Makes `base` the current segment (creating it when `create`).
   Status SwitchTo(int64_t base, bool create);
   Status WriteChunk(std::string_view chunk, int64_t first_offset);

@@ -7,6 +7,7 @@
 #include "cli/event_input.h"
 #include "cli/output.h"
 #include "cli/stream_flags.h"
+#include "log/log.h"
 #include "sync/publish.h"
 
 namespace tempo::cli {
@@ -24,6 +25,7 @@ void RegisterPublish(CLI::App& app, int* exit_code) {
   auto file = std::make_shared<std::string>();
   auto max_record_bytes = std::make_shared<size_t>();
   auto config = std::make_shared<std::string>();
+  auto segment_bytes = std::make_shared<size_t>(log::LogOptions().segment_bytes);
   AddStreamFlags(cmd, flags.get(), "publish to");
   cmd->add_option("--embedded", *embedded,
                   "Data directory of a `tempo serve --embedded` (publishes to its log, DIR/log)")
@@ -32,6 +34,10 @@ void RegisterPublish(CLI::App& app, int* exit_code) {
   cmd->add_option("--topic", *topic, "Content topic")
       ->default_val(std::string(stream::kContentTopic));
   AddMaxRecordBytesOption(cmd, max_record_bytes.get());
+  cmd->add_option("--log-segment-bytes", *segment_bytes,
+                  "With --log or --embedded: size at which the log's segments roll over")
+      ->capture_default_str()
+      ->check(CLI::Range(log::kMinSegmentBytes, log::kMaxSegmentBytes));
   cmd->add_option("file", *file, "NDJSON event file, or - for stdin")->required();
   AddConfigOption(cmd, config.get());
   cmd->callback([=] {
@@ -52,6 +58,11 @@ void RegisterPublish(CLI::App& app, int* exit_code) {
       *exit_code = 2;
       return;
     }
+    if (stream.log_dir.empty() && *segment_bytes != log::LogOptions().segment_bytes) {
+      std::cerr << "tempo publish: --log-segment-bytes needs --log or --embedded\n";
+      *exit_code = 2;
+      return;
+    }
     InputFile input;
     if (Status s = input.Open(*file); !s.ok()) {
       std::cerr << "tempo publish: " << s.message() << "\n";
@@ -63,7 +74,10 @@ void RegisterPublish(CLI::App& app, int* exit_code) {
       *exit_code = 1;
       return;
     }
-    auto producer = serve::OpenProducer(stream);
+    log::LogOptions log_options;
+    log_options.segment_bytes = *segment_bytes;
+    auto producer = stream.log_dir.empty() ? serve::OpenProducer(stream)
+                                           : log::OpenLogProducer(stream.log_dir, log_options);
     if (!producer.ok()) {
       std::cerr << "tempo publish: " << producer.status().ToString() << "\n";
       *exit_code = 1;

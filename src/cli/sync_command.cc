@@ -17,9 +17,11 @@
 #include "common/logging.h"
 #include "common/service_notify.h"
 #include "l2/slice_rewriter.h"
+#include "log/log.h"
 #include "serve/admin_listener.h"
 #include "serve/process_metrics.h"
 #include "serve/store_uri.h"
+#include "sync/background_sync.h"
 #include "sync/rewrite_in_l2.h"
 #include "sync/syncer.h"
 
@@ -58,9 +60,19 @@ struct SyncFlags {
   // TLS on the admin listener, and the off-loopback rule. Default: none.
   http::TlsFiles admin_tls;
   bool admin_insecure = false;
+  // With --log: the segment size of the topics this process writes (DLQ,
+  // invalidations). Default: log::LogOptions::segment_bytes.
+  size_t log_segment_bytes = log::LogOptions().segment_bytes;
+  // With --log: retention of every topic of the log (log::RetentionOptions;
+  // 0: no limit). Default: 0 and 0.
+  uint64_t log_retention_bytes = 0;
+  int64_t log_retention_hours = 0;
   // The YAML file (cli/config_file.h). Default: none.
   std::string config;
 };
+
+// The largest --log-retention-hours: 100 years.
+constexpr int64_t kMaxLogRetentionHours = int64_t{100} * 365 * 24;
 
 // The counters as one info line (tests/sync_e2e_test.py reads "events N" from it).
 void LogStats(const sync::SyncStats& s) {
@@ -91,6 +103,20 @@ void AddSyncFlags(CLI::App* cmd, SyncFlags* f) {
       ->check(CLI::Range(int64_t{0}, int64_t{86'400'000}));
   AddMaxRecordBytesOption(cmd, &f->max_record_bytes);
   cmd->add_flag("--drain", f->drain, "Exit 0 once a poll finds no more events (backlog consumed)");
+  cmd->add_option("--log-segment-bytes", f->log_segment_bytes,
+                  "With --log: size at which the log's segments this process writes (DLQ, "
+                  "invalidations) roll over")
+      ->capture_default_str()
+      ->check(CLI::Range(log::kMinSegmentBytes, log::kMaxSegmentBytes));
+  cmd->add_option("--log-retention-bytes", f->log_retention_bytes,
+                  "With --log: per topic, delete the oldest sealed segments while the topic is "
+                  "larger than this, once every consumer group has read them; 0: no limit")
+      ->capture_default_str();
+  cmd->add_option("--log-retention-hours", f->log_retention_hours,
+                  "With --log: delete sealed segments last written longer ago than this, once "
+                  "every consumer group has read them; 0: no limit")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, kMaxLogRetentionHours));
   AddL2Flags(cmd, &f->l2);
   cmd->add_option("--admin-listen", f->admin_listen,
                   "Admin listener HOST:PORT (/metrics with lag and apply counters, /livez); "
@@ -123,6 +149,17 @@ int RunSync(CLI::App* cmd, SyncFlags* flags) {
     std::cerr << "tempo sync: " << s.message() << "\n";
     return 2;
   }
+  log::RetentionOptions retention;
+  retention.max_bytes = f.log_retention_bytes;
+  retention.max_age = std::chrono::hours(f.log_retention_hours);
+  // `tempo serve` reads invalidations from their end and never commits.
+  retention.uncommitted_topics = {f.invalidation_topic};
+  if (f.stream.log_dir.empty() && (log::RetentionEnabled(retention) ||
+                                   f.log_segment_bytes != log::LogOptions().segment_bytes)) {
+    std::cerr << "tempo sync: --log-segment-bytes and --log-retention-* need --log (Kafka keeps "
+                 "its own retention)\n";
+    return 2;
+  }
   auto l2 = serve::OpenL2(f.l2);
   if (!l2.ok()) {
     std::cerr << "tempo sync: " << l2.status().message() << "\n";
@@ -140,7 +177,10 @@ int RunSync(CLI::App* cmd, SyncFlags* flags) {
     return 1;
   }
   // The producer first: it creates a missing log directory, a consumer does not.
-  auto producer = serve::OpenProducer(f.stream);
+  log::LogOptions log_options;
+  log_options.segment_bytes = f.log_segment_bytes;
+  auto producer = f.stream.log_dir.empty() ? serve::OpenProducer(f.stream)
+                                           : log::OpenLogProducer(f.stream.log_dir, log_options);
   auto consumer = producer.ok()
                       ? serve::OpenConsumer(f.stream, f.group, {f.topic}, /*from_latest=*/false)
                       : producer.status();
@@ -163,10 +203,17 @@ int RunSync(CLI::App* cmd, SyncFlags* flags) {
     observer = sync::RewriteInL2(rewriter.get());
   }
   sync::Syncer syncer(consumer->get(), producer->get(), origin->get(), options, observer);
+  // Between batches, on this thread: deletions never delay a serving process.
+  std::unique_ptr<log::PeriodicRetention> log_retention;
+  if (log::RetentionEnabled(retention)) {
+    log_retention = std::make_unique<log::PeriodicRetention>(f.stream.log_dir, retention);
+  }
   serve::ProcessParts parts;
   parts.l2 = l2->get();
   parts.rewriter = rewriter.get();
-  parts.sync_stats = [&syncer] { return syncer.Stats(); };
+  parts.sync_stats = [&syncer, &log_retention] {
+    return sync::WithRetentionStats(syncer.Stats(), log_retention.get());
+  };
   admin::AdminService admin_service(serve::ReportingHooks(parts));
   auto admin_server =
       serve::StartAdminListener(f.admin_listen, &admin_service, 0, f.admin_tls, f.admin_insecure);
@@ -178,6 +225,10 @@ int RunSync(CLI::App* cmd, SyncFlags* flags) {
                         serve::RedactStoreUri(f.store);
   if (*l2) running += ", L2 " + f.l2.servers;
   if (*admin_server) running += ", admin on port " + std::to_string((*admin_server)->port());
+  if (log_retention) {
+    running += ", log retention " + std::to_string(f.log_retention_bytes) + " bytes per topic, " +
+               std::to_string(f.log_retention_hours) + " hours (0: no limit)";
+  }
   Log(LogLevel::kInfo, "sync", running);
   signals.Watch([&](int sig, int /*count*/) {
     (void)NotifyStopping();  // systemd shows "deactivating"
@@ -193,6 +244,7 @@ int RunSync(CLI::App* cmd, SyncFlags* flags) {
   sync::RunOptions run;
   run.until_idle = f.drain;
   run.after_batch = [&] {
+    if (log_retention) log_retention->RunIfDue();
     const auto now = std::chrono::steady_clock::now();
     if (f.stats_every_ms > 0 && now - last_stats >= std::chrono::milliseconds(f.stats_every_ms)) {
       LogStats(syncer.Stats());

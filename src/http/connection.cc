@@ -539,6 +539,7 @@ void Connection::Complete(int status, uint64_t body_bytes, bool handler_answer) 
   done.status = status;
   done.body_bytes = body_bytes;
   done.duration = std::chrono::steady_clock::now() - handler_start_;
+  done.started_at = worker_->WallTimeOf(handler_start_);
   done.response = handler_answer ? &response_ : nullptr;
   on_complete(done);
 }

@@ -136,6 +136,9 @@ struct CompletedRequest {
   // From the request's head complete to its answer ready to write: the
   // handler's work and any deferred wait, not the network.
   std::chrono::nanoseconds duration{0};
+  // When the head was complete: ns since the Unix epoch (to the sweep's
+  // precision of the clocks' offset, well under a millisecond).
+  int64_t started_at = 0;
   // The handler's answer (its headers, say X-Tempo-Cache, and Response::tenant);
   // null for an answer the server gave itself (400, 413, 431, 500 or a fallback).
   const Response* response = nullptr;

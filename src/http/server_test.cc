@@ -933,6 +933,7 @@ TEST_F(ServerTest, OnCompleteSeesEveryAnswer) {
     uint64_t bytes;
     bool handler;
     std::chrono::nanoseconds duration;
+    int64_t started_at;
   };
   std::mutex mu;
   std::vector<Seen> seen;
@@ -942,7 +943,7 @@ TEST_F(ServerTest, OnCompleteSeesEveryAnswer) {
     std::lock_guard<std::mutex> lock(mu);
     seen.push_back({std::string(done.request_id), std::string(done.client),
                     std::string(done.method), std::string(done.target), done.status,
-                    done.body_bytes, done.response != nullptr, done.duration});
+                    done.body_bytes, done.response != nullptr, done.duration, done.started_at});
   };
   StartServer(options, [&](const Request& q, Response* r) { deferring.Handle(q, r); });
   Client client(server_->port());
@@ -967,6 +968,14 @@ TEST_F(ServerTest, OnCompleteSeesEveryAnswer) {
   EXPECT_EQ(seen[3].status, 400);
   EXPECT_FALSE(seen[3].handler);
   EXPECT_EQ(seen[3].request_id.size(), 16u);
+  // The wall-clock start is now's, to the clocks' offset.
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  for (const Seen& s : seen) {
+    EXPECT_LE(s.started_at, now);
+    EXPECT_GT(s.started_at, now - int64_t{60'000'000'000});
+  }
 }
 
 TEST_F(ServerTest, AConnectionResetMidRequestIsAConnectionError) {

@@ -283,6 +283,12 @@ void Worker::Sweep() {
 
 void Worker::RefreshClock() {
   now_ms_ = SteadyNowMs();
+  wall_minus_steady_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count() -
+                          std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              std::chrono::steady_clock::now().time_since_epoch())
+                              .count();
   const std::time_t wall = std::time(nullptr);
   if (wall != date_time_) {
     date_time_ = wall;

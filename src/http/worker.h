@@ -78,6 +78,13 @@ class Worker {
   // A coarse monotonic clock (ms), refreshed by the sweep timer: reading it
   // costs nothing on the request path.
   int64_t now_ms() const { return now_ms_; }
+  // The wall-clock time (ns since the Unix epoch) of a steady-clock instant,
+  // by the offset between the clocks taken with now_ms(): one read of the
+  // steady clock gives both a duration and a log time.
+  int64_t WallTimeOf(std::chrono::steady_clock::time_point at) const {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count() +
+           wall_minus_steady_ns_;
+  }
   // The current Date header value, refreshed with now_ms().
   std::string_view date() const { return date_; }
   // Where other threads post deferred answers for this worker's connections.
@@ -127,7 +134,8 @@ class Worker {
   boost::intrusive::list<Connection> connections_;
   int64_t sweep_interval_ms_;
   int64_t now_ms_ = 0;
-  std::time_t date_time_ = 0;  // the second date_ shows
+  int64_t wall_minus_steady_ns_ = 0;  // system_clock - steady_clock, with now_ms_
+  std::time_t date_time_ = 0;         // the second date_ shows
   std::string date_;
   uint16_t port_ = 0;
   bool stopping_ = false;

@@ -53,6 +53,12 @@ struct LogOptions {
   std::chrono::milliseconds poll_interval{2};
 };
 
+// The segment_bytes that --log-segment-bytes accepts: small segments are for
+// tests and tight disks (retention deletes whole segments), large ones cost
+// readers a longer skip to an offset.
+inline constexpr size_t kMinSegmentBytes = size_t{1} << 10;
+inline constexpr size_t kMaxSegmentBytes = size_t{1} << 30;
+
 // The largest key + value + headers a record may carry (Send fails with
 // InvalidArgument above it; a reader takes a larger length for damage).
 inline constexpr size_t kMaxMessageBytes = size_t{16} << 20;

@@ -38,10 +38,12 @@ Result<std::vector<Segment>> StatSegments(const std::string& topic_dir) {
       if (errno == ENOENT) continue;
       return ErrnoStatus("stat", path);
     }
-    auto mtime = std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec);
-    segments.push_back({base, static_cast<uint64_t>(st.st_size),
-                        std::chrono::system_clock::time_point(
-                            std::chrono::duration_cast<std::chrono::system_clock::duration>(mtime))});
+    auto mtime =
+        std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec);
+    segments.push_back(
+        {base, static_cast<uint64_t>(st.st_size),
+         std::chrono::system_clock::time_point(
+             std::chrono::duration_cast<std::chrono::system_clock::duration>(mtime))});
   }
   return segments;
 }
@@ -116,8 +118,9 @@ Status TrimTopic(const std::string& dir, const std::string& topic, const Retenti
   // longer the one seen), another pass may have deleted some.
   auto lock = OpenFile(LockPath(topic_dir), O_RDWR | O_CREAT);
   if (!lock.ok()) return lock.status();
-  Status s = LockExclusive(lock->get(), LockPath(topic_dir),
-                           std::chrono::steady_clock::now() + std::chrono::milliseconds(kLockWaitMs));
+  Status s =
+      LockExclusive(lock->get(), LockPath(topic_dir),
+                    std::chrono::steady_clock::now() + std::chrono::milliseconds(kLockWaitMs));
   if (!s.ok()) return s;
   ScopedUnlock unlock(lock->get());
   segments = StatSegments(topic_dir);

@@ -49,7 +49,8 @@ std::string DefaultDataDir() {
 
 Result<std::unique_ptr<sync::BackgroundSync>> StartEmbeddedSync(const std::string& log_dir,
                                                                 origin::Origin* origin,
-                                                                l2::L2Client* l2) {
+                                                                l2::L2Client* l2,
+                                                                log::RetentionOptions retention) {
   auto producer = log::OpenLogProducer(log_dir);
   if (!producer.ok()) return producer.status();
   auto end = log::EndOffset(log_dir, stream::kContentTopic);
@@ -70,9 +71,15 @@ Result<std::unique_ptr<sync::BackgroundSync>> StartEmbeddedSync(const std::strin
     observer = [rewriter, rewrite = sync::RewriteInL2(rewriter.get())](
                    const std::vector<sync::SliceTouch>& touches) { rewrite(touches); };
   }
-  auto background = std::make_unique<sync::BackgroundSync>(std::move(consumer).value(),
-                                                           std::move(producer).value(), origin,
-                                                           std::move(options), std::move(observer));
+  std::unique_ptr<log::PeriodicRetention> periodic;
+  if (log::RetentionEnabled(retention)) {
+    // Serving processes read invalidations from their end and never commit.
+    retention.uncommitted_topics.emplace_back(stream::kInvalidationTopic);
+    periodic = std::make_unique<log::PeriodicRetention>(log_dir, std::move(retention));
+  }
+  auto background = std::make_unique<sync::BackgroundSync>(
+      std::move(consumer).value(), std::move(producer).value(), origin, std::move(options),
+      std::move(observer), std::move(periodic));
   // The backlog first, so that the first request sees it.
   if (Status s = background->CatchUp(); !s.ok()) return s;
   background->Start(

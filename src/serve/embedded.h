@@ -13,6 +13,7 @@
 
 #include "common/status.h"
 #include "l2/l2.h"
+#include "log/log.h"
 #include "origin/origin.h"
 #include "sync/background_sync.h"
 
@@ -28,9 +29,14 @@ inline constexpr char kEmbeddedSyncGroup[] = "tempo-embedded-sync";
 // topic is still empty, applies the whole backlog to `origin` before
 // returning (so the first request sees it), then keeps syncing in the
 // background. With `l2` (may be null), touched slices are rewritten there as
-// `tempo sync --l2` does. REQUIRES: origin and l2 outlive the result.
-Result<std::unique_ptr<sync::BackgroundSync>> StartEmbeddedSync(const std::string& log_dir,
-                                                                origin::Origin* origin,
-                                                                l2::L2Client* l2);
+// `tempo sync --l2` does. With limits in `retention` (--log-retention-bytes,
+// --log-retention-hours), the sync loop deletes the log's sealed segments
+// past them once every group has read them (log::EnforceRetention), at most
+// once per retention.interval, between batches; the invalidation topic is
+// always one of its uncommitted_topics. REQUIRES: origin and l2 outlive the
+// result.
+Result<std::unique_ptr<sync::BackgroundSync>> StartEmbeddedSync(
+    const std::string& log_dir, origin::Origin* origin, l2::L2Client* l2,
+    log::RetentionOptions retention = {});
 
 }  // namespace tempo::serve

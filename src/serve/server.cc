@@ -255,7 +255,7 @@ Status Server::StartParts(bool* bad_options) {
     metrics->Record(admin::RouteOf(done.target), done.status, tier, tenant, done.duration);
     if (access_log != nullptr) {
       http::AccessRecord record;
-      record.time = NowUnixNanos() - done.duration.count();
+      record.time = done.started_at;
       record.request_id = done.request_id;
       record.client_address = done.client;
       record.method = done.method;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "events/events.h"
+#include "log/log.h"
 #include "origin/rocks_origin.h"
 #include "sync/background_sync.h"
 #include "sync/event_lines_test_util.h"
@@ -157,6 +158,68 @@ TEST_F(RunnerTest, BackgroundSyncReportsTheErrorThatEndsIt) {
   }
   sync.Stop();
   EXPECT_EQ(error, "InvalidArgument: unknown topic");
+}
+
+TEST_F(RunnerTest, BackgroundSyncRunsTheLogRetentionBetweenBatches) {
+  // The embedded log with small segments: 200 events make dozens of them.
+  const std::string log_dir = dir_.path() + "/log";
+  log::LogOptions log_options;
+  log_options.segment_bytes = 2048;
+  auto producer = log::OpenLogProducer(log_dir, log_options);
+  ASSERT_TRUE(producer.ok()) << producer.status().ToString();
+  auto publish = [&](int first, int n) {
+    for (int i = first; i < first + n; ++i) {
+      const std::string line = ModuleUpsert("acme", "m" + std::to_string(i), 1, {"web"});
+      ASSERT_TRUE(
+          (*producer)->Send(stream::kContentTopic, "acme/module/m" + std::to_string(i), line).ok());
+    }
+    ASSERT_TRUE((*producer)->Flush(std::chrono::seconds(5)).ok());
+  };
+  publish(0, 200);
+  const std::string content_dir = log_dir + "/" + std::string(stream::kContentTopic);
+  const size_t segments_before = std::distance(std::filesystem::directory_iterator(content_dir),
+                                               std::filesystem::directory_iterator());
+  auto consumer = log::OpenLogConsumer(log_dir, "sync", {std::string(stream::kContentTopic)},
+                                       log::StartAt::kEarliest);
+  ASSERT_TRUE(consumer.ok()) << consumer.status().ToString();
+  auto sync_producer = log::OpenLogProducer(log_dir, log_options);
+  ASSERT_TRUE(sync_producer.ok());
+  log::RetentionOptions retention;
+  retention.max_bytes = 4096;
+  retention.interval = std::chrono::milliseconds(0);  // a pass after every batch
+  retention.uncommitted_topics = {std::string(stream::kInvalidationTopic)};
+  BackgroundSync sync(std::move(*consumer), std::move(*sync_producer), origin_.get(),
+                      FastOptions(/*max_batch=*/50), nullptr,
+                      std::make_unique<log::PeriodicRetention>(log_dir, retention));
+
+  ASSERT_TRUE(sync.CatchUp().ok());
+  EXPECT_EQ(sync.Stats().applied, 200u);
+  const SyncStats caught_up = sync.Stats();
+  EXPECT_GT(caught_up.log_retention_deleted_segments, 0u);
+  EXPECT_GT(caught_up.log_retention_deleted_bytes, caught_up.log_retention_deleted_segments);
+  uint64_t content_bytes = 0;
+  size_t segments_after = 0;
+  for (const auto& e : std::filesystem::directory_iterator(content_dir)) {
+    if (e.path().extension() != ".log") continue;
+    content_bytes += e.file_size();
+    ++segments_after;
+  }
+  EXPECT_LT(segments_after, segments_before);
+  EXPECT_LE(content_bytes, retention.max_bytes);
+
+  std::atomic<bool> failed{false};
+  sync.Start([&](const Status&) { failed = true; });
+  publish(200, 100);
+  const auto deadline = std::chrono::steady_clock::now() + kWaitLimit;
+  while ((sync.Stats().applied < 300 || sync.Stats().log_retention_deleted_segments ==
+                                            caught_up.log_retention_deleted_segments) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  sync.Stop();
+  EXPECT_FALSE(failed);
+  EXPECT_EQ(sync.Stats().applied, 300u);
+  EXPECT_GT(sync.Stats().log_retention_deleted_segments, caught_up.log_retention_deleted_segments);
 }
 
 }  // namespace

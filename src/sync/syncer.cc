@@ -336,7 +336,9 @@ SyncStats Syncer::Stats() const {
                    last_batch_apply_us_.load(),
                    last_batch_total_us_.load(),
                    apply_lag_.Snapshot(),
-                   apply_lag_unknown_.load()};
+                   apply_lag_unknown_.load(),
+                   /*log_retention_deleted_segments=*/0,
+                   /*log_retention_deleted_bytes=*/0};
 }
 
 }  // namespace tempo::sync

@@ -137,6 +137,12 @@ struct SyncStats {
   // shows as its age. Stale and invalid events are not applied, so not in it.
   HistogramSnapshot apply_lag;
   uint64_t apply_lag_unknown = 0;  // applied events without a valid RFC 3339 publishedAt
+  // Sealed segments of the embedded log deleted by the retention this loop
+  // runs, and their bytes (log::PeriodicRetention; see WithRetentionStats in
+  // background_sync.h). 0 with Kafka or without retention: the Syncer
+  // itself leaves them 0.
+  uint64_t log_retention_deleted_segments = 0;
+  uint64_t log_retention_deleted_bytes = 0;
 };
 
 class Syncer {

@@ -28,15 +28,16 @@ INVALIDATIONS = "tempo.invalidations.v1"
 CATCH_UP_TIMEOUT_S = 60
 
 
+def file_bytes(path):
+    try:
+        return os.path.getsize(path)
+    except FileNotFoundError:  # a segment retention deleted since the listing
+        return 0
+
+
 def dir_bytes(path):
-    total = 0
-    for root, _, files in os.walk(path):
-        for name in files:
-            try:
-                total += os.path.getsize(os.path.join(root, name))
-            except FileNotFoundError:  # a segment deleted while we looked
-                pass
-    return total
+    return sum(file_bytes(os.path.join(root, name))
+               for root, _, files in os.walk(path) for name in files)
 
 
 def segments(log, topic):
@@ -47,7 +48,7 @@ def segments(log, topic):
 
 
 def topic_bytes(log, topic):
-    return sum(os.path.getsize(os.path.join(log, topic, n)) for n in segments(log, topic))
+    return sum(file_bytes(os.path.join(log, topic, n)) for n in segments(log, topic))
 
 
 class RetentionTest(SyncBase):

@@ -202,9 +202,10 @@ void OriginReader::Record(const Status& status) {
   if (reachable_) {
     reachable_ = false;
     unreachable_since_ = Clock::now();
-    LogLine("origin", status.code() == Status::Code::kCorruption
-                          ? "damaged: " + status.ToString()
-                          : "unreachable or too slow: " + status.ToString());
+    Log(LogLevel::kError, "origin",
+        status.code() == Status::Code::kCorruption
+            ? "damaged: " + status.ToString()
+            : "unreachable or too slow: " + status.ToString());
   }
   last_error_ = status.ToString();
 }

@@ -154,10 +154,11 @@ void PageSource::NoteIfTooLarge(const origin::PartitionKey& partition, std::stri
       return;
     }
   }
-  LogLine("l1", "slice " + partition.tenant + "/" + partition.channel + "/" + partition.page_type +
-                    "/" + std::string(scope) + " (" + std::to_string(charge) +
-                    " bytes compiled) is too large for L1 (" + std::to_string(max_entry_charge_) +
-                    " bytes per shard): it is read from L2 or the origin on every request");
+  Log(LogLevel::kWarn, "l1",
+      "slice " + partition.tenant + "/" + partition.channel + "/" + partition.page_type + "/" +
+          std::string(scope) + " (" + std::to_string(charge) +
+          " bytes compiled) is too large for L1 (" + std::to_string(max_entry_charge_) +
+          " bytes per shard): it is read from L2 or the origin on every request");
 }
 
 Result<PageSource::CachedSlice> PageSource::Load(const origin::PartitionKey& partition,

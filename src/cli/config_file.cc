@@ -263,10 +263,10 @@ std::vector<std::string> ChangedSettings(const CLI::App& before, const CLI::App&
   const auto old_settings = lines(before);
   const auto new_settings = lines(after);
   std::vector<std::string> changed;
-  for (const auto& [key, value] : new_settings) {
+  for (const auto& setting : new_settings) {
     auto it = std::find_if(old_settings.begin(), old_settings.end(),
-                           [&](const auto& s) { return s.first == key; });
-    if (it == old_settings.end() || it->second != value) changed.push_back(key);
+                           [&](const auto& s) { return s.first == setting.first; });
+    if (it == old_settings.end() || it->second != setting.second) changed.push_back(setting.first);
   }
   return changed;
 }

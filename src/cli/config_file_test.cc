@@ -263,7 +263,7 @@ TEST_F(EnvironmentTest, FlagThenEnvironmentThenFileThenDefault) {
 
 TEST_F(EnvironmentTest, ABadValueIsRejectedAsOnTheCommandLine) {
   setenv("TEMPO_DEADLINE_MS", "0", 1);
-  EXPECT_THROW(Run(""), CLI::ValidationError);
+  EXPECT_THROW((void)Run(""), CLI::ValidationError);
 }
 
 TEST_F(EnvironmentTest, TheConfigFlagItselfIsNotBound) {

@@ -289,8 +289,8 @@ void Reload(serve::Server* server, const GivenSettings& given, const std::string
             BuiltConfig* current) {
   Result<BuiltConfig> next = RebuildConfig(given, config);
   if (!next.ok()) {
-    LogLine("serve",
-            "reload: the configuration is not valid, nothing changed: " + next.status().message());
+    Log(LogLevel::kWarn, "serve",
+        "reload: the configuration is not valid, nothing changed: " + next.status().message());
     return;
   }
   std::vector<std::string> changed = ChangedSettings(*current->cmd, *next->cmd);
@@ -357,7 +357,7 @@ int RunServe(CLI::App* cmd, serve::ServeOptions* f, LogFlags* log, const std::st
   // systemd (Type=notify): started once listening. Readiness for traffic
   // stays /readyz's answer: a store opened late must not hold the unit in
   // "activating" until its start times out.
-  if (Status s = NotifyReady(); !s.ok()) LogLine("serve", s.ToString());
+  if (Status s = NotifyReady(); !s.ok()) Log(LogLevel::kWarn, "serve", s.ToString());
   // WATCHDOG=1 every half WatchdogSec= (no thread when none is set): a
   // process whose watcher thread no longer runs is restarted.
   WatchdogPinger watchdog([] { return true; });

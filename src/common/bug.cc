@@ -45,7 +45,8 @@ namespace internal {
 
 void ReportBug(const char* site, std::string_view message) {
   if (kAbortOnBug && g_do_not_abort.load() == 0) {
-    LogLine("bug", std::string(site) + ": " + std::string(message) + " (aborting: debug build)");
+    Log(LogLevel::kError, "bug",
+        std::string(site) + ": " + std::string(message) + " (aborting: debug build)");
     std::abort();
   }
   bool first = false;
@@ -55,8 +56,9 @@ void ReportBug(const char* site, std::string_view message) {
     first = bugs.counts[site]++ == 0;
   }
   if (first) {
-    LogLine("bug", std::string(site) + ": " + std::string(message) +
-                       " (a bug in Tempo: please report it; counted in tempo_bugs_total)");
+    Log(LogLevel::kError, "bug",
+        std::string(site) + ": " + std::string(message) +
+            " (a bug in Tempo: please report it; counted in tempo_bugs_total)");
   }
 }
 

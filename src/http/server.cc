@@ -138,8 +138,9 @@ class ServerImpl final : public Server {
       LogLine("http", "TLS certificate, key and client CA re-read for new connections on " + where +
                           " (" + options_.tls.cert_file + ")");
     } else {
-      LogLine("http", "TLS reload failed on " + where +
-                          ", new connections keep the previous certificate: " + s.message());
+      Log(LogLevel::kError, "http",
+          "TLS reload failed on " + where +
+              ", new connections keep the previous certificate: " + s.message());
     }
     return s;
   }

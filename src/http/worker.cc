@@ -225,8 +225,9 @@ void Worker::OnAccept(const error_code& ec, tcp::socket socket) {
     counters_->accept_failures.fetch_add(1, std::memory_order_relaxed);
     if ((ec == asio::error::no_descriptors || ec.value() == ENFILE) &&
         !counters_->out_of_descriptors.exchange(true)) {
-      LogLine("http", "out of file descriptors: cannot accept connections (" + ec.message() +
-                          "); retrying every " + std::to_string(kAcceptRetryMs) + " ms");
+      Log(LogLevel::kError, "http",
+          "out of file descriptors: cannot accept connections (" + ec.message() +
+              "); retrying every " + std::to_string(kAcceptRetryMs) + " ms");
     }
     accept_retry_timer_.expires_after(std::chrono::milliseconds(kAcceptRetryMs));
     accept_retry_timer_.async_wait([this](const error_code& wait_ec) {

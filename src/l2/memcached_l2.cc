@@ -382,9 +382,9 @@ class MemcachedL2 final : public L2Client {
       health.state.store(NodeState::kInService, std::memory_order_relaxed);
       health.suspended_until_ns.store(0, std::memory_order_release);
       health.probing.store(false, std::memory_order_release);
-      LogLine(kLogComponent, "node " + options_.servers[call.node] +
-                                 " restored: answered again after " + std::to_string(since_ms) +
-                                 " ms suspended");
+      Log(LogLevel::kWarn, kLogComponent,
+          "node " + options_.servers[call.node] + " restored: answered again after " +
+              std::to_string(since_ms) + " ms suspended");
     } else if (state == NodeState::kFailing) {
       health.state.store(NodeState::kInService, std::memory_order_relaxed);
       LogLine(kLogComponent, "node " + options_.servers[call.node] + " restored: answered again");
@@ -409,10 +409,10 @@ class MemcachedL2 final : public L2Client {
     health.suspended_since_ns = now;
     health.suspended_until_ns.store(until, std::memory_order_release);
     Count(suspensions_);
-    LogLine(kLogComponent,
-            "node " + options_.servers[call.node] + " suspended for " +
-                std::to_string(options_.retry_after.count()) + " ms: no answer within the " +
-                std::to_string(options_.timeout.count()) + " ms timeout (" + why + ")");
+    Log(LogLevel::kWarn, kLogComponent,
+        "node " + options_.servers[call.node] + " suspended for " +
+            std::to_string(options_.retry_after.count()) + " ms: no answer within the " +
+            std::to_string(options_.timeout.count()) + " ms timeout (" + why + ")");
   }
 
   // The call failed without a timeout (refused, reset, protocol error): the
@@ -433,7 +433,7 @@ class MemcachedL2 final : public L2Client {
       return;
     }
     health.state.store(NodeState::kFailing, std::memory_order_relaxed);
-    LogLine(kLogComponent, "node " + options_.servers[call.node] + " failing: " + why);
+    Log(LogLevel::kWarn, kLogComponent, "node " + options_.servers[call.node] + " failing: " + why);
   }
 
   static void Count(std::atomic<uint64_t>& counter) {

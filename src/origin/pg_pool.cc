@@ -28,7 +28,9 @@ std::string Trimmed(const char* message) {
 // libpq's notice processor: a server's NOTICE or WARNING (those at or above
 // the session's client_min_messages) or libpq's own notice goes to the
 // process log as one line, instead of libpq's default, a bare write to stderr.
-void LogNotice(void* /*arg*/, const char* message) { LogLine("postgres", Trimmed(message)); }
+void LogNotice(void* /*arg*/, const char* message) {
+  Log(LogLevel::kWarn, "postgres", Trimmed(message));
+}
 
 // Maps a failed statement to a Status by its SQLSTATE class.
 Status FromSqlState(std::string_view what, const char* sqlstate, const std::string& message) {

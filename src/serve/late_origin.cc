@@ -15,8 +15,9 @@ class LateOrigin final : public origin::Origin, public LateOpening {
  public:
   LateOrigin(OriginOpener open, std::chrono::milliseconds retry, Status first_failure)
       : open_(std::move(open)), retry_(retry), failure_(std::move(first_failure)) {
-    LogLine("origin", "the store is not reachable yet, retrying every " +
-                          std::to_string(retry_.count()) + " ms: " + failure_.message());
+    Log(LogLevel::kWarn, "origin",
+        "the store is not reachable yet, retrying every " + std::to_string(retry_.count()) +
+            " ms: " + failure_.message());
     thread_ = std::thread([this] { Retry(); });
   }
 

@@ -41,10 +41,10 @@ int FitConnections(int wanted) {
   const int64_t reserve = std::min(kReservedDescriptors, descriptors / 2);
   const int64_t fits = std::max<int64_t>(1, descriptors - reserve);
   if (wanted <= fits) return wanted;
-  LogLine("serve", "--max-connections " + std::to_string(wanted) + " lowered to " +
-                       std::to_string(fits) + ": the descriptor limit is " +
-                       std::to_string(descriptors) + " and " + std::to_string(reserve) +
-                       " are kept in reserve (raise `ulimit -n`)");
+  Log(LogLevel::kWarn, "serve",
+      "--max-connections " + std::to_string(wanted) + " lowered to " + std::to_string(fits) +
+          ": the descriptor limit is " + std::to_string(descriptors) + " and " +
+          std::to_string(reserve) + " are kept in reserve (raise `ulimit -n`)");
   return static_cast<int>(fits);
 }
 
@@ -59,9 +59,10 @@ constexpr std::chrono::milliseconds kStoreRetry{1000};
 int FitL2Timeout(int timeout_ms, int deadline_ms) {
   const int fits = std::max(kMinL2TimeoutMs, deadline_ms / 2);
   if (timeout_ms <= fits) return timeout_ms;
-  LogLine("serve", "--l2-timeout-ms " + std::to_string(timeout_ms) + " lowered to " +
-                       std::to_string(fits) + ": an L2 wait may take at most half of the " +
-                       std::to_string(deadline_ms) + " ms request deadline (--deadline-ms)");
+  Log(LogLevel::kWarn, "serve",
+      "--l2-timeout-ms " + std::to_string(timeout_ms) + " lowered to " + std::to_string(fits) +
+          ": an L2 wait may take at most half of the " + std::to_string(deadline_ms) +
+          " ms request deadline (--deadline-ms)");
   return fits;
 }
 

@@ -375,8 +375,8 @@ class SenderImpl final : public Sender {
       ++posts_failed_[outcome.failure];
     }
     if (!failing_.exchange(true)) {
-      LogLine("shadow",
-              "posts to " + options_.url + " fail: " + outcome.failure + ": " + outcome.message);
+      Log(LogLevel::kWarn, "shadow",
+          "posts to " + options_.url + " fail: " + outcome.failure + ": " + outcome.message);
     }
   }
 

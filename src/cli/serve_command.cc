@@ -182,6 +182,16 @@ void AddServeFlags(CLI::App* cmd, serve::ServeOptions* f, LogFlags* log) {
                   "ones count as tenant=\"other\"")
       ->capture_default_str()
       ->check(CLI::Range(size_t{0}, admin::kMaxTrackedTenants));
+  cmd->add_option("--log-retention-bytes", f->log_retention_bytes,
+                  "With --embedded: per topic, delete the log's oldest sealed segments while the "
+                  "topic is larger than this, once every consumer group has read them; 0: no "
+                  "limit")
+      ->capture_default_str();
+  cmd->add_option("--log-retention-hours", f->log_retention_hours,
+                  "With --embedded: delete the log's sealed segments last written longer ago "
+                  "than this, once every consumer group has read them; 0: no limit")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{100} * 365 * 24));
   cmd->add_option("--drain-ms", f->drain_ms,
                   "On SIGTERM: /readyz says draining at once and serving goes on this long, "
                   "then the listener stops (a second SIGTERM, or SIGINT, stops at once)")

@@ -36,6 +36,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/logging.h"
 #include "common/status.h"
 #include "stream/stream.h"
 
@@ -187,8 +188,9 @@ class PeriodicRetention final {
   PeriodicRetention& operator=(const PeriodicRetention&) = delete;
 
   // Runs a pass when none ran in the last interval (the first call always
-  // does). A failed pass is logged (warn, at most once a minute) and tried
-  // again in the next interval: a consumer must not stop for housekeeping.
+  // does). A failed pass is logged (warn, at most once per
+  // kFailureLogInterval) and tried again in the next interval: a consumer
+  // must not stop for housekeeping.
   void RunIfDue();
 
   // The totals of all passes so far.
@@ -197,7 +199,10 @@ class PeriodicRetention final {
  private:
   const std::string dir_;
   const RetentionOptions options_;
+  static constexpr std::chrono::minutes kFailureLogInterval{1};
+
   std::chrono::steady_clock::time_point next_run_{};
+  LogLimiter failure_log_{kFailureLogInterval};
   std::atomic<uint64_t> deleted_segments_{0};
   std::atomic<uint64_t> deleted_bytes_{0};
 };

@@ -15,9 +15,6 @@
 namespace tempo::log {
 namespace {
 
-// How often a failing pass is logged; the failures between are counted.
-constexpr std::chrono::minutes kFailureLogInterval{1};
-
 struct Segment {
   int64_t base;
   uint64_t bytes;
@@ -145,7 +142,7 @@ Status TrimTopic(const std::string& dir, const std::string& topic, const Retenti
     Log(LogLevel::kInfo, "log",
         "retention: topic " + topic + ": deleted " + std::to_string(deleted.deleted_segments) +
             " segments (" + std::to_string(deleted.deleted_bytes) +
-            " bytes) read by every group; the topic now starts at offset " +
+            " bytes); the topic now starts at offset " +
             std::to_string((*segments)[deleted.deleted_segments].base));
     if (stats != nullptr) {
       stats->deleted_segments += deleted.deleted_segments;
@@ -189,10 +186,9 @@ void PeriodicRetention::RunIfDue() {
   deleted_segments_ += stats.deleted_segments;
   deleted_bytes_ += stats.deleted_bytes;
   if (!s.ok()) {
-    // Shared by the instances: a process runs one retention loop.
-    static LogLimiter limiter(kFailureLogInterval);
-    limiter.Log("log", "retention of " + dir_ + " failed (tried again in " +
-                           std::to_string(options_.interval.count()) + " ms): " + s.ToString());
+    failure_log_.Log("log", "retention of " + dir_ + " failed (tried again in " +
+                                std::to_string(options_.interval.count()) +
+                                " ms): " + s.ToString());
   }
 }
 

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "common/logging.h"
 #include "log/file.h"
 #include "log/layout.h"
 #include "log/log.h"
@@ -250,7 +251,9 @@ TEST_F(RetentionTest, AReaderWhosePositionWasDeletedGoesOnFromTheEarliestLeft) {
   ASSERT_EQ(Segments(), std::vector<int64_t>{earliest});
 
   // It finishes the segment it has open, then jumps to the earliest record
-  // left: offsets rise, with one gap, up to the end.
+  // left: offsets rise, with one gap, up to the end, and the gap is logged.
+  std::vector<std::string> lines;
+  SetLogSinkForTesting([&](std::string_view line) { lines.emplace_back(line); });
   std::vector<stream::Message> rest;
   auto deadline = std::chrono::steady_clock::now() + kWaitForMessages;
   while ((rest.empty() || rest.back().offset < kMessages - 1) &&
@@ -275,6 +278,13 @@ TEST_F(RetentionTest, AReaderWhosePositionWasDeletedGoesOnFromTheEarliestLeft) {
   }
   EXPECT_EQ(gaps, 1);
   EXPECT_GE(reader->Lag(), 0);
+  SetLogSinkForTesting(nullptr);
+  const std::string skipped = "group reader, topic t: offsets " + std::to_string(before[1]) +
+                              " to " + std::to_string(earliest - 1) + " were deleted by retention";
+  EXPECT_EQ(std::count_if(
+                lines.begin(), lines.end(),
+                [&](const std::string& line) { return line.find(skipped) != std::string::npos; }),
+            1);
 
   // A group new to the topic starts at the earliest record left, too.
   auto late = Consumer("late");
@@ -319,6 +329,32 @@ TEST_F(RetentionTest, TopicsNoGroupHasCommittedAreKeptUnlessTheirReadersNeverCom
   const std::vector<int64_t> held = Segments("invalidations");
   Enforce(options);
   EXPECT_EQ(Segments("invalidations"), held);
+}
+
+TEST_F(RetentionTest, ADamagedOffsetFileKeepsItsTopicAndIsReported) {
+  auto p = Producer();
+  Send(*p, 0, kMessages, "a");
+  Send(*p, 0, kMessages, "b");
+  ReadAndCommit("g", kMessages, "a");
+  ReadAndCommit("g", kMessages, "b");
+  ASSERT_TRUE(WriteFileAtomically(OffsetPath(TopicDir(dir_, "a"), "g"), "12x\n").ok());
+  const std::vector<int64_t> a = Segments("a");
+  RetentionStats stats;
+  Status s = EnforceRetention(dir_, MaxBytes(1), &stats);
+  EXPECT_EQ(s.code(), Status::Code::kCorruption) << s.ToString();
+  EXPECT_EQ(Segments("a"), a);
+  EXPECT_EQ(Segments("b").size(), 1u);
+  EXPECT_GT(stats.deleted_segments, 0u);
+
+  // Periodically, the failure is logged and the pass tried again later.
+  std::vector<std::string> lines;
+  SetLogSinkForTesting([&](std::string_view line) { lines.emplace_back(line); });
+  PeriodicRetention periodic(dir_, MaxBytes(1));
+  periodic.RunIfDue();
+  SetLogSinkForTesting(nullptr);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("retention of " + dir_ + " failed"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("not an offset"), std::string::npos) << lines[0];
 }
 
 TEST_F(RetentionTest, NoLimitsDeleteNothing) {

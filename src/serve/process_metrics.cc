@@ -245,6 +245,12 @@ void WriteProcessMetrics(const ProcessParts& parts, admin::MetricsWriter* out) {
                static_cast<double>(s.last_batch_total_us) / 1e6);
     out->Histogram("tempo_sync_apply_lag_seconds",
                    "Applied content events, from their publishedAt to their apply", s.apply_lag);
+    out->Counter("tempo_log_retention_deleted_segments_total",
+                 "Embedded log segments deleted by retention (--log-retention-bytes/-hours)",
+                 s.log_retention_deleted_segments);
+    out->Counter("tempo_log_retention_deleted_bytes_total",
+                 "Bytes of the embedded log segments deleted by retention",
+                 s.log_retention_deleted_bytes);
     out->Counter("tempo_sync_apply_lag_unknown_total",
                  "Applied content events without a valid publishedAt (not in "
                  "tempo_sync_apply_lag_seconds)",

@@ -121,6 +121,13 @@ struct ServeOptions {
   // tenant="other". Default: admin::RequestMetricsOptions::max_tenants.
   size_t metrics_max_tenants = admin::RequestMetricsOptions().max_tenants;
 
+  // With embedded: retention of the log's topics (log::RetentionOptions):
+  // per topic, delete the oldest sealed segments while the topic is larger
+  // than this / last written longer ago than this, once every group has read
+  // them. 0: no limit. Default: none.
+  uint64_t log_retention_bytes = 0;
+  int64_t log_retention_hours = 0;
+
   // On SIGTERM, /readyz says "draining" at once and the public listener
   // keeps serving this long (so load balancers take the instance out), then
   // stops accepting and finishes what is in flight. 0: stop at once.

@@ -167,7 +167,11 @@ Status Server::StartParts(bool* bad_options) {
     return s;
   }
   if (options_.embedded) {
-    auto started = StartEmbeddedSync(invalidations_.log_dir, origin_.get(), l2_.get());
+    log::RetentionOptions retention;
+    retention.max_bytes = options_.log_retention_bytes;
+    retention.max_age = std::chrono::hours(options_.log_retention_hours);
+    auto started =
+        StartEmbeddedSync(invalidations_.log_dir, origin_.get(), l2_.get(), std::move(retention));
     if (!started.ok()) {
       return WithContext("embedded sync", started.status());
     }

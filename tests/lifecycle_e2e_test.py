@@ -200,6 +200,43 @@ class LogsTest(Base):
         self.assertIn("--listen", bad.stderr)
 
 
+class SyncConfigTest(Base):
+    def test_sync_check_config_and_reload(self):
+        log, store = os.path.join(self.tmp, "log"), os.path.join(self.tmp, "store")
+        p = subprocess.run([e2e_test.TEMPO, "sync", "--log", log, "--store", store,
+                            "--check-config", "--log-retention-bytes", "1000000"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("log-retention-bytes: 1000000\n", p.stdout)
+        self.assertFalse(os.path.exists(log), "--check-config opens nothing")
+        p = subprocess.run([e2e_test.TEMPO, "sync", "--log", log, "--store", store,
+                            "--check-config", "--admin-listen", "0.0.0.0:0"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("not loopback", p.stderr)
+        # SIGHUP: the log level applies live, the rest is named.
+        config = os.path.join(self.tmp, "sync.yaml")
+        with open(config, "w") as f:
+            f.write("log-level: info\n")
+        sync = subprocess.Popen([e2e_test.TEMPO, "sync", "--log", log, "--store", store,
+                                 "--config", config, "--stats-every-ms", "50"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            time.sleep(0.5)
+            with open(config, "w") as f:
+                f.write("log-level: warn\nbatch: 50\n")
+            sync.send_signal(signal.SIGHUP)
+            time.sleep(0.5)
+        finally:
+            sync.send_signal(signal.SIGTERM)
+            _, err = sync.communicate(timeout=30)
+        self.assertEqual(sync.returncode, 0, err)
+        self.assertIn("reload: changed: batch, log-level; applied: the log level and format; "
+                      "need a restart to take effect: batch", err)
+        after = err[err.index("reload: changed"):]
+        self.assertNotIn("INFO", after.split("\n", 1)[1], "info lines stop at level warn")
+
+
 if __name__ == "__main__":
     e2e_test.TEMPO, e2e_test.SHARED = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     unittest.main(argv=[sys.argv[0], "-v"] + sys.argv[3:])

@@ -153,8 +153,9 @@ class PackageTest(unittest.TestCase):
             self.assertTrue(any(line.startswith("LimitNOFILE=") for line in lines), name)
             self.assertTrue(any(line.startswith("TimeoutStopSec=") for line in lines), name)
             self.assertTrue(any(line.startswith("#WatchdogSec=") for line in lines), name)
-        with open(self.packaged("/usr/lib/systemd/system/tempo-serve.service")) as f:
-            self.assertIn("ExecReload=/bin/kill -HUP $MAINPID\n", f.read())
+        for name in ("tempo-serve.service", "tempo-sync.service"):
+            with open(self.packaged("/usr/lib/systemd/system/" + name)) as f:
+                self.assertIn("ExecReload=/bin/kill -HUP $MAINPID\n", f.read(), name)
 
     def unit_copy(self, name, replace=None):
         """A copy of the packaged unit whose ExecStart runs the packaged binary, as

@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "cli/check_config.h"
 #include "cli/commands.h"
 #include "cli/config_file.h"
 #include "cli/l2_flags.h"
@@ -17,10 +18,8 @@
 #include "cli/tls_flags.h"
 #include "common/logging.h"
 #include "common/service_notify.h"
-#include "kafka/properties.h"
 #include "serve/serve_options.h"
 #include "serve/server.h"
-#include "serve/store_uri.h"
 
 namespace tempo::cli {
 namespace {
@@ -218,37 +217,6 @@ void AddServeFlags(CLI::App* cmd, serve::ServeOptions* f, LogFlags* log) {
       ->capture_default_str();
 }
 
-std::string Join(const std::vector<std::string>& items) {
-  std::string joined;
-  for (const std::string& item : items) {
-    if (!joined.empty()) joined += ", ";
-    joined += item;
-  }
-  return joined;
-}
-
-// A setting as --check-config prints it: without secrets.
-std::string MaskSetting(const std::string& key, const std::string& value) {
-  if (key == "store") return serve::RedactStoreUri(value);
-  if (key == "kafka-property") {
-    std::string masked;
-    size_t begin = 0;
-    while (begin <= value.size()) {
-      const size_t end = std::min(value.find(',', begin), value.size());
-      const std::string item = value.substr(begin, end - begin);
-      const size_t eq = item.find('=');
-      if (!masked.empty()) masked.push_back(',');
-      masked +=
-          eq == std::string::npos
-              ? item
-              : item.substr(0, eq + 1) + kafka::ShownValue(item.substr(0, eq), item.substr(eq + 1));
-      begin = end + 1;
-    }
-    return masked;
-  }
-  return value;
-}
-
 // The configuration as a start (or the last reload) built it: the
 // options, and the command whose flags hold them (for ChangedSettings).
 struct BuiltConfig {
@@ -313,19 +281,22 @@ void Reload(serve::Server* server, const GivenSettings& given, const std::string
       return std::find(keys.begin(), keys.end(), key) != keys.end();
     });
   };
-  if (changed_any({"log-level", "log-format"})) {
+  const bool log_changed = changed_any({"log-level", "log-format"});
+  if (log_changed) outcome.applied.push_back("the log level and format");
+  std::string line = "reload: ";
+  line += changed.empty() ? "no setting changed" : "changed: " + JoinNames(changed);
+  if (!outcome.applied.empty()) line += "; applied: " + JoinNames(outcome.applied);
+  if (!outcome.restart.empty())
+    line += "; need a restart to take effect: " + JoinNames(outcome.restart);
+  for (const Status& failure : outcome.failures) line += "; failed: " + failure.message();
+  // Said before the new level applies, so that a level raised past info
+  // still shows the line that raised it. The flags' checks ran at parse.
+  LogLine("serve", line);
+  if (log_changed) {
     if (Status s = ApplyLogFlags(*next->log); !s.ok()) {
-      outcome.failures.push_back(s);
-    } else {
-      outcome.applied.push_back("the log level and format");
+      Log(LogLevel::kError, "serve", "reload: " + s.message());
     }
   }
-  std::string line = "reload: ";
-  line += changed.empty() ? "no setting changed" : "changed: " + Join(changed);
-  if (!outcome.applied.empty()) line += "; applied: " + Join(outcome.applied);
-  if (!outcome.restart.empty()) line += "; need a restart to take effect: " + Join(outcome.restart);
-  for (const Status& failure : outcome.failures) line += "; failed: " + failure.message();
-  LogLine("serve", line);
   *current = std::move(next).value();
 }
 
@@ -351,10 +322,7 @@ int RunServe(CLI::App* cmd, serve::ServeOptions* f, LogFlags* log, const std::st
       std::cerr << "tempo serve: " << s.message() << "\n";
       return 2;
     }
-    std::cout << "# tempo serve: the configuration in effect (flags, TEMPO_* variables, "
-              << (config.empty() ? std::string("no --config file") : "--config " + config)
-              << ", defaults); secrets masked\n"
-              << DescribeSettings(*cmd, MaskSetting) << std::flush;
+    PrintCheckedConfig(*cmd, "serve", config);
     return 0;
   }
   serve::StartError error;
@@ -407,10 +375,7 @@ void RegisterServe(CLI::App& app, int* exit_code) {
   auto check_config = std::make_shared<bool>(false);
   AddServeFlags(cmd, options.get(), log.get());
   AddConfigOption(cmd, config.get());
-  cmd->add_flag("--check-config", *check_config,
-                "Check every setting as a start would (without binding, connecting or opening "
-                "the store), print the configuration in effect with secrets masked, and exit "
-                "0, or 2 on a bad setting");
+  AddCheckConfigOption(cmd, check_config.get());
   BindEnvironment(cmd);
   cmd->callback(
       [=] { *exit_code = RunServe(cmd, options.get(), log.get(), *config, *check_config); });

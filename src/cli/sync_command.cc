@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "admin/admin_service.h"
+#include "cli/check_config.h"
 #include "cli/commands.h"
 #include "cli/config_file.h"
 #include "cli/event_input.h"
@@ -16,6 +17,7 @@
 #include "cli/tls_flags.h"
 #include "common/logging.h"
 #include "common/service_notify.h"
+#include "http/tls_context.h"
 #include "l2/slice_rewriter.h"
 #include "log/log.h"
 #include "serve/admin_listener.h"
@@ -48,6 +50,8 @@ struct SyncFlags {
   int64_t stats_every_ms = 10'000;
   // --log-level, --log-format.
   LogFlags log;
+  // --check-config: check, print the configuration in effect, exit.
+  bool check_config = false;
   // Largest record accepted. Default: events::DecodeOptions::max_record_bytes
   // (set by AddMaxRecordBytesOption).
   size_t max_record_bytes = 0;
@@ -125,12 +129,63 @@ void AddSyncFlags(CLI::App* cmd, SyncFlags* f) {
   AddAdminTlsFlags(cmd, &f->admin_tls, &f->admin_insecure);
   AddLogFlags(cmd, &f->log, /*with_access_log=*/false);
   AddConfigOption(cmd, &f->config);
+  AddCheckConfigOption(cmd, &f->check_config);
   BindEnvironment(cmd);
+}
+
+// The configuration a start (or the last reload) built: the flags and the
+// command that binds them (for ChangedSettings).
+struct SyncConfig {
+  std::unique_ptr<CLI::App> app;  // null for the start's own command
+  std::unique_ptr<SyncFlags> flags;
+  const CLI::App* cmd = nullptr;
+};
+
+// SIGHUP: builds the configuration again as at start (the command line's
+// and the environment's settings, the --config file re-read) and applies
+// what a running sync can change: the log level and format. Logs what
+// changed and what needs a restart; a configuration that no longer parses
+// changes nothing.
+void ReloadSync(const GivenSettings& given, const std::string& config, SyncConfig* current) {
+  SyncConfig next;
+  next.app = std::make_unique<CLI::App>();
+  next.flags = std::make_unique<SyncFlags>();
+  CLI::App* cmd = next.app->add_subcommand("sync");
+  next.cmd = cmd;
+  AddSyncFlags(cmd, next.flags.get());
+  Status s = ApplyGivenSettings(cmd, given);
+  if (s.ok()) s = ApplyConfigFile(cmd, config, {KafkaConfigSection(&next.flags->stream)});
+  if (!s.ok()) {
+    Log(LogLevel::kWarn, "sync",
+        "reload: the configuration is not valid, nothing changed: " + s.message());
+    return;
+  }
+  const std::vector<std::string> changed = ChangedSettings(*current->cmd, *cmd);
+  std::vector<std::string> applied, restart;
+  for (const std::string& key : changed) {
+    if (key != "log-level" && key != "log-format") restart.push_back(key);
+  }
+  const bool log_changed = restart.size() < changed.size();
+  if (log_changed) applied.push_back("the log level and format");
+  std::string line = "reload: ";
+  line += changed.empty() ? "no setting changed" : "changed: " + JoinNames(changed);
+  if (!applied.empty()) line += "; applied: " + JoinNames(applied);
+  if (!restart.empty()) line += "; need a restart to take effect: " + JoinNames(restart);
+  // Said before the new level applies, so that a level raised past info
+  // still shows the line that raised it. The flags' checks ran at parse.
+  Log(LogLevel::kInfo, "sync", line);
+  if (log_changed) {
+    if (Status log = ApplyLogFlags(next.flags->log); !log.ok()) {
+      Log(LogLevel::kError, "sync", "reload: " + log.message());
+    }
+  }
+  *current = std::move(next);
 }
 
 // Runs the sync service; returns the exit code.
 int RunSync(CLI::App* cmd, SyncFlags* flags) {
   StopSignals signals;  // first: before RocksDB or librdkafka start threads
+  const GivenSettings given = TakeGivenSettings(*cmd);
   if (Status s = ApplyConfigFile(cmd, flags->config, {KafkaConfigSection(&flags->stream)});
       !s.ok()) {
     std::cerr << "tempo sync: " << s.message() << "\n";
@@ -164,6 +219,16 @@ int RunSync(CLI::App* cmd, SyncFlags* flags) {
   if (!l2.ok()) {
     std::cerr << "tempo sync: " << l2.status().message() << "\n";
     return 2;
+  }
+  if (f.check_config) {
+    Status s = serve::CheckAdminListen(f.admin_listen, f.admin_tls, f.admin_insecure);
+    if (s.ok() && f.admin_tls.enabled()) s = http::TlsContext::Load(f.admin_tls).status();
+    if (!s.ok()) {
+      std::cerr << "tempo sync: " << s.message() << "\n";
+      return 2;
+    }
+    PrintCheckedConfig(*cmd, "sync", f.config);
+    return 0;
   }
   // From here on, failures are the service's, not the command line's: they go to the log.
   auto origin = serve::OpenStore(f.store);
@@ -230,11 +295,15 @@ int RunSync(CLI::App* cmd, SyncFlags* flags) {
                std::to_string(f.log_retention_hours) + " hours (0: no limit)";
   }
   Log(LogLevel::kInfo, "sync", running);
-  signals.Watch([&](int sig, int /*count*/) {
-    (void)NotifyStopping();  // systemd shows "deactivating"
-    Log(LogLevel::kInfo, "sync", "stopping on signal " + std::to_string(sig));
-    syncer.Stop();
-  });
+  SyncConfig current;
+  current.cmd = cmd;
+  signals.Watch(
+      [&](int sig, int /*count*/) {
+        (void)NotifyStopping();  // systemd shows "deactivating"
+        Log(LogLevel::kInfo, "sync", "stopping on signal " + std::to_string(sig));
+        syncer.Stop();
+      },
+      [&] { ReloadSync(given, f.config, &current); });
   // systemd (Type=notify): running; WATCHDOG=1 while the watcher thread runs.
   if (Status s = NotifyReady(); !s.ok()) Log(LogLevel::kWarn, "sync", s.ToString());
   WatchdogPinger watchdog([] { return true; });

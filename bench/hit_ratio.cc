@@ -24,6 +24,12 @@
 // RunPerfectLfu), the realistic ceiling over whole traces; it adds minutes.
 // Usage: hit_ratio [--quick] [--perfect-lfu] [--keys=N] [--requests=N] [--seed=N] [--warmup=F]
 //                  [--shards=N] [--window=F] [--protected=F] [--samples=N]
+// Real traces (../shared/traces: gzip'd or plain text, one unsigned integer key
+// per line) replace the synthetic ones with --trace=FILE (repeatable) or
+// --all-traces=DIR: each at --sizes (default 1,5,10,25 % of its distinct
+// keys), through ours, LRU, ARC and Belady over the whole trace.
+#include <zlib.h>
+
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -32,11 +38,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "cache/cache.h"
@@ -55,6 +63,8 @@ struct Flags {
   bool perfect_lfu = false;
   uint64_t seed = 42;
   CacheOptions cache;
+  std::vector<std::string> traces;          // --trace FILE (repeatable), --all-traces DIR
+  std::vector<double> sizes{1, 5, 10, 25};  // --sizes: % of a trace's distinct keys
 };
 
 // xoshiro256**: fast, and good enough for trace generation.
@@ -300,6 +310,126 @@ Outcome RunLru(const Trace& t, size_t entries, double warmup) {
   return out;
 }
 
+// ARC (Megiddo and Modha, FAST 2003), a reference policy for the real traces:
+// T1/T2 hold the cached keys seen once / more than once, B1/B2 the keys just
+// evicted from each (ghosts), and the target size p of T1 moves toward the
+// list whose ghosts are hit.
+Outcome RunArc(const Trace& t, size_t entries, double warmup) {
+  constexpr uint32_t kNil = kNever;
+  enum Where : uint8_t { kNone, kT1, kT2, kB1, kB2 };
+  const size_t ids = size_t{t.max_id} + 1;
+  std::vector<uint32_t> prev(ids, kNil), next(ids, kNil);
+  std::vector<uint8_t> where(ids, kNone);
+  struct List {
+    uint32_t head = kNever, tail = kNever;  // head = most recent
+    size_t size = 0;
+  };
+  List lists[5];
+  auto unlink = [&](uint32_t k) {
+    List& l = lists[where[k]];
+    (prev[k] == kNil ? l.head : next[prev[k]]) = next[k];
+    (next[k] == kNil ? l.tail : prev[next[k]]) = prev[k];
+    --l.size;
+    where[k] = kNone;
+  };
+  auto push_front = [&](uint32_t k, Where w) {
+    List& l = lists[w];
+    prev[k] = kNil;
+    next[k] = l.head;
+    (l.head == kNil ? l.tail : prev[l.head]) = k;
+    l.head = k;
+    ++l.size;
+    where[k] = w;
+  };
+  const double c = static_cast<double>(entries);
+  double p = 0;
+  auto replace = [&](bool in_b2) {
+    const double t1 = static_cast<double>(lists[kT1].size);
+    if (lists[kT1].size >= 1 && ((in_b2 && t1 == p) || t1 > p)) {
+      const uint32_t victim = lists[kT1].tail;
+      unlink(victim);
+      push_front(victim, kB1);
+    } else if (lists[kT2].size >= 1) {
+      const uint32_t victim = lists[kT2].tail;
+      unlink(victim);
+      push_front(victim, kB2);
+    }
+  };
+  Outcome out(SteadyFrom(t, warmup));
+  for (size_t i = 0; i < t.keys.size(); ++i) {
+    const uint32_t x = t.keys[i];
+    const Where w = static_cast<Where>(where[x]);
+    const bool hit = w == kT1 || w == kT2;
+    if (hit) {
+      unlink(x);
+      push_front(x, kT2);
+    } else if (w == kB1) {
+      const double b1 = static_cast<double>(lists[kB1].size);
+      const double b2 = static_cast<double>(lists[kB2].size);
+      p = std::min(c, p + std::max(b2 / b1, 1.0));
+      replace(false);
+      unlink(x);
+      push_front(x, kT2);
+    } else if (w == kB2) {
+      const double b1 = static_cast<double>(lists[kB1].size);
+      const double b2 = static_cast<double>(lists[kB2].size);
+      p = std::max(0.0, p - std::max(b1 / b2, 1.0));
+      replace(true);
+      unlink(x);
+      push_front(x, kT2);
+    } else {
+      const size_t l1 = lists[kT1].size + lists[kB1].size;
+      const size_t total = l1 + lists[kT2].size + lists[kB2].size;
+      if (l1 == entries) {
+        if (lists[kT1].size < entries) {
+          unlink(lists[kB1].tail);
+          replace(false);
+        } else {
+          unlink(lists[kT1].tail);
+        }
+      } else if (total >= entries) {
+        if (total == 2 * entries) unlink(lists[kB2].tail);
+        replace(false);
+      }
+      push_front(x, kT1);
+    }
+    out.Count(i, true, hit);
+  }
+  return out;
+}
+
+// A real trace (`--trace`): gzip'd or plain text, one unsigned integer key
+// per line; keys are renumbered densely in order of first appearance.
+std::optional<Trace> ReadTrace(const std::string& path) {
+  gzFile in = gzopen(path.c_str(), "rb");  // reads plain files as they are
+  if (in == nullptr) return std::nullopt;
+  Trace t;
+  const size_t slash = path.find_last_of('/');
+  t.name = path.substr(slash == std::string::npos ? 0 : slash + 1);
+  if (const size_t dot = t.name.find('.'); dot != std::string::npos) t.name.resize(dot);
+  std::unordered_map<uint64_t, uint32_t> ids;
+  char line[64];
+  bool ok = true;
+  while (gzgets(in, line, sizeof line) != nullptr) {
+    std::string_view text(line);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+    if (text.empty()) continue;
+    uint64_t key = 0;
+    const auto r = std::from_chars(text.data(), text.data() + text.size(), key);
+    if (r.ec != std::errc() || r.ptr != text.data() + text.size()) {
+      ok = false;
+      break;
+    }
+    const auto [it, fresh] = ids.try_emplace(key, static_cast<uint32_t>(ids.size()));
+    t.keys.push_back(it->second);
+  }
+  gzclose(in);
+  if (!ok || t.keys.empty()) return std::nullopt;
+  t.zipf_keys = static_cast<uint32_t>(ids.size());  // every request counts in zipf_ratio
+  t.max_id = static_cast<uint32_t>(ids.size() - 1);
+  return t;
+}
+
 // For each request, the index of the next request of the same key (or kNever).
 std::vector<uint32_t> NextUses(const Trace& t) {
   std::vector<uint32_t> next(t.keys.size());
@@ -429,11 +559,52 @@ bool ParseFlag(std::string_view arg, std::string_view name, std::string_view* va
   return true;
 }
 
+// `--trace FILE` / `--all-traces DIR`: the real traces at each size (a share
+// of the trace's distinct keys), through ours, LRU, ARC and Belady, over the
+// whole trace; ours - LRU in points, and the mean of ours / Belady.
+int RunTraces(const std::vector<std::string>& paths, const std::vector<double>& sizes,
+              const Flags& flags) {
+  std::printf(
+      "| trace | requests | keys | cache | ours | LRU | ARC | Belady | ours - LRU | "
+      "ours / Belady |\n|---|---|---|---|---|---|---|---|---|---|\n");
+  double sum_ratio = 0, worst_vs_lru = 1e9;
+  int rows = 0;
+  for (const std::string& path : paths) {
+    std::optional<Trace> t = ReadTrace(path);
+    if (!t) {
+      std::fprintf(stderr, "hit_ratio: %s: not a trace (one unsigned integer per line)\n",
+                   path.c_str());
+      return 1;
+    }
+    const std::vector<uint32_t> next_use = NextUses(*t);
+    const size_t keys = size_t{t->max_id} + 1;
+    for (double share : sizes) {
+      const size_t entries = std::max<size_t>(1, static_cast<size_t>(keys * share / 100));
+      const double ours = RunOurs(*t, entries, flags).whole().ratio();
+      const double lru = RunLru(*t, entries, 0).whole().ratio();
+      const double arc = RunArc(*t, entries, 0).whole().ratio();
+      const double opt = RunBelady(*t, next_use, entries, 0).whole().ratio();
+      std::printf("| %s | %zu | %zu | %g%% (%zu) | %.4f | %.4f | %.4f | %.4f | %+.1f | %.3f |\n",
+                  t->name.c_str(), t->keys.size(), keys, share, entries, ours, lru, arc, opt,
+                  (ours - lru) * 100, opt > 0 ? ours / opt : 1.0);
+      std::fflush(stdout);
+      sum_ratio += opt > 0 ? ours / opt : 1.0;
+      worst_vs_lru = std::min(worst_vs_lru, (ours - lru) * 100);
+      ++rows;
+    }
+  }
+  std::printf("\nMean ours / Belady over %d rows: %.3f; worst ours - LRU: %+.1f points.\n", rows,
+              sum_ratio / rows, worst_vs_lru);
+  return 0;
+}
+
 [[noreturn]] void Usage() {
   std::fprintf(stderr,
                "usage: hit_ratio [--quick] [--perfect-lfu] [--keys=N] [--requests=N] [--seed=N]\n"
                "                 [--warmup=F]\n"
-               "                 [--shards=N] [--window=F] [--protected=F] [--samples=N]\n");
+               "                 [--shards=N] [--window=F] [--protected=F] [--samples=N]\n"
+               "       hit_ratio --trace=FILE [--trace=FILE ...] | --all-traces=DIR\n"
+               "                 [--sizes=1,5,10,25] (%% of the trace's distinct keys)\n");
   std::exit(2);
 }
 
@@ -463,6 +634,28 @@ Flags ParseFlags(int argc, char** argv) {
       f.cache.protected_fraction = std::atof(std::string(v).c_str());
     } else if (ParseFlag(arg, "--samples", &v)) {
       f.cache.sketch_samples_per_entry = std::atoi(std::string(v).c_str());
+    } else if (ParseFlag(arg, "--trace", &v)) {
+      f.traces.emplace_back(v);
+    } else if (ParseFlag(arg, "--all-traces", &v)) {
+      std::vector<std::string> found;
+      std::error_code ec;
+      for (const auto& entry : std::filesystem::directory_iterator(std::string(v), ec)) {
+        const std::string name = entry.path().filename().string();
+        if (entry.is_regular_file() && !name.ends_with(".md")) found.push_back(entry.path());
+      }
+      if (ec || found.empty()) Usage();
+      std::sort(found.begin(), found.end());
+      f.traces.insert(f.traces.end(), found.begin(), found.end());
+    } else if (ParseFlag(arg, "--sizes", &v)) {
+      f.sizes.clear();
+      for (std::string_view rest = v; !rest.empty();) {
+        const size_t comma = rest.find(',');
+        f.sizes.push_back(std::atof(std::string(rest.substr(0, comma)).c_str()));
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      }
+      for (double size : f.sizes) {
+        if (!(size > 0 && size <= 100)) Usage();
+      }
     } else {
       Usage();
     }
@@ -502,6 +695,7 @@ void PrintTable(const std::vector<Row>& rows, bool steady) {
 
 int Main(int argc, char** argv) {
   const Flags flags = ParseFlags(argc, argv);
+  if (!flags.traces.empty()) return RunTraces(flags.traces, flags.sizes, flags);
   const auto start = std::chrono::steady_clock::now();
   std::printf(
       "keys %u, Zipf requests per trace %llu, seed %llu, shards %d, window %.3f, "

@@ -232,16 +232,22 @@ TEST_F(LoggingTest, ReconfigureWhileOtherThreadsLog) {
   constexpr int kThreads = 4;
   constexpr int kLinesPerThread = 2000;
   std::atomic<int> running{kThreads};
+  std::atomic<int> started{0};
   std::vector<std::thread> threads;
+  // Each thread's first line goes out under a level that lets it through
+  // (whatever the scheduler does next), before the reconfigurations begin.
+  Configure(LogLevel::kInfo, LogFormat::kText);
   for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([t, &running] {
+    threads.emplace_back([t, &running, &started] {
       const std::string component = "t" + std::to_string(t);
       for (int i = 0; i < kLinesPerThread; ++i) {
         Log(LogLevel::kWarn, component, "line " + std::to_string(i), {{"k", "v w"}});
+        if (i == 0) started.fetch_add(1);
       }
       running.fetch_sub(1);
     });
   }
+  while (started.load() < kThreads) std::this_thread::yield();
   int reconfigurations = 0;
   for (; running.load() > 0; ++reconfigurations) {
     Configure(reconfigurations % 3 == 0 ? LogLevel::kError : LogLevel::kInfo,

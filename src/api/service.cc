@@ -24,13 +24,6 @@ constexpr std::string_view kHealthPath = "/healthz";
 constexpr std::chrono::milliseconds kFallbackSlack{5};
 const ApiError kUnavailableError{503, "unavailable", "The content store cannot answer now."};
 
-std::string_view TierOf(const http::Response& response) {
-  for (const auto& [name, value] : response.headers) {
-    if (name == kTierHeader) return value;
-  }
-  return {};
-}
-
 void AddHeader(http::Response* r, const char* name, std::string value) {
   r->headers.emplace_back(name, std::move(value));
 }
@@ -55,6 +48,13 @@ void SetError(const ApiError& error, http::Response* response) {
   response->body.append(",\"message\":");
   AppendJsonString(error.message, &response->body);
   response->body.append("}}");
+}
+
+std::string_view TierOf(const http::Response& response) {
+  for (const auto& [name, value] : response.headers) {
+    if (name == kTierHeader) return value;
+  }
+  return {};
 }
 
 std::string ComputeETag(std::string_view body) {

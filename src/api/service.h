@@ -219,6 +219,10 @@ class LayoutService {
 // Fills `response` with the JSON error body of SPEC §2 and the headers of §11.28.
 void SetError(const ApiError& error, http::Response* response);
 
+// The tier a layout answer names in kTierHeader ("L1", "L2", "origin"), or
+// empty for any other answer.
+std::string_view TierOf(const http::Response& response);
+
 // The strong ETag of §11.29 for a body: 16 hex digits of XXH3-64, in quotes.
 std::string ComputeETag(std::string_view body);
 

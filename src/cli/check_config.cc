@@ -54,4 +54,16 @@ std::string JoinNames(const std::vector<std::string>& names) {
   return joined;
 }
 
+std::string ReloadLine(const std::vector<std::string>& changed,
+                       const std::vector<std::string>& applied,
+                       const std::vector<std::string>& restart,
+                       const std::vector<std::string>& failures) {
+  std::string line = "reload: ";
+  line += changed.empty() ? "no setting changed" : "changed: " + JoinNames(changed);
+  if (!applied.empty()) line += "; applied: " + JoinNames(applied);
+  if (!restart.empty()) line += "; need a restart to take effect: " + JoinNames(restart);
+  for (const std::string& failure : failures) line += "; failed: " + failure;
+  return line;
+}
+
 }  // namespace tempo::cli

@@ -25,4 +25,11 @@ void PrintCheckedConfig(const CLI::App& cmd, const std::string& command, const s
 // "a, b, c".
 std::string JoinNames(const std::vector<std::string>& names);
 
+// The one line a SIGHUP reload logs: "reload: changed: ...; applied: ...;
+// need a restart to take effect: ...; failed: ..." (empty parts left out).
+std::string ReloadLine(const std::vector<std::string>& changed,
+                       const std::vector<std::string>& applied,
+                       const std::vector<std::string>& restart,
+                       const std::vector<std::string>& failures);
+
 }  // namespace tempo::cli

@@ -283,12 +283,9 @@ void Reload(serve::Server* server, const GivenSettings& given, const std::string
   };
   const bool log_changed = changed_any({"log-level", "log-format"});
   if (log_changed) outcome.applied.push_back("the log level and format");
-  std::string line = "reload: ";
-  line += changed.empty() ? "no setting changed" : "changed: " + JoinNames(changed);
-  if (!outcome.applied.empty()) line += "; applied: " + JoinNames(outcome.applied);
-  if (!outcome.restart.empty())
-    line += "; need a restart to take effect: " + JoinNames(outcome.restart);
-  for (const Status& failure : outcome.failures) line += "; failed: " + failure.message();
+  std::vector<std::string> failures;
+  for (const Status& failure : outcome.failures) failures.push_back(failure.message());
+  const std::string line = ReloadLine(changed, outcome.applied, outcome.restart, failures);
   // Said before the new level applies, so that a level raised past info
   // still shows the line that raised it. The flags' checks ran at parse.
   LogLine("serve", line);

@@ -167,10 +167,7 @@ void ReloadSync(const GivenSettings& given, const std::string& config, SyncConfi
   }
   const bool log_changed = restart.size() < changed.size();
   if (log_changed) applied.push_back("the log level and format");
-  std::string line = "reload: ";
-  line += changed.empty() ? "no setting changed" : "changed: " + JoinNames(changed);
-  if (!applied.empty()) line += "; applied: " + JoinNames(applied);
-  if (!restart.empty()) line += "; need a restart to take effect: " + JoinNames(restart);
+  const std::string line = ReloadLine(changed, applied, restart, {});
   // Said before the new level applies, so that a level raised past info
   // still shows the line that raised it. The flags' checks ran at parse.
   Log(LogLevel::kInfo, "sync", line);

@@ -250,12 +250,7 @@ Status Server::StartParts(bool* bad_options) {
     std::string_view tier, tenant;
     if (done.response != nullptr) {
       tenant = done.response->tenant;
-      for (const auto& [name, value] : done.response->headers) {
-        if (name == api::kTierHeader) {
-          tier = value;
-          break;
-        }
-      }
+      tier = api::TierOf(*done.response);
     }
     metrics->Record(admin::RouteOf(done.target), done.status, tier, tenant, done.duration);
     if (access_log != nullptr) {

@@ -342,9 +342,37 @@ class Cache final {
 
   // Invalidates every key that starts with `prefix` (for example all slices
   // of one tenant: include the separator, "acme\x1f", so that "acme2" stays;
-  // an empty prefix invalidates everything). Takes time proportional to the
-  // number of entries, locking one shard at a time.
-  void InvalidatePrefix(std::string_view prefix) { core_.InvalidatePrefix(prefix); }
+  // an empty prefix invalidates everything) and returns how many entries it
+  // removed. Takes time proportional to the number of entries, locking one
+  // shard at a time.
+  size_t InvalidatePrefix(std::string_view prefix) { return core_.InvalidatePrefix(prefix); }
+
+  // One resident entry, as Residents lists it.
+  struct Resident {
+    std::string key;
+    V value;
+    size_t charge = 0;                // with EntryOverhead(key)
+    std::chrono::nanoseconds age{0};  // since the value was stored
+    uint32_t hits = 0;                // hits since it was stored
+    int frequency = 0;                // the policy's recent-frequency estimate, 0..15
+    bool fresh = false;               // within its ttl
+  };
+
+  // The resident entries whose key starts with `prefix` (all of them for
+  // ""), in no particular order: for operators' listings and for warming
+  // another instance with the hottest keys (sort by frequency, then hits).
+  // Takes time proportional to the number of entries, locking one shard at
+  // a time, so each shard is listed at a different instant.
+  std::vector<Resident> Residents(std::string_view prefix) {
+    std::vector<internal::ErasedResident> erased = core_.Residents(prefix);
+    std::vector<Resident> out;
+    out.reserve(erased.size());
+    for (internal::ErasedResident& e : erased) {
+      out.push_back({std::move(e.key), Cast(std::move(e.value)), e.charge,
+                     std::chrono::nanoseconds(e.age_ns), e.hits, e.frequency, e.fresh});
+    }
+    return out;
+  }
 
   // The counters and current size, summed over the shards (each shard is
   // read at a different instant, so the sum is not one snapshot).

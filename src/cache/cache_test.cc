@@ -556,7 +556,7 @@ TEST(CacheTest, InvalidatePrefixRemovesEveryKeyWithThePrefixInEveryShard) {
     cache.Insert(acme + "web" + '\x1f' + std::to_string(i), MakeSlice("x", i), 10);
     cache.Insert(acme2 + "web" + '\x1f' + std::to_string(i), MakeSlice("y", i), 10);
   }
-  cache.InvalidatePrefix(acme);
+  EXPECT_EQ(cache.InvalidatePrefix(acme), 50u);
   for (int i = 0; i < 50; ++i) {
     EXPECT_EQ(cache.Get(acme + "web" + '\x1f' + std::to_string(i)), std::nullopt);
     EXPECT_NE(cache.Get(acme2 + "web" + '\x1f' + std::to_string(i)), std::nullopt);
@@ -564,6 +564,33 @@ TEST(CacheTest, InvalidatePrefixRemovesEveryKeyWithThePrefixInEveryShard) {
   const CacheStats s = cache.Stats();
   EXPECT_EQ(s.invalidations, 50u);
   EXPECT_EQ(s.entries, 50u);
+}
+
+TEST(CacheTest, ResidentsListsTheEntriesWithThePrefixAndWhatTheyCost) {
+  FakeClock clock;
+  CacheOptions o = TestOptions(&clock);
+  o.shards = 4;
+  SliceCache cache(o);
+  cache.Insert("acme/a", MakeSlice("acme/a", 1), 10);
+  clock.Advance(std::chrono::milliseconds(5));
+  cache.Insert("acme/b", MakeSlice("acme/b", 2), 20);
+  cache.Insert("zeta/a", MakeSlice("zeta/a", 3), 30);
+  for (int i = 0; i < 3; ++i) ASSERT_NE(cache.Get("acme/b"), std::nullopt);
+  std::vector<SliceCache::Resident> acme = cache.Residents("acme/");
+  std::sort(acme.begin(), acme.end(), [](const auto& x, const auto& y) { return x.key < y.key; });
+  ASSERT_EQ(acme.size(), 2u);
+  EXPECT_EQ(acme[0].key, "acme/a");
+  EXPECT_EQ(acme[0].value->version, 1);
+  EXPECT_EQ(acme[0].charge, 10 + SliceCache::EntryOverhead("acme/a"));
+  EXPECT_EQ(acme[0].age, std::chrono::milliseconds(5));
+  EXPECT_EQ(acme[0].hits, 0u);
+  EXPECT_TRUE(acme[0].fresh);
+  EXPECT_EQ(acme[1].key, "acme/b");
+  EXPECT_EQ(acme[1].hits, 3u);  // buffered hits are drained before listing
+  EXPECT_GT(acme[1].frequency, acme[0].frequency);
+  EXPECT_EQ(cache.Residents("").size(), 3u);
+  clock.Advance(kTtl + std::chrono::milliseconds(1));
+  for (const SliceCache::Resident& r : cache.Residents("acme/")) EXPECT_FALSE(r.fresh) << r.key;
 }
 
 // A load that began before an invalidation read data the invalidation made

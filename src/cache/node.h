@@ -69,6 +69,9 @@ struct Node : ListLinks {
   // The frequency sketch's generation in which this key's count was seen
   // saturated (0: not seen); until the sketch ages, hits skip the sketch.
   uint32_t saturated_generation = 0;
+  // Hits the policy has applied to this node since it was stored (buffered
+  // hits count once drained; saturates at UINT32_MAX). For listings only.
+  uint32_t hits = 0;
   Region region = Region::kNone;
   // The most recent load or refresh of this key failed or timed out: once
   // past its stale grace, the node is served stale without waiting (cache.h).

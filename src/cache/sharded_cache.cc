@@ -482,7 +482,8 @@ void ShardedCache::Invalidate(std::string_view key) {
   }
 }
 
-void ShardedCache::InvalidatePrefix(std::string_view prefix) {
+size_t ShardedCache::InvalidatePrefix(std::string_view prefix) {
+  size_t removed = 0;
   for (auto& shard_ptr : shards_) {
     Shard& shard = *shard_ptr;
     Graveyard graveyard;
@@ -496,12 +497,32 @@ void ShardedCache::InvalidatePrefix(std::string_view prefix) {
       ++shard.counters.invalidations;
       RemoveLocked(shard, n);
     }
+    removed += doomed.size();
     std::erase_if(shard.flights, [&](const auto& item) {
       if (!std::string_view(item.first).starts_with(prefix)) return false;
       item.second->superseded = true;
       return true;
     });
   }
+  return removed;
+}
+
+std::vector<ErasedResident> ShardedCache::Residents(std::string_view prefix) {
+  std::vector<ErasedResident> out;
+  const int64_t now = Now();
+  for (const auto& shard_ptr : shards_) {
+    Shard& shard = *shard_ptr;
+    Graveyard graveyard;
+    MutexLock lock(&shard.mu);
+    DrainLocked(shard, &graveyard);  // so that `hits` includes the buffered ones
+    shard.table.ForEach([&](Node* n) {
+      if (!n->key().starts_with(prefix)) return;
+      out.push_back({std::string(n->key()), n->value, n->charge, now - n->written_ns, n->hits,
+                     shard.policy.EstimateFrequency(n->hash),
+                     Classify(n->written_ns, n->ttl_ns, now) == Freshness::kFresh});
+    });
+  }
+  return out;
 }
 
 CacheStats ShardedCache::Stats() const {

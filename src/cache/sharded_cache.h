@@ -73,6 +73,17 @@ class LoadSource {
   ~LoadSource() = default;
 };
 
+// Cache<V>::Resident without its type.
+struct ErasedResident {
+  std::string key;
+  std::shared_ptr<const void> value;
+  size_t charge = 0;
+  int64_t age_ns = 0;
+  uint32_t hits = 0;
+  int frequency = 0;
+  bool fresh = false;
+};
+
 // Cache<V>::Entry and Cache<V>::PinnedEntry without their type.
 struct ErasedEntry {
   std::shared_ptr<const void> value;
@@ -101,7 +112,8 @@ class ShardedCache {
   void Insert(std::string_view key, std::shared_ptr<const void> value, size_t charge,
               std::optional<std::chrono::milliseconds> ttl);
   void Invalidate(std::string_view key);
-  void InvalidatePrefix(std::string_view prefix);
+  size_t InvalidatePrefix(std::string_view prefix);
+  std::vector<ErasedResident> Residents(std::string_view prefix);
   CacheStats Stats() const;
 
  private:

@@ -38,6 +38,7 @@ void WTinyLfu::OnHit(Node* n) {
   } else {
     sketch_.CountSaturated();
   }
+  if (n->hits != UINT32_MAX) ++n->hits;
   switch (n->region) {
     case Region::kWindow:
       window_.MoveToFront(n);

@@ -125,6 +125,13 @@ struct CacheOptions {
   // (bench/hit_ratio, 1000 entries: 32 shards cost 0.8% of the hit ratio of
   // 1 shard, 16 cost 0.3%; with 100x more entries the cost vanishes).
   int shards = 16;
+  // About what one entry is charged (with EntryOverhead), used only to pick
+  // the number of shards: a cache too small to give each shard
+  // kMinShardEntries such entries uses fewer shards (down to one), since a
+  // shard's policy needs a few dozen entries to rank them (bench/hit_ratio,
+  // Zipf 0.8, 200 entries: 0.94 of an ideal LFU over 16 shards of 12, ? over
+  // 2 of 100). The default is about a compiled page slice of 40 modules.
+  size_t expected_entry_charge = size_t{16} << 10;
 
   // Threads that run background refreshes. Zero disables stale serving.
   int refresh_threads = 2;
@@ -141,8 +148,12 @@ struct CacheOptions {
   std::chrono::milliseconds load_wait_timeout{std::chrono::seconds(5)};
 
   // Policy tuning, chosen by measurement with bench/hit_ratio.cc.
-  // Share of the capacity used by the LRU admission window.
+  // Share of the capacity used by the LRU admission window: where each
+  // shard's window starts when adaptive_window is set, else for good.
   double window_fraction = 0.01;
+  // Let each shard move its window by what miniature simulations of other
+  // window sizes hit (see "The adaptive window" above).
+  bool adaptive_window = true;
   // Share of the main region (capacity minus window) kept for entries hit
   // at least twice.
   double protected_fraction = 0.8;
@@ -166,6 +177,9 @@ struct CacheOptions {
 
 // The largest number of shards a cache uses.
 inline constexpr int kMaxShards = 1024;
+// The fewest entries of CacheOptions::expected_entry_charge a shard is sized
+// for; smaller caches use fewer shards.
+inline constexpr size_t kMinShardEntries = 64;
 
 // Counters since the cache was created, and its current size.
 // Each lookup counts once, as a hit, a stale read or a miss (TryGet: only as
@@ -187,6 +201,8 @@ struct CacheStats {
   uint64_t invalidations = 0;        // entries removed by Invalidate or InvalidatePrefix
   size_t bytes = 0;                  // sum of the charges (with overheads) of the resident entries
   size_t entries = 0;                // resident entries
+  double window_fraction = 0;        // the admission window's share, averaged over the shards
+  uint64_t window_moves = 0;         // times a shard's window tuner moved its window
 };
 
 namespace internal {

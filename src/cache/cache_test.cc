@@ -43,6 +43,7 @@ CacheOptions TestOptions(FakeClock* clock) {
   o.refresh_retry_backoff = kBackoff;
   o.refresh_threads = 1;
   o.clock = clock->Fn();
+  o.expected_entry_charge = 1;  // tests that set shards get that many
   return o;
 }
 
@@ -167,6 +168,23 @@ TEST(CacheTest, BytesNeverExceedCapacityAndCountEveryCharge) {
   EXPECT_EQ(s.entries, resident);
   EXPECT_GT(s.evictions, 0u);
   EXPECT_GT(s.bytes, o.capacity_bytes / 2);
+}
+
+TEST(CacheTest, SmallCacheUsesFewerShards) {
+  CacheOptions o;
+  o.capacity_bytes = 64 * o.expected_entry_charge;  // room for kMinShardEntries: one shard
+  o.shards = 16;
+  o.refresh_threads = 0;
+  SliceCache small(o);
+  // More than a sixteenth of the capacity: cached only if there is one shard.
+  const size_t big = o.capacity_bytes / 2;
+  ASSERT_TRUE(small.GetOrLoad("big", Returning("big", 1, big)).ok());
+  EXPECT_NE(small.Get("big"), std::nullopt);
+
+  o.capacity_bytes *= 16;  // room for 16 shards of kMinShardEntries
+  SliceCache large(o);
+  ASSERT_TRUE(large.GetOrLoad("big", Returning("big", 1, o.capacity_bytes / 8)).ok());
+  EXPECT_EQ(large.Get("big"), std::nullopt);
 }
 
 TEST(CacheTest, EntryLargerThanAShardIsReturnedButNotCached) {

@@ -72,6 +72,8 @@ struct Node : ListLinks {
   // Hits the policy has applied to this node since it was stored (buffered
   // hits count once drained; saturates at UINT32_MAX). For listings only.
   uint32_t hits = 0;
+  // The policy's count of requests at this node's latest one (WTinyLfu).
+  uint64_t last_access = 0;
   Region region = Region::kNone;
   // The most recent load or refresh of this key failed or timed out: once
   // past its stale grace, the node is served stale without waiting (cache.h).

@@ -64,8 +64,16 @@ size_t ReadStripes() {
 
 void DeleteNode(void* n) { Node::Delete(static_cast<Node*>(n)); }
 
-int RoundShards(int shards) {
-  return static_cast<int>(std::bit_ceil(static_cast<unsigned>(std::clamp(shards, 1, kMaxShards))));
+// Options::shards rounded up to a power of two, halved while a shard would
+// hold fewer than kMinShardEntries entries of the expected charge.
+int ShardCount(const CacheOptions& options) {
+  int shards =
+      static_cast<int>(std::bit_ceil(static_cast<unsigned>(std::clamp(options.shards, 1, kMaxShards))));
+  const size_t min_shard_bytes = kMinShardEntries * std::max<size_t>(options.expected_entry_charge, 1);
+  while (shards > 1 && options.capacity_bytes / static_cast<size_t>(shards) < min_shard_bytes) {
+    shards /= 2;
+  }
+  return shards;
 }
 
 struct StringHash {
@@ -179,13 +187,14 @@ ShardedCache::ShardedCache(const CacheOptions& options)
       refresh_backoff_ns_(ToNanos(options.refresh_retry_backoff)),
       load_wait_timeout_(options.load_wait_timeout),
       clock_(options.clock),
-      shard_mask_(static_cast<uint64_t>(RoundShards(options.shards)) - 1) {
+      shard_mask_(static_cast<uint64_t>(ShardCount(options)) - 1) {
   const size_t shards = shard_mask_ + 1;
   shards_.reserve(shards);
   for (size_t i = 0; i < shards; ++i) {
     PolicyOptions policy;
     policy.capacity_bytes = options.capacity_bytes / shards;
     policy.window_fraction = options.window_fraction;
+    policy.adaptive_window = options.adaptive_window;
     policy.protected_fraction = options.protected_fraction;
     policy.sketch_samples_per_entry = options.sketch_samples_per_entry;
     policy.seed = options.seed + i * 0x9e3779b97f4a7c15ULL;
@@ -547,6 +556,8 @@ CacheStats ShardedCache::Stats() const {
     stats.invalidations += c.invalidations;
     stats.bytes += shard.policy.bytes();
     stats.entries += shard.policy.entries();
+    stats.window_fraction += shard.policy.window_fraction() / static_cast<double>(shards_.size());
+    stats.window_moves += shard.policy.window_moves();
   }
   stats.load_timeouts = load_timeouts_.load(std::memory_order_relaxed);
   return stats;

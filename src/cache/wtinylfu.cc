@@ -8,12 +8,24 @@ namespace tempo::cache::internal {
 
 WTinyLfu::WTinyLfu(const PolicyOptions& options)
     : capacity_(options.capacity_bytes),
-      window_max_(static_cast<size_t>(static_cast<double>(options.capacity_bytes) *
-                                      options.window_fraction)),
-      protected_max_(static_cast<size_t>(static_cast<double>(capacity_ - window_max_) *
-                                         options.protected_fraction)),
+      protected_fraction_(options.protected_fraction),
       sketch_(options.sketch_samples_per_entry),
-      random_state_(options.seed | 1) {}
+      random_state_(options.seed | 1) {
+  if (options.adaptive_window) {
+    tuner_ = std::make_unique<WindowTuner>(options);
+    SetWindowFraction(tuner_->window_fraction());
+  } else {
+    SetWindowFraction(options.window_fraction);
+  }
+}
+
+void WTinyLfu::SetWindowFraction(double fraction) {
+  window_fraction_ = fraction;
+  window_max_ = static_cast<size_t>(static_cast<double>(capacity_) * fraction);
+  protected_max_ =
+      static_cast<size_t>(static_cast<double>(capacity_ - window_max_) * protected_fraction_);
+  DemoteProtectedOverflow(nullptr);
+}
 
 size_t& WTinyLfu::RegionBytes(Region r) {
   switch (r) {
@@ -39,6 +51,7 @@ void WTinyLfu::OnHit(Node* n) {
     sketch_.CountSaturated();
   }
   if (n->hits != UINT32_MAX) ++n->hits;
+  n->last_access = ++requests_;
   switch (n->region) {
     case Region::kWindow:
       window_.MoveToFront(n);
@@ -59,6 +72,7 @@ void WTinyLfu::OnHit(Node* n) {
       break;
   }
   Sample(true);
+  Tune(n->hash, n->charge);
 }
 
 bool WTinyLfu::Add(Node* n, std::vector<Node*>* evicted) {
@@ -66,6 +80,8 @@ bool WTinyLfu::Add(Node* n, std::vector<Node*>* evicted) {
   // A miss on a key the sketch has not seen (a scan, a one-off) says
   // nothing about the popular keys moving: it is left out of the sample.
   if (sketch_.Estimate(n->hash) > 0) Sample(false);
+  Tune(n->hash, n->charge);
+  n->last_access = ++requests_;
   ++entries_;
   sketch_.EnsureCapacity(entries_);  // sizes the sketch and its aging period
   sketch_.Increment(n->hash);
@@ -73,7 +89,10 @@ bool WTinyLfu::Add(Node* n, std::vector<Node*>* evicted) {
   n->region = Region::kWindow;
   window_bytes_ += n->charge;
   total_bytes_ += n->charge;
+  const size_t before = evicted->size();
   Evict(n, evicted);
+  // The first eviction: the shard is full, and its window starts to matter.
+  if (tuner_ != nullptr && evicted->size() > before && !tuner_->started()) tuner_->Start(entries_);
   return true;
 }
 
@@ -142,15 +161,28 @@ void WTinyLfu::DemoteProtectedOverflow(const Node* keep) {
 void WTinyLfu::Evict(const Node* keep, std::vector<Node*>* evicted) {
   // The newest entry stays in the window even when it alone is over the
   // window's share, so that an entry is always resident right after Add.
-  while (window_bytes_ > window_max_) {
+  // After the window shrank, its overflow moves to main over several calls
+  // (kMaxTransfers each), so that no call holds the shard's lock for long.
+  for (int transfers = 0; window_bytes_ > window_max_ && transfers < kMaxTransfers; ++transfers) {
     Node* candidate = LeastRecent(window_, keep);
     if (candidate == nullptr) break;
     Unlink(candidate);
     AdmitToMain(candidate, keep, evicted);
   }
+  // Over capacity with the window under its share: the window grew (or
+  // entries were removed), so main must shrink. Its entries go in the order
+  // an LRU would evict them, each against the window's oldest, so that what
+  // main held stays while it is requested as recently as what the window
+  // holds (evicting main's entries first cost up to a point of hit ratio
+  // each time the tuner grew the window).
   while (total_bytes_ > capacity_) {
-    Node* victim = MainVictim(keep);
-    if (victim == nullptr) victim = LeastRecent(window_, keep);
+    Node* victim = LeastRecent(window_, keep);
+    for (const LruList* list : {&probation_, &protected_}) {
+      Node* oldest = LeastRecent(*list, keep);
+      if (oldest != nullptr && (victim == nullptr || oldest->last_access < victim->last_access)) {
+        victim = oldest;
+      }
+    }
     if (victim == nullptr) break;  // only `keep` is left, and it fits (checked by callers)
     Unlink(victim);
     Drop(victim, evicted);

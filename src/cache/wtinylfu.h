@@ -16,19 +16,24 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "cache/frequency_sketch.h"
 #include "cache/lru_list.h"
 #include "cache/node.h"
 #include "cache/shift_detector.h"
+#include "cache/window_tuner.h"
 
 namespace tempo::cache::internal {
 
 struct PolicyOptions {
   size_t capacity_bytes = 0;
-  // Share of the capacity kept for the admission window.
+  // Share of the capacity kept for the admission window: where it starts,
+  // when adaptive_window is set.
   double window_fraction = 0.01;
+  // Let a WindowTuner move the window (window_tuner.h).
+  bool adaptive_window = true;
   // Share of the main region (capacity minus window) for protected entries.
   double protected_fraction = 0.8;
   // The sketch halves its counters after this many accesses per entry.
@@ -45,6 +50,8 @@ class WTinyLfu {
   // an attacker who keeps a victim's counter high with colliding keys).
   static constexpr int kRandomAdmitMinFrequency = 6;
   static constexpr uint64_t kRandomAdmitOneIn = 128;
+  // The most window entries one call moves to the main region.
+  static constexpr int kMaxTransfers = 64;
 
   explicit WTinyLfu(const PolicyOptions& options);
   WTinyLfu(const WTinyLfu&) = delete;
@@ -80,7 +87,15 @@ class WTinyLfu {
   // Unlinks resident `n` (invalidation or expiry); the caller frees it.
   void Remove(Node* n);
 
+  // Sets the window's share of the capacity (what the tuner does). Entries
+  // move between the regions as later calls evict, not at once.
+  void SetWindowFraction(double fraction);
+
   size_t capacity_bytes() const { return capacity_; }
+  // The window's current share of the capacity, and how often the tuner moved it.
+  double window_fraction() const { return window_fraction_; }
+  uint64_t window_moves() const { return tuner_ ? tuner_->moves() : 0; }
+  size_t window_bytes() const { return window_bytes_; }
   // Workload shifts detected (see ShiftDetector): each one cleared the
   // sketch and demoted every protected entry to probation's least recent end.
   uint64_t shifts() const { return shifts_; }
@@ -111,14 +126,21 @@ class WTinyLfu {
   void DemoteProtectedOverflow(const Node* keep);
   // Counts a request for the shift detector and forgets on a shift.
   void Sample(bool hit);
+  // Counts a request for the window tuner and applies what it decides.
+  void Tune(uint64_t hash, size_t charge) {
+    if (tuner_ == nullptr) return;
+    if (std::optional<double> window = tuner_->Record(hash, charge)) SetWindowFraction(*window);
+  }
   void Unlink(Node* n);
   void Drop(Node* detached, std::vector<Node*>* evicted);
   size_t& RegionBytes(Region r);
   uint64_t NextRandom();
 
   const size_t capacity_;
-  const size_t window_max_;
-  const size_t protected_max_;
+  const double protected_fraction_;
+  double window_fraction_;
+  size_t window_max_;
+  size_t protected_max_;
   FrequencySketch sketch_;
   LruList window_, probation_, protected_;
   size_t window_bytes_ = 0, probation_bytes_ = 0, protected_bytes_ = 0;
@@ -128,6 +150,8 @@ class WTinyLfu {
   uint64_t random_state_;
   ShiftDetector shift_detector_;
   uint64_t shifts_ = 0;
+  uint64_t requests_ = 0;  // hits and adds: the clock of Node::last_access
+  std::unique_ptr<WindowTuner> tuner_;  // null unless adaptive_window
 };
 
 }  // namespace tempo::cache::internal

@@ -172,7 +172,7 @@ TEST(CacheTest, BytesNeverExceedCapacityAndCountEveryCharge) {
 
 TEST(CacheTest, SmallCacheUsesFewerShards) {
   CacheOptions o;
-  o.capacity_bytes = 64 * o.expected_entry_charge;  // room for kMinShardEntries: one shard
+  o.capacity_bytes = kMinShardEntries * o.expected_entry_charge;  // one shard's worth
   o.shards = 16;
   o.refresh_threads = 0;
   SliceCache small(o);

@@ -1,22 +1,13 @@
 // WindowTuner: miniature simulations of the policy at other window sizes.
 #include "cache/window_tuner.h"
 
-#include <bit>
+#include <algorithm>
 #include <cmath>
 
 #include "cache/node.h"
 #include "cache/wtinylfu.h"
 
-#include <cstdlib>
-#include <cstdio>
 namespace tempo::cache::internal {
-namespace {
-double Env(const char* name, double fallback) {
-  const char* v = std::getenv(name);
-  return v ? std::atof(v) : fallback;
-}
-const double kW = Env("WT_WEIGHT", 0.3), kM = Env("WT_MARGIN", 0.005), kP = Env("WT_PERIOD", 1);
-}  // namespace
 
 // One simulated shard: the policy over key hashes, with a fixed window.
 struct WindowTuner::Ghost {
@@ -52,7 +43,6 @@ struct WindowTuner::Ghost {
   std::unordered_map<uint64_t, Node*> nodes;
   std::vector<Node*> evicted;
   uint64_t hits = 0;
-  uint64_t total_hits = 0;
 };
 
 WindowTuner::WindowTuner(const PolicyOptions& options)
@@ -68,13 +58,7 @@ WindowTuner::WindowTuner(const PolicyOptions& options)
   }
 }
 
-WindowTuner::~WindowTuner() {
-  if (std::getenv("WT_DEBUG") && started()) {
-    std::fprintf(stderr, "tuner: sampled %llu, moves %llu, window %.2f, totals:", (unsigned long long)total_, (unsigned long long)moves_, kCandidates[current_]);
-    for (auto& g : ghosts_) std::fprintf(stderr, " %.4f", double(g->total_hits) / double(total_));
-    std::fprintf(stderr, "\n");
-  }
-}
+WindowTuner::~WindowTuner() = default;
 
 void WindowTuner::Start(size_t entries) {
   if (started()) return;
@@ -92,12 +76,11 @@ void WindowTuner::Start(size_t entries) {
     o.adaptive_window = false;
     ghosts_.push_back(std::make_unique<Ghost>(o));
   }
-  period_ = std::max<size_t>(kMinPeriod, static_cast<size_t>(kP * static_cast<double>(entries >> k)));
+  period_ = std::max(kMinPeriod, entries >> k);
 }
 
 std::optional<double> WindowTuner::RecordSampled(uint64_t hash, size_t charge) {
-  ++total_;
-  for (auto& ghost : ghosts_) { const bool h = ghost->Access(hash, charge); ghost->hits += h; ghost->total_hits += h; }
+  for (auto& ghost : ghosts_) ghost->hits += ghost->Access(hash, charge);
   if (++in_period_ < period_) return std::nullopt;
   // The period ends: fold each ghost's hit ratio into its average. The
   // first one only fills the ghosts: their hit ratios then say more about a
@@ -105,7 +88,7 @@ std::optional<double> WindowTuner::RecordSampled(uint64_t hash, size_t charge) {
   for (size_t i = 0; i < ghosts_.size(); ++i) {
     const double ratio = static_cast<double>(ghosts_[i]->hits) / static_cast<double>(in_period_);
     if (periods_ == 1) average_[i] = ratio;
-    if (periods_ > 1) average_[i] += kW * (ratio - average_[i]);
+    if (periods_ > 1) average_[i] += kWeight * (ratio - average_[i]);
     ghosts_[i]->hits = 0;
   }
   in_period_ = 0;
@@ -114,20 +97,9 @@ std::optional<double> WindowTuner::RecordSampled(uint64_t hash, size_t charge) {
   for (size_t i = 0; i < ghosts_.size(); ++i) {
     if (average_[i] > average_[best]) best = i;
   }
-  static const double kTie = Env("WT_TIE", -1);
-  if (kTie >= 0) {
-    // Within kTie of the best, the largest window: moving costs, and the
-    // larger windows lose little where frequency wins by less than that.
-    const double top = average_[best];
-    if (average_[current_] >= top - kTie) return std::nullopt;
-    for (size_t i = ghosts_.size(); i-- > 0;) {
-      if (average_[i] >= top - kTie) { best = i; break; }
-    }
-  } else if (best == current_ || average_[best] <= average_[current_] + kM) {
-    return std::nullopt;
-  }
-  if (std::getenv("WT_DEBUG")) { std::fprintf(stderr, "p%llu %.2f->%.2f:", (unsigned long long)periods_, kCandidates[current_], kCandidates[best]); for (double a : average_) std::fprintf(stderr, " %.3f", a); std::fprintf(stderr, "\n"); }
-  if (std::getenv("WT_STEP")) current_ += best > current_ ? 1 : -1; else current_ = best;
+  const double margin = best < current_ ? kShrinkMargin : kGrowMargin;
+  if (best == current_ || average_[best] <= average_[current_] + margin) return std::nullopt;
+  current_ = best;
   ++moves_;
   return kCandidates[current_];
 }

@@ -583,7 +583,8 @@ int RunTraces(const std::vector<std::string>& paths, const std::vector<double>& 
               const Flags& flags) {
   std::printf(
       "| trace | requests | keys | cache | ours | LRU | ARC | Belady | ours - LRU | "
-      "ours / Belady | window at the end (moves) |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+      "ours / Belady | window at the end (moves) "
+      "|\n|---|---|---|---|---|---|---|---|---|---|---|\n");
   double sum_ratio = 0, worst_vs_lru = 1e9;
   int rows = 0;
   for (const std::string& path : paths) {
@@ -603,7 +604,8 @@ int RunTraces(const std::vector<std::string>& paths, const std::vector<double>& 
       const double arc = RunArc(*t, entries, 0).whole().ratio();
       const double opt = RunBelady(*t, next_use, entries, 0).whole().ratio();
       std::printf(
-          "| %s | %zu | %zu | %g%% (%zu) | %.4f | %.4f | %.4f | %.4f | %+.1f | %.3f | %.2f (%llu) |\n",
+          "| %s | %zu | %zu | %g%% (%zu) | %.4f | %.4f | %.4f | %.4f | %+.1f | %.3f | %.2f (%llu) "
+          "|\n",
           t->name.c_str(), t->keys.size(), keys, share, entries, ours, lru, arc, opt,
           (ours - lru) * 100, opt > 0 ? ours / opt : 1.0, stats.window_fraction,
           static_cast<unsigned long long>(stats.window_moves));

@@ -67,9 +67,10 @@ void DeleteNode(void* n) { Node::Delete(static_cast<Node*>(n)); }
 // Options::shards rounded up to a power of two, halved while a shard would
 // hold fewer than kMinShardEntries entries of the expected charge.
 int ShardCount(const CacheOptions& options) {
-  int shards =
-      static_cast<int>(std::bit_ceil(static_cast<unsigned>(std::clamp(options.shards, 1, kMaxShards))));
-  const size_t min_shard_bytes = kMinShardEntries * std::max<size_t>(options.expected_entry_charge, 1);
+  int shards = static_cast<int>(
+      std::bit_ceil(static_cast<unsigned>(std::clamp(options.shards, 1, kMaxShards))));
+  const size_t min_shard_bytes =
+      kMinShardEntries * std::max<size_t>(options.expected_entry_charge, 1);
   while (shards > 1 && options.capacity_bytes / static_cast<size_t>(shards) < min_shard_bytes) {
     shards /= 2;
   }

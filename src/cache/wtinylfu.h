@@ -150,7 +150,7 @@ class WTinyLfu {
   uint64_t random_state_;
   ShiftDetector shift_detector_;
   uint64_t shifts_ = 0;
-  uint64_t requests_ = 0;  // hits and adds: the clock of Node::last_access
+  uint64_t requests_ = 0;               // hits and adds: the clock of Node::last_access
   std::unique_ptr<WindowTuner> tuner_;  // null unless adaptive_window
 };
 

@@ -6,6 +6,11 @@
 //   /livez        200 "ok\n" while the process can answer at all
 //   /metrics      200 Prometheus text exposition (version 0.0.4)
 //   /admin/cache  200 application/json: the cache tiers, as the hook serializes them
+//   /admin/       200 text/html: the preview page (src/admin/preview/, built into the
+//                 binary; /admin redirects here), with its /admin/preview.css and
+//                 /admin/preview.js. The page calls only admin routes (/admin/explain,
+//                 /admin/cache, ...). Its answers add a Content-Security-Policy that lets
+//                 it load and fetch from this listener only, and run no inline script.
 // plus the routes the process adds (AdminHooks::routes: the shadow receiver's
 // POST /internal/shadow, GET /admin/shadow, POST /admin/shadow/reset). A route's
 // path answered with another method is 405 with Allow naming the route's method(s).

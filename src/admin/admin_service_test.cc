@@ -228,8 +228,7 @@ TEST(AdminServiceTest, PreviewPageIsServedAtAdminSlash) {
   EXPECT_EQ(Header(r, "Referrer-Policy"), "no-referrer");
   EXPECT_TRUE(r.body.starts_with("<!doctype html>")) << r.body.substr(0, 80);
   EXPECT_NE(r.body.find(R"(<script src="/admin/preview.js" defer></script>)"), std::string::npos);
-  EXPECT_NE(r.body.find(R"(<link rel="stylesheet" href="/admin/preview.css">)"),
-            std::string::npos);
+  EXPECT_NE(r.body.find(R"(<link rel="stylesheet" href="/admin/preview.css">)"), std::string::npos);
   // The same page with a query or a fragment-carrying link's query part.
   EXPECT_EQ(Call(service, "GET", "/admin/?tenant=ACME").body, r.body);
   EXPECT_EQ(Call(service, "GET", "/admin/index.html").body, r.body);

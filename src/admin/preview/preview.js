@@ -21,6 +21,8 @@
     limit: 'over the zone limit of the template',
   };
 
+  const kTiers = {l1: 'L1', l2: 'L2', origin: 'the origin'};
+
   const $ = (id) => document.getElementById(id);
 
   // el('td', {class: 'num', 'data-label': 'Hits'}, '12'): an element; children that are
@@ -196,11 +198,18 @@
     const type = module.type ?? rendered?.type;
     const content = 'content' in module ? module.content : rendered?.content;
     const version = module.version ?? rendered?.version;
-    const facts = [`priority ${module.priority ?? rendered?.priority ?? '?'}`];
-    if (module.position !== undefined) facts.push(`position ${module.position + 1}`);
+    const priority = module.priority ?? rendered?.priority ?? '?';
+    const facts = [module.base_priority !== undefined && module.base_priority !== priority
+                       ? `priority ${priority} (was ${module.base_priority})`
+                       : `priority ${priority}`];
+    if (typeof module.position === 'number') facts.push(`position ${module.position + 1}`);
     if (version !== undefined) facts.push(`version ${version}`);
-    if (module.scope !== undefined) facts.push(module.scope === '*' ? 'type-wide' : 'page-specific');
-    if (module.experiment) facts.push(`added by ${module.experiment}`);
+    if (typeof module.scope === 'string') {
+      facts.push(module.scope === '*' ? 'type-wide' : `page ${module.scope}`);
+    }
+    if (module.added_by) {
+      facts.push(`added by ${module.added_by.experiment}:${module.added_by.variant}`);
+    }
     const node = el('li', {class: 'card', 'data-module': module.id, 'data-zone': module.zone},
         el('div', {class: 'card-head'},
             el('span', {class: 'badge type', title: 'module type'}, type ?? 'module'),
@@ -252,6 +261,18 @@
     return el('span', {class: 'badge outcome', title: kOutcomes[outcome] || ''}, outcome);
   }
 
+  // The trace's particulars of a dropped module (its condition and the parts that failed,
+  // its schedule, the experiment that removed it, the limit), as JSON under the reason.
+  function traceDetails(module) {
+    const particulars = {};
+    for (const key of ['condition', 'failing', 'schedule', 'removed_by', 'added_by', 'limit']) {
+      if (module[key] !== undefined && module[key] !== null) particulars[key] = module[key];
+    }
+    if (Object.keys(particulars).length === 0) return null;
+    return el('details', null, el('summary', null, 'Trace'),
+              el('pre', {class: 'json'}, JSON.stringify(particulars, null, 2)));
+  }
+
   function renderDropped(explain) {
     const modules = Array.isArray(explain.modules) ? explain.modules : [];
     const dropped = modules.filter((m) => m.outcome !== 'kept');
@@ -261,22 +282,37 @@
         el('td', {'data-label': 'Module'}, el('code', null, m.id)),
         el('td', {'data-label': 'Zone'}, m.zone ?? ''),
         el('td', {'data-label': 'Outcome'}, outcomeBadge(m.outcome)),
-        el('td', {class: 'reason', 'data-label': 'Why'},
-            m.reason || kOutcomes[m.outcome] || ''))));
+        el('td', {'data-label': 'Why'},
+            el('span', {class: 'reason'}, m.reason || kOutcomes[m.outcome] || ''),
+            traceDetails(m)))));
     $('dropped').classList.add('stack');
     show($('dropped'), dropped.length > 0);
     show($('dropped-empty'), dropped.length === 0);
     return dropped.length;
   }
 
-  // How an experiment came to its variant, in words, from whatever explain says of it.
+  // How an experiment came to its variant (or why it has none), in words.
   function assignment(experiment) {
-    for (const key of ['how', 'source', 'assignment', 'reason']) {
-      if (typeof experiment[key] === 'string' && experiment[key] !== '') return experiment[key];
+    const how = {forced: 'forced by the query',
+                 hashed: `hashed from ${experiment.hash_attribute || 'the visitor'}` +
+                         (experiment.hash_input ? ` "${experiment.hash_input}"` : '')};
+    // The trace's own sentence when it has one; it says more than the kind of assignment.
+    const parts = [experiment.reason || how[experiment.how] || ''];
+    if (experiment.ignored_forced_variant) {
+      parts.push(`forced variant "${experiment.ignored_forced_variant}" ignored (unknown key)`);
     }
-    if (experiment.forced === true) return 'forced by the query';
-    if (experiment.forced === false && experiment.variant) return 'hashed from the visitor';
-    return '';
+    return parts.filter((p) => p !== '').join('. ');
+  }
+
+  // What the chosen variant did to the page.
+  function overlay(experiment) {
+    const o = experiment.overlay || {};
+    const parts = [];
+    if (o.removed?.length) parts.push(`removed ${o.removed.join(', ')}`);
+    if (o.added?.length) parts.push(`added ${o.added.join(', ')}`);
+    if (o.add_dropped?.length) parts.push(`adds not shown: ${o.add_dropped.join(', ')}`);
+    for (const p of o.priorities || []) parts.push(`${p.id} priority ${p.from} → ${p.to}`);
+    return parts.length ? parts.join('; ') : (experiment.variant ? 'no change' : '');
   }
 
   function renderExperiments(explain) {
@@ -288,7 +324,8 @@
             x.variant === undefined || x.variant === null
                 ? el('span', {class: 'muted'}, 'none')
                 : el('strong', null, String(x.variant))),
-        el('td', {'data-label': 'How'}, assignment(x)))));
+        el('td', {'data-label': 'How'}, assignment(x)),
+        el('td', {class: 'effect', 'data-label': 'Effect'}, overlay(x)))));
     $('experiments').classList.add('stack');
     show($('experiments'), experiments.length > 0);
     show($('experiments-empty'), experiments.length === 0);
@@ -303,18 +340,25 @@
       ['Channel', field('channel')],
       ['Page type', field('pageType')],
       ['Page id', field('pageId') || '(type-wide)'],
-      ['Instant', field('at') || 'now (server clock)'],
+      ['Instant', `${field('at') || 'now'}${request.at_from === 'now' ? ' (server clock)' : ''}`],
       ['Rendered', String(kept)],
       ['Not rendered', String(dropped)],
     ];
     if (explain.version !== undefined) items.push(['Page version', String(explain.version)]);
     if (slices.length > 0) {
       items.push(['Slices', slices.map((s) =>
-          `${s.scope ?? '?'}${s.tier ? ` from ${s.tier}` : ''}${s.version !== undefined ? ` v${s.version}` : ''}`)
-          .join(', ')]);
+          `${s.scope ?? '?'}${s.tier ? ` from ${kTiers[s.tier] || s.tier}` : ''}` +
+          `${s.version !== undefined ? ` (v${s.version})` : ''}`).join(', ')]);
     }
     $('summary').replaceChildren(...items.map(([name, value]) =>
         el('div', null, el('dt', null, name), el('dd', null, String(value)))));
+    const attributes = request.evaluated_attributes;
+    $('attributes').replaceChildren();
+    if (attributes && typeof attributes === 'object') {
+      $('attributes').append(el('summary', null, 'Attributes the conditions saw'),
+                             el('pre', {class: 'json'}, JSON.stringify(attributes, null, 2)));
+    }
+    show($('attributes'), attributes && typeof attributes === 'object');
   }
 
   // ---- The cache -------------------------------------------------------------------------

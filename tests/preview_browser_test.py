@@ -43,7 +43,7 @@ POLL_S = 0.05
 DESKTOP = (1280, 900)
 PHONE = (390, 844)           # an iPhone 12-15's CSS viewport
 SCREENSHOTS = None           # set in main()
-ELEMENT = "element-6066-11e4-a52e-4f735f6e8c0c"  # the W3C element reference key
+ELEMENT = "element-6066-11e4-a52e-4f735466cecf"  # the W3C element reference key
 
 TENANT, CHANNEL, PAGE_TYPE, PAGE_ID = "ACME", "web", "homepage", "home"
 FORCED = "exp-hero:B"
@@ -81,7 +81,7 @@ RECORDS = [
     mod("hero-b-only", "hero", 80, {"title": "Removed in B"}),
     mod("hero-spring", "hero", 50, {"title": "Spring"}),
     mod("hero-tail", "hero", 10, {"title": "Over the limit"}),
-    mod("hero-app", "hero", 99, {"title": "App only"}, channels=["ios"]),
+    mod("hero-app", "hero", 99, {"title": "App only"}, channels=["ios"]),  # another slice
     mod("main-typewide", "main", 20, {"title": "Type-wide main"}),
     mod("main-home", "main", 30, {"title": "Home page main", "body": "Welcome"},
         pageIds=[PAGE_ID], type="text"),
@@ -90,11 +90,17 @@ RECORDS = [
                           "version": 1, "hashAttribute": "visitorId", "seed": "exp-hero",
                           "hashVersion": 2, "coverage": 1.0, "weights": [0.5, 0.5],
                           "variants": [{"key": "control"},
-                                       {"key": "B", "remove": ["hero-b-only"]}]}),
+                                       {"key": "B", "remove": ["hero-b-only"],
+                                        "add": [{"id": "hero-b-app", "zone": "hero",
+                                                 "channels": ["ios"], "priority": 70,
+                                                 "type": "banner",
+                                                 "content": {"title": "B, in the app"}}],
+                                        "priority": {"hero-spring": 60}}]}),
 ]
-# What each module that does not render must be listed with.
+# What each module that does not render must be listed with. (A module of another channel is
+# in another slice, so not a candidate at all; "channel" is an add of a variant.)
 EXPECTED_OUTCOMES = {"hero-gold": "targeting", "hero-later": "schedule",
-                     "hero-b-only": "experiment", "hero-tail": "limit", "hero-app": "channel",
+                     "hero-b-only": "experiment", "hero-tail": "limit", "hero-b-app": "channel",
                      "main-typewide": "page"}
 
 
@@ -339,6 +345,9 @@ class PreviewTest(Base):
                      "Shop now"):
             self.assertIn(part, card)
 
+        self.assertIn("priority 60 (was 50)", b.text('.card[data-module="hero-spring"]'))
+        self.assertNotIn("hero-app", b.texts("#zones .card .id, #dropped code"))
+
         # Every module that did not render, with its outcome and the trace's reason.
         rows = b.js("return Object.fromEntries([...document.querySelectorAll('#dropped tbody tr')]"
                     ".map(r => [r.dataset.module, [r.dataset.outcome, "
@@ -381,7 +390,10 @@ class PreviewTest(Base):
         # A phone: one column, nothing wider than the screen.
         b.viewport(*PHONE, mobile=True)
         self.assertLessEqual(b.js("return document.documentElement.scrollWidth"), PHONE[0])
-        b.screenshot(os.path.join(SCREENSHOTS, "preview-phone.png"), PHONE[0], mobile=True)
+        b.screenshot_at(os.path.join(SCREENSHOTS, "preview-phone.png"), "#result", *PHONE,
+                        mobile=True)
+        b.screenshot_at(os.path.join(SCREENSHOTS, "preview-phone-not-rendered.png"),
+                        "#dropped-title", *PHONE, mobile=True)
         b.viewport(*DESKTOP)
 
         # Invalidate: the answer's counts are shown, and the tiers are read again.
@@ -392,7 +404,7 @@ class PreviewTest(Base):
                            ".classList.contains('bad')"), "the invalidation's result")
         result = b.text("#invalidate-result")
         self.assertRegex(result, r"\d+ removed from L1", result)
-        b.screenshot(os.path.join(SCREENSHOTS, "preview-invalidated.png"), DESKTOP[0])
+        b.screenshot_at(os.path.join(SCREENSHOTS, "preview-invalidated.png"), "#cache", *DESKTOP)
 
     def test_a_link_shows_the_same_page(self):
         b = self.browser

@@ -23,6 +23,8 @@
 
   const kTiers = {l1: 'L1', l2: 'L2', origin: 'the origin'};
 
+  const tierName = (tier) => kTiers[tier] || tier || '';
+
   const $ = (id) => document.getElementById(id);
 
   // el('td', {class: 'num', 'data-label': 'Hits'}, '12'): an element; children that are
@@ -172,7 +174,8 @@
         list.append(el('dt', null, key), el('dd', null, summarize(value)));
       }
       if (entries.length > kPreviewFields) {
-        list.append(el('dt', null, '…'), el('dd', null, `${entries.length - kPreviewFields} more`));
+        const more = `${entries.length - kPreviewFields} more`;
+        list.append(el('dt', null, '…'), el('dd', null, more));
       }
       if (entries.length === 0) list.append(el('dt', null, 'content'), el('dd', null, '{}'));
     } else if (content !== undefined) {
@@ -347,7 +350,7 @@
     if (explain.version !== undefined) items.push(['Page version', String(explain.version)]);
     if (slices.length > 0) {
       items.push(['Slices', slices.map((s) =>
-          `${s.scope ?? '?'}${s.tier ? ` from ${kTiers[s.tier] || s.tier}` : ''}` +
+          `${s.scope ?? '?'}${s.tier ? ` from ${tierName(s.tier)}` : ''}` +
           `${s.version !== undefined ? ` (v${s.version})` : ''}`).join(', ')]);
     }
     $('summary').replaceChildren(...items.map(([name, value]) =>
@@ -433,12 +436,13 @@
         el('td', {'data-label': 'Page type'}, s.pageType ?? ''),
         el('td', {'data-label': 'Scope'}, el('code', null, s.scope ?? '')),
         el('td', {'data-label': 'Tier'},
-            `${kTiers[s.tier] || s.tier || ''}${s.loaded_from ? ` (from ${kTiers[s.loaded_from] || s.loaded_from})` : ''}`),
+            tierName(s.tier) + (s.loaded_from ? ` (from ${tierName(s.loaded_from)})` : '')),
         num('Version', s.version),
         num('Bytes', s.bytes),
         el('td', {class: 'num', 'data-label': 'Age'}, formatAge(s.age_ms)),
         num('Hits', s.hits),
-        el('td', {'data-label': 'Fresh'}, s.fresh === undefined ? '' : s.fresh ? 'yes' : 'stale'))));
+        el('td', {'data-label': 'Fresh'},
+            s.fresh === undefined ? '' : s.fresh ? 'yes' : 'stale'))));
     table.classList.add('stack');
     show(table, true);
     show(empty, false);
@@ -453,7 +457,8 @@
     const error = $('error');
     for (const name of ['tenant', 'channel', 'pageType']) {
       if (!query.get(name)) {
-        setStatus(status, `${$(`f-${name}`).labels[0].firstChild.textContent.trim()} is required.`, 'bad');
+        const label = $(`f-${name}`).labels[0].firstChild.textContent.trim();
+        setStatus(status, `${label} is required.`, 'bad');
         $(`f-${name}`).focus();
         return;
       }
@@ -542,7 +547,9 @@
   }
 
   function start() {
-    $('attr-add').addEventListener('click', () => addAttributeRow().querySelector('.attr-key').focus());
+    $('attr-add').addEventListener('click', () => {
+      addAttributeRow().querySelector('.attr-key').focus();
+    });
     $('at-now').addEventListener('click', () => {
       $('f-at').value = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
     });

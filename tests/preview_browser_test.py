@@ -355,7 +355,11 @@ class PreviewTest(Base):
             self.assertIn(mid, rows, f"{mid} is not listed as not rendered: {rows}")
             self.assertEqual(rows[mid][0], outcome, rows[mid])
             self.assertTrue(rows[mid][1], f"{mid} has no reason")
-        self.assertIn("segment", rows["hero-gold"][1])  # the targeting reason names its attribute
+        # The targeting's failing part and the value it saw.
+        why = b.text('#dropped tr[data-module="hero-gold"] .why')
+        self.assertIn('"segment"', why)
+        self.assertIn('"silver"', why)
+        self.assertIn("2031-01-01", b.text('#dropped tr[data-module="hero-later"] .why'))
         self.assertIn("targeting", b.text('#dropped tr[data-module="hero-gold"]'))
 
         # The experiment, with the variant the query forced.

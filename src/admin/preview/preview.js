@@ -146,6 +146,12 @@
 
   // ---- The layout ------------------------------------------------------------------------
 
+  // A value inside a list or object on a card: nested containers are not opened.
+  function summarizeItem(value) {
+    if (value === null || typeof value !== 'object') return summarize(value);
+    return Array.isArray(value) ? '[…]' : '{…}';
+  }
+
   // What a card says of one JSON value, in a line.
   function summarize(value) {
     if (value === null) return 'null';
@@ -153,15 +159,14 @@
       return value.length > kPreviewChars ? `${value.slice(0, kPreviewChars)}…` : value;
     }
     if (Array.isArray(value)) {
-      const named = value.slice(0, kListItems).map((item) =>
-        item !== null && typeof item === 'object' ? (Array.isArray(item) ? '[…]' : '{…}')
-                                                  : summarize(item));
+      const named = value.slice(0, kListItems).map(summarizeItem);
       const more = value.length > kListItems ? `, … (${value.length} items)` : '';
       return `[${named.join(', ')}${more}]`;
     }
     if (typeof value === 'object') {
-      const keys = Object.keys(value);
-      return `{${keys.slice(0, kListItems).join(', ')}${keys.length > kListItems ? ', …' : ''}}`;
+      const entries = Object.entries(value);
+      const named = entries.slice(0, kListItems).map(([k, v]) => `${k}: ${summarizeItem(v)}`);
+      return `{${named.join(', ')}${entries.length > kListItems ? ', …' : ''}}`;
     }
     return String(value);
   }
@@ -264,8 +269,30 @@
     return el('span', {class: 'badge outcome', title: kOutcomes[outcome] || ''}, outcome);
   }
 
-  // The trace's particulars of a dropped module (its condition and the parts that failed,
-  // its schedule, the experiment that removed it, the limit), as JSON under the reason.
+  const compact = (value) => JSON.stringify(value);
+
+  // The values a dropped module's reason rests on, one line each: the parts of its targeting
+  // that failed and the attributes they saw, its schedule window and the instant, the
+  // experiment whose add it was.
+  function particulars(module) {
+    const lines = [];
+    for (const part of Array.isArray(module.failing) ? module.failing : []) {
+      const seen = part.seen && Object.keys(part.seen).length > 0
+                       ? `saw ${compact(part.seen)}` : 'the attribute is absent';
+      lines.push(`needs ${compact(part.condition)}; ${seen}`);
+    }
+    if (module.schedule) {
+      const {start, end, at} = module.schedule;
+      lines.push(`runs from ${start ?? 'always'} until ${end ?? 'open end'}; instant ${at}`);
+    }
+    if (module.added_by) {
+      lines.push(`an add of variant ${module.added_by.variant} of ${module.added_by.experiment}`);
+    }
+    if (lines.length === 0) return null;
+    return el('ul', {class: 'why'}, ...lines.map((line) => el('li', null, line)));
+  }
+
+  // Everything the trace says of a dropped module, as JSON, for what the lines above omit.
   function traceDetails(module) {
     const particulars = {};
     for (const key of ['condition', 'failing', 'schedule', 'removed_by', 'added_by', 'limit']) {
@@ -287,7 +314,7 @@
         el('td', {'data-label': 'Outcome'}, outcomeBadge(m.outcome)),
         el('td', {'data-label': 'Why'},
             el('span', {class: 'reason'}, m.reason || kOutcomes[m.outcome] || ''),
-            traceDetails(m)))));
+            particulars(m), traceDetails(m)))));
     $('dropped').classList.add('stack');
     show($('dropped'), dropped.length > 0);
     show($('dropped-empty'), dropped.length === 0);
@@ -296,11 +323,15 @@
 
   // How an experiment came to its variant (or why it has none), in words.
   function assignment(experiment) {
-    const how = {forced: 'forced by the query',
-                 hashed: `hashed from ${experiment.hash_attribute || 'the visitor'}` +
-                         (experiment.hash_input ? ` "${experiment.hash_input}"` : '')};
-    // The trace's own sentence when it has one; it says more than the kind of assignment.
-    const parts = [experiment.reason || how[experiment.how] || ''];
+    const parts = [experiment.reason || experiment.how || ''];
+    if (experiment.how === 'hashed' && typeof experiment.hash === 'number') {
+      // Which bucket the visitor fell in: the hash and the chosen variant's range.
+      const index = (experiment.variants || []).indexOf(experiment.variant);
+      const range = (experiment.ranges || [])[index];
+      parts.push(`${experiment.hash_attribute} "${experiment.hash_input}" hashes to ` +
+                 `${experiment.hash}${range ? `, in [${range[0]}, ${range[1]})` : ''}`);
+    }
+    if (experiment.condition_holds === false) parts.push('its condition is false');
     if (experiment.ignored_forced_variant) {
       parts.push(`forced variant "${experiment.ignored_forced_variant}" ignored (unknown key)`);
     }
@@ -400,9 +431,14 @@
   async function loadSlices(tenant, current) {
     const table = $('slices');
     const empty = $('slices-empty');
-    if (!tenant) {
+    const showEmpty = (text) => {
+      if (text) empty.textContent = text;
+      table.tBodies[0].replaceChildren();
       show(table, false);
       show(empty, true);
+    };
+    if (!tenant) {
+      showEmpty('');
       return;
     }
     $('slices-title').textContent = `Slices of ${tenant}`;
@@ -410,18 +446,13 @@
     try {
       answer = await call(`/admin/cache/slices?${new URLSearchParams({tenant})}`);
     } catch (e) {
-      empty.textContent = e.message;
-      show(table, false);
-      show(empty, true);
+      showEmpty(e.message);
       return;
     }
     const slices = answer.status === 200 && Array.isArray(answer.body.slices)
                        ? answer.body.slices : null;
     if (slices === null || slices.length === 0) {
-      empty.textContent = slices === null ? describeError(answer)
-                                          : `No slice of ${tenant} is cached.`;
-      show(table, false);
-      show(empty, true);
+      showEmpty(slices === null ? describeError(answer) : `No slice of ${tenant} is in L1.`);
       return;
     }
     const isCurrent = (s) => current && s.channel === current.channel &&

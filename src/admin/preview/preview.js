@@ -312,9 +312,10 @@
         el('td', {'data-label': 'Module'}, el('code', null, m.id)),
         el('td', {'data-label': 'Zone'}, m.zone ?? ''),
         el('td', {'data-label': 'Outcome'}, outcomeBadge(m.outcome)),
-        el('td', {'data-label': 'Why'},
+        // One child: a stacked row (phone) is a grid of label and value.
+        el('td', {'data-label': 'Why'}, el('div', null,
             el('span', {class: 'reason'}, m.reason || kOutcomes[m.outcome] || ''),
-            particulars(m), traceDetails(m)))));
+            particulars(m), traceDetails(m))))));
     $('dropped').classList.add('stack');
     show($('dropped'), dropped.length > 0);
     show($('dropped-empty'), dropped.length === 0);

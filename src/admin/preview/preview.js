@@ -107,6 +107,9 @@
 
   function labelAttributeRows() {
     $('attr-rows').querySelectorAll('.attr-row').forEach((row, i) => {
+      // Every row's fields are "Key" and "Value" on screen; a screen reader also hears which.
+      row.querySelector('.attr-key').setAttribute('aria-label', `Attribute ${i + 1} key`);
+      row.querySelector('.attr-value').setAttribute('aria-label', `Attribute ${i + 1} value`);
       row.querySelector('.attr-remove').setAttribute('aria-label', `Remove attribute ${i + 1}`);
     });
   }

@@ -425,6 +425,11 @@ class PreviewTest(Base):
                          "gold")
         # With segment=gold the gold module renders: the attribute reached the server.
         self.assertIn("hero-gold", b.texts("#zones .card .id"))
+        # Another link opened in the same tab (only the fragment changes) is answered too.
+        b.get(f"{self.admin}/admin/#tenant={TENANT}&channel=ios&pageType=search")
+        wait_until(lambda: b.js("return document.getElementById('f-channel').value") == "ios"
+                   and "0 rendered" in b.text("#status"), "the second link's layout")
+        self.assertIn("No module is published", b.text("#zones"))
 
     def test_an_error_is_shown_not_a_blank_page(self):
         b = self.browser

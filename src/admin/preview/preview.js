@@ -261,9 +261,12 @@
               ...list.map((m) => card(m, rendered.get(`${m.zone}\u0000${m.id}`))))));
     }
     if (zoneOrder.length === 0) {
+      const candidates = modules.length > 0;
       container.append(el('section', {class: 'panel zone empty'},
           el('h2', null, 'No module renders'),
-          el('p', {class: 'muted'}, 'The page is empty for this query; see below why.')));
+          el('p', {class: 'muted'}, candidates
+              ? 'The page is empty for this query: below, why each candidate did not render.'
+              : 'No module is published for this tenant, channel, page type and page.')));
     }
     return kept.length;
   }
@@ -280,13 +283,14 @@
   function particulars(module) {
     const lines = [];
     for (const part of Array.isArray(module.failing) ? module.failing : []) {
-      const seen = part.seen && Object.keys(part.seen).length > 0
-                       ? `saw ${compact(part.seen)}` : 'the attribute is absent';
-      lines.push(`needs ${compact(part.condition)}; ${seen}`);
+      const seen = Object.entries(part.seen || {}).map(([name, value]) =>
+          value === null || value === undefined ? `${name} absent` : `${name} = ${compact(value)}`);
+      lines.push(`needs ${compact(part.condition)}; saw ${seen.join(', ') || 'nothing'}`);
     }
     if (module.schedule) {
       const {start, end, at} = module.schedule;
-      lines.push(`runs from ${start ?? 'always'} until ${end ?? 'open end'}; instant ${at}`);
+      lines.push(`runs from ${start ?? 'always'} until ${end ?? 'open end'}; ` +
+                 `instant ${readableInstant(at)}`);
     }
     if (module.added_by) {
       lines.push(`an add of variant ${module.added_by.variant} of ${module.added_by.experiment}`);
@@ -321,6 +325,9 @@
             particulars(m), traceDetails(m))))));
     $('dropped').classList.add('stack');
     show($('dropped'), dropped.length > 0);
+    $('dropped-empty').textContent = modules.length === 0
+        ? 'No module was a candidate for this page.'
+        : 'Every module that was a candidate for this page rendered.';
     show($('dropped-empty'), dropped.length === 0);
     return dropped.length;
   }
@@ -339,7 +346,7 @@
     if (experiment.ignored_forced_variant) {
       parts.push(`forced variant "${experiment.ignored_forced_variant}" ignored (unknown key)`);
     }
-    return parts.filter((p) => p !== '').join('. ');
+    return parts.filter((p) => p !== '').join('; ');
   }
 
   // What the chosen variant did to the page.
@@ -369,6 +376,11 @@
     show($('experiments-empty'), experiments.length === 0);
   }
 
+  // An RFC 3339 instant to the millisecond (the server's clock gives nanoseconds).
+  function readableInstant(at) {
+    return typeof at === 'string' ? at.replace(/(\.\d{3})\d+Z$/, '$1Z') : at;
+  }
+
   function renderSummary(explain, query, kept, dropped) {
     const request = explain.request || {};
     const field = (name) => request[name] ?? query.get(name);
@@ -378,7 +390,8 @@
       ['Channel', field('channel')],
       ['Page type', field('pageType')],
       ['Page id', field('pageId') || '(type-wide)'],
-      ['Instant', `${field('at') || 'now'}${request.at_from === 'now' ? ' (server clock)' : ''}`],
+      ['Instant', `${readableInstant(field('at')) || 'now'}` +
+                  `${request.at_from === 'now' ? ' (server clock)' : ''}`],
       ['Rendered', String(kept)],
       ['Not rendered', String(dropped)],
     ];
@@ -594,11 +607,17 @@
     });
     $('cache-refresh').addEventListener('click', () => refreshCache());
     $('invalidate').addEventListener('click', () => invalidate());
-    const fromLink = new URLSearchParams(location.hash.slice(1));
-    if (fromLink.get('tenant')) {
+    // A link to the page carries its query after '#' (showLayout writes it there); one
+    // opened or pasted into this tab is answered too.
+    const showLink = () => {
+      const fromLink = new URLSearchParams(location.hash.slice(1));
+      if (!fromLink.get('tenant')) return false;
       fillForm(fromLink);
       showLayout(fromLink);
-    } else {
+      return true;
+    };
+    window.addEventListener('hashchange', showLink);
+    if (!showLink()) {
       addAttributeRow();
       refreshCache();
     }

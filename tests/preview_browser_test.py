@@ -438,6 +438,7 @@ class PreviewTest(Base):
                    "the error panel")
         self.assertIn("unknown_tenant", b.text("#error"))
         self.assertTrue(b.js("return document.getElementById('result').hidden"))
+        self.assertTrue(b.js("return document.getElementById('invalidate').disabled"))
 
 
 def main():

@@ -10,15 +10,16 @@
   const kPreviewChars = 140;     // a string longer than this is cut on a card
   const kListItems = 3;          // array items named on a card
 
-  // What each outcome of /admin/explain means, for someone who has not read the spec.
+  // What each outcome of /admin/explain means (select/trace.h), shown on its badge's hover
+  // and where the trace gives no sentence.
   const kOutcomes = {
-    channel: 'not on this channel',
-    page: 'page rule (other page, or a page-specific module overrides it)',
-    zone: 'zone not asked for',
-    schedule: 'outside its schedule at this instant',
-    targeting: 'targeting does not hold',
-    experiment: 'removed by an experiment',
-    limit: 'over the zone limit of the template',
+    channel: "an experiment's add for other channels",
+    page: "hidden by the page's own modules in its zone, or an add for other pages",
+    zone: 'its zone was not asked for',
+    schedule: 'outside its schedule at the instant',
+    targeting: 'its targeting is false for the attributes',
+    experiment: 'removed or replaced by a variant',
+    limit: "past the template's limit for its zone",
   };
 
   const kTiers = {l1: 'L1', l2: 'L2', origin: 'the origin'};
@@ -192,13 +193,13 @@
     return list;
   }
 
-  // The kept modules' type and content: on explain's module entries, or in a layout
-  // answer explain carries ({"layout":{"zones":[{"zone":..,"modules":[..]}]}}).
+  // The kept modules as the answer renders them (type and content), by zone and id: explain's
+  // module entries say why, its "answer" (the v2 layouts body) says what.
   function renderedModules(explain) {
     const byId = new Map();
-    const layout = explain.layout || explain.answer;
-    if (layout && Array.isArray(layout.zones)) {
-      for (const zone of layout.zones) {
+    const answer = explain.answer;
+    if (answer && Array.isArray(answer.zones)) {
+      for (const zone of answer.zones) {
         for (const module of zone.modules || []) byId.set(`${zone.zone}\u0000${module.id}`, module);
       }
     }
@@ -206,8 +207,8 @@
   }
 
   function card(module, rendered) {
-    const type = module.type ?? rendered?.type;
-    const content = 'content' in module ? module.content : rendered?.content;
+    const type = rendered?.type;
+    const content = rendered?.content;
     const version = module.version ?? rendered?.version;
     const priority = module.priority ?? rendered?.priority ?? '?';
     const facts = [module.base_priority !== undefined && module.base_priority !== priority
@@ -502,7 +503,6 @@
 
   async function showLayout(query) {
     const status = $('status');
-    const error = $('error');
     for (const name of ['tenant', 'channel', 'pageType']) {
       if (!query.get(name)) {
         const label = $(`f-${name}`).labels[0].firstChild.textContent.trim();
@@ -518,14 +518,10 @@
     try {
       const answer = await call(`/admin/explain?${query}`);
       if (answer.status !== 200 || typeof answer.body !== 'object') {
-        error.replaceChildren(el('h2', null, 'The page could not be explained'),
-                              el('p', {class: 'mono'}, describeError(answer)));
-        show(error, true);
-        show($('result'), false);
-        setStatus(status, '');
+        showError('The page could not be explained', describeError(answer));
         return;
       }
-      show(error, false);
+      show($('error'), false);
       const kept = renderZones(answer.body);
       const dropped = renderDropped(answer.body);
       renderExperiments(answer.body);
@@ -536,13 +532,22 @@
       setStatus(status, `Explained in ${Math.round(performance.now() - started)} ms: ` +
                         `${kept} rendered, ${dropped} not.`, 'ok');
     } catch (e) {
-      error.replaceChildren(el('h2', null, 'No answer'), el('p', null, e.message));
-      show(error, true);
-      setStatus(status, '');
+      showError('No answer', e.message);
     } finally {
       $('show').disabled = false;
     }
     await refreshCache();
+  }
+
+  // Replaces the layout with an error: nothing on screen may be taken for this query's
+  // answer, and the invalidate button has no page to act on.
+  function showError(title, detail) {
+    $('error').replaceChildren(el('h2', null, title), el('p', {class: 'mono'}, detail));
+    show($('error'), true);
+    show($('result'), false);
+    shown = null;
+    $('invalidate').disabled = true;
+    setStatus($('status'), '');
   }
 
   async function refreshCache() {

@@ -12,6 +12,7 @@ PKGS=(
   memcached kcat postgresql
   curl wrk nginx-light openssl
   libspdlog-dev libsystemd-dev systemd dpkg-dev
+  chromium chromium-driver
 )
 missing=()
 for p in "${PKGS[@]}"; do

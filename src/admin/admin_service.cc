@@ -4,6 +4,7 @@
 #include <string_view>
 #include <utility>
 
+#include "admin/preview_assets.h"
 #include "common/json.h"
 
 namespace tempo::admin {
@@ -11,6 +12,15 @@ namespace {
 
 constexpr std::string_view kTextContentType = "text/plain; charset=utf-8";
 constexpr std::string_view kJsonContentType = "application/json";
+
+// The preview page's path prefix; /admin/ itself is index.html.
+constexpr std::string_view kPreviewPrefix = "/admin/";
+constexpr std::string_view kPreviewIndex = "index.html";
+// The page, its style sheet and script come from this listener and nothing else: no inline
+// script or style runs (the page sets text with textContent, so CMS content shown in it
+// cannot become markup either), no other origin is fetched, and no site can frame it.
+constexpr std::string_view kPreviewPolicy =
+    "default-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 void Answer(int status, std::string_view content_type, std::string body, http::Response* response) {
   response->status = status;
@@ -29,6 +39,24 @@ void AnswerError(int status, std::string_view code, std::string_view message,
   body.append("}}");
   Answer(status, kJsonContentType, std::move(body), response);
   if (status == 405) response->headers.emplace_back("Allow", "GET");
+}
+
+// The file of the preview page at `path` (/admin/ is index.html), or null.
+const PreviewAsset* FindPreviewAsset(std::string_view path) {
+  if (!path.starts_with(kPreviewPrefix)) return nullptr;
+  std::string_view name = path.substr(kPreviewPrefix.size());
+  if (name.empty()) name = kPreviewIndex;
+  for (const PreviewAsset& asset : PreviewAssets()) {
+    if (asset.name == name) return &asset;
+  }
+  return nullptr;
+}
+
+void AnswerPreviewAsset(const PreviewAsset& asset, http::Response* response) {
+  Answer(200, asset.content_type, std::string(asset.body), response);
+  response->headers.emplace_back("Content-Security-Policy", kPreviewPolicy);
+  response->headers.emplace_back("X-Content-Type-Options", "nosniff");
+  response->headers.emplace_back("Referrer-Policy", "no-referrer");
 }
 
 }  // namespace
@@ -59,8 +87,9 @@ void AdminService::HandleAddedRoute(const http::Request& request, std::string_vi
 
 void AdminService::Handle(const http::Request& request, http::Response* response) const {
   const std::string_view path = request.target.substr(0, request.target.find('?'));
-  enum class Route { kReady, kLive, kMetrics, kCache };
+  enum class Route { kReady, kLive, kMetrics, kCache, kPreviewRedirect, kPreview };
   Route route;
+  const PreviewAsset* asset = nullptr;
   if (path == "/readyz") {
     route = Route::kReady;
   } else if (path == "/livez") {
@@ -69,6 +98,10 @@ void AdminService::Handle(const http::Request& request, http::Response* response
     route = Route::kMetrics;
   } else if (path == "/admin/cache") {
     route = Route::kCache;
+  } else if (path == "/admin") {
+    route = Route::kPreviewRedirect;
+  } else if ((asset = FindPreviewAsset(path)) != nullptr) {
+    route = Route::kPreview;
   } else {
     HandleAddedRoute(request, path, response);
     return;
@@ -99,6 +132,14 @@ void AdminService::Handle(const http::Request& request, http::Response* response
     }
     case Route::kCache:
       Answer(200, kJsonContentType, hooks_.cache_json ? hooks_.cache_json() : "{}", response);
+      return;
+    case Route::kPreviewRedirect:
+      // Permanent, and GET stays GET; the page's files are addressed below /admin/.
+      Answer(308, kTextContentType, "See /admin/.\n", response);
+      response->headers.emplace_back("Location", "/admin/");
+      return;
+    case Route::kPreview:
+      AnswerPreviewAsset(*asset, response);
       return;
   }
 }

@@ -6,10 +6,17 @@
 //   /livez        200 "ok\n" while the process can answer at all
 //   /metrics      200 Prometheus text exposition (version 0.0.4)
 //   /admin/cache  200 application/json: the cache tiers, as the hook serializes them
+//   /admin/       200 text/html: the preview page (docs/preview.md; src/admin/preview/,
+//                 built into the binary), with /admin/preview.css, /admin/preview.js and
+//                 /admin/favicon.svg; /admin is a 308 to /admin/. The page calls only admin
+//                 routes (/admin/explain, /admin/cache, ...). These answers add a
+//                 Content-Security-Policy that lets the page load and fetch from this
+//                 listener only and run no inline script, nosniff and no-referrer.
 // plus the routes the process adds (AdminHooks::routes: the shadow receiver's
 // POST /internal/shadow, GET /admin/shadow, POST /admin/shadow/reset). A route's
 // path answered with another method is 405 with Allow naming the route's method(s).
-// Any other path is 404 {"error":{"code":"not_found",...}}. The query string is ignored.
+// Any other path is 404 {"error":{"code":"not_found",...}}. Routes match the path alone; the
+// built-in ones ignore the query string (an added route may read it, as /admin/explain does).
 // Every answer carries Cache-Control: no-store.
 #pragma once
 

@@ -9,8 +9,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <fstream>
 #include <optional>
+#include <sstream>
 #include <string>
+
+#include "admin/preview_assets.h"
 
 namespace tempo::admin {
 namespace {
@@ -136,7 +140,8 @@ TEST(AdminServiceTest, QueryStringIsIgnored) {
 TEST(AdminServiceTest, UnknownPathIs404) {
   const AdminService service(FullHooks());
   for (std::string_view target :
-       {"/", "/readyz/", "/READYZ", "/admin", "/admin/cache/x", "/metrics.txt", "*", ""}) {
+       {"/", "/readyz/", "/READYZ", "/admin/cache/x", "/metrics.txt", "*", "", "/admin/nope.js",
+        "/admin//", "/admin/preview/preview.js", "/admin/INDEX.HTML", "/admin/../admin/"}) {
     SCOPED_TRACE(target);
     const http::Response r = Call(service, "GET", target);
     EXPECT_EQ(r.status, 404);
@@ -156,7 +161,8 @@ TEST(AdminServiceTest, OtherMethodsOnKnownPathsAre405) {
   hooks.metrics = [&hook_calls](MetricsWriter*) { ++hook_calls; };
   hooks.cache_json = [&hook_calls] { return std::to_string(++hook_calls); };
   const AdminService service(std::move(hooks));
-  for (std::string_view path : {"/readyz", "/livez", "/metrics", "/admin/cache"}) {
+  for (std::string_view path : {"/readyz", "/livez", "/metrics", "/admin/cache", "/admin",
+                                "/admin/", "/admin/preview.js"}) {
     for (std::string_view method : {"POST", "PUT", "DELETE", "HEAD", "get"}) {
       SCOPED_TRACE(std::string(method) + " " + std::string(path));
       const http::Response r = Call(service, method, path);
@@ -201,6 +207,107 @@ TEST(AdminServiceTest, AddedRoutesAnswerTheirMethodAndRefuseOthers) {
   EXPECT_EQ(Call(service, "POST", "/internal/shadow/x").status, 404);
   // A built-in path keeps its own rule.
   EXPECT_EQ(Call(service, "POST", "/metrics").status, 405);
+}
+
+std::string ReadSourceFile(const std::string& relative) {
+  std::ifstream in(std::string(TEMPO_SOURCE_DIR) + "/" + relative, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+TEST(AdminServiceTest, PreviewPageIsServedAtAdminSlash) {
+  const AdminService service(AdminHooks{});
+  const http::Response r = Call(service, "GET", "/admin/");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(Header(r, "Content-Type"), "text/html; charset=utf-8");
+  EXPECT_EQ(Header(r, "Cache-Control"), "no-store");
+  EXPECT_EQ(Header(r, "Content-Security-Policy"),
+            "default-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+  EXPECT_EQ(Header(r, "X-Content-Type-Options"), "nosniff");
+  EXPECT_EQ(Header(r, "Referrer-Policy"), "no-referrer");
+  EXPECT_TRUE(r.body.starts_with("<!doctype html>")) << r.body.substr(0, 80);
+  EXPECT_NE(r.body.find(R"(<script src="/admin/preview.js" defer></script>)"), std::string::npos);
+  EXPECT_NE(r.body.find(R"(<link rel="stylesheet" href="/admin/preview.css">)"), std::string::npos);
+  // The same page with a query or a fragment-carrying link's query part.
+  EXPECT_EQ(Call(service, "GET", "/admin/?tenant=ACME").body, r.body);
+  EXPECT_EQ(Call(service, "GET", "/admin/index.html").body, r.body);
+}
+
+TEST(AdminServiceTest, PreviewFilesHaveTheirTypesAndThePolicy) {
+  const AdminService service(AdminHooks{});
+  const http::Response css = Call(service, "GET", "/admin/preview.css");
+  EXPECT_EQ(css.status, 200);
+  EXPECT_EQ(Header(css, "Content-Type"), "text/css; charset=utf-8");
+  EXPECT_EQ(Header(css, "Cache-Control"), "no-store");
+  const http::Response js = Call(service, "GET", "/admin/preview.js");
+  EXPECT_EQ(js.status, 200);
+  EXPECT_EQ(Header(js, "Content-Type"), "text/javascript; charset=utf-8");
+  EXPECT_NE(Header(js, "Content-Security-Policy"), "");
+  const http::Response icon = Call(service, "GET", "/admin/favicon.svg");
+  EXPECT_EQ(icon.status, 200);
+  EXPECT_EQ(Header(icon, "Content-Type"), "image/svg+xml");
+}
+
+TEST(AdminServiceTest, AdminRedirectsToThePage) {
+  const AdminService service(AdminHooks{});
+  const http::Response r = Call(service, "GET", "/admin");
+  EXPECT_EQ(r.status, 308);
+  EXPECT_EQ(Header(r, "Location"), "/admin/");
+  EXPECT_EQ(Header(r, "Cache-Control"), "no-store");
+  EXPECT_EQ(Call(service, "GET", "/admin?tenant=ACME").status, 308);
+}
+
+// The binary holds the files of src/admin/preview/ byte for byte: an edit there is what the
+// next build serves.
+TEST(AdminServiceTest, PreviewFilesAreTheSourceFilesByteForByte) {
+  const AdminService service(AdminHooks{});
+  ASSERT_EQ(PreviewAssets().size(), 4u);
+  for (const PreviewAsset& asset : PreviewAssets()) {
+    SCOPED_TRACE(std::string(asset.name));
+    const std::string source = ReadSourceFile("src/admin/preview/" + std::string(asset.name));
+    ASSERT_FALSE(source.empty());
+    EXPECT_EQ(asset.body, source);
+    const std::string path =
+        asset.name == "index.html" ? "/admin/" : "/admin/" + std::string(asset.name);
+    EXPECT_EQ(Call(service, "GET", path).body, source);
+  }
+}
+
+// The page loads nothing from elsewhere and runs no inline script or style (the policy would
+// refuse them anyway), and it never parses data as HTML: the content it shows is the CMS's.
+TEST(AdminServiceTest, PreviewFilesFetchNothingOutsideAndWriteNoHtml) {
+  for (const PreviewAsset& asset : PreviewAssets()) {
+    SCOPED_TRACE(std::string(asset.name));
+    // An XML namespace is a name, not an address the browser fetches.
+    std::string body(asset.body);
+    constexpr std::string_view kSvgNamespace = "http://www.w3.org/2000/svg";
+    for (size_t at; (at = body.find(kSvgNamespace)) != std::string::npos;) {
+      body.erase(at, kSvgNamespace.size());
+    }
+    for (std::string_view forbidden :
+         {"http://", "https://", "//cdn", "@import", "innerHTML", "outerHTML", "insertAdjacentHTML",
+          "document.write", "eval(", "new Function", "style=\"", "onclick=", "onload="}) {
+      EXPECT_EQ(body.find(forbidden), std::string::npos) << forbidden;
+    }
+  }
+  const AdminService service(AdminHooks{});
+  const std::string html = Call(service, "GET", "/admin/").body;
+  size_t at = 0;
+  while ((at = html.find("<script", at)) != std::string::npos) {
+    EXPECT_EQ(html.compare(at, 12, "<script src="), 0) << html.substr(at, 40);
+    ++at;
+  }
+}
+
+TEST(AdminServiceTest, AddedAdminRoutesAreNotShadowedByThePage) {
+  AdminHooks hooks;
+  hooks.routes.push_back({"GET", "/admin/explain", [](const http::Request&, http::Response* r) {
+                            r->status = 200;
+                            r->body = "explained";
+                          }});
+  const AdminService service(std::move(hooks));
+  EXPECT_EQ(Call(service, "GET", "/admin/explain?tenant=ACME").body, "explained");
 }
 
 TEST(AdminServiceTest, HandleReplacesWhateverTheResponseHeld) {
@@ -289,6 +396,20 @@ TEST(AdminServiceTest, ServesOverARealHttpServer) {
             "# HELP tempo_requests_total Requests.\n"
             "# TYPE tempo_requests_total counter\n"
             "tempo_requests_total{code=\"200\"} 3\n");
+
+  reply = Fetch(port, "/admin/");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_NE(reply->head.find("Content-Type: text/html; charset=utf-8"), std::string::npos)
+      << reply->head;
+  EXPECT_NE(reply->head.find("Content-Security-Policy: default-src 'self'"), std::string::npos)
+      << reply->head;
+  EXPECT_TRUE(reply->body.starts_with("<!doctype html>"));
+
+  reply = Fetch(port, "/admin");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 308);
+  EXPECT_NE(reply->head.find("Location: /admin/"), std::string::npos) << reply->head;
 
   (*server)->Stop();
   (*server)->Wait();

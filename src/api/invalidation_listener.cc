@@ -30,10 +30,15 @@ InvalidationStats InvalidationListener::Stats() const {
   stats.received = received_.load();
   stats.evicted = evicted_.load();
   stats.malformed = malformed_.load();
+  stats.drops = drops_.load();
   stats.ignored = ignored_.load();
   stats.poll_failures = poll_failures_.load();
   stats.catch_up_failures = catch_up_failures_.load();
   return stats;
+}
+
+bool InvalidationListener::Serves(std::string_view tenant) const {
+  return options_.tenant_groups == nullptr || options_.tenant_groups->Serves(tenant);
 }
 
 bool InvalidationListener::SleepUnlessStopped(std::chrono::milliseconds pause) {
@@ -78,11 +83,20 @@ void InvalidationListener::Run() {
       for (const stream::Message& message : *polled) {
         auto invalidation = events::DecodeInvalidation(message.value);
         if (!invalidation.ok()) {
-          ++malformed_;
+          // An operator's drop (`tempo invalidate`) is the other value here.
+          auto drop = events::DecodeCacheDrop(message.value);
+          if (!drop.ok()) {
+            ++malformed_;
+          } else if (!Serves(drop->tenant)) {
+            ++ignored_;
+          } else {
+            ++drops_;
+            evicted_ += pages_->InvalidateMatching(
+                SliceFilter{drop->tenant, drop->channel, drop->page_type, drop->scope}, nullptr);
+          }
           continue;
         }
-        const config::TenantGroupFilter* groups = options_.tenant_groups.get();
-        if (groups != nullptr && !groups->Serves(invalidation->slice.partition.tenant)) {
+        if (!Serves(invalidation->slice.partition.tenant)) {
           ++ignored_;
           continue;
         }

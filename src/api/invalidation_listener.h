@@ -13,6 +13,9 @@
 // when the invalidation stream is unreachable: L1's TTL plus catch_up_every
 // bounds staleness then.
 //
+// An operator's drop (events::CacheDrop, `tempo invalidate`) drops every
+// slice of a tenant that it matches (PageSource::InvalidateMatching).
+//
 // An instance of a tenant group (options.tenant_groups) ignores the
 // invalidations of tenants its group does not serve: it never caches them.
 #pragma once
@@ -44,6 +47,7 @@ struct InvalidationStats {
   uint64_t received = 0;           // messages read
   uint64_t evicted = 0;            // slices dropped from L1
   uint64_t malformed = 0;          // messages that did not decode (skipped)
+  uint64_t drops = 0;              // operators' drops applied (`tempo invalidate`)
   uint64_t ignored = 0;            // of other tenant groups' tenants (skipped)
   uint64_t poll_failures = 0;      // the stream could not be read
   uint64_t catch_up_failures = 0;  // the origin could not catch up
@@ -67,6 +71,8 @@ class InvalidationListener {
  private:
   void Run();
   void CatchUp();
+  // Whether this instance's tenant group serves `tenant`.
+  bool Serves(std::string_view tenant) const;
   // Sleeps for `pause` or until the destructor asks to stop; true when it did.
   bool SleepUnlessStopped(std::chrono::milliseconds pause);
 
@@ -80,7 +86,7 @@ class InvalidationListener {
   Mutex mu_;  // with cv_: wakes a backoff on stop
   CondVar cv_;
   std::atomic<uint64_t> received_{0}, evicted_{0}, malformed_{0}, ignored_{0}, poll_failures_{0},
-      catch_up_failures_{0};
+      catch_up_failures_{0}, drops_{0};
   std::thread thread_;  // last: starts after everything above is ready
 };
 

@@ -212,6 +212,28 @@ TEST_F(InvalidationListenerTest, AGroupedInstanceIgnoresOtherGroupsTenants) {
   EXPECT_EQ(listener.Stats().received, 2u);
 }
 
+// `tempo invalidate`'s message: every slice of the tenant it matches goes.
+TEST_F(InvalidationListenerTest, AnOperatorsDropDropsTheMatchingSlices) {
+  Publish("a", 1);
+  InvalidationListener listener(Consumer(), counting_.get(), pages_.get(), FastOptions());
+  WaitUntilListening(listener);
+  EXPECT_EQ(ReadTypeSlice(), std::make_pair(size_t{1}, Tier::kOrigin));
+  EXPECT_EQ(ReadTypeSlice().second, Tier::kL1);
+  // Another channel's drop leaves the slice; the tenant's drops it.
+  const events::CacheDrop ios{"T", "ios", "", ""};
+  log_.Append(stream::kInvalidationTopic, 0, events::CacheDropKey(ios),
+              events::EncodeCacheDrop(ios));
+  ASSERT_TRUE(WaitFor([&] { return listener.Stats().drops == 1; }));
+  EXPECT_EQ(ReadTypeSlice().second, Tier::kL1);
+  Publish("b", 1);
+  const events::CacheDrop tenant{"T", "", "", ""};
+  log_.Append(stream::kInvalidationTopic, 0, events::CacheDropKey(tenant),
+              events::EncodeCacheDrop(tenant));
+  ASSERT_TRUE(WaitFor([&] { return listener.Stats().drops == 2; }));
+  EXPECT_EQ(ReadTypeSlice(), std::make_pair(size_t{2}, Tier::kOrigin));
+  EXPECT_EQ(listener.Stats().malformed, 0u);
+}
+
 TEST_F(InvalidationListenerTest, WithoutStreamCatchesUpPeriodically) {
   InvalidationListener listener(nullptr, counting_.get(), pages_.get(), FastOptions());
   ASSERT_TRUE(WaitFor([&] { return counting_->catch_ups >= 3; }));

@@ -248,15 +248,15 @@ Result<PageSlices> PageSource::Get(const origin::PartitionKey& partition,
                                    std::optional<std::string_view> page_id, Deadline deadline,
                                    cache::ReadScope* scope) {
   PageSlices page;
-  page.tier = Tier::kL1;
-  auto type_slice = Slice(partition, "*", deadline, &page.tier, scope);
+  auto type_slice = Slice(partition, "*", deadline, &page.type_tier, scope);
   if (!type_slice.ok()) return type_slice.status();
   page.type_slice = *type_slice;
   if (HasPageScope(page_id)) {
-    auto page_slice = Slice(partition, *page_id, deadline, &page.tier, scope);
+    auto page_slice = Slice(partition, *page_id, deadline, &page.page_tier, scope);
     if (!page_slice.ok()) return page_slice.status();
     page.page_slice = *page_slice;
   }
+  page.tier = std::max(page.type_tier, page.page_tier);
   return page;
 }
 
@@ -326,6 +326,95 @@ void PageSource::InvalidateAll() {
   if (l1_ == nullptr) return;
   l1_->InvalidatePrefix("");
   tenants_->InvalidatePrefix("");
+}
+
+namespace {
+
+// The slice of an L1 key, or nullopt for a key of another shape.
+std::optional<origin::SliceKey> ParseSliceKey(std::string_view key) {
+  std::string_view parts[4];
+  for (int i = 0; i < 3; ++i) {
+    const size_t end = key.find(kKeySeparator);
+    if (end == std::string_view::npos) return std::nullopt;
+    parts[i] = key.substr(0, end);
+    key.remove_prefix(end + 1);
+  }
+  parts[3] = key;
+  return origin::SliceKey{{std::string(parts[0]), std::string(parts[1]), std::string(parts[2])},
+                          std::string(parts[3])};
+}
+
+bool Matches(const SliceFilter& filter, const origin::SliceKey& key) {
+  auto field = [](const std::string& want, const std::string& have) {
+    return want.empty() || want == have;
+  };
+  return field(filter.tenant, key.partition.tenant) &&
+         field(filter.channel, key.partition.channel) &&
+         field(filter.page_type, key.partition.page_type) && field(filter.scope, key.scope);
+}
+
+}  // namespace
+
+size_t PageSource::InvalidateMatching(const SliceFilter& filter,
+                                      std::vector<origin::SliceKey>* keys) {
+  const origin::SliceKey exact{{filter.tenant, filter.channel, filter.page_type}, filter.scope};
+  const bool names_one =
+      !filter.channel.empty() && !filter.page_type.empty() && !filter.scope.empty();
+  if (keys != nullptr && names_one) keys->push_back(exact);
+  if (l1_ == nullptr) return 0;
+  // The key prefix the filter fixes: the tenant, then each of channel and
+  // page type given, up to the first that is not. When the fields given
+  // are all leading ones (no gap), the prefix names exactly the slices.
+  std::string prefix = filter.tenant + kKeySeparator;
+  bool gap = false, contiguous = true;
+  for (const std::string* field : {&filter.channel, &filter.page_type, &filter.scope}) {
+    if (field->empty()) {
+      gap = true;
+    } else if (gap) {
+      contiguous = false;
+    } else if (field != &filter.scope) {
+      prefix.append(*field).push_back(kKeySeparator);
+    }
+  }
+  size_t removed = 0;
+  for (const auto& resident : l1_->Residents(prefix)) {
+    std::optional<origin::SliceKey> key = ParseSliceKey(resident.key);
+    if (!key.has_value() || !Matches(filter, *key)) continue;
+    if (!contiguous || names_one) {
+      l1_->Invalidate(resident.key);
+      ++removed;
+    }
+    if (keys != nullptr && !(names_one && *key == exact)) keys->push_back(std::move(*key));
+  }
+  // A prefix is dropped in one call, which also takes slices loaded since
+  // the listing.
+  if (contiguous && !names_one) removed = l1_->InvalidatePrefix(prefix);
+  tenants_->Invalidate(filter.tenant);
+  return removed;
+}
+
+std::vector<CachedSliceInfo> PageSource::CachedSlices(std::string_view tenant) const {
+  std::vector<CachedSliceInfo> out;
+  if (l1_ == nullptr) return out;
+  std::string prefix(tenant);
+  prefix.push_back(kKeySeparator);
+  for (auto& resident : l1_->Residents(prefix)) {
+    std::optional<origin::SliceKey> key = ParseSliceKey(resident.key);
+    if (!key.has_value()) continue;
+    CachedSliceInfo info;
+    info.key = std::move(*key);
+    info.version = resident.value->slice->max_version;
+    info.bytes = resident.charge;
+    info.age = resident.age;
+    info.hits = resident.hits;
+    info.frequency = resident.frequency;
+    info.fresh = resident.fresh;
+    info.loaded_from = resident.value->loaded_from;
+    out.push_back(std::move(info));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const CachedSliceInfo& a, const CachedSliceInfo& b) { return a.key < b.key; });
+  return out;
 }
 
 cache::CacheStats PageSource::L1Stats() const {

@@ -52,10 +52,34 @@ struct PageSlices {
   const select::PageSlice* type_slice = nullptr;  // scope "*", never null
   const select::PageSlice* page_slice = nullptr;  // the pageId's scope, or null
   Tier tier = Tier::kOrigin;                      // kL1 when every slice came from L1
+  // The tier each slice came from (`tier` is the later of the two).
+  Tier type_tier = Tier::kL1;
+  Tier page_tier = Tier::kL1;
 
   // True when some slice holds a live record, which makes the tenant known
   // (§11.18) without asking the origin.
   bool HasRecords() const;
+};
+
+// Which cached slices an operator's invalidation names: a tenant's, narrowed
+// by any of channel, page type and scope ("*" or a pageId); empty = any.
+struct SliceFilter {
+  std::string tenant;  // required
+  std::string channel;
+  std::string page_type;
+  std::string scope;
+};
+
+// One slice L1 holds (PageSource::CachedSlices).
+struct CachedSliceInfo {
+  origin::SliceKey key;
+  int64_t version = 0;  // the slice's highest record version
+  size_t bytes = 0;     // its charge in L1
+  std::chrono::nanoseconds age{0};
+  uint32_t hits = 0;
+  int frequency = 0;  // the policy's estimate, 0..15
+  bool fresh = false;
+  Tier loaded_from = Tier::kOrigin;  // the tier L1 loaded it from
 };
 
 // L1's settings; the defaults are the cache's own (cache::CacheOptions).
@@ -139,6 +163,13 @@ class PageSource {
   void InvalidateTenant(std::string_view tenant);
   // Drops everything cached in this process.
   void InvalidateAll();
+  // Drops the L1 slices `filter` names, and what is remembered about its
+  // tenant. Returns how many were dropped and, in `keys` (when not null), the
+  // slices dropped: those it listed before dropping them, plus the slice
+  // itself when the filter names one exactly (for deleting them from L2).
+  size_t InvalidateMatching(const SliceFilter& filter, std::vector<origin::SliceKey>* keys);
+  // The slices L1 holds for `tenant`, by key (empty when L1 is disabled).
+  std::vector<CachedSliceInfo> CachedSlices(std::string_view tenant) const;
 
   // L1's counters (all zero when L1 is disabled).
   cache::CacheStats L1Stats() const;

@@ -140,6 +140,19 @@ ApiError PatternError(std::string_view name, const Pattern& pattern) {
                "Parameter " + Quote(name) + " must match " + std::string(pattern.text) + ".");
 }
 
+}  // namespace
+
+std::optional<ApiError> PartitionValueError(PartitionField field, std::string_view name,
+                                            std::string_view value) {
+  static constexpr std::array<const Pattern*, 4> kPatterns = {&kTenantPattern, &kChannelPattern,
+                                                              &kPageTypePattern, &kPageIdPattern};
+  const Pattern& pattern = *kPatterns[static_cast<size_t>(field)];
+  if (pattern.Matches(value)) return std::nullopt;
+  return PatternError(name, pattern);
+}
+
+namespace {
+
 // The state of one parse. Views point into the raw query or the decode buffer,
 // both of which outlive the parser.
 class LayoutQueryParser {

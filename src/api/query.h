@@ -32,4 +32,14 @@ struct QueryOptions {
 std::variant<PageRequest, ApiError> ParseLayoutQuery(std::string_view raw_query, int api_version,
                                                      const QueryOptions& options);
 
+// Which pattern of §2 a name must match (PartitionValueError).
+enum class PartitionField { kTenant, kChannel, kPageType, kPageId };
+
+// The 400 invalid_parameter the layouts query gives for a `value` of `field`
+// that does not match its pattern (naming it `name`), or nullopt when it
+// matches. For the other places that take these names (the admin cache
+// routes, `tempo invalidate`).
+std::optional<ApiError> PartitionValueError(PartitionField field, std::string_view name,
+                                            std::string_view value);
+
 }  // namespace tempo::api

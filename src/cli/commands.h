@@ -18,5 +18,7 @@ void RegisterMigrate(CLI::App& app, int* exit_code);
 void RegisterReconcile(CLI::App& app, int* exit_code);
 void RegisterEdgeConfig(CLI::App& app, int* exit_code);
 void RegisterProbe(CLI::App& app, int* exit_code);
+void RegisterExplain(CLI::App& app, int* exit_code);
+void RegisterInvalidate(CLI::App& app, int* exit_code);
 
 }  // namespace tempo::cli

@@ -79,5 +79,47 @@ TEST(InvalidationTest, RejectsMalformedMessagesWithTheField) {
   }
 }
 
+TEST(CacheDropTest, EncodesOnlyTheFieldsGivenAndRoundTrips) {
+  const CacheDrop tenant{"ACME", "", "", ""};
+  EXPECT_EQ(EncodeCacheDrop(tenant), R"({"drop":{"tenant":"ACME"}})");
+  EXPECT_EQ(CacheDropKey(tenant), "ACME");
+  const CacheDrop narrow{"ACME", "web", "home", "*"};
+  EXPECT_EQ(EncodeCacheDrop(narrow),
+            R"({"drop":{"tenant":"ACME","channel":"web","pageType":"home","pageId":"*"}})");
+  EXPECT_EQ(CacheDropKey(narrow), "ACME/web/home/*");
+  for (const CacheDrop& drop : {tenant, narrow, CacheDrop{"T", "", "pdp", ""}}) {
+    Result<CacheDrop> back = DecodeCacheDrop(EncodeCacheDrop(drop));
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    EXPECT_EQ(back->tenant, drop.tenant);
+    EXPECT_EQ(back->channel, drop.channel);
+    EXPECT_EQ(back->page_type, drop.page_type);
+    EXPECT_EQ(back->scope, drop.scope);
+  }
+}
+
+// A serve that predates drops skips them as malformed; a slice invalidation
+// is never read as a drop.
+TEST(CacheDropTest, NeitherDecoderTakesTheOthersMessage) {
+  EXPECT_FALSE(DecodeInvalidation(EncodeCacheDrop({"T", "web", "home", "*"})).ok());
+  const std::string slice = EncodeInvalidation(Slice("T", "web", "home", "*"), 1);
+  EXPECT_EQ(DecodeCacheDrop(slice).status().message(), "drop: value: must be {\"drop\":{...}}");
+}
+
+TEST(CacheDropTest, RejectsMalformedDropsWithTheField) {
+  auto error = [](std::string_view json) {
+    Result<CacheDrop> r = DecodeCacheDrop(json);
+    EXPECT_FALSE(r.ok()) << json;
+    return r.ok() ? std::string() : r.status().message();
+  };
+  EXPECT_EQ(error(R"({"drop":{}})"), "drop: tenant: missing");
+  EXPECT_EQ(error(R"({"drop":{"tenant":""}})"), "drop: tenant: must be a non-empty string");
+  EXPECT_EQ(error(R"({"drop":{"tenant":"T","channel":""}})"),
+            "drop: channel: must be a non-empty string");
+  EXPECT_EQ(error(R"({"drop":{"tenant":"T","pageId":3}})"), "drop: pageId: must be a string");
+  EXPECT_EQ(error(R"({"drop":{"tenant":"T"},"x":1})"), "drop: value: must be {\"drop\":{...}}");
+  EXPECT_EQ(error(R"({"drop":[]})"), "drop: value: must be {\"drop\":{...}}");
+  EXPECT_EQ(error("{").rfind("drop: value: not valid JSON: ", 0), 0u);
+}
+
 }  // namespace
 }  // namespace tempo::events

@@ -12,6 +12,7 @@
 #include "common/time.h"
 #include "select/page_request.h"
 #include "select/slice.h"
+#include "select/trace.h"
 
 namespace tempo::select {
 
@@ -35,9 +36,12 @@ struct Selection {
 // Runs the selection algorithm for `request` over the type-wide slice and,
 // when the request has a pageId, that page's slice (may be null when the
 // request has no pageId). `now` is used unless the request carries `at`.
-// REQUIRES: the slices outlive the returned Selection (it points into them).
+// With a `trace` (empty), also records there what each step did and why
+// (select/trace.h); the serving path passes none and pays nothing for it.
+// REQUIRES: the slices outlive the returned Selection (it points into them),
+// and the request and slices outlive the trace.
 Selection Select(const PageRequest& request, const PageSlice& type_slice,
-                 const PageSlice* page_slice, UnixNanos now);
+                 const PageSlice* page_slice, UnixNanos now, SelectionTrace* trace = nullptr);
 
 // The end of the span that begins at `at` over which Select, for any
 // request, gives the same selection over these slices: the first schedule

@@ -72,6 +72,15 @@ class ConditionInterner {
     return shared;
   }
 
+  // The text `condition` was compiled from, or "" (see ConditionJson).
+  std::string TextOf(const cond::Condition* condition) {
+    MutexLock lock(&mu_);
+    for (const auto& [json, weak] : conditions_) {
+      if (auto live = weak.lock(); live.get() == condition) return json;
+    }
+    return "";
+  }
+
  private:
   // Drops the entries whose condition is no longer used; amortised O(1).
   void Sweep() EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -235,6 +244,10 @@ std::vector<UnixNanos> ScheduleInstants(const PageSlice& slice) {
 std::atomic<uint64_t> next_serial{1};
 
 }  // namespace
+
+std::string ConditionJson(const cond::Condition& condition) {
+  return ConditionInterner::Instance().TextOf(&condition);
+}
 
 std::shared_ptr<const PageSlice> CompileSlice(std::string scope,
                                               const std::vector<events::Record>& records) {

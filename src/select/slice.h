@@ -112,4 +112,9 @@ struct PageSlice {
 std::shared_ptr<const PageSlice> CompileSlice(std::string scope,
                                               const std::vector<events::Record>& records);
 
+// The JSON text `condition` was compiled from, when it is still interned (a
+// condition of a cached slice always is), else "". A scan of every interned
+// condition: for explanations (select/trace.h), never for the request path.
+std::string ConditionJson(const cond::Condition& condition);
+
 }  // namespace tempo::select

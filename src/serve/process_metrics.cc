@@ -218,6 +218,8 @@ void WriteProcessMetrics(const ProcessParts& parts, admin::MetricsWriter* out) {
                  s.evicted);
     out->Counter("tempo_invalidations_malformed_total", "Invalidation messages that did not decode",
                  s.malformed);
+    out->Counter("tempo_invalidations_drops_total", "Operators' drops applied (`tempo invalidate`)",
+                 s.drops);
     out->Counter("tempo_invalidations_ignored_total",
                  "Invalidations of tenants another tenant group serves (skipped)", s.ignored);
     out->Counter("tempo_invalidations_poll_failures_total",

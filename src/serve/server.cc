@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <utility>
 
+#include "api/cache_control.h"
+#include "api/explain.h"
 #include "common/logging.h"
 #include "http/tls_context.h"
 #include "serve/admin_listener.h"
@@ -315,6 +317,7 @@ Status Server::StartParts(bool* bad_options) {
     *bad_options = s.code() == Status::Code::kInvalidArgument;
     return s;
   }
+  AddCacheRoutes(&hooks);
   admin_service_ = std::make_unique<admin::AdminService>(std::move(hooks));
   auto admin = StartAdminListener(options_.admin_listen, admin_service_.get(),
                                   options_.shadow.max_post_bytes, options_.admin_tls,
@@ -441,6 +444,31 @@ Status Server::StartShadowReceiver(admin::AdminHooks* hooks) {
     if (sender != nullptr) sender->WriteMetrics(out);
   };
   return Status::OK();
+}
+
+// The admin listener's explain and cache routes (api/explain.h,
+// api/cache_control.h).
+void Server::AddCacheRoutes(admin::AdminHooks* hooks) {
+  // An explanation is an operator waiting, not a customer: it may wait on the
+  // store as long as a shadow item.
+  const auto wait =
+      std::max(kShadowDeadlines * std::chrono::milliseconds(options_.deadline_ms), kMinShadowWait);
+  api::PageSource* pages = pages_.get();
+  hooks->routes.push_back(
+      {"GET", "/admin/explain", [pages, wait](const http::Request& q, http::Response* a) {
+         const size_t mark = q.target.find('?');
+         const std::string_view query =
+             mark == std::string_view::npos ? std::string_view() : q.target.substr(mark + 1);
+         api::Explain(pages, query, NowUnixNanos(), std::chrono::steady_clock::now() + wait, a);
+       }});
+  hooks->routes.push_back({"POST", "/admin/cache/invalidate",
+                           [pages, l2 = l2_.get()](const http::Request& q, http::Response* a) {
+                             api::HandleCacheInvalidate(pages, l2, q, a);
+                           }});
+  hooks->routes.push_back(
+      {"GET", "/admin/cache/slices", [pages](const http::Request& q, http::Response* a) {
+         api::HandleCachedSlices(*pages, q, a);
+       }});
 }
 
 // The origin: the embedded primary, or a read-only view of a shared store.

@@ -19,7 +19,8 @@
 //      api::LayoutService;
 //   6. the invalidation listener (its consumer starts at the stream's end);
 //   7. the public HTTP listener;
-//   8. the admin listener (/readyz is ready once the origin reader is).
+//   8. the admin listener (/readyz is ready once the origin reader is), with
+//      the explain and cache routes (api/explain.h, api/cache_control.h).
 // Stop() ends the public listener; the destructor then stops the admin
 // listener and takes the rest down in the reverse order (the invalidation
 // listener before L1, the background sync before the store, the store
@@ -145,6 +146,7 @@ class Server final {
   static std::shared_ptr<api::TenantLimiter> MakeLimiter(const ServeOptions& options);
   Status OpenStore();
   Status StartShadowReceiver(admin::AdminHooks* hooks);
+  void AddCacheRoutes(admin::AdminHooks* hooks);
 
   // Members in start order, so that they are destroyed in the reverse one.
   const ServeOptions options_;

@@ -3,6 +3,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -98,6 +99,30 @@ std::optional<std::string> QueryValue(std::string_view query, std::string_view n
   return std::nullopt;
 }
 
+// The query string of a request target ("" when none).
+std::string_view QueryOf(std::string_view target) {
+  const size_t q = target.find('?');
+  return q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+}
+
+// `"key":"T/C/P/S",` then, with the tenant when `with_tenant`,
+// `"channel":..,"pageType":..,"scope":..` of one slice.
+void AppendSliceNames(const origin::SliceKey& key, bool with_tenant, std::string* body) {
+  const origin::PartitionKey& p = key.partition;
+  body->append("\"key\":");
+  AppendJsonString(p.tenant + "/" + p.channel + "/" + p.page_type + "/" + key.scope, body);
+  if (with_tenant) {
+    body->append(",\"tenant\":");
+    AppendJsonString(p.tenant, body);
+  }
+  body->append(",\"channel\":");
+  AppendJsonString(p.channel, body);
+  body->append(",\"pageType\":");
+  AppendJsonString(p.page_type, body);
+  body->append(",\"scope\":");
+  AppendJsonString(key.scope, body);
+}
+
 }  // namespace
 
 void HandleCacheInvalidate(PageSource* pages, l2::L2Client* l2, const http::Request& request,
@@ -132,10 +157,7 @@ void HandleCacheInvalidate(PageSource* pages, l2::L2Client* l2, const http::Requ
 
 void HandleCachedSlices(const PageSource& pages, const http::Request& request,
                         http::Response* response) {
-  const size_t q = request.target.find('?');
-  const std::string_view query =
-      q == std::string_view::npos ? std::string_view() : request.target.substr(q + 1);
-  const std::optional<std::string> tenant = QueryValue(query, "tenant");
+  const std::optional<std::string> tenant = QueryValue(QueryOf(request.target), "tenant");
   if (!tenant || tenant->empty()) {
     BadRequest("Parameter 'tenant' is required.", response);
     return;
@@ -151,15 +173,8 @@ void HandleCachedSlices(const PageSource& pages, const http::Request& request,
   for (const CachedSliceInfo& s : pages.CachedSlices(*tenant)) {
     if (!first) body.push_back(',');
     first = false;
-    const origin::PartitionKey& p = s.key.partition;
-    body.append("{\"key\":");
-    AppendJsonString(p.tenant + "/" + p.channel + "/" + p.page_type + "/" + s.key.scope, &body);
-    body.append(",\"channel\":");
-    AppendJsonString(p.channel, &body);
-    body.append(",\"pageType\":");
-    AppendJsonString(p.page_type, &body);
-    body.append(",\"scope\":");
-    AppendJsonString(s.key.scope, &body);
+    body.push_back('{');
+    AppendSliceNames(s.key, /*with_tenant=*/false, &body);
     body.append(",\"version\":");
     AppendInt(s.version, &body);
     body.append(",\"bytes\":");
@@ -173,6 +188,40 @@ void HandleCachedSlices(const PageSource& pages, const http::Request& request,
     body.append(s.fresh ? ",\"fresh\":true" : ",\"fresh\":false");
     body.append(",\"tier\":\"l1\",\"loaded_from\":");
     AppendJsonString(s.loaded_from == Tier::kL2 ? "l2" : "origin", &body);
+    body.push_back('}');
+  }
+  body.append("]}");
+  AnswerJson(std::move(body), response);
+}
+
+void HandleHotSlices(const PageSource& pages, const http::Request& request,
+                     http::Response* response) {
+  size_t n = kDefaultHotSlices;
+  if (const std::optional<std::string> given = QueryValue(QueryOf(request.target), "n")) {
+    const std::string& text = *given;
+    n = 0;
+    const bool digits =
+        !text.empty() && text.size() <= 6 &&
+        std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (digits) n = std::stoul(text);
+    if (n < 1 || n > kMaxHotSlices) {
+      BadRequest(
+          "Parameter 'n' must be a whole number from 1 to " + std::to_string(kMaxHotSlices) + ".",
+          response);
+      return;
+    }
+  }
+  std::string body = "{\"slices\":[";
+  bool first = true;
+  for (const CachedSliceInfo& s : pages.HottestSlices(n)) {
+    if (!first) body.push_back(',');
+    first = false;
+    body.push_back('{');
+    AppendSliceNames(s.key, /*with_tenant=*/true, &body);
+    body.append(",\"frequency\":");
+    AppendInt(s.frequency, &body);
+    body.append(",\"hits\":");
+    AppendInt(s.hits, &body);
     body.push_back('}');
   }
   body.append("]}");

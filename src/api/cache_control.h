@@ -14,6 +14,13 @@
 //          "version":N,"bytes":N,"age_ms":N,"hits":N,"frequency":N,
 //          "fresh":bool,"tier":"l1","loaded_from":"l2"|"origin"}]} by key;
 //     400 bad_request without a valid tenant.
+//   GET /admin/cache/hot[?n=N]
+//     200 {"slices":[{"key":..,"tenant":..,"channel":..,"pageType":..,
+//          "scope":..,"frequency":N,"hits":N}]}: the N hottest slices L1
+//     holds, of every tenant, by frequency (0..15) then hits, highest
+//     first (PageSource::HottestSlices); what `tempo serve --warm-from`
+//     reads (api/warm.h). N is 1..kMaxHotSlices, kDefaultHotSlices when
+//     absent; anything else is 400 bad_request.
 #pragma once
 
 #include <cstddef>
@@ -27,6 +34,10 @@ namespace tempo::api {
 // The largest invalidation body read.
 inline constexpr size_t kMaxInvalidateBodyBytes = 4096;
 
+// The hot list's default and largest length (GET /admin/cache/hot?n=).
+inline constexpr size_t kDefaultHotSlices = 1000;
+inline constexpr size_t kMaxHotSlices = 100'000;
+
 // POST /admin/cache/invalidate. `l2` may be null (no L2: l2_deleted is 0).
 void HandleCacheInvalidate(PageSource* pages, l2::L2Client* l2, const http::Request& request,
                            http::Response* response);
@@ -34,5 +45,9 @@ void HandleCacheInvalidate(PageSource* pages, l2::L2Client* l2, const http::Requ
 // GET /admin/cache/slices.
 void HandleCachedSlices(const PageSource& pages, const http::Request& request,
                         http::Response* response);
+
+// GET /admin/cache/hot.
+void HandleHotSlices(const PageSource& pages, const http::Request& request,
+                     http::Response* response);
 
 }  // namespace tempo::api

@@ -18,6 +18,7 @@
 
 #include "api/cache_control.h"
 #include "api/service.h"
+#include "api/warm.h"
 #include "events/events.h"
 #include "gen/generator.h"
 #include "l2/l2.h"
@@ -366,6 +367,129 @@ TEST_F(CacheRoutesTest, WithL2DeletesTheDroppedSlicesFromL2) {
             R"({"l1_removed":1,"l2_deleted":0})");
   http::Response u = Explanation("tenant=U&channel=web&pageType=home");
   EXPECT_NE(u.body.find(R"("slices":[{"scope":"*","tier":"l2")"), std::string::npos) << u.body;
+}
+
+// --- The hot list and warming (api/warm.h) ---
+
+http::Response Hot(const PageSource& pages, std::string_view target) {
+  http::Response r;
+  HandleHotSlices(pages, http::Request{"GET", target, ""}, &r);
+  return r;
+}
+
+TEST_F(CacheRoutesTest, HotListsTheMostRequestedSlicesFirstAndBoundsN) {
+  Open();
+  Publish();
+  Warm();  // T: web/home/*, web/home/p1, ios/home/*, web/pdp/*; U: web/home/*
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(Explanation("tenant=U&channel=web&pageType=home").status, 200);
+  }
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_EQ(Explanation("tenant=T&channel=web&pageType=pdp").status, 200);
+  }
+  http::Response all = Hot(*pages_, "/admin/cache/hot");
+  ASSERT_EQ(all.status, 200);
+  EXPECT_EQ(all.headers.front().second, "application/json");
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(all.body);
+  std::vector<std::string> keys;
+  int64_t last_frequency = 16, last_hits = INT64_MAX;
+  for (auto s : doc["slices"].get_array()) {
+    keys.emplace_back(s["key"].get_string().value());
+    const int64_t frequency = s["frequency"].get_int64().value();
+    const int64_t hits = s["hits"].get_int64().value();
+    EXPECT_TRUE(frequency < last_frequency || (frequency == last_frequency && hits <= last_hits))
+        << all.body;
+    last_frequency = frequency;
+    last_hits = hits;
+  }
+  ASSERT_EQ(keys.size(), 5u) << all.body;
+  EXPECT_EQ(keys[0], "U/web/home/*");
+  EXPECT_EQ(keys[1], "T/web/pdp/*");
+  EXPECT_TRUE(all.body.starts_with(
+      R"({"slices":[{"key":"U/web/home/*","tenant":"U","channel":"web","pageType":"home",)"
+      R"("scope":"*","frequency":)"))
+      << all.body;
+
+  EXPECT_EQ(Hot(*pages_, "/admin/cache/hot?n=1").body.find("T/web/pdp/*"), std::string::npos);
+  auto two = ParseHotList(Hot(*pages_, "/admin/cache/hot?n=2").body, 100);
+  ASSERT_TRUE(two.ok()) << two.status().ToString();
+  ASSERT_EQ(two->size(), 2u);
+  EXPECT_EQ((*two)[1], (origin::SliceKey{{"T", "web", "pdp"}, "*"}));
+  for (const char* target : {"/admin/cache/hot?n=0", "/admin/cache/hot?n=", "/admin/cache/hot?n=x",
+                             "/admin/cache/hot?n=-1", "/admin/cache/hot?n=100001",
+                             "/admin/cache/hot?n=99999999999999999999"}) {
+    http::Response r = Hot(*pages_, target);
+    EXPECT_EQ(r.status, 400) << target;
+    EXPECT_NE(r.body.find(R"("code":"bad_request")"), std::string::npos) << target;
+    EXPECT_NE(r.body.find("'n'"), std::string::npos) << target;
+  }
+  EXPECT_EQ(Hot(*pages_, "/admin/cache/hot?n=100000").status, 200);
+}
+
+TEST(HotListTest, ParseChecksEveryNameAndBoundsTheLength) {
+  const std::string one = R"({"key":"T/web/home/*","tenant":"T","channel":"web",)"
+                          R"("pageType":"home","scope":"*","frequency":3,"hits":9})";
+  auto parsed = ParseHotList(R"({"slices":[)" + one + "," + one + "]}", 1);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->size(), 1u);
+  EXPECT_TRUE(ParseHotList(R"({"slices":[]})", 10).ok());
+  auto bad = [](std::string_view json, std::string_view says) {
+    auto r = ParseHotList(json, 10);
+    ASSERT_FALSE(r.ok()) << json;
+    EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument);
+    EXPECT_NE(r.status().message().find(says), std::string::npos) << r.status().ToString();
+  };
+  bad("", "not valid JSON");
+  bad("{", "not valid JSON");
+  bad("[]", "no \"slices\" array");
+  bad(R"({"slices":{}})", "no \"slices\" array");
+  bad(R"({"slices":[{"tenant":"T","channel":"web","pageType":"home"}]})",
+      "slices[0]: 'scope' must be a string");
+  bad(R"({"slices":[{"tenant":"T","channel":"Web","pageType":"home","scope":"*"}]})", "slices[0]");
+  bad(R"({"slices":[{"tenant":"T","channel":"web","pageType":"home","scope":"a b"}]})",
+      "slices[0]");
+}
+
+TEST_F(CacheRoutesTest, WarmLoadsTheListIntoAnotherL1ThroughTheOrigin) {
+  Open();
+  Publish();
+  Warm();
+  auto hot = ParseHotList(Hot(*pages_, "/admin/cache/hot").body, 100);
+  ASSERT_TRUE(hot.ok());
+  ASSERT_EQ(hot->size(), 5u);
+  // A second instance over the same store.
+  PageSourceOptions options;
+  options.origin.probe_interval = std::chrono::milliseconds(0);
+  PageSource second(origin_.get(), options);
+  const origin::SliceKey missing{{"T", "web", "nope"}, "*"};
+  std::vector<origin::SliceKey> slices = *hot;
+  slices.push_back(missing);  // an empty slice loads too
+  WarmOptions warm;
+  warm.concurrency = 3;
+  warm.deadline = std::chrono::steady_clock::now() + kWait;
+  warm.serves = [](std::string_view tenant) { return tenant != "U"; };
+  std::atomic<size_t> progress{0};
+  WarmCounts counts = WarmSlices(&second, slices, warm, nullptr, &progress);
+  EXPECT_EQ(counts.from_origin, 5u);
+  EXPECT_EQ(counts.skipped, 1u);  // U is not served here
+  EXPECT_EQ(counts.failed + counts.from_l2 + counts.not_tried, 0u);
+  EXPECT_EQ(progress.load(), 6u);
+  EXPECT_EQ(second.CachedSlices("T").size(), 5u);
+  EXPECT_TRUE(second.CachedSlices("U").empty());
+  // Warmed slices are L1 hits for the next request.
+  cache::ReadScope scope;
+  EXPECT_TRUE(second.GetCached({"T", "web", "home"}, "p1", &scope).has_value());
+
+  // Again: all resident (skipped); past the deadline: nothing tried.
+  counts = WarmSlices(&second, slices, warm, nullptr, nullptr);
+  EXPECT_EQ(counts.skipped, 6u);
+  warm.deadline = std::chrono::steady_clock::now();
+  counts = WarmSlices(&second, slices, warm, nullptr, nullptr);
+  EXPECT_EQ(counts.not_tried, 6u);
+  std::atomic<bool> stop{true};
+  warm.deadline = std::chrono::steady_clock::now() + kWait;
+  EXPECT_EQ(WarmSlices(&second, slices, warm, &stop, nullptr).not_tried, 6u);
 }
 
 }  // namespace

@@ -397,7 +397,7 @@ std::vector<CachedSliceInfo> PageSource::CachedSlices(std::string_view tenant) c
   std::vector<CachedSliceInfo> out;
   if (l1_ == nullptr) return out;
   std::string prefix(tenant);
-  prefix.push_back(kKeySeparator);
+  if (!prefix.empty()) prefix.push_back(kKeySeparator);
   for (auto& resident : l1_->Residents(prefix)) {
     std::optional<origin::SliceKey> key = ParseSliceKey(resident.key);
     if (!key.has_value()) continue;
@@ -415,6 +415,31 @@ std::vector<CachedSliceInfo> PageSource::CachedSlices(std::string_view tenant) c
   std::sort(out.begin(), out.end(),
             [](const CachedSliceInfo& a, const CachedSliceInfo& b) { return a.key < b.key; });
   return out;
+}
+
+std::vector<CachedSliceInfo> PageSource::HottestSlices(size_t n) const {
+  std::vector<CachedSliceInfo> out = CachedSlices("");
+  const auto hotter = [](const CachedSliceInfo& a, const CachedSliceInfo& b) {
+    if (a.frequency != b.frequency) return a.frequency > b.frequency;
+    if (a.hits != b.hits) return a.hits > b.hits;
+    return a.key < b.key;
+  };
+  if (out.size() > n) {
+    std::partial_sort(out.begin(), out.begin() + static_cast<ptrdiff_t>(n), out.end(), hotter);
+    out.resize(n);
+  } else {
+    std::sort(out.begin(), out.end(), hotter);
+  }
+  return out;
+}
+
+Result<Tier> PageSource::Warm(const origin::SliceKey& key, Deadline deadline) {
+  if (l1_ == nullptr) return Status::Unavailable("L1 is disabled (--l1-mb 0)");
+  cache::ReadScope scope;
+  Tier tier = Tier::kL1;  // Slice raises it only when it loaded the slice
+  auto slice = Slice(key.partition, key.scope, deadline, &tier, &scope);
+  if (!slice.ok()) return slice.status();
+  return tier;
 }
 
 cache::CacheStats PageSource::L1Stats() const {

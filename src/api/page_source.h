@@ -168,8 +168,19 @@ class PageSource {
   // slices dropped: those it listed before dropping them, plus the slice
   // itself when the filter names one exactly (for deleting them from L2).
   size_t InvalidateMatching(const SliceFilter& filter, std::vector<origin::SliceKey>* keys);
-  // The slices L1 holds for `tenant`, by key (empty when L1 is disabled).
+  // The slices L1 holds for `tenant` (every tenant's for ""), by key (empty
+  // when L1 is disabled).
   std::vector<CachedSliceInfo> CachedSlices(std::string_view tenant) const;
+  // The `n` hottest slices L1 holds, of every tenant: by the policy's
+  // frequency estimate, then hits, both highest first, then by key (empty
+  // when L1 is disabled). What another instance warms itself with.
+  std::vector<CachedSliceInfo> HottestSlices(size_t n) const;
+
+  // Loads one slice into L1 as a request for it would (the same L1 load:
+  // L2, else the origin, filling L2), for warming a starting instance:
+  // kL1 when L1 held it already, else the tier it was loaded from.
+  // Unavailable when no tier answers by `deadline` or L1 is disabled.
+  Result<Tier> Warm(const origin::SliceKey& key, Deadline deadline);
 
   // L1's counters (all zero when L1 is disabled).
   cache::CacheStats L1Stats() const;

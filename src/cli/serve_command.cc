@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "api/cache_control.h"
 #include "cli/check_config.h"
 #include "cli/commands.h"
 #include "cli/config_file.h"
@@ -210,6 +211,19 @@ void AddServeFlags(CLI::App* cmd, serve::ServeOptions* f, LogFlags* log) {
                   "connection is closed")
       ->capture_default_str()
       ->check(CLI::Range(1, 3'600'000));
+  cmd->add_option("--warm-from", f->warm_from,
+                  "Before /readyz turns ready, load the slices another instance holds hottest "
+                  "(from L2, else the origin): http://HOST:PORT of its admin listener, or a file "
+                  "saved from its GET /admin/cache/hot; unreadable: a warning and a cold start");
+  cmd->add_option("--warm-slices", f->warm_slices,
+                  "The hottest slices asked of --warm-from (its /admin/cache/hot?n=)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, api::kMaxHotSlices));
+  cmd->add_option("--warm-timeout-ms", f->warm_timeout_ms,
+                  "The longest the --warm-from warm-up holds /readyz back; then the instance "
+                  "turns ready with what it loaded")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{3'600'000}));
   AddShadowFlags(cmd, f);
   AddTenancyFlags(cmd, f);
   AddStreamFlags(cmd, &f->stream, "read invalidations from");

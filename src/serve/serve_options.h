@@ -21,6 +21,7 @@
 #include "http/tls_options.h"
 #include "serve/l2_client.h"
 #include "serve/stream_options.h"
+#include "serve/warm_start.h"
 #include "shadow/receiver.h"
 #include "shadow/sender.h"
 #include "stream/stream.h"
@@ -166,6 +167,16 @@ struct ServeOptions {
   // The share of the origin reader's queue one tenant may hold.
   // Default: api::OriginReaderOptions::tenant_share.
   double origin_tenant_share = api::OriginReaderOptions().tenant_share;
+
+  // Warm start (serve/warm_start.h): before /readyz turns ready, load the
+  // slices another instance holds hottest: "http://HOST:PORT" (its admin
+  // listener) or a file saved from its GET /admin/cache/hot. Default: none
+  // (a cold start).
+  std::string warm_from;
+  // The hottest slices asked of --warm-from. Default: 10000.
+  size_t warm_slices = WarmStartOptions().max_slices;
+  // The longest the warm-up may hold readiness back. Default: 10000.
+  int64_t warm_timeout_ms = WarmStartOptions().timeout.count();
 
   // Shadow compare, sending side: with a URL (--shadow-to), a sample of this
   // instance's layout answers goes to that instance's POST /internal/shadow.

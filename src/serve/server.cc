@@ -129,6 +129,9 @@ Status Server::PrepareOptions() {
   http_options_.tls = options_.tls;
   l2_options_ = options_.l2;
   l2_options_.timeout_ms = FitL2Timeout(options_.l2.timeout_ms, options_.deadline_ms);
+  if (!options_.warm_from.empty()) {
+    if (auto source = ParseWarmFrom(options_.warm_from); !source.ok()) return source.status();
+  }
   return PrepareTenancy();
 }
 
@@ -294,6 +297,7 @@ Status Server::StartParts(bool* bad_options) {
   if (embedded_sync_) {
     parts_.sync_stats = [sync = embedded_sync_.get()] { return sync->Stats(); };
   }
+  BeginWarmStart();
   admin::AdminHooks hooks = ReportingHooks(parts_);
   hooks.ready = [this,
                  grace = std::chrono::milliseconds(options_.ready_grace_ms)](std::string* why) {
@@ -305,11 +309,13 @@ Status Server::StartParts(bool* bad_options) {
       *why = late_store_->Reason();
       return false;
     }
+    if (warm_ != nullptr && !warm_->Done(why)) return false;
     return pages_->origin_reader().Ready(grace, why);
   };
-  hooks.metrics = [metrics = std::move(hooks.metrics),
-                   ready = hooks.ready](admin::MetricsWriter* out) {
+  hooks.metrics = [metrics = std::move(hooks.metrics), ready = hooks.ready,
+                   warm = warm_.get()](admin::MetricsWriter* out) {
     metrics(out);
+    if (warm != nullptr) warm->WriteMetrics(out);
     std::string why;
     out->Gauge("tempo_ready", "1 while /readyz answers 200, 0 otherwise", ready(&why) ? 1 : 0);
   };
@@ -446,6 +452,26 @@ Status Server::StartShadowReceiver(admin::AdminHooks* hooks) {
   return Status::OK();
 }
 
+void Server::BeginWarmStart() {
+  if (options_.warm_from.empty()) return;
+  WarmStartOptions warm;
+  warm.source = ParseWarmFrom(options_.warm_from).value();  // checked in PrepareOptions
+  warm.from = options_.warm_from;
+  warm.max_slices = options_.warm_slices;
+  warm.timeout = std::chrono::milliseconds(options_.warm_timeout_ms);
+  // As many loads at once as the origin reads at once; each may wait as an
+  // explanation does (no customer waits on it).
+  warm.warm.concurrency = options_.origin_threads;
+  warm.warm.load_timeout =
+      std::max(kShadowDeadlines * std::chrono::milliseconds(options_.deadline_ms), kMinShadowWait);
+  if (tenant_groups_ != nullptr) {
+    warm.warm.serves = [groups = tenant_groups_](std::string_view tenant) {
+      return groups->Serves(tenant);
+    };
+  }
+  warm_ = WarmStart::Begin(pages_.get(), std::move(warm));
+}
+
 // The admin listener's explain and cache routes (api/explain.h,
 // api/cache_control.h).
 void Server::AddCacheRoutes(admin::AdminHooks* hooks) {
@@ -469,6 +495,9 @@ void Server::AddCacheRoutes(admin::AdminHooks* hooks) {
       {"GET", "/admin/cache/slices", [pages](const http::Request& q, http::Response* a) {
          api::HandleCachedSlices(*pages, q, a);
        }});
+  hooks->routes.push_back(
+      {"GET", "/admin/cache/hot",
+       [pages](const http::Request& q, http::Response* a) { api::HandleHotSlices(*pages, q, a); }});
 }
 
 // The origin: the embedded primary, or a read-only view of a shared store.

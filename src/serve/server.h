@@ -19,8 +19,10 @@
 //      api::LayoutService;
 //   6. the invalidation listener (its consumer starts at the stream's end);
 //   7. the public HTTP listener;
-//   8. the admin listener (/readyz is ready once the origin reader is), with
-//      the explain and cache routes (api/explain.h, api/cache_control.h).
+//   8. with --warm-from, the warm-up (serve/warm_start.h) begins on its own
+//      thread; then the admin listener (/readyz is ready once the origin
+//      reader is and the warm-up has ended), with the explain and cache
+//      routes (api/explain.h, api/cache_control.h).
 // Stop() ends the public listener; the destructor then stops the admin
 // listener and takes the rest down in the reverse order (the invalidation
 // listener before L1, the background sync before the store, the store
@@ -49,6 +51,7 @@
 #include "serve/late_origin.h"
 #include "serve/process_metrics.h"
 #include "serve/serve_options.h"
+#include "serve/warm_start.h"
 #include "sync/background_sync.h"
 
 namespace tempo::serve {
@@ -146,6 +149,8 @@ class Server final {
   static std::shared_ptr<api::TenantLimiter> MakeLimiter(const ServeOptions& options);
   Status OpenStore();
   Status StartShadowReceiver(admin::AdminHooks* hooks);
+  // Begins the --warm-from warm-up (when given) before readiness is asked.
+  void BeginWarmStart();
   void AddCacheRoutes(admin::AdminHooks* hooks);
 
   // Members in start order, so that they are destroyed in the reverse one.
@@ -176,6 +181,9 @@ class Server final {
   std::unique_ptr<shadow::Receiver> shadow_receiver_;  // its workers call service_
   std::unique_ptr<admin::AdminService> admin_service_;
   std::unique_ptr<http::Server> admin_;
+  // --warm-from: holds /readyz back until it is done. Last, so destroyed
+  // first: its thread loads through pages_.
+  std::unique_ptr<WarmStart> warm_;
 
   // The drain (Drain): set once; the thread that stops the listener after
   // drain_ms, woken early by Stop.

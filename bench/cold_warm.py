@@ -178,6 +178,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2, help="serving threads")
     ap.add_argument("--wrk-threads", type=int, default=1)
     ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument("--warm-slices", type=int, default=10000, help="C's --warm-slices")
     ap.add_argument("--work", help="keep the store here (default: a temporary directory)")
     args = ap.parse_args()
     tempo = os.path.abspath(args.tempo)
@@ -210,7 +211,8 @@ def main():
         b.stop()
         servers.remove(b)
 
-        c = Serve(tempo, store, args.threads, "--warm-from", "http://127.0.0.1:%d" % a.admin_port)
+        c = Serve(tempo, store, args.threads, "--warm-from", "http://127.0.0.1:%d" % a.admin_port,
+                  "--warm-slices", str(args.warm_slices))
         servers.append(c)
         ready = wait_ready(c)
         warmed, _ = rotation(args, c, args.seconds, log, "C first minute, warm")

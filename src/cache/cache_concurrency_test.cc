@@ -31,6 +31,7 @@ TEST(CacheConcurrencyTest, MixedOperationsKeepTheCacheConsistent) {
   CacheOptions o;
   o.capacity_bytes = 40'000;  // far less than the key set needs: constant eviction
   o.shards = 4;
+  o.expected_entry_charge = 1;  // the shards asked for, however small the cache
   o.ttl = std::chrono::seconds(5);
   o.max_stale = std::chrono::seconds(5);
   o.refresh_threads = 2;
@@ -111,6 +112,7 @@ TEST(CacheConcurrencyTest, LockFreeHitsRaceReplacementEvictionAndInvalidation) {
   // About 64 entries (of 100 bytes, keys of up to 13) over 2 shards: constant eviction.
   o.capacity_bytes = 64 * (100 + SliceCache::EntryOverhead(std::string(13, 'k')));
   o.shards = 2;
+  o.expected_entry_charge = 1;  // the shards asked for, however small the cache
   o.clock = clock.Fn();
   SliceCache cache(o);
   std::vector<std::string> hot, cold;

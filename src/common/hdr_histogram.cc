@@ -44,7 +44,8 @@ size_t CounterIndex(int64_t value) {
 
 int64_t ValueOfCounter(size_t index) {
   int bucket = static_cast<int>(index >> kSubBucketHalfCountMagnitude) - 1;
-  int64_t sub_bucket = static_cast<int64_t>(index & (kSubBucketHalfCount - 1)) + kSubBucketHalfCount;
+  int64_t sub_bucket =
+      static_cast<int64_t>(index & (kSubBucketHalfCount - 1)) + kSubBucketHalfCount;
   if (bucket < 0) {
     sub_bucket -= kSubBucketHalfCount;
     bucket = 0;
@@ -96,8 +97,8 @@ void HdrHistogram::Reset() {
 int64_t HdrHistogram::ValueAtPercentile(double percentile) const {
   if (count_ == 0) return 0;
   const double p = std::clamp(percentile, 0.0, 100.0);
-  const uint64_t wanted = std::max<uint64_t>(
-      1, static_cast<uint64_t>(p / 100.0 * static_cast<double>(count_) + 0.5));
+  const uint64_t wanted =
+      std::max<uint64_t>(1, static_cast<uint64_t>(p / 100.0 * static_cast<double>(count_) + 0.5));
   uint64_t seen = 0;
   for (size_t i = 0; i < counts_.size(); ++i) {
     seen += counts_[i];

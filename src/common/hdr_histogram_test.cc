@@ -81,7 +81,8 @@ TEST(HdrHistogramTest, MergeIsTheHistogramOfBothSets) {
   EXPECT_EQ(merged.count(), all.count());
   EXPECT_EQ(merged.min(), all.min());
   EXPECT_EQ(merged.max(), all.max());
-  for (double p = 0; p <= 100; p += 0.5) EXPECT_EQ(merged.ValueAtPercentile(p), all.ValueAtPercentile(p));
+  for (double p = 0; p <= 100; p += 0.5)
+    EXPECT_EQ(merged.ValueAtPercentile(p), all.ValueAtPercentile(p));
   EXPECT_EQ(merged.ValueAtPercentile(99.99), all.ValueAtPercentile(99.99));
   EXPECT_DOUBLE_EQ(merged.Mean(), all.Mean());
 }

@@ -1,0 +1,166 @@
+// Connection: the state machine described in connection.h.
+#include "loadgen/connection.h"
+
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/read.hpp>
+
+namespace tempo::loadgen {
+namespace {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+
+int64_t Microseconds(Clock::duration d) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(d + std::chrono::nanoseconds(500))
+             .count() /
+         1000;
+}
+
+}  // namespace
+
+Connection::Connection(WorkerState* worker)
+    : worker_(worker),
+      socket_(worker->io),
+      timer_(worker->io),
+      schedule_(Clock::time_point{}, 1.0, 1, 0) {}
+
+void Connection::Open() {
+  ArmTimeout();
+  socket_.async_connect(worker_->endpoint, [this](const boost::system::error_code& ec) {
+    ++timer_generation_;
+    timer_.cancel();
+    if (ec) {
+      open_error_ = timed_out_ ? "connect timed out" : ec.message();
+      Close();
+      return;
+    }
+    socket_.set_option(asio::ip::tcp::no_delay(true));
+  });
+}
+
+void Connection::Start(const SendSchedule& schedule) {
+  schedule_ = schedule;
+  next_ = 0;
+  ScheduleNext();
+}
+
+void Connection::ScheduleNext() {
+  const Clock::time_point intended = schedule_.At(next_);
+  if (intended >= worker_->end) return Finish();
+  if (intended <= Clock::now()) return Send();
+  const uint64_t generation = ++timer_generation_;
+  timer_.expires_at(intended);
+  timer_.async_wait([this, generation](const boost::system::error_code& ec) {
+    if (!ec && generation == timer_generation_) Send();
+  });
+}
+
+void Connection::Send() {
+  const Clock::time_point now = Clock::now();
+  // Late past the end (the previous answer came after it): the run is over for this one.
+  if (now >= worker_->end) return Finish();
+  intended_ = schedule_.At(next_++);
+  measured_ = now >= worker_->measure_start;
+  request_ = &worker_->NextRequest();
+  if (socket_.is_open()) return Write();
+  ArmTimeout();
+  socket_.async_connect(worker_->endpoint,
+                        [this](const boost::system::error_code& ec) { Connected(ec); });
+}
+
+void Connection::Connected(const boost::system::error_code& ec) {
+  if (ec) return Failed(ErrorKind::kConnect);
+  boost::system::error_code ignored;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  Write();
+}
+
+void Connection::Write() {
+  sent_ = Clock::now();
+  ArmTimeout();
+  asio::async_write(
+      socket_, asio::buffer(*request_), [this](const boost::system::error_code& ec, size_t) {
+        if (ec) return Failed(timed_out_ ? ErrorKind::kTimeout : ErrorKind::kIo);
+        parser_.emplace();
+        parser_->header_limit(kMaxHeaderBytes);
+        parser_->body_limit(kMaxBodyBytes);
+        bhttp::async_read(socket_, buffer_, *parser_,
+                          [this](const boost::system::error_code& ec, size_t) { Answered(ec); });
+      });
+}
+
+void Connection::Answered(const boost::system::error_code& ec) {
+  const Clock::time_point now = Clock::now();
+  if (ec) return Failed(timed_out_ ? ErrorKind::kTimeout : ErrorKind::kIo);
+  ++timer_generation_;  // the pending time-out is stale; the next arming replaces it
+  const int64_t latency_us = Microseconds(now - intended_);
+  const unsigned status = parser_->get().result_int();
+  if (measured_) {
+    worker_->latency_us.Record(latency_us);
+    worker_->service_time_us.Record(Microseconds(now - sent_));
+    ++worker_->answers;
+    if (status >= 400 && status < 500) ++worker_->errors.status_4xx;
+    if (status >= 500 && status < 600) ++worker_->errors.status_5xx;
+  }
+  ProgressCounters& progress = worker_->progress;
+  progress.answers.fetch_add(1, std::memory_order_relaxed);
+  if (status >= 400) progress.errors.fetch_add(1, std::memory_order_relaxed);
+  int64_t max = progress.max_latency_us.load(std::memory_order_relaxed);
+  while (latency_us > max && !progress.max_latency_us.compare_exchange_weak(
+                                 max, latency_us, std::memory_order_relaxed)) {
+  }
+  if (!parser_->get().keep_alive()) Close();
+  ScheduleNext();
+}
+
+void Connection::Failed(ErrorKind kind) {
+  ++timer_generation_;
+  if (measured_) {
+    switch (kind) {
+      case ErrorKind::kConnect:
+        ++worker_->errors.connect;
+        break;
+      case ErrorKind::kTimeout:
+        ++worker_->errors.timeout;
+        break;
+      case ErrorKind::kIo:
+        ++worker_->errors.io;
+        break;
+    }
+  }
+  worker_->progress.errors.fetch_add(1, std::memory_order_relaxed);
+  Close();
+  ScheduleNext();
+}
+
+void Connection::Finish() {
+  // The intended sends of the measured window that were never made.
+  const uint64_t window_end = schedule_.CountBefore(worker_->end);
+  const uint64_t first = std::max(next_, schedule_.CountBefore(worker_->measure_start));
+  if (window_end > first) worker_->unsent += window_end - first;
+  next_ = window_end;
+  ++timer_generation_;
+  timer_.cancel();
+  Close();
+}
+
+void Connection::Close() {
+  boost::system::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  buffer_.clear();
+}
+
+void Connection::ArmTimeout() {
+  timed_out_ = false;
+  const uint64_t generation = ++timer_generation_;
+  timer_.expires_after(worker_->timeout);
+  timer_.async_wait([this, generation](const boost::system::error_code& ec) {
+    if (ec || generation != timer_generation_) return;
+    timed_out_ = true;
+    boost::system::error_code ignored;
+    socket_.close(ignored);  // the pending connect, write or read ends with operation_aborted
+  });
+}
+
+}  // namespace tempo::loadgen

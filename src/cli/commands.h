@@ -18,5 +18,6 @@ void RegisterMigrate(CLI::App& app, int* exit_code);
 void RegisterReconcile(CLI::App& app, int* exit_code);
 void RegisterEdgeConfig(CLI::App& app, int* exit_code);
 void RegisterProbe(CLI::App& app, int* exit_code);
+void RegisterBench(CLI::App& app, int* exit_code);
 
 }  // namespace tempo::cli

@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   tempo::cli::RegisterEdgeConfig(app, &exit_code);
   tempo::cli::RegisterDevKafka(app, &exit_code);
   tempo::cli::RegisterProbe(app, &exit_code);
+  tempo::cli::RegisterBench(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

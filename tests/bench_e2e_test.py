@@ -9,13 +9,13 @@ unreachable server 1. Every process is bounded; servers are stopped at the end o
 """
 import json
 import os
-import socket
 import subprocess
 import sys
 import unittest
 
 import e2e_test
 from e2e_test import Base, run
+from probe_e2e_test import closed_port
 
 HOT = "/api/v2/tempo/layouts?tenant=ACME&channel=web&pageType=homepage&pageId=home-b"
 BENCH_PROCESS_TIMEOUT_S = 120
@@ -27,12 +27,6 @@ def bench(*args):
     p = subprocess.run([e2e_test.TEMPO, "bench", *args], capture_output=True, text=True,
                        timeout=BENCH_PROCESS_TIMEOUT_S)
     return p.returncode, p.stdout, p.stderr
-
-
-def closed_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class BenchTest(Base):

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "testing/ports.h"
+
 namespace tempo::testing {
 namespace {
 
@@ -40,26 +42,16 @@ bool SendAll(int fd, std::string_view bytes) {
 }  // namespace
 
 Result<std::unique_ptr<StallServer>> StallServer::Start(StallServerOptions options) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return SocketError("socket");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      listen(fd, kListenBacklog) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    Status s = SocketError("bind/listen on 127.0.0.1");
-    close(fd);
-    return s;
-  }
+  Result<LoopbackListener> listener = ListenOnLoopback(kListenBacklog, "StallServer");
+  if (!listener.ok()) return listener.status();
+  const int fd = listener->fd;
   const int wake = eventfd(0, EFD_CLOEXEC);
   if (wake < 0) {
     Status s = SocketError("eventfd");
     close(fd);
     return s;
   }
-  std::unique_ptr<StallServer> server(new StallServer(options, fd, wake, ntohs(addr.sin_port)));
+  std::unique_ptr<StallServer> server(new StallServer(options, fd, wake, listener->port));
   server->thread_ = std::thread([s = server.get()] { s->Loop(); });
   return server;
 }

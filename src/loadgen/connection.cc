@@ -20,21 +20,22 @@ int64_t Microseconds(Clock::duration d) {
 
 Connection::Connection(WorkerState* worker)
     : worker_(worker),
-      socket_(worker->io),
-      timer_(worker->io),
+      socket_(worker->io.get_executor()),
+      send_timer_(worker->io.get_executor()),
+      timeout_timer_(worker->io.get_executor()),
       schedule_(Clock::time_point{}, 1.0, 1, 0) {}
 
 void Connection::Open() {
-  ArmTimeout();
+  StartTimeout();
   socket_.async_connect(worker_->endpoint, [this](const boost::system::error_code& ec) {
-    ++timer_generation_;
-    timer_.cancel();
+    EndTimeout();
     if (ec) {
       open_error_ = timed_out_ ? "connect timed out" : ec.message();
       Close();
-      return;
+    } else {
+      socket_.set_option(asio::ip::tcp::no_delay(true));
     }
-    socket_.set_option(asio::ip::tcp::no_delay(true));
+    timeout_timer_.cancel();  // so that the connect phase's event loop returns now
   });
 }
 
@@ -48,10 +49,9 @@ void Connection::ScheduleNext() {
   const Clock::time_point intended = schedule_.At(next_);
   if (intended >= worker_->end) return Finish();
   if (intended <= Clock::now()) return Send();
-  const uint64_t generation = ++timer_generation_;
-  timer_.expires_at(intended);
-  timer_.async_wait([this, generation](const boost::system::error_code& ec) {
-    if (!ec && generation == timer_generation_) Send();
+  send_timer_.expires_at(intended);
+  send_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && !done_) Send();
   });
 }
 
@@ -63,7 +63,7 @@ void Connection::Send() {
   measured_ = now >= worker_->measure_start;
   request_ = &worker_->NextRequest();
   if (socket_.is_open()) return Write();
-  ArmTimeout();
+  StartTimeout();
   socket_.async_connect(worker_->endpoint,
                         [this](const boost::system::error_code& ec) { Connected(ec); });
 }
@@ -77,7 +77,7 @@ void Connection::Connected(const boost::system::error_code& ec) {
 
 void Connection::Write() {
   sent_ = Clock::now();
-  ArmTimeout();
+  StartTimeout();
   asio::async_write(
       socket_, asio::buffer(*request_), [this](const boost::system::error_code& ec, size_t) {
         if (ec) return Failed(timed_out_ ? ErrorKind::kTimeout : ErrorKind::kIo);
@@ -92,7 +92,7 @@ void Connection::Write() {
 void Connection::Answered(const boost::system::error_code& ec) {
   const Clock::time_point now = Clock::now();
   if (ec) return Failed(timed_out_ ? ErrorKind::kTimeout : ErrorKind::kIo);
-  ++timer_generation_;  // the pending time-out is stale; the next arming replaces it
+  EndTimeout();
   const int64_t latency_us = Microseconds(now - intended_);
   const unsigned status = parser_->get().result_int();
   if (measured_) {
@@ -114,7 +114,7 @@ void Connection::Answered(const boost::system::error_code& ec) {
 }
 
 void Connection::Failed(ErrorKind kind) {
-  ++timer_generation_;
+  EndTimeout();
   if (measured_) {
     switch (kind) {
       case ErrorKind::kConnect:
@@ -139,8 +139,10 @@ void Connection::Finish() {
   const uint64_t first = std::max(next_, schedule_.CountBefore(worker_->measure_start));
   if (window_end > first) worker_->unsent += window_end - first;
   next_ = window_end;
-  ++timer_generation_;
-  timer_.cancel();
+  done_ = true;
+  EndTimeout();
+  send_timer_.cancel();
+  timeout_timer_.cancel();
   Close();
 }
 
@@ -151,12 +153,19 @@ void Connection::Close() {
   buffer_.clear();
 }
 
-void Connection::ArmTimeout() {
+void Connection::StartTimeout() {
   timed_out_ = false;
-  const uint64_t generation = ++timer_generation_;
-  timer_.expires_after(worker_->timeout);
-  timer_.async_wait([this, generation](const boost::system::error_code& ec) {
-    if (ec || generation != timer_generation_) return;
+  deadline_ = Clock::now() + worker_->timeout;
+  if (!timeout_timer_waiting_) WaitForDeadline();
+}
+
+void Connection::WaitForDeadline() {
+  timeout_timer_waiting_ = true;
+  timeout_timer_.expires_at(deadline_);
+  timeout_timer_.async_wait([this](const boost::system::error_code& ec) {
+    timeout_timer_waiting_ = false;
+    if (ec || done_ || deadline_ == Clock::time_point::max()) return;  // nothing in flight
+    if (Clock::now() < deadline_) return WaitForDeadline();  // armed for an earlier request
     timed_out_ = true;
     boost::system::error_code ignored;
     socket_.close(ignored);  // the pending connect, write or read ends with operation_aborted

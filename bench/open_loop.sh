@@ -8,6 +8,7 @@
 #
 # usage: bench/open_loop.sh [TEMPO_BINARY] [DURATION_S] [THREADS]
 #   CONNECTIONS (default 64): tempo bench's and wrk's connections, one thread each
+#   ROUNDS (default 3): alternated saturation rounds of tempo bench and wrk (medians reported)
 #   FRACTIONS (default "25 50 75 90"): the shares of the saturation rate measured
 #   EXTRA_SERVE_ARGS: more flags for `tempo serve`
 # Data: `tempo gen --tenants 8 --modules 300` (bench/servers.sh, DATA=gen). Everything listens
@@ -20,6 +21,7 @@ THREADS=${3:-1}
 SHARED=${SHARED:-../shared}
 DATA=gen
 CONNECTIONS=${CONNECTIONS:-64}
+ROUNDS=${ROUNDS:-3}
 FRACTIONS=${FRACTIONS:-"25 50 75 90"}
 TARGET=
 source bench/servers.sh
@@ -32,22 +34,29 @@ field() {  # json-file python-expression-on-r
   python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1"
 }
 
-bench() {  # name rate (URL | --requests LOG --base URL)
-  local name=$1 rate=$2
-  shift 2
-  "$TEMPO" bench "$@" --rate "$rate" --duration "${DURATION}s" --warmup 2s \
-    --connections "$CONNECTIONS" --threads 1 --json "$work/$name.json" >"$work/$name.out" 2>&1
+bench() {  # name rate warmup (URL | --requests LOG --base URL)
+  local name=$1 rate=$2 warmup=$3
+  shift 3
+  /usr/bin/time -f "%U %S" -o "$work/$name.cpu" "$TEMPO" bench "$@" --rate "$rate" \
+    --duration "${DURATION}s" --warmup "$warmup" --connections "$CONNECTIONS" --threads 1 \
+    --json "$work/$name.json" >"$work/$name.out" 2>&1
 }
 
-wrk_rps() {  # url [wrk args]
-  wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" "$@" 2>&1 | awk '/Requests\/sec/ {print $2}'
+wrk_run() {  # name url [wrk args]: requests/s and requests in $work/NAME.wrk
+  local name=$1
+  shift
+  /usr/bin/time -f "%U %S" -o "$work/$name.cpu" \
+    wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" "$@" >"$work/$name.wrk" 2>&1
 }
 
 echo "hot URL: $TARGET; body $(wc -c <"$work/body.json") bytes; request log: $(wc -l <"$log") lines"
-echo "tempo serve --threads $THREADS, nginx 1 worker; tempo bench and wrk: 1 thread, $CONNECTIONS connections, ${DURATION}s; $(nproc) cores"
+echo "tempo serve --threads $THREADS, nginx 1 worker; tempo bench and wrk: 1 thread, $CONNECTIONS connections, ${DURATION}s; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| saturation | tempo bench (req/s) | wrk (req/s) | bench / wrk |"
-echo "| --- | ---: | ---: | ---: |"
+echo "Saturation, $ROUNDS alternated rounds (tempo bench at --rate 10000000 and wrk): medians, and"
+echo "each tool's own CPU (user + sys) per answer"
+echo
+echo "| target | tempo bench (req/s) | wrk (req/s) | bench / wrk | bench CPU/answer | wrk CPU/answer | runs (bench; wrk) |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | --- |"
 declare -A saturation
 for case in tempo-hot tempo-rotation nginx-hot; do
   case $case in
@@ -56,13 +65,33 @@ for case in tempo-hot tempo-rotation nginx-hot; do
                     wrk_args=("$tempo_url/" -s bench/rotate.lua -- "$log") ;;
     nginx-hot) args=("$nginx_url/layout.json"); wrk_args=("$nginx_url/layout.json") ;;
   esac
-  bench "sat-$case" 10000000 "${args[@]}"
-  achieved=$(field "$work/sat-$case.json" 'r["achieved_rate"]')
-  saturation[$case]=$achieved
-  wrk=$(wrk_rps "${wrk_args[@]}")
-  python3 -c "import sys; b,w=float(sys.argv[2]),float(sys.argv[3]); print(f'| {sys.argv[1]} | {b:.0f} | {w:.0f} | {b/w:.2f} |')" \
-    "$case" "$achieved" "$wrk"
-done
+  for round in $(seq "$ROUNDS"); do  # odd rounds tempo bench first, even rounds wrk first
+    if [ $((round % 2)) = 0 ]; then wrk_run "wrk-$case-$round" "${wrk_args[@]}"; fi
+    bench "sat-$case-$round" 10000000 0s "${args[@]}"  # no warm-up: wrk has none
+    if [ $((round % 2)) = 1 ]; then wrk_run "wrk-$case-$round" "${wrk_args[@]}"; fi
+  done
+  saturation[$case]=$(python3 - "$work" "$case" "$ROUNDS" "$DURATION" <<'PY'
+import json, re, statistics, sys
+work, case, rounds, duration = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+def cpu(name):
+    u, s = open(f"{work}/{name}.cpu").read().split()[-2:]
+    return float(u) + float(s)
+b, w, bc, wc = [], [], [], []
+for r in range(1, rounds + 1):
+    rep = json.load(open(f"{work}/sat-{case}-{r}.json"))
+    b.append(rep["achieved_rate"])
+    bc.append(cpu(f"sat-{case}-{r}") / max(rep["requests"], 1))
+    text = open(f"{work}/wrk-{case}-{r}.wrk").read()
+    w.append(float(re.search(r"Requests/sec:\s*([\d.]+)", text).group(1)))
+    wc.append(cpu(f"wrk-{case}-{r}") / int(re.search(r"(\d+) requests in", text).group(1)))
+mb, mw = statistics.median(b), statistics.median(w)
+print(f"| {case} | {mb:.0f} | {mw:.0f} | {mb / mw:.2f} | {statistics.median(bc) * 1e6:.2f} us "
+      f"| {statistics.median(wc) * 1e6:.2f} us | {', '.join(f'{x:.0f}' for x in b)}; "
+      f"{', '.join(f'{x:.0f}' for x in w)} |", file=sys.stderr)
+print(f"{mb:.0f}")
+PY
+)
+done 2>&1
 
 echo
 echo "| server, traffic | % of saturation | rate (req/s) | achieved | p50 (ms) | p99 (ms) | p99.9 (ms) | errors |"
@@ -76,7 +105,7 @@ for fraction in $FRACTIONS; do
       nginx-rotation) args=(--requests "$log" --base "$nginx_url"); sat=${saturation[tempo-rotation]} ;;
     esac
     rate=$(python3 -c "print(round($sat * $fraction / 100))")
-    bench "$case-$fraction" "$rate" "${args[@]}"
+    bench "$case-$fraction" "$rate" 2s "${args[@]}"
     field "$work/$case-$fraction.json" \
       "'| $case | $fraction | $rate | %.0f | %.3f | %.3f | %.3f | %d |' % (r['achieved_rate'], r['latency_us']['p50']/1000, r['latency_us']['p99']/1000, r['latency_us']['p99.9']/1000, sum(r['errors'][k] for k in ('connect','timeout','io','status_5xx')))"
   done

@@ -20,7 +20,8 @@ if [ "$DATA" = gen ]; then
 else
   "$TEMPO" import --store "$work/store" "$SHARED/golden/data.ndjson" >/dev/null 2>&1
 fi
-"$TEMPO" serve --store "$work/store" --listen 127.0.0.1:0 --threads "$THREADS" \
+"$TEMPO" serve --store "$work/store" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 \
+  --threads "$THREADS" \
   ${EXTRA_SERVE_ARGS:-} >"$work/serve.out" 2>&1 &
 tempo_pid=$!; pids+=("$tempo_pid")
 for _ in $(seq 100); do grep -q listening "$work/serve.out" && break; sleep 0.1; done

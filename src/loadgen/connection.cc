@@ -2,13 +2,16 @@
 #include "loadgen/connection.h"
 
 #include <boost/asio/write.hpp>
-#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/error.hpp>
 
 namespace tempo::loadgen {
 namespace {
 
 namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
+
+// What one read asks for: an answer of the hot URL (4 KiB) and its header in one.
+constexpr size_t kReadBytes = 16 * 1024;
 
 int64_t Microseconds(Clock::duration d) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(d + std::chrono::nanoseconds(500))
@@ -78,23 +81,51 @@ void Connection::Connected(const boost::system::error_code& ec) {
 void Connection::Write() {
   sent_ = Clock::now();
   StartTimeout();
-  asio::async_write(
-      socket_, asio::buffer(*request_), [this](const boost::system::error_code& ec, size_t) {
-        if (ec) return Failed(timed_out_ ? ErrorKind::kTimeout : ErrorKind::kIo);
-        parser_.emplace();
-        parser_->header_limit(kMaxHeaderBytes);
-        parser_->body_limit(kMaxBodyBytes);
-        bhttp::async_read(socket_, buffer_, *parser_,
-                          [this](const boost::system::error_code& ec, size_t) { Answered(ec); });
-      });
+  asio::async_write(socket_, asio::buffer(*request_),
+                    [this](const boost::system::error_code& ec, size_t) {
+                      if (ec) return Failed(timed_out_ ? ErrorKind::kTimeout : ErrorKind::kIo);
+                      parser_.emplace();
+                      parser_->header_limit(kMaxHeaderBytes);
+                      parser_->body_limit(kMaxBodyBytes);
+                      parser_->eager(true);  // the body in the same put() as the header
+                      Parse();               // what a previous read left, if anything; else a read
+                    });
 }
 
-void Connection::Answered(const boost::system::error_code& ec) {
+void Connection::Read() {
+  socket_.async_read_some(buffer_.prepare(kReadBytes),
+                          [this](const boost::system::error_code& ec, size_t n) {
+                            if (ec == asio::error::eof && !timed_out_ && parser_->got_some()) {
+                              // An answer whose body ends with the connection.
+                              boost::beast::error_code eof_ec;
+                              parser_->put_eof(eof_ec);
+                              if (!eof_ec && parser_->is_done()) return Answered();
+                            }
+                            if (ec)
+                              return Failed(timed_out_ ? ErrorKind::kTimeout : ErrorKind::kIo);
+                            buffer_.commit(n);
+                            Parse();
+                          });
+}
+
+void Connection::Parse() {
+  while (buffer_.size() > 0) {
+    boost::beast::error_code ec;
+    const size_t used = parser_->put(buffer_.data(), ec);
+    buffer_.consume(used);
+    if (ec == bhttp::error::need_more) break;
+    if (ec) return Failed(ErrorKind::kIo);
+    if (parser_->is_done()) return Answered();
+    if (used == 0) break;
+  }
+  Read();
+}
+
+void Connection::Answered() {
   const Clock::time_point now = Clock::now();
-  if (ec) return Failed(timed_out_ ? ErrorKind::kTimeout : ErrorKind::kIo);
   EndTimeout();
   const int64_t latency_us = Microseconds(now - intended_);
-  const unsigned status = parser_->get().result_int();
+  const int status = parser_->status();
   if (measured_) {
     worker_->latency_us.Record(latency_us);
     worker_->service_time_us.Record(Microseconds(now - sent_));
@@ -109,7 +140,7 @@ void Connection::Answered(const boost::system::error_code& ec) {
   while (latency_us > max && !progress.max_latency_us.compare_exchange_weak(
                                  max, latency_us, std::memory_order_relaxed)) {
   }
-  if (!parser_->get().keep_alive()) Close();
+  if (!parser_->keep_alive()) Close();
   ScheduleNext();
 }
 

@@ -9,7 +9,8 @@
 // than once per request (a re-armed timer cancels its wait, queues the cancelled handler and
 // re-sorts the timer heap: about 10 % of a saturated run's CPU). Its sockets and timers are
 // bound to the io_context's own executor type, not any_io_executor, which Beast's composed
-// operations would otherwise copy and destroy several times per read.
+// operations would otherwise copy and destroy several times per read. Answers are read with
+// plain reads fed to an AnswerParser, not Beast's composed http::async_read.
 //
 // Runs only on its worker's thread; not safe for concurrent use.
 #pragma once
@@ -19,11 +20,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/parser.hpp>
 #include <optional>
 #include <string>
 
-#include "loadgen/discard_body.h"
+#include "loadgen/answer_parser.h"
 #include "loadgen/schedule.h"
 #include "loadgen/worker.h"
 
@@ -54,7 +54,10 @@ class Connection {
   void Send();
   void Connected(const boost::system::error_code& ec);
   void Write();
-  void Answered(const boost::system::error_code& ec);
+  void Read();
+  // Feeds what was read to the parser: the answer, or another read.
+  void Parse();
+  void Answered();
   void Failed(ErrorKind kind);
   void Finish();
   void Close();
@@ -82,7 +85,7 @@ class Connection {
   bool measured_ = false;
 
   boost::beast::flat_buffer buffer_;
-  std::optional<boost::beast::http::response_parser<DiscardBody>> parser_;
+  std::optional<AnswerParser> parser_;
 };
 
 }  // namespace tempo::loadgen

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 
 namespace tempo::loadgen {
@@ -11,7 +12,9 @@ using Clock = std::chrono::steady_clock;
 // Connection `index` of `connections` sends its k-th request at
 // start + (index + k * connections) / rate: together the connections send `rate` requests a
 // second, one every 1/rate seconds, in turn. Computed from k rather than by adding intervals,
-// so that rounding never accumulates over a long run. A value type.
+// so that rounding never accumulates over a long run, and rounded to the nearest nanosecond, so
+// that rate * duration requests fall before start + duration when that product is whole
+// (600 at 300/s in 2 s, although 1e9 / 300 is not a whole number of nanoseconds). A value type.
 class SendSchedule {
  public:
   // REQUIRES: rate_per_s > 0, 0 <= index < connections.
@@ -24,7 +27,7 @@ class SendSchedule {
   // The intended send time of the k-th request (k from 0).
   Clock::time_point At(uint64_t k) const {
     const double ordinal = static_cast<double>(index_) + static_cast<double>(k) * connections_;
-    return start_ + std::chrono::nanoseconds(static_cast<int64_t>(ordinal * ns_per_request_));
+    return start_ + std::chrono::nanoseconds(std::llround(ordinal * ns_per_request_));
   }
 
   // The number of requests whose intended time is before `t` (the first k with At(k) >= t).

@@ -125,6 +125,21 @@ TEST(LoadgenTest, AnswersAreCountedByStatusClassAndClosedConnectionsAreMadeAgain
   ExpectEveryIntendedSendAccountedFor(*r, o);
 }
 
+// Answers larger than one read (16 KiB) take several, some of them after waiting.
+TEST(LoadgenTest, LargeAnswersAreReadWhole) {
+  auto server = testing::StallServer::Start({});
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  LoadOptions o = Options((*server)->port(), {"/bytes/3000000", "/bytes/20000", "/"});
+  o.rate_per_s = 30;
+  o.duration = seconds(1);
+  o.connections = 2;
+  Result<LoadReport> r = RunLoad(o, nullptr);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->errors.Total(), 0u);
+  EXPECT_EQ(r->requests + r->unsent, 30u);
+  EXPECT_GT(r->requests, 0u);
+}
+
 TEST(LoadgenTest, AServerThatNeverAnswersCountsTimeouts) {
   auto server = testing::HungServer::Start();
   ASSERT_TRUE(server.ok()) << server.status().ToString();

@@ -9,7 +9,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <string_view>
 #include <vector>
@@ -135,11 +137,16 @@ bool StallServer::AnswerRequests(int fd, std::string* buffer) {
     int status = 200;
     if (target.starts_with("/status/")) status = std::atoi(target.c_str() + 8);
     if (status < 100 || status > 599) status = 500;
+    std::string body(kBody);
+    if (target.starts_with("/bytes/")) {
+      const size_t n = std::strtoull(target.c_str() + 7, nullptr, 10);
+      body.assign(std::min(n, kMaxStallServerBodyBytes), 'x');
+    }
     const bool close_after = target == "/close";
     std::string answer = "HTTP/1.1 " + std::to_string(status) +
-                         " X\r\nContent-Length: " + std::to_string(kBody.size()) + "\r\n" +
+                         " X\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" +
                          (close_after ? "Connection: close\r\n" : "") + "\r\n";
-    answer += kBody;
+    answer += body;
     if (!SendAll(fd, answer)) return false;
     answered_.fetch_add(1, std::memory_order_relaxed);
     if (close_after) return false;

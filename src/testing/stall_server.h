@@ -4,7 +4,8 @@
 // Start() binds 127.0.0.1 on a port the kernel picks and serves keep-alive connections on one
 // thread of its own. Every GET is answered at once with 200 and a short body, except
 //   /status/NNN  answered with status NNN (100 to 599);
-//   /close       answered with 200 and "Connection: close", then the connection is closed.
+//   /close       answered with 200 and "Connection: close", then the connection is closed;
+//   /bytes/N     answered with 200 and a body of N bytes (at most kMaxStallServerBodyBytes).
 // With a stall, the first request handled at least `period` after the start of the previous
 // stall (or the very first request) is held for `stall` before it is answered; as there is one
 // thread, every other connection waits too. The destructor stops the thread and closes every
@@ -23,6 +24,8 @@
 #include "common/status.h"
 
 namespace tempo::testing {
+
+inline constexpr size_t kMaxStallServerBodyBytes = 64 * 1024 * 1024;
 
 struct StallServerOptions {
   // How long each stall lasts; 0 never stalls.

@@ -7,7 +7,7 @@ namespace tempo::loadgen {
 
 Worker::Worker(const LoadOptions& options, const boost::asio::ip::tcp::endpoint& endpoint,
                const std::vector<std::string>* requests, size_t first_request, int first, int count)
-    : options_(options), first_(first) {
+    : rate_per_s_(options.rate_per_s), connections_total_(options.connections), first_(first) {
   state_.endpoint = endpoint;
   state_.timeout = options.timeout;
   state_.requests = requests;
@@ -37,8 +37,8 @@ void Worker::Run(Clock::time_point start, Clock::time_point measure_start, Clock
   state_.measure_start = measure_start;
   state_.end = end;
   for (size_t i = 0; i < connections_.size(); ++i) {
-    connections_[i]->Start(SendSchedule(start, options_.rate_per_s, options_.connections,
-                                        first_ + static_cast<int>(i)));
+    connections_[i]->Start(
+        SendSchedule(start, rate_per_s_, connections_total_, first_ + static_cast<int>(i)));
   }
   state_.io.run();
 }

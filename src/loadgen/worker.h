@@ -78,7 +78,8 @@ class Worker {
   WorkerState& state() { return state_; }
 
  private:
-  const LoadOptions options_;
+  const double rate_per_s_;
+  const int connections_total_;  // of the whole run
   const int first_;
   WorkerState state_;
   std::vector<std::unique_ptr<Connection>> connections_;

@@ -36,7 +36,7 @@ void Connection::Open() {
       open_error_ = timed_out_ ? "connect timed out" : ec.message();
       Close();
     } else {
-      SetOptions();
+      socket_.set_option(asio::ip::tcp::no_delay(true));
     }
     timeout_timer_.cancel();  // so that the connect phase's event loop returns now
   });
@@ -73,7 +73,8 @@ void Connection::Send() {
 
 void Connection::Connected(const boost::system::error_code& ec) {
   if (ec) return Failed(ErrorKind::kConnect);
-  SetOptions();
+  boost::system::error_code ignored;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
   Write();
 }
 
@@ -91,26 +92,20 @@ void Connection::Write() {
                     });
 }
 
-void Connection::WaitThenRead() {
-  socket_.async_wait(Socket::wait_read, [this](const boost::system::error_code& ec) {
-    if (ec) return Failed(timed_out_ ? ErrorKind::kTimeout : ErrorKind::kIo);
-    Read();
-  });
-}
-
 void Connection::Read() {
-  boost::system::error_code ec;
-  const size_t n = socket_.read_some(buffer_.prepare(kReadBytes), ec);
-  if (ec == asio::error::would_block) return WaitThenRead();
-  if (ec == asio::error::eof && parser_->got_some()) {
-    // An answer whose body ends with the connection.
-    boost::beast::error_code eof_ec;
-    parser_->put_eof(eof_ec);
-    if (!eof_ec && parser_->is_done()) return Answered();
-  }
-  if (ec) return Failed(ErrorKind::kIo);
-  buffer_.commit(n);
-  Parse();
+  socket_.async_read_some(buffer_.prepare(kReadBytes),
+                          [this](const boost::system::error_code& ec, size_t n) {
+                            if (ec == asio::error::eof && !timed_out_ && parser_->got_some()) {
+                              // An answer whose body ends with the connection.
+                              boost::beast::error_code eof_ec;
+                              parser_->put_eof(eof_ec);
+                              if (!eof_ec && parser_->is_done()) return Answered();
+                            }
+                            if (ec)
+                              return Failed(timed_out_ ? ErrorKind::kTimeout : ErrorKind::kIo);
+                            buffer_.commit(n);
+                            Parse();
+                          });
 }
 
 void Connection::Parse() {
@@ -180,12 +175,6 @@ void Connection::Finish() {
   send_timer_.cancel();
   timeout_timer_.cancel();
   Close();
-}
-
-void Connection::SetOptions() {
-  boost::system::error_code ignored;
-  socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
-  socket_.non_blocking(true, ignored);  // Read's read_some says would_block, never waits
 }
 
 void Connection::Close() {

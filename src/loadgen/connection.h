@@ -10,9 +10,10 @@
 // re-sorts the timer heap: about 10 % of a saturated run's CPU). Its sockets and timers are
 // bound to the io_context's own executor type, not any_io_executor, which Beast's composed
 // operations would otherwise copy and destroy several times per read. Answers are read with
-// plain non-blocking reads fed to an AnswerParser, not Beast's composed http::async_read (see
-// Read). Against nginx at saturation (2-core VM, three 5 s runs each) this way cost 3.35 µs of
-// CPU per answer, wrk 3.2 µs, and async_read_some 3.57 µs.
+// plain reads fed to an AnswerParser, not Beast's composed http::async_read. A request costs
+// three system calls (send, a receive that finds nothing yet, the receive of the answer; plus
+// a share of epoll_wait), where wrk makes four (write, read, two epoll_ctl). Waiting for
+// readability first (async_wait) instead of the empty receive costs an epoll_ctl, as much.
 //
 // Runs only on its worker's thread; not safe for concurrent use.
 #pragma once
@@ -56,16 +57,9 @@ class Connection {
   void Send();
   void Connected(const boost::system::error_code& ec);
   void Write();
-  // Reads what has arrived (the socket is non-blocking), or waits until the socket is readable
-  // when nothing has (WaitThenRead). Right after a request nothing has: waiting first spares the
-  // read that would find nothing, which Asio's async_read_some makes at once. Asio's reactor
-  // is edge-triggered, so a wait is queued only where nothing that arrived can be unread:
-  // right after a request, or after a read that found nothing.
   void Read();
-  void WaitThenRead();
   // Feeds what was read to the parser: the answer, or another read.
   void Parse();
-  void SetOptions();
   void Answered();
   void Failed(ErrorKind kind);
   void Finish();

@@ -92,6 +92,8 @@ TEST(LoadgenTest, EveryIntendedSendIsAccountedForOnSeveralThreads) {
   EXPECT_EQ(AnsweredBy(**server, r->requests), r->requests);
 }
 
+// 100 requests in the warm-up, then 200 measured. Sends are in order, so what is never sent
+// is the end of the window; a warm-up request sent late (after the warm-up) is measured.
 TEST(LoadgenTest, TheWarmUpIsSentButNotMeasured) {
   auto server = testing::StallServer::Start({});
   ASSERT_TRUE(server.ok()) << server.status().ToString();
@@ -102,9 +104,13 @@ TEST(LoadgenTest, TheWarmUpIsSentButNotMeasured) {
   o.connections = 2;
   Result<LoadReport> r = RunLoad(o, nullptr);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_LE(r->requests, 200u);
-  EXPECT_EQ(r->requests + r->unsent, 200u);
-  EXPECT_EQ(AnsweredBy(**server, 300 - r->unsent), 300u - r->unsent);
+  EXPECT_EQ(r->errors.Total(), 0u);
+  const uint64_t answered = AnsweredBy(**server, 300 - r->unsent);
+  EXPECT_EQ(answered + r->unsent, 300u);
+  EXPECT_GE(r->requests + r->unsent, 200u);
+  EXPECT_GT(answered - r->requests, 0u);  // the warm-up's answers are not in the report
+  EXPECT_LE(answered - r->requests, 100u);
+  EXPECT_EQ(r->latency_us.count(), r->requests);
 }
 
 TEST(LoadgenTest, AnswersAreCountedByStatusClassAndClosedConnectionsAreMadeAgain) {
@@ -116,11 +122,11 @@ TEST(LoadgenTest, AnswersAreCountedByStatusClassAndClosedConnectionsAreMadeAgain
   o.connections = 2;
   Result<LoadReport> r = RunLoad(o, nullptr);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  ASSERT_EQ(r->unsent, 0u);
-  // One thread takes the targets in turn: each is a quarter of the answers.
-  EXPECT_EQ(r->requests, 200u);
-  EXPECT_EQ(r->errors.status_4xx, 50u);
-  EXPECT_EQ(r->errors.status_5xx, 50u);
+  // One thread takes the targets in turn from the first: each is a quarter of the answers.
+  const uint64_t n = r->requests;
+  EXPECT_GT(n, 0u);
+  EXPECT_EQ(r->errors.status_4xx, (n + 3) / 4);
+  EXPECT_EQ(r->errors.status_5xx, (n + 2) / 4);
   EXPECT_EQ(r->errors.connect + r->errors.timeout + r->errors.io, 0u);
   ExpectEveryIntendedSendAccountedFor(*r, o);
 }

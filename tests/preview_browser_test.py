@@ -266,6 +266,11 @@ class Browser:
 
 
 class PreviewTest(Base):
+    def serve(self, store, *extra, **kw):
+        # Correctness, not latency: on a loaded machine (CI runs two suites at
+        # once, one of them under ASan) a slow origin read must not become a 503.
+        return super().serve(store, "--deadline-ms", "2000", *extra, **kw)
+
     def setUp(self):
         super().setUp()
         data = os.path.join(self.tmp, "records.ndjson")

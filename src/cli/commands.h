@@ -20,5 +20,6 @@ void RegisterEdgeConfig(CLI::App& app, int* exit_code);
 void RegisterProbe(CLI::App& app, int* exit_code);
 void RegisterExplain(CLI::App& app, int* exit_code);
 void RegisterInvalidate(CLI::App& app, int* exit_code);
+void RegisterBench(CLI::App& app, int* exit_code);
 
 }  // namespace tempo::cli

@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   tempo::cli::RegisterProbe(app, &exit_code);
   tempo::cli::RegisterExplain(app, &exit_code);
   tempo::cli::RegisterInvalidate(app, &exit_code);
+  tempo::cli::RegisterBench(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

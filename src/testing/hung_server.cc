@@ -13,6 +13,8 @@
 #include <cstring>
 #include <string>
 
+#include "testing/ports.h"
+
 namespace tempo::testing {
 namespace {
 
@@ -29,30 +31,25 @@ Status SocketError(const char* what) {
 }  // namespace
 
 Result<std::unique_ptr<HungServer>> HungServer::Start(Mode mode) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return SocketError("socket");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      listen(fd, mode == Mode::kNeverAccept ? 0 : kListenBacklog) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    Status s = SocketError("bind/listen on 127.0.0.1");
-    close(fd);
-    return s;
-  }
+  Result<LoopbackListener> listener =
+      ListenOnLoopback(mode == Mode::kNeverAccept ? 0 : kListenBacklog, "HungServer");
+  if (!listener.ok()) return listener.status();
+  const int fd = listener->fd;
   const int wake = eventfd(0, EFD_CLOEXEC);
   if (wake < 0) {
     Status s = SocketError("eventfd");
     close(fd);
     return s;
   }
-  std::unique_ptr<HungServer> server(new HungServer(fd, wake, ntohs(addr.sin_port)));
+  std::unique_ptr<HungServer> server(new HungServer(fd, wake, listener->port));
   if (mode == Mode::kAcceptAndIgnore) {
     server->thread_ = std::thread([s = server.get()] { s->AcceptLoop(); });
     return server;
   }
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(listener->port));
   for (int i = 0; i < kQueueFillers; ++i) {
     const int filler = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (filler < 0) return SocketError("socket");

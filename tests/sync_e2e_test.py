@@ -19,6 +19,7 @@ import e2e_test
 from e2e_test import Base, Server, run
 
 VISIBLE_TIMEOUT_S = 15
+BROKERS_BACK_TIMEOUT_S = 45
 LAYOUT = "/api/v2/tempo/layouts?tenant={tenant}&channel=web&pageType=homepage"
 
 
@@ -259,7 +260,10 @@ class KafkaSyncTest(SyncBase):
                 publish.communicate()
         self.assertEqual(publish.returncode, 0, err)
         self.assertIn(b"sent 1", out)
-        self.assert_visible([s], "E2E_DOWN", '"outage"')
+        # sync and serve reconnect after librdkafka's reconnect backoff, which grows to 10 s
+        # (reconnect.backoff.max.ms) while the brokers are down; then sync's group rejoins.
+        wait_for(lambda: '"outage"' in self.layout(s, "E2E_DOWN")[2], "the event after the outage",
+                 timeout=BROKERS_BACK_TIMEOUT_S)
 
     def test_kcat_producer_and_poison_events_go_to_dlq(self):
         s = self.serve(self.store_dir, "--brokers", self.brokers)

@@ -139,18 +139,15 @@ class Fault:
             applied = {k: v for k, v in after.items() if k.startswith("tempo_sync_events")}
             self.note = f"killed during the {SYNC_KILL_BURST}-event burst ({applied or before})"
         elif name == "disk-full":
-            st = os.statvfs(self.args.disk_dir)
-            free = st.f_bavail * st.f_frsize
             self.filler = os.path.join(self.args.disk_dir, "filler")
-            with open(self.filler, "wb") as f:
-                try:
-                    f.write(b"\0" * free)
-                    f.flush()
-                    while True:  # up to the last block
-                        f.write(b"\0" * 4096)
-                        f.flush()
-                except OSError:
-                    pass
+            fd = os.open(self.filler, os.O_WRONLY | os.O_CREAT, 0o600)
+            try:
+                while True:  # up to the last block
+                    os.write(fd, b"\0" * 65536)
+            except OSError:
+                pass  # ENOSPC: full
+            finally:
+                os.close(fd)
             st = os.statvfs(self.args.disk_dir)
             self.note = f"tmpfs {DISK_TMPFS_MB} MiB, {st.f_bavail * st.f_frsize} bytes left"
         elif name == "corrupt-l2":

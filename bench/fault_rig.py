@@ -340,13 +340,19 @@ class Rig:
             time.sleep(2)
 
     def close(self):
-        if self.publisher is not None and self.publisher.proc.proc.poll() is None:
-            self.publisher.proc.stop(signal.SIGKILL)
-        for p in reversed(self.procs):
-            p.stop()
+        """Stops everything; one failure to stop does not keep the others running."""
+        steps = []
+        if self.publisher is not None:
+            self.publisher.stopping.set()
+            steps.append(lambda: self.publisher.proc.stop(signal.SIGKILL))
+        steps += [p.stop for p in reversed(self.procs)]
         for n in self.nodes:
-            n.proc.send_signal(signal.SIGCONT)
-            n.stop()
+            steps += [lambda n=n: n.proc.send_signal(signal.SIGCONT), n.stop]
+        for step in steps:
+            try:
+                step()
+            except (OSError, ValueError, subprocess.SubprocessError) as e:
+                print(f"fault_rig: while stopping: {e!r}", file=sys.stderr)
 
 
 def rss_kb(pid):

@@ -36,6 +36,7 @@ import tempfile
 import threading
 import time
 import traceback
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -65,21 +66,18 @@ def restart_memcached(node):
         args += ["-u", "root"]
     node.proc.stderr.close()
     node.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    fault_rig.wait_for(lambda: node.command(b"version\r\n").startswith(b"VERSION")
-                       if _alive(node) else False, "memcached restart", 10)
+    fault_rig.wait_for(lambda: _alive(node), "memcached restart", 10)
 
 
 def _alive(node):
     try:
-        node.command(b"version\r\n")
-        return True
+        return node.command(b"version\r\n").startswith(b"VERSION")
     except OSError:
         return False
 
 
 def hot_keys(requests_file):
     """The L2 keys of the type slices the request log reads (SPEC §8), deduplicated."""
-    import urllib.parse
     keys = set()
     with open(requests_file) as f:
         for line in f:
@@ -193,14 +191,17 @@ def run_row(name, args, pg, events, tmp):
         fault = Fault(name, rig, args)
         out = lambda phase: os.path.join(tmp, f"bench-{phase}.json")  # noqa: E731
         # One pass over the request log fills L1 and L2.
-        bench(rig.port, args.requests, 1000, REQUESTS // 1000 + 1, out("warm"), args.connections)
+        bench(rig.port, args.requests, 1000, REQUESTS // 1000 + 1, out("warm"),
+              args.connections)
         rig.publish(events[INITIAL_EVENTS:], args.events_per_s)
         normal = MarkerProbe(rig, time.monotonic(), 30)
         row["propagation_s"] = normal.result()  # a marker's way through, without a fault
         codes0 = responses_by_code(rig.admin)
-        before = bench(rig.port, args.requests, args.rate, args.before_s, out("before"), args.connections)
+        before = bench(rig.port, args.requests, args.rate, args.before_s, out("before"),
+                       args.connections)
         fault.start()
-        during = bench(rig.port, args.requests, args.rate, args.fault_s, out("during"), args.connections)
+        during = bench(rig.port, args.requests, args.rate, args.fault_s, out("during"),
+                       args.connections)
         fault.end()
         ended = time.monotonic()
         wait_s = DISK_FULL_WAIT_S if name == "disk-full" else args.recover_timeout_s
@@ -282,7 +283,6 @@ def main():
     parser.add_argument("--kafka-property", action="append", default=[],
                         help="KEY=VALUE for the Kafka clients of sync, serve and publish")
     parser.add_argument("--keep", help="copy each row's directory (logs, JSON) here")
-    parser.add_argument("--disk-dir", help=argparse.SUPPRESS)  # set inside unshare
     args = parser.parse_args()
     fault_rig.TEMPO = os.path.abspath(args.tempo)
     rows = [r for r in args.only.split(",") if r]
@@ -335,18 +335,20 @@ def disk_full_row(args, pg, events, tmp):
             return run_row("disk-full", args, pg, events, tmp)
         finally:
             subprocess.run(["umount", "-l", mnt], capture_output=True)
-    # Not root: the row in a user and mount namespace of its own, where we may mount a tmpfs.
+    # Not root: the row in a user and mount namespace of its own, where we are root and may
+    # mount a tmpfs (the run below takes the branch above).
     out = os.path.join(tmp, "row.json")
-    script = (f"mount -t tmpfs -o size={DISK_TMPFS_MB}m tmpfs {mnt} && exec {sys.executable} "
-              f"{os.path.abspath(__file__)} {args.tempo} {args.shared} --only disk-full "
-              f"--disk-dir {mnt} --json {out} --rate {args.rate} --connections {args.connections}"
-              + "".join(f" --kafka-property {p}" for p in args.kafka_property)
-              + (" --default-timeouts" if args.default_timeouts else ""))
-    p = subprocess.run(["unshare", "-r", "-m", "sh", "-c", script], capture_output=True,
-                       text=True, timeout=600)
+    command = [sys.executable, os.path.abspath(__file__), args.tempo, args.shared, "--only",
+               "disk-full", "--json", out, "--rate", str(args.rate), "--connections",
+               str(args.connections)] + [a for p in args.kafka_property
+                                         for a in ("--kafka-property", p)]
+    if args.default_timeouts:
+        command.append("--default-timeouts")
+    p = subprocess.run(["unshare", "-r", "-m"] + command, capture_output=True, text=True,
+                       timeout=600)
     if p.returncode != 0 or not os.path.exists(out):
-        return {"row": "disk-full", "failed": "no tmpfs: not root, and `unshare -r -m` + mount "
-                "failed: " + p.stderr.strip()[-500:]}
+        return {"row": "disk-full", "failed": "no tmpfs: not root, and `unshare -r -m` (a user "
+                "namespace) failed: " + p.stderr.strip()[-500:]}
     with open(out) as f:
         return json.load(f)[0]
 

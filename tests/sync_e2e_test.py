@@ -19,6 +19,7 @@ import e2e_test
 from e2e_test import Base, Server, run
 
 VISIBLE_TIMEOUT_S = 15
+BROKERS_BACK_TIMEOUT_S = 45
 LAYOUT = "/api/v2/tempo/layouts?tenant={tenant}&channel=web&pageType=homepage"
 
 
@@ -174,12 +175,58 @@ class LogSyncTest(SyncBase):
                          run(["export", "--store", reference]).stdout)
 
 
+class DiskFullTest(SyncBase):
+    """The store's disk fills up under `tempo sync` (the disk-full row of bench/faults.py):
+    sync reports the failed writes and keeps running (RocksDB's own LOG writer used to abort
+    it), and once the disk has room again and sync is restarted nothing is lost."""
+
+    def test_full_disk_fails_writes_without_crashing_and_loses_nothing(self):
+        if os.geteuid() != 0:
+            # Mounting the tmpfs needs root: run this test again in a user and mount
+            # namespace of its own, where this user is root (never skipped).
+            p = subprocess.run(["unshare", "-r", "-m", sys.executable, os.path.abspath(__file__),
+                                e2e_test.TEMPO, e2e_test.SHARED,
+                                "DiskFullTest.test_full_disk_fails_writes_without_crashing_and_"
+                                "loses_nothing"], capture_output=True, text=True, timeout=300)
+            self.assertEqual(p.returncode, 0, p.stdout[-3000:] + p.stderr[-3000:])
+            return
+        disk = os.path.join(self.tmp, "disk")
+        os.makedirs(disk)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", disk], check=True,
+                       timeout=30)
+        self.addCleanup(subprocess.run, ["umount", "-l", disk], timeout=30)
+        log, store, reference = self.store("log"), os.path.join(disk, "store"), self.store("ref")
+        events = os.path.join(self.tmp, "events.ndjson")
+        run(["gen", "--seed", "3", "--tenants", "2", "--modules", "200", "--out", events])
+        sync = self.start(["sync", "--log", log, "--store", store, "--stats-every-ms", "0"])
+        sync.proc.stderr.readline()  # "tempo sync: log ... -> store ...": the store is open
+        filler = os.path.join(disk, "filler")
+        with open(filler, "wb") as f:
+            try:
+                while True:
+                    f.write(b"\0" * 65536)
+                    f.flush()
+            except OSError:
+                pass  # ENOSPC: the disk is full
+        run(["publish", "--log", log, events])
+        wait_for(lambda: "No space left" in sync.proc.stderr.readline(), "a failed write")
+        time.sleep(1)  # more retries, each of which used to be able to abort it
+        self.assertIsNone(sync.proc.poll(), "tempo sync exited on a full disk")
+        os.unlink(filler)
+        sync.stop()
+        run(["sync", "--log", log, "--store", store, "--drain", "--stats-every-ms", "0"])
+        run(["import", "--store", reference, events])
+        self.assertEqual(run(["export", "--store", store]).stdout,
+                         run(["export", "--store", reference]).stdout)
+
+
 class KafkaSyncTest(SyncBase):
     """The production shape on librdkafka's mock cluster: dev-kafka, sync, two serves, kcat."""
 
     def setUp(self):
         super().setUp()
         kafka = self.start(["dev-kafka", "--brokers", "3"])
+        self.kafka = kafka
         self.brokers = kafka.first_line().strip()
         self.assertRegex(self.brokers, r"^[0-9.:,]+$")
         self.store_dir = self.store()
@@ -198,6 +245,32 @@ class KafkaSyncTest(SyncBase):
         servers = [self.serve(self.store_dir, "--brokers", self.brokers) for _ in range(2)]
         self.check_publish_and_evict(
             servers, lambda path: run(["publish", "--brokers", self.brokers, path]))
+
+    def test_brokers_down_then_up(self):
+        """dev-kafka's SIGUSR1 takes the brokers down, SIGUSR2 brings them back (the fault
+        matrix's Kafka row, bench/faults.py): what is published meanwhile arrives after."""
+        s = self.serve(self.store_dir, "--brokers", self.brokers)
+        self.kafka.proc.send_signal(signal.SIGUSR1)
+        publish = subprocess.Popen(
+            [e2e_test.TEMPO, "publish", "--brokers", self.brokers,
+             self.write("down.ndjson", [module("E2E_DOWN", "d1", 1, {"text": "outage"})])],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            time.sleep(1)
+            self.assertIsNone(publish.poll(), "publish finished while every broker was down")
+            self.assertEqual(self.layout(s, "E2E_DOWN")[0], 404)
+            self.kafka.proc.send_signal(signal.SIGUSR2)
+            out, err = publish.communicate(timeout=60)
+        finally:
+            if publish.poll() is None:
+                publish.kill()
+                publish.communicate()
+        self.assertEqual(publish.returncode, 0, err)
+        self.assertIn(b"sent 1", out)
+        # sync and serve reconnect after librdkafka's reconnect backoff, which grows to 10 s
+        # (reconnect.backoff.max.ms) while the brokers are down; then sync's group rejoins.
+        wait_for(lambda: '"outage"' in self.layout(s, "E2E_DOWN")[2], "the event after the outage",
+                 timeout=BROKERS_BACK_TIMEOUT_S)
 
     def test_kcat_producer_and_poison_events_go_to_dlq(self):
         s = self.serve(self.store_dir, "--brokers", self.brokers)

@@ -44,6 +44,11 @@ constexpr size_t kTenantValueCharge = 0;
 // this bounds how long such a tenant stays unknown.
 constexpr std::chrono::milliseconds kUnknownTenantTtl{1000};
 
+// The most tenants PageSource remembers as known through an invalidation: far
+// more than a deployment has, a bound on what junk could cost (about 100 bytes
+// each).
+constexpr size_t kMaxRememberedTenants = 100'000;
+
 // How many slices "too large for L1" is logged for, each once.
 constexpr size_t kMaxTooLargeLogged = 1000;
 
@@ -277,6 +282,7 @@ class PageSource::TenantLoader {
         owned_ ? Clock::now() + source_->options_.refresh_deadline : deadline_;
     auto known = source_->reader_.TenantKnown(tenant_, deadline);
     if (!known.ok()) return known.status();
+    source_->RememberTenant(tenant_, *known);
     return TenantCache::Loaded{
         KnownValue(*known), kTenantValueCharge,
         *known ? std::nullopt : std::optional<std::chrono::milliseconds>(kUnknownTenantTtl)};
@@ -292,8 +298,29 @@ class PageSource::TenantLoader {
 Result<bool> PageSource::TenantKnown(std::string_view tenant, Deadline deadline) {
   if (tenants_ == nullptr) return reader_.TenantKnown(tenant, deadline);
   auto entry = tenants_->GetOrLoad(tenant, TenantLoader(this, tenant, deadline));
-  if (!entry.ok()) return entry.status();
+  if (!entry.ok()) {
+    if (WasKnown(tenant)) return true;  // dropped by an invalidation; the origin cannot answer
+    return entry.status();
+  }
   return *entry->value;
+}
+
+void PageSource::RememberTenant(std::string_view tenant, bool known) {
+  {
+    ReaderMutexLock lock(&known_mu_);
+    if (known_tenants_.contains(tenant) == known) return;  // the usual case: no change
+  }
+  WriterMutexLock lock(&known_mu_);
+  if (!known) {
+    if (auto it = known_tenants_.find(tenant); it != known_tenants_.end()) known_tenants_.erase(it);
+  } else if (known_tenants_.size() < kMaxRememberedTenants) {
+    known_tenants_.emplace(tenant);
+  }
+}
+
+bool PageSource::WasKnown(std::string_view tenant) {
+  ReaderMutexLock lock(&known_mu_);
+  return known_tenants_.contains(tenant);
 }
 
 std::optional<Result<bool>> PageSource::TenantKnownCached(std::string_view tenant) {

@@ -25,6 +25,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -149,8 +150,10 @@ class PageSource {
   // Whether the tenant has a live record (Origin::TenantKnown), remembered
   // for the L1 ttl (an unknown tenant for 1 s) and served stale while the
   // origin cannot answer (when L1 is disabled, the origin is asked every
-  // time). Unavailable when the
-  // origin cannot answer and nothing is remembered.
+  // time). An invalidation makes the next call ask the origin again, but a
+  // tenant the origin last said was known stays known while it cannot
+  // answer, as its slices are served stale. Unavailable when the origin
+  // cannot answer and nothing is remembered.
   Result<bool> TenantKnown(std::string_view tenant, Deadline deadline);
   // As TenantKnown, but never waits: nullopt when the answer needs the origin.
   std::optional<Result<bool>> TenantKnownCached(std::string_view tenant);
@@ -223,6 +226,17 @@ class PageSource {
   std::unordered_set<std::string> too_large_logged_ GUARDED_BY(too_large_mu_);
   std::unique_ptr<SliceCache> l1_;        // null when disabled
   std::unique_ptr<TenantCache> tenants_;  // null when L1 is disabled
+  // The tenants the origin last said were known. Unlike tenants_, kept
+  // through invalidations: an outage right after a tenant's slice was
+  // invalidated (with a live publish stream, always) must not turn its pages
+  // into 503s (docs/reliability.md, the pg-stop row). At most
+  // kMaxRememberedTenants; written only by the tenant loader.
+  SharedMutex known_mu_;
+  std::set<std::string, std::less<>> known_tenants_ GUARDED_BY(known_mu_);
+  // Records the origin's answer for `tenant` in known_tenants_.
+  void RememberTenant(std::string_view tenant, bool known);
+  // Whether the origin's last answer for `tenant` was "known".
+  bool WasKnown(std::string_view tenant);
 };
 
 // Compiles one scope's stored rows. A row that no longer decodes is skipped

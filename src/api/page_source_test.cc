@@ -122,6 +122,34 @@ TEST_F(PageSourceTest, ConcurrentMissesMakeOneOriginRead) {
   EXPECT_EQ(counting_->reads, 1);
 }
 
+// With a live publish stream a tenant's slices are invalidated all the time;
+// an outage right after one must not make the tenant unknown (fault matrix,
+// pg-stop row: 503s for pages every tier held).
+TEST_F(PageSourceTest, TenantKnownThroughAnInvalidationDuringAnOutage) {
+  Publish("a", 1);
+  PageSource source(counting_.get(), Options());
+  ASSERT_TRUE(*source.TenantKnown("T", Soon()));
+  source.InvalidateSlice(partition_, "*");
+  counting_->failing = true;
+  auto known = source.TenantKnown("T", Soon());
+  ASSERT_TRUE(known.ok()) << known.status().ToString();
+  EXPECT_TRUE(*known);
+  EXPECT_EQ(source.TenantKnown("nobody", Soon()).status().code(), Status::Code::kUnavailable);
+  counting_->failing = false;
+  // Once the origin answers, its answer counts again: the last record deleted.
+  const std::string line =
+      R"({"schema":1,"kind":"module","op":"delete","record":{"id":"a","tenant":"T",)"
+      R"("version":2}})";
+  auto event = events::DecodeEvent(line);
+  ASSERT_TRUE(event.ok()) << event.status().ToString();
+  ASSERT_TRUE(real_->Apply(*event).ok());
+  source.InvalidateSlice(partition_, "*");
+  EXPECT_FALSE(*source.TenantKnown("T", Soon()));
+  source.InvalidateSlice(partition_, "*");
+  counting_->failing = true;
+  EXPECT_EQ(source.TenantKnown("T", Soon()).status().code(), Status::Code::kUnavailable);
+}
+
 TEST_F(PageSourceTest, InvalidateSliceAndTenantReload) {
   Publish("a", 1);
   PageSource source(counting_.get(), Options());

@@ -26,7 +26,8 @@ void RegisterDevKafka(CLI::App& app, int* exit_code) {
       "Development aid, not a real Kafka: runs librdkafka's in-process mock Kafka cluster on "
       "127.0.0.1 (ports picked by the kernel) with the Tempo topics until SIGINT/SIGTERM. "
       "Nothing is persisted. The first line of stdout is the bootstrap address to give the "
-      "other commands.");
+      "other commands. For fault tests, SIGUSR1 takes every broker down (connections closed "
+      "and refused) and SIGUSR2 brings them back.");
   auto brokers = std::make_shared<int>(kDefaultBrokers);
   auto partitions = std::make_shared<int>(kDefaultContentPartitions);
   cmd->add_option("--brokers", *brokers, "Number of mock brokers")
@@ -39,12 +40,14 @@ void RegisterDevKafka(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(1, kafka::kMaxMockPartitions));
   cmd->callback([=] {
     // Blocked before the mock brokers start their threads, so that only
-    // sigwait below receives the stop signals.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    // sigwait below receives the stop and broker control signals.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGUSR1);  // brokers down
+    sigaddset(&signals, SIGUSR2);  // brokers up
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     auto cluster = kafka::MockCluster::Start(*brokers);
     if (!cluster.ok()) {
       std::cerr << "tempo dev-kafka: " << cluster.status().ToString() << "\n";
@@ -71,7 +74,10 @@ void RegisterDevKafka(CLI::App& app, int* exit_code) {
               << stream::kInvalidationTopic << "; not a real Kafka, nothing is kept. "
               << "Stop with Ctrl-C.\n";
     int sig = 0;
-    sigwait(&stop_signals, &sig);
+    while (sigwait(&signals, &sig) == 0 && (sig == SIGUSR1 || sig == SIGUSR2)) {
+      (*cluster)->SetBrokersUp(sig == SIGUSR2);
+      std::cerr << "tempo dev-kafka: brokers " << (sig == SIGUSR2 ? "up" : "down") << std::endl;
+    }
     std::cerr << "tempo dev-kafka: stopping on signal " << sig << "\n";
     *exit_code = 0;
   });

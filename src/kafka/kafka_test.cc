@@ -340,6 +340,25 @@ TEST_F(KafkaTest, ConsumerRecoversFromFetchErrors) {
   EXPECT_EQ(values, std::multiset<std::string>(want.begin(), want.end()));
 }
 
+// Brokers taken down (tempo dev-kafka's SIGUSR1): what is sent meanwhile waits
+// in the producer and is delivered, once, when they are back.
+TEST_F(KafkaTest, MessagesSentWhileBrokersAreDownArriveOnceTheyAreUp) {
+  ASSERT_TRUE(cluster_->CreateTopic("outage", 1).ok());
+  auto producer = Producer();
+  ASSERT_NE(producer, nullptr);
+  ASSERT_TRUE(producer->Send("outage", "k", "before").ok());
+  ASSERT_TRUE(producer->Flush(kDeadline).ok());
+  cluster_->SetBrokersUp(false);
+  ASSERT_TRUE(producer->Send("outage", "k", "during").ok());
+  EXPECT_FALSE(producer->Flush(500ms).ok()) << "delivered while every broker was down";
+  cluster_->SetBrokersUp(true);
+  Status st = producer->Flush(kDeadline);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  auto consumer = Consumer("outage-group", "outage");
+  EXPECT_EQ(Values(ConsumeAtLeast(*consumer, 2)), (std::vector<std::string>{"before", "during"}));
+  EXPECT_TRUE(ConsumeFor(*consumer, 200ms).empty());
+}
+
 TEST_F(KafkaTest, ConsumerReadsWhatKcatProduces) {
   ASSERT_TRUE(cluster_->CreateTopic("from-kcat", 1).ok());
   RunShell(

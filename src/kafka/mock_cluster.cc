@@ -72,4 +72,14 @@ void MockCluster::SetRoundTrip(std::chrono::milliseconds rtt) {
   }
 }
 
+void MockCluster::SetBrokersUp(bool up) {
+  for (int32_t broker = 1; broker <= brokers_; ++broker) {  // ids run from 1
+    if (up) {
+      rd_kafka_mock_broker_set_up(mcluster_, broker);
+    } else {
+      rd_kafka_mock_broker_set_down(mcluster_, broker);
+    }
+  }
+}
+
 }  // namespace tempo::kafka

@@ -50,6 +50,12 @@ class MockCluster {
   // distant cluster), so that a client has several requests in flight.
   void SetRoundTrip(std::chrono::milliseconds rtt);
 
+  // Takes every broker down (up = false: open connections are closed and new
+  // ones are closed at once, as when the brokers' hosts are gone) or brings
+  // them back (up = true). Clients see the cluster unreachable meanwhile and
+  // retry; nothing a broker held is lost.
+  void SetBrokersUp(bool up);
+
  private:
   MockCluster() = default;
 

@@ -17,7 +17,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdarg>
 #include <cstdint>
+#include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -72,9 +75,8 @@ using rocks::TenantCountKey;
 // point lookups (RocksDB's recommended default).
 constexpr double kBloomBitsPerKey = 10;
 
-// RocksDB starts a new info LOG file on every open; keep a few for diagnosis
-// instead of its default of 1000.
-constexpr size_t kKeptInfoLogFiles = 5;
+// The info LOG's size past which an open starts a new one (RocksInfoLog).
+constexpr uintmax_t kMaxInfoLogBytes = 16 << 20;
 
 // The check of a store before a secondary opens it (ListedTableFiles): a
 // read-only open that stats every table file but opens only a few (RocksDB
@@ -572,10 +574,56 @@ Status LoadLiveCounts(rocksdb::DB* db, std::map<std::string, int64_t, std::less<
 
 namespace {
 
+// RocksDB's info LOG (DIR/LOG, appended to; moved to DIR/LOG.old at an open
+// that finds it over kMaxInfoLogBytes), written with stdio and without error
+// checks: RocksDB 7.8 as packaged (built with assertions) aborts
+// the process when its own LOG writer is used after a failed write, and on a
+// full disk the LOG is often the first write to fail, which took `tempo sync`
+// down (docs/reliability.md, the disk-full row). Thread-safe (stdio locks).
+class RocksInfoLog final : public rocksdb::Logger {
+ public:
+  explicit RocksInfoLog(const std::string& dir) : file_(Open(dir)) {}
+  ~RocksInfoLog() override {
+    if (file_ != nullptr) std::fclose(file_);
+  }
+  RocksInfoLog(const RocksInfoLog&) = delete;
+  RocksInfoLog& operator=(const RocksInfoLog&) = delete;
+
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    if (file_ == nullptr) return;
+    const auto now = std::chrono::system_clock::now();
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                            now.time_since_epoch() % std::chrono::seconds(1))
+                            .count();
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y/%m/%d-%H:%M:%S", &utc);
+    std::fprintf(file_, "%s.%06lld ", stamp, static_cast<long long>(micros));
+    std::vfprintf(file_, format, ap);
+    std::fputc('\n', file_);
+    std::fflush(file_);  // errors (a full disk) are ignored: the log is best effort
+  }
+
+ private:
+  static std::FILE* Open(const std::string& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);  // as RocksDB's own logger does
+    const std::string path = dir + "/LOG";
+    if (std::filesystem::file_size(path, ec) > kMaxInfoLogBytes && !ec) {
+      std::filesystem::rename(path, path + ".old", ec);
+    }
+    return std::fopen(path.c_str(), "a");
+  }
+
+  std::FILE* const file_;
+};
+
 rocksdb::Options StoreOptions() {
   rocksdb::Options options;
   options.create_if_missing = true;
-  options.keep_log_file_num = kKeptInfoLogFiles;
   // No compression in L0 and L1 (RocksDB's tuning guide): they hold little
   // of the data but are rewritten most often, and compressing every memtable
   // flush and L0->L1 compaction took ~12% of the CPU while syncing a backlog.
@@ -719,6 +767,7 @@ Status RecordSchemaVersion(rocksdb::DB* db, const std::string& path) {
 
 Result<std::unique_ptr<Origin>> OpenRocksOrigin(const std::string& path) {
   rocksdb::Options options = StoreOptions();
+  options.info_log = std::make_shared<RocksInfoLog>(path);
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options, path, &raw);
   if (!s.ok()) {

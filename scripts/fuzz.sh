@@ -13,7 +13,8 @@
 #   FUZZ_LOG_DIR=DIR  keep each target's log in DIR/TARGET.log (default: a
 #                     temporary directory, removed unless a target failed)
 #
-# The last lines of each log are libFuzzer's final statistics: "#N DONE
+# A target's libFuzzer dictionary, if it has one, is CORPUS.dict beside its
+# corpus directory. The last lines of each log are libFuzzer's final statistics: "#N DONE
 # cov: C ft: F corp: ..." and stat::number_of_executed_units; one summary
 # line per target is printed at the end. CI (scripts/test.sh) runs it for
 # 30 s; docs/reliability.md records a 600 s run of each target.
@@ -40,8 +41,10 @@ run_one() {
   local dir=$work/$name
   mkdir -p "$dir/corpus" "$dir/artifacts"
   cp -R "$corpus"/. "$dir/corpus/"
+  local dict=()
+  [[ -f $corpus.dict ]] && dict=(-dict="$corpus.dict")
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ASAN_OPTIONS=detect_leaks=1 \
-    "$binary" "$dir/corpus" -max_total_time="$seconds" -print_final_stats=1 \
+    "$binary" "$dir/corpus" "${dict[@]}" -max_total_time="$seconds" -print_final_stats=1 \
     -artifact_prefix="$dir/artifacts/" >"$logs/$name.log" 2>&1
 }
 

@@ -119,7 +119,20 @@ inline void ToOriginForm(std::string* target) {
 class RequestParser final : public boost::beast::http::basic_parser<true> {
  public:
   // REQUIRES: `out` outlives the parser; the caller has cleared it.
-  explicit RequestParser(ParsedRequest* out) : out_(out) {}
+  // `max_head_bytes` bounds the whole head, request line and fields together
+  // (see head_bytes_left()).
+  explicit RequestParser(ParsedRequest* out, size_t max_head_bytes = SIZE_MAX)
+      : out_(out), head_bytes_left_(max_head_bytes) {}
+
+  // How many more bytes the head may have. Beast's header_limit() bounds the
+  // request line and the fields each on its own, measured from where a put()
+  // call begins, so what it lets through depends on how the bytes arrived
+  // (up to twice the limit in one piece); the caller offers put() at most
+  // this many bytes of the head and counts what it consumed
+  // (http::ParseRequestHead).
+  size_t head_bytes_left() const { return head_bytes_left_; }
+  // REQUIRES: n <= head_bytes_left().
+  void ConsumeHeadBytes(size_t n) { head_bytes_left_ -= n; }
 
  private:
   using ErrorCode = boost::beast::error_code;
@@ -248,6 +261,7 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
   }
 
   ParsedRequest* const out_;
+  size_t head_bytes_left_;
   int hosts_ = 0;
   bool content_length_ = false;
   bool transfer_encoding_ = false;

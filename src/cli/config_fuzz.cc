@@ -23,6 +23,7 @@
 #include "cli/stream_flags.h"
 #include "config/tenant_groups.h"
 #include "config/tenant_limits.h"
+#include "testing/fuzz_check.h"
 
 namespace {
 
@@ -32,11 +33,7 @@ using tempo::cli::ApplyGivenSettings;
 using tempo::cli::ConfigSection;
 using tempo::cli::DescribeSettings;
 using tempo::cli::TakeGivenSettings;
-
-// A broken invariant: stop with a crash libFuzzer reports and saves.
-void Check(bool condition) {
-  if (!condition) __builtin_trap();
-}
+using tempo::testing::FuzzCheck;
 
 // The settings a command's flags are bound to.
 struct Settings {
@@ -107,14 +104,14 @@ std::string* config_path = nullptr;
 void WriteFile(const std::string& path, const char* data, size_t size) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(data, static_cast<std::streamsize>(size));
-  Check(out.good());
+  FuzzCheck(out.good());
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   char dir[] = "/tmp/tempo-config-fuzz.XXXXXX";
-  Check(mkdtemp(dir) != nullptr);
+  FuzzCheck(mkdtemp(dir) != nullptr);
   config_path = new std::string(std::string(dir) + "/serve.yaml");
   return 0;
 }
@@ -125,8 +122,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Command first;
   const Status status = ApplyConfigFile(first.cmd, path, first.sections);
   if (!status.ok()) {
-    Check(status.code() == Status::Code::kInvalidArgument);
-    Check(status.message().rfind(path + ":", 0) == 0);
+    FuzzCheck(status.code() == Status::Code::kInvalidArgument);
+    FuzzCheck(status.message().rfind(path + ":", 0) == 0);
   }
   if (!status.ok()) return 0;
 
@@ -134,7 +131,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // gives the command line's, converts and checks to the same settings.
   const std::string described = DescribeSettings(*first.cmd, nullptr);
   Command third;
-  Check(ApplyGivenSettings(third.cmd, TakeGivenSettings(*first.cmd)).ok());
-  Check(DescribeSettings(*third.cmd, nullptr) == described);
+  FuzzCheck(ApplyGivenSettings(third.cmd, TakeGivenSettings(*first.cmd)).ok());
+  FuzzCheck(DescribeSettings(*third.cmd, nullptr) == described);
   return 0;
 }

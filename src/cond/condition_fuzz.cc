@@ -13,13 +13,11 @@
 #include <string_view>
 
 #include "cond/cond.h"
+#include "testing/fuzz_check.h"
 
 namespace {
 
-// A broken invariant: stop with a crash libFuzzer reports and saves.
-void Check(bool condition) {
-  if (!condition) __builtin_trap();
-}
+using tempo::testing::FuzzCheck;
 
 // Compiled bytes per input byte, well above what any condition needs; a
 // compiled regex is charged separately (RE2's program), hence the constant.
@@ -32,12 +30,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace tempo::cond;
   const std::string_view line(reinterpret_cast<const char*>(data), size);
   const std::string answer = EvalLine(line);
-  Check(answer == "true" || answer == "false" || answer == "error");
+  FuzzCheck(answer == "true" || answer == "false" || answer == "error");
 
   auto parsed = ParseJson(line);
   if (!parsed.ok() || !parsed->is_array() || parsed->array_items().size() != 2 ||
       !parsed->array_items()[0].is_object()) {
-    Check(answer == "error");
+    FuzzCheck(answer == "error");
     // Whatever the bytes are, compiling them as a condition must not crash.
     (void)Condition::Compile(line);
     return 0;
@@ -46,15 +44,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const Value& attributes = parsed->array_items()[1];
   auto compiled = Condition::Compile(condition);
   if (!compiled.ok()) {
-    Check(answer == "error");
+    FuzzCheck(answer == "error");
     return 0;
   }
   const bool result = compiled->Evaluate(attributes);
-  Check(answer == (result ? "true" : "false"));
-  Check(compiled->Evaluate(attributes) == result);
+  FuzzCheck(answer == (result ? "true" : "false"));
+  FuzzCheck(compiled->Evaluate(attributes) == result);
   const Condition copy = *compiled;
-  Check(copy.Evaluate(attributes) == result);
-  Check(compiled->MemoryBytes() <= kMaxCompiledBytesBase + kMaxCompiledBytesPerInputByte * size);
+  FuzzCheck(copy.Evaluate(attributes) == result);
+  FuzzCheck(compiled->MemoryBytes() <=
+            kMaxCompiledBytesBase + kMaxCompiledBytesPerInputByte * size);
 
   // Other attribute shapes a request can produce: none, and the condition
   // itself (operators as attribute names).

@@ -9,40 +9,34 @@
 #include <string_view>
 
 #include "events/invalidation.h"
+#include "testing/fuzz_check.h"
 
-namespace {
-
-// A broken invariant: stop with a crash libFuzzer reports and saves.
-void Check(bool condition) {
-  if (!condition) __builtin_trap();
-}
-
-}  // namespace
+using tempo::testing::FuzzCheck;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace tempo::events;
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   auto decoded = DecodeInvalidation(input);
   if (!decoded.ok()) {
-    Check(decoded.status().code() == tempo::Status::Code::kInvalidArgument);
-    Check(decoded.status().message().rfind("invalidation: ", 0) == 0);
+    FuzzCheck(decoded.status().code() == tempo::Status::Code::kInvalidArgument);
+    FuzzCheck(decoded.status().message().rfind("invalidation: ", 0) == 0);
     return 0;
   }
   const SliceKey& slice = decoded->slice;
-  Check(!slice.partition.tenant.empty() && !slice.partition.page_type.empty());
-  Check(!slice.scope.empty() && decoded->version >= 1);
+  FuzzCheck(!slice.partition.tenant.empty() && !slice.partition.page_type.empty());
+  FuzzCheck(!slice.scope.empty() && decoded->version >= 1);
   // Every decoded string was a substring of the input's text, once unescaped.
-  Check(slice.partition.tenant.size() + slice.partition.channel.size() +
-            slice.partition.page_type.size() + slice.scope.size() <=
-        size);
+  FuzzCheck(slice.partition.tenant.size() + slice.partition.channel.size() +
+                slice.partition.page_type.size() + slice.scope.size() <=
+            size);
 
   const std::string again = EncodeInvalidation(slice, decoded->version);
   auto round = DecodeInvalidation(again);
-  Check(round.ok());
-  Check(round->slice == slice && round->version == decoded->version);
-  Check(EncodeInvalidation(round->slice, round->version) == again);
+  FuzzCheck(round.ok());
+  FuzzCheck(round->slice == slice && round->version == decoded->version);
+  FuzzCheck(EncodeInvalidation(round->slice, round->version) == again);
   const std::string key = InvalidationKey(slice);
-  Check(key.size() == slice.partition.tenant.size() + slice.partition.channel.size() +
-                          slice.partition.page_type.size() + 2);
+  FuzzCheck(key.size() == slice.partition.tenant.size() + slice.partition.channel.size() +
+                              slice.partition.page_type.size() + 2);
   return 0;
 }

@@ -25,6 +25,7 @@
 
 #include "http/request_reader.h"
 #include "http/server.h"
+#include "testing/fuzz_check.h"
 
 namespace {
 
@@ -32,11 +33,7 @@ using tempo::http::ParsedRequest;
 using tempo::http::ParseOutcome;
 using tempo::http::RequestLimits;
 using tempo::http::RequestParser;
-
-// A broken invariant: stop with a crash libFuzzer reports and saves.
-void Check(bool condition) {
-  if (!condition) __builtin_trap();
-}
+using tempo::testing::FuzzCheck;
 
 constexpr size_t kBodyKeepingLimitBytes = 4096;
 constexpr size_t kSmallHeaderLimitBytes = 512;
@@ -64,15 +61,15 @@ std::string Describe(const ParsedRequest& r) {
 }
 
 void CheckBounds(const ParsedRequest& r, const RequestLimits& limits) {
-  Check(!r.method.empty() && r.request_line_parsed);
-  Check(r.version == 10 || r.version == 11);
-  Check(r.target.size() <= limits.max_header_bytes);
-  Check(r.request_id.empty() || tempo::http::IsRequestId(r.request_id));
-  Check(r.traceparent.empty() || tempo::http::IsTraceparent(r.traceparent));
+  FuzzCheck(!r.method.empty() && r.request_line_parsed);
+  FuzzCheck(r.version == 10 || r.version == 11);
+  FuzzCheck(r.target.size() <= limits.max_header_bytes);
+  FuzzCheck(r.request_id.empty() || tempo::http::IsRequestId(r.request_id));
+  FuzzCheck(r.traceparent.empty() || tempo::http::IsTraceparent(r.traceparent));
   if (r.keep_body) {
-    Check(r.body.size() <= limits.max_request_body_bytes);
+    FuzzCheck(r.body.size() <= limits.max_request_body_bytes);
   } else {
-    Check(r.body.empty());
+    FuzzCheck(r.body.empty());
   }
 }
 
@@ -120,9 +117,9 @@ Transcript Read(std::string_view bytes, size_t piece, const RequestLimits& limit
       const auto data = in.cdata();
       const auto answer = tempo::http::ParseErrorAnswerFor(
           ec, request, {static_cast<const char*>(data.data()), data.size()}, limits);
-      Check(answer.status == 400 || answer.status == 413 || answer.status == 431);
-      Check(answer.status != 413 || request.keep_body);
-      Check(!answer.code.empty() && !answer.message.empty());
+      FuzzCheck(answer.status == 400 || answer.status == 413 || answer.status == 431);
+      FuzzCheck(answer.status != 413 || request.keep_body);
+      FuzzCheck(!answer.code.empty() && !answer.message.empty());
       t.end =
           std::to_string(answer.status) + " " + std::string(answer.code) + ": " + answer.message;
       return t;
@@ -149,14 +146,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const Transcript whole = Read(bytes, 0, limits);
   if (piece != 0) {
     const Transcript split = Read(bytes, piece, limits);
-    Check(split.requests == whole.requests);
+    FuzzCheck(split.requests == whole.requests);
     // Beast finds a malformed line at once in a whole head, but once it has
     // had to wait for more of a head it looks again only when the head's end
     // (or its limit) arrives: the same error may then come later, or as the
     // head limit's. Either way no request is read differently.
     const bool whole_failed = whole.end != "need more";
-    Check(split.end == whole.end || (whole_failed && split.end.size() >= 3 &&
-                                     (split.end == "need more" || split.end[0] == '4')));
+    FuzzCheck(split.end == whole.end || (whole_failed && split.end.size() >= 3 &&
+                                         (split.end == "need more" || split.end[0] == '4')));
   }
   return 0;
 }

@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -113,6 +114,11 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   char dir[] = "/tmp/tempo-config-fuzz.XXXXXX";
   FuzzCheck(mkdtemp(dir) != nullptr);
   config_path = new std::string(std::string(dir) + "/serve.yaml");
+  // libFuzzer ends a run with exit(): leave no directory behind.
+  std::atexit([] {
+    std::remove(config_path->c_str());
+    rmdir(config_path->substr(0, config_path->rfind('/')).c_str());
+  });
   return 0;
 }
 

@@ -42,6 +42,8 @@ void StartRequest(const RequestLimits& limits, ParsedRequest* request,
 
 ParseOutcome ParseRequestHead(RequestParser* parser, bool* empty_line_skipped,
                               beast::flat_buffer* in, error_code* ec) {
+  // RFC 9112 §2.2: one empty line before the request-line is ignored (a
+  // client may send one after a body), whenever it arrives.
   if (!parser->got_some() && !*empty_line_skipped && in->size() > 0) {
     const auto data = in->cdata();
     const std::string_view bytes(static_cast<const char*>(data.data()), data.size());

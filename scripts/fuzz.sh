@@ -92,6 +92,7 @@ for i in "${!names[@]}"; do
 done
 if ((${#names[@]} == 0)); then
   echo "no fuzz target matched: $*" >&2
+  rm -rf "$work"
   exit 1
 fi
 if ((failed)); then exit 1; fi

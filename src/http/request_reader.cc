@@ -33,7 +33,7 @@ void StartRequest(const RequestLimits& limits, ParsedRequest* request,
     // Bodies are read before the handler is called, up to the limit (a
     // larger Content-Length fails the head at once: 413, nothing read).
     request->keep_body = true;
-    (*parser)->body_limit(limits.max_request_body_bytes);
+    (*parser)->LimitBody(limits.max_request_body_bytes);
   } else {
     // Bodies are never buffered; the connection decides which are read at all.
     (*parser)->body_limit(boost::none);

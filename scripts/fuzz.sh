@@ -14,10 +14,11 @@
 #                     temporary directory, removed unless a target failed)
 #
 # A target's libFuzzer dictionary, if it has one, is CORPUS.dict beside its
-# corpus directory. The last lines of each log are libFuzzer's final statistics: "#N DONE
-# cov: C ft: F corp: ..." and stat::number_of_executed_units; one summary
-# line per target is printed at the end. CI (scripts/test.sh) runs it for
-# 30 s; docs/reliability.md records a 600 s run of each target.
+# corpus directory. The last lines of each log are libFuzzer's final
+# statistics: "#N DONE cov: C ft: F corp: ..." and
+# stat::number_of_executed_units; one summary line per target is printed at
+# the end. CI (scripts/test.sh) runs it for 30 s; docs/reliability.md
+# records a 600 s run of each target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}

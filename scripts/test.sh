@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds (normal and ASan+UBSan) and runs every test,
-# builds with clang's thread-safety analysis, then runs the concurrency tests
-# under ThreadSanitizer.
+# builds with clang's thread-safety analysis, runs the concurrency tests under
+# ThreadSanitizer, then runs every fuzz target for 30 s.
 # This is exactly what CI runs (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,3 +54,10 @@ echo "=== tsan: concurrency tests"
 (IFS='|'; cd build/tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
    ctest --output-on-failure -j "$jobs" --timeout 900 \
          -R "^((${tsan_suites[*]})\.|tempo_reconcile_test$)")
+
+# libFuzzer targets (every parser of untrusted bytes; see scripts/fuzz.sh):
+# preset fuzz builds them alone, with clang, ASan and UBSan, and each runs for
+# 30 s on a copy of its committed seed corpus, two at a time. A crash, a
+# sanitizer report or a broken invariant fails CI; the log names the input.
+echo "=== fuzz: build the targets, run each for 30 s"
+FUZZ_PARALLEL=2 bash scripts/fuzz.sh 30

@@ -5,13 +5,8 @@ add_library(tempo_api_query ${CMAKE_CURRENT_LIST_DIR}/query.cc
 target_link_libraries(tempo_api_query PUBLIC tempo_common)
 tempo_test(tempo_api_query_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/query_test.cc
            LIBS tempo_api_query simdjson::simdjson)
-if(TEMPO_FUZZ)
-  # The parser's sources are compiled into the target itself so that libFuzzer's
-  # coverage instrumentation sees them.
-  add_executable(tempo_query_fuzz ${CMAKE_CURRENT_LIST_DIR}/query_fuzz.cc
-                                  ${CMAKE_CURRENT_LIST_DIR}/query.cc
-                                  ${CMAKE_CURRENT_LIST_DIR}/percent_decode.cc)
-  target_link_libraries(tempo_query_fuzz PRIVATE tempo_common)
-  target_compile_options(tempo_query_fuzz PRIVATE -fsanitize=fuzzer,address,undefined)
-  target_link_options(tempo_query_fuzz PRIVATE -fsanitize=fuzzer,address,undefined)
-endif()
+# libFuzzer target for the query parser (tempo_fuzz: TEMPO_FUZZ=ON only).
+tempo_fuzz(tempo_query_fuzz CORPUS ${CMAKE_CURRENT_LIST_DIR}/fuzz_corpus/query
+           SOURCES ${CMAKE_CURRENT_LIST_DIR}/query_fuzz.cc ${CMAKE_CURRENT_LIST_DIR}/query.cc
+                   ${CMAKE_CURRENT_LIST_DIR}/percent_decode.cc
+           LIBS tempo_common)

@@ -5,11 +5,11 @@
 // nothing but the `at` outcome.
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <string_view>
 #include <variant>
 
 #include "api/query.h"
+#include "testing/fuzz_check.h"
 
 namespace {
 
@@ -17,10 +17,7 @@ using tempo::api::ApiError;
 using tempo::api::ParseLayoutQuery;
 using tempo::api::QueryOptions;
 using tempo::select::PageRequest;
-
-void Check(bool condition) {
-  if (!condition) std::abort();
-}
+using tempo::testing::FuzzCheck;
 
 bool AllOf(std::string_view s, size_t max_bytes, std::string_view extra, bool lower_only) {
   if (s.empty() || s.size() > max_bytes) return false;
@@ -34,21 +31,21 @@ bool AllOf(std::string_view s, size_t max_bytes, std::string_view extra, bool lo
 }
 
 void CheckRequest(const PageRequest& r) {
-  Check(AllOf(r.tenant, 64, "", false));
-  Check(AllOf(r.channel, 32, "", true));
-  Check(AllOf(r.page_type, 64, "", false));
-  if (r.page_id) Check(AllOf(*r.page_id, 128, ".:", false));
-  if (r.visitor_id) Check(AllOf(*r.visitor_id, 128, ".:", false));
-  for (const auto& zone : r.zones) Check(AllOf(zone, 64, "", false));
+  FuzzCheck(AllOf(r.tenant, 64, "", false));
+  FuzzCheck(AllOf(r.channel, 32, "", true));
+  FuzzCheck(AllOf(r.page_type, 64, "", false));
+  if (r.page_id) FuzzCheck(AllOf(*r.page_id, 128, ".:", false));
+  if (r.visitor_id) FuzzCheck(AllOf(*r.visitor_id, 128, ".:", false));
+  for (const auto& zone : r.zones) FuzzCheck(AllOf(zone, 64, "", false));
   for (const auto& [experiment, key] : r.variants) {
-    Check(AllOf(experiment, 128, ".", false));
-    Check(AllOf(key, 128, ".", false));
+    FuzzCheck(AllOf(experiment, 128, ".", false));
+    FuzzCheck(AllOf(key, 128, ".", false));
   }
-  Check(r.attributes.size() <= 64);
+  FuzzCheck(r.attributes.size() <= 64);
   for (const auto& attribute : r.attributes) {
-    Check(AllOf(attribute.name, 64, "", false));
-    Check(!attribute.values.empty());
-    for (const auto& value : attribute.values) Check(value.size() <= 256);
+    FuzzCheck(AllOf(attribute.name, 64, "", false));
+    FuzzCheck(!attribute.values.empty());
+    for (const auto& value : attribute.values) FuzzCheck(value.size() <= 256);
   }
 }
 
@@ -61,11 +58,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   if (const auto* r = std::get_if<PageRequest>(&with_preview)) {
     CheckRequest(*r);
-    Check(r->api_version == 2);
+    FuzzCheck(r->api_version == 2);
   }
   if (const auto* r = std::get_if<PageRequest>(&without_preview)) {
     CheckRequest(*r);
-    Check(!r->at.has_value());
+    FuzzCheck(!r->at.has_value());
   }
   // Without preview the outcome is the same, except that wherever `at` is
   // reached with a value the answer becomes preview_disabled.
@@ -73,14 +70,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (e != nullptr && e->code == "preview_disabled") {
     const auto* r = std::get_if<PageRequest>(&with_preview);
     const auto* pe = std::get_if<ApiError>(&with_preview);
-    Check((r != nullptr && r->at.has_value()) ||
-          (pe != nullptr && pe->code == "invalid_parameter"));
+    FuzzCheck((r != nullptr && r->at.has_value()) ||
+              (pe != nullptr && pe->code == "invalid_parameter"));
   } else if (e != nullptr) {
     const auto* pe = std::get_if<ApiError>(&with_preview);
-    Check(pe != nullptr && pe->code == e->code && pe->message == e->message);
+    FuzzCheck(pe != nullptr && pe->code == e->code && pe->message == e->message);
   } else {
     const auto& r = std::get<PageRequest>(with_preview);
-    Check(!r.at.has_value());
+    FuzzCheck(!r.at.has_value());
   }
   return 0;
 }

@@ -631,7 +631,24 @@ std::string_view Subject(std::string_view text, bool ignore_case, std::string* s
   return *storage;
 }
 
+// How every translated pattern is compiled: UTF-8 (stand-ins included), no
+// captures (never read), no logging of a pattern RE2 refuses.
+re2::RE2::Options Re2Options(bool ignore_case, int64_t max_mem_bytes) {
+  re2::RE2::Options options;
+  options.set_encoding(re2::RE2::Options::EncodingUTF8);
+  options.set_case_sensitive(!ignore_case);
+  options.set_never_capture(true);
+  options.set_log_errors(false);
+  options.set_max_mem(max_mem_bytes);
+  return options;
+}
+
 }  // namespace
+
+int Re2ErrorCompiling(const std::string& translated, bool ignore_case, int64_t max_mem_bytes) {
+  const re2::RE2 re(translated, Re2Options(ignore_case, max_mem_bytes));
+  return re.error_code();
+}
 
 std::optional<std::string> TranslateEcmaScriptRegex(std::string_view pattern, bool ignore_case) {
   return Translator(pattern, ignore_case).Run();
@@ -641,13 +658,7 @@ std::shared_ptr<const EcmaScriptRegex> EcmaScriptRegex::Compile(std::string_view
                                                                 bool ignore_case) {
   std::optional<std::string> translated = TranslateEcmaScriptRegex(pattern, ignore_case);
   if (!translated) return nullptr;
-  re2::RE2::Options options;
-  options.set_encoding(re2::RE2::Options::EncodingUTF8);
-  options.set_case_sensitive(!ignore_case);
-  options.set_never_capture(true);
-  options.set_log_errors(false);
-  options.set_max_mem(kRegexMaxMemBytes);
-  auto re = std::make_unique<re2::RE2>(*translated, options);
+  auto re = std::make_unique<re2::RE2>(*translated, Re2Options(ignore_case, kRegexMaxMemBytes));
   if (!re->ok()) return nullptr;
   return std::shared_ptr<const EcmaScriptRegex>(new EcmaScriptRegex(std::move(re), ignore_case));
 }

@@ -20,6 +20,7 @@
 // titlecase letters with iota subscript) are given stand-ins of their own.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,5 +63,11 @@ class EcmaScriptRegex {
 // or nullopt when the pattern is not valid ECMAScript or needs a feature RE2
 // does not have. Exposed for tests.
 std::optional<std::string> TranslateEcmaScriptRegex(std::string_view pattern, bool ignore_case);
+
+// The re2::RE2::ErrorCode (0: none) of compiling `translated`, a result of
+// TranslateEcmaScriptRegex, as EcmaScriptRegex::Compile does but with a
+// memory budget of `max_mem_bytes`. Exposed for the fuzz target, which checks
+// that RE2 refuses a translation only for its size.
+int Re2ErrorCompiling(const std::string& translated, bool ignore_case, int64_t max_mem_bytes);
 
 }  // namespace tempo::cond

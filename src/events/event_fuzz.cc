@@ -6,15 +6,9 @@
 #include <string_view>
 
 #include "events/events.h"
+#include "testing/fuzz_check.h"
 
-namespace {
-
-// A broken invariant: stop with a crash libFuzzer reports and saves.
-void Check(bool condition) {
-  if (!condition) __builtin_trap();
-}
-
-}  // namespace
+using tempo::testing::FuzzCheck;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace tempo::events;
@@ -24,11 +18,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (event.ok()) {
     auto again = DecodeEvent(
         EncodeEnvelope(event->kind, event->op, event->published_at, event->record_json));
-    Check(again.ok());
-    Check(again->record_json == event->record_json);
-    Check(again->key == event->key && again->version == event->version);
-    Check(event->record.has_value() == (event->op == Op::kUpsert));
-    if (event->op == Op::kUpsert) Check(DecodeRecord(event->kind, event->record_json).ok());
+    FuzzCheck(again.ok());
+    FuzzCheck(again->record_json == event->record_json);
+    FuzzCheck(again->key == event->key && again->version == event->version);
+    FuzzCheck(event->record.has_value() == (event->op == Op::kUpsert));
+    if (event->op == Op::kUpsert) FuzzCheck(DecodeRecord(event->kind, event->record_json).ok());
   }
   for (Kind kind : {Kind::kModule, Kind::kExperiment, Kind::kTemplate}) {
     (void)DecodeRecord(kind, input);

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "common/bug.h"
+#include "http/request_reader.h"
 #include "http/worker.h"
 
 namespace tempo::http {
@@ -38,8 +39,6 @@ constexpr size_t kMaxRetainedBytes = 256 * 1024;
 // How long, and how many bytes, a closing connection drains.
 constexpr int64_t kLingerMs = 1000;
 constexpr size_t kMaxLingerBytes = 256 * 1024;
-// The longest "HTTP/1.1" plus the spaces around it, for the target estimate.
-constexpr size_t kRequestLineOverheadBytes = 11;
 // The sweep never closes a connection whose answer is deferred: the
 // deferral's own deadline bounds that wait.
 constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
@@ -253,42 +252,16 @@ void Connection::Process() {
 
 void Connection::BeginRequest() {
   empty_line_skipped_ = false;
-  request_.Clear();
-  parser_.emplace(&request_);
-  parser_->header_limit(
-      static_cast<uint32_t>(std::min<size_t>(worker_->options().max_header_bytes, UINT32_MAX)));
-  const size_t body_limit = worker_->options().max_request_body_bytes;
-  if (body_limit > 0) {
-    // Bodies are read before the handler is called, up to the limit (a
-    // larger Content-Length fails the head at once: 413, nothing read).
-    request_.keep_body = true;
-    parser_->body_limit(body_limit);
-  } else {
-    // Bodies are never buffered; FinishAnswer decides which are read at all.
-    parser_->body_limit(boost::none);
-  }
+  StartRequest(LimitsOf(worker_->options()), &request_, &parser_);
   continue_sent_ = false;
 }
 
-Connection::ParseOutcome Connection::ParseHead(error_code* ec) {
-  // RFC 9112 §2.2: one empty line before the request-line is ignored (a
-  // client may send one after a body), whenever it arrives.
-  if (!parser_->got_some() && !empty_line_skipped_ && in_.size() > 0) {
-    const auto data = in_.cdata();
-    const std::string_view bytes(static_cast<const char*>(data.data()), data.size());
-    if (bytes == "\r") return ParseOutcome::kNeedMore;
-    if (bytes.starts_with("\r\n") || bytes.starts_with("\n")) {
-      in_.consume(bytes[0] == '\r' ? 2 : 1);
-      empty_line_skipped_ = true;
-    }
-  }
-  parser_->eager(false);  // stop at the end of the head
-  return ParseUntil([this] { return parser_->is_header_done(); }, ec);
+ParseOutcome Connection::ParseHead(error_code* ec) {
+  return ParseRequestHead(&*parser_, &empty_line_skipped_, &in_, ec);
 }
 
-Connection::ParseOutcome Connection::DiscardBody(error_code* ec) {
-  parser_->eager(true);
-  const ParseOutcome outcome = ParseUntil([this] { return parser_->is_done(); }, ec);
+ParseOutcome Connection::DiscardBody(error_code* ec) {
+  const ParseOutcome outcome = ParseRequestBody(&*parser_, &in_, ec);
   if (outcome == ParseOutcome::kComplete) {
     discard_body_ = false;
     parser_.reset();
@@ -298,31 +271,14 @@ Connection::ParseOutcome Connection::DiscardBody(error_code* ec) {
   return outcome;
 }
 
-Connection::ParseOutcome Connection::ReadBody(error_code* ec) {
+ParseOutcome Connection::ReadBody(error_code* ec) {
   if (parser_->is_done()) return ParseOutcome::kComplete;
   if (request_.expect_continue && request_.version >= 11 && !continue_sent_) {
     // The client waits for this before it sends the body (RFC 9110 §10.1.1).
     continue_sent_ = true;
     out_.append("HTTP/1.1 100 Continue\r\n\r\n");
   }
-  parser_->eager(true);
-  return ParseUntil([this] { return parser_->is_done(); }, ec);
-}
-
-template <typename Done>
-Connection::ParseOutcome Connection::ParseUntil(const Done& done, error_code* ec) {
-  while (!done()) {
-    if (in_.size() == 0) return ParseOutcome::kNeedMore;
-    const size_t used = parser_->put(in_.data(), *ec);
-    in_.consume(used);
-    if (*ec == beast::http::error::need_more) {
-      ec->clear();
-      return ParseOutcome::kNeedMore;
-    }
-    if (*ec) return ParseOutcome::kError;
-    if (used == 0) return ParseOutcome::kNeedMore;
-  }
-  return ParseOutcome::kComplete;
+  return ParseRequestBody(&*parser_, &in_, ec);
 }
 
 bool Connection::CallHandler() {
@@ -468,50 +424,15 @@ void Connection::AnswerParseError(const error_code& ec) {
   close_after_write_ = true;
   const std::string_view date = worker_->date();
   const RequestIds ids{RequestId(), request_.traceparent};
-  int status = 400;
-  size_t body_bytes = 0;
-  if (ec == beast::http::error::header_limit) {
-    // Estimate the request-target's length: parsed if the request line was
-    // complete, else at least what follows the method in the unparsed line.
-    size_t target_bytes = request_.target.size();
-    if (!request_.request_line_parsed) {
-      const auto data = in_.cdata();
-      const std::string_view line(static_cast<const char*>(data.data()),
-                                  std::min(data.size(), worker_->options().max_header_bytes));
-      const size_t space = line.find(' ');
-      const size_t after_method = space == std::string_view::npos ? 0 : space + 1;
-      target_bytes = line.size() > after_method + kRequestLineOverheadBytes
-                         ? line.size() - after_method - kRequestLineOverheadBytes
-                         : 0;
-    }
-    if (target_bytes > kMaxUriBytes) {
-      worker_->CountOwn(400);
-      body_bytes =
-          AppendErrorResponse(400, "uri_too_long", kUriTooLongMessage, date, Persistence::kClose,
-                              &out_, worker_->options().extra_headers, ids);
-    } else {
-      worker_->CountOwn(431);
-      status = 431;
-      body_bytes = AppendErrorResponse(
-          431, "header_too_large", "the request header is over the size limit", date,
-          Persistence::kClose, &out_, worker_->options().extra_headers, ids);
-    }
-  } else if (ec == beast::http::error::body_limit) {
-    worker_->CountOwn(413);
-    status = 413;
-    body_bytes = AppendErrorResponse(
-        413, "payload_too_large",
-        "the request body is larger than " +
-            std::to_string(worker_->options().max_request_body_bytes) + " bytes",
-        date, Persistence::kClose, &out_, worker_->options().extra_headers, ids);
-  } else {
-    worker_->CountOwn(400);
-    const std::string message = request_.refusal.empty()
-                                    ? std::string("malformed HTTP request")
-                                    : "malformed HTTP request: " + std::string(request_.refusal);
-    body_bytes = AppendErrorResponse(400, "bad_request", message, date, Persistence::kClose, &out_,
-                                     worker_->options().extra_headers, ids);
-  }
+  const auto data = in_.cdata();
+  const ParseErrorAnswer answer =
+      ParseErrorAnswerFor(ec, request_, {static_cast<const char*>(data.data()), data.size()},
+                          LimitsOf(worker_->options()));
+  const int status = answer.status;
+  worker_->CountOwn(status);
+  const size_t body_bytes =
+      AppendErrorResponse(status, answer.code, answer.message, date, Persistence::kClose, &out_,
+                          worker_->options().extra_headers, ids);
   if (worker_->options().on_complete) {
     handler_start_ = std::chrono::steady_clock::now();  // no handler ran: zero duration
     Complete(status, body_bytes, /*handler_answer=*/false);

@@ -27,7 +27,7 @@
 #include <optional>
 #include <string>
 
-#include "http/request_parser.h"
+#include "http/request_reader.h"
 #include "http/response_head.h"
 #include "http/server.h"
 
@@ -66,7 +66,6 @@ class Connection final : public boost::intrusive::list_base_hook<>, private Resp
   class Pending;  // a deferred answer (PendingResponse)
   enum class State { kHandshaking, kReading, kWriting, kWaiting, kLingering };
   using TlsStream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>;
-  enum class ParseOutcome { kComplete, kNeedMore, kError };
 
   // Responder.
   std::shared_ptr<PendingResponse> Defer(std::chrono::steady_clock::time_point deadline,
@@ -92,9 +91,6 @@ class Connection final : public boost::intrusive::list_base_hook<>, private Resp
   ParseOutcome ReadBody(boost::system::error_code* ec);
   // Parses (and discards) the body of the request just answered.
   ParseOutcome DiscardBody(boost::system::error_code* ec);
-  // Feeds the parser what has arrived until `done()`.
-  template <typename Done>
-  ParseOutcome ParseUntil(const Done& done, boost::system::error_code* ec);
   // Calls the handler for the parsed head; false when it deferred its answer.
   bool CallHandler();
   // Appends the answer in response_ (the handler's, a deferred one or a

@@ -12,6 +12,7 @@
 #include <boost/beast/http/error.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -119,7 +120,31 @@ inline void ToOriginForm(std::string* target) {
 class RequestParser final : public boost::beast::http::basic_parser<true> {
  public:
   // REQUIRES: `out` outlives the parser; the caller has cleared it.
-  explicit RequestParser(ParsedRequest* out) : out_(out) {}
+  // `max_head_bytes` bounds the whole head, request line and fields together
+  // (see head_bytes_left()).
+  explicit RequestParser(ParsedRequest* out, size_t max_head_bytes = SIZE_MAX)
+      : out_(out), head_bytes_left_(max_head_bytes) {}
+
+  // How many more bytes the head may have. Beast's header_limit() bounds the
+  // request line and the fields each on its own, measured from where a put()
+  // call begins, so what it lets through depends on how the bytes arrived
+  // (up to twice the limit in one piece); the caller offers put() at most
+  // this many bytes of the head and counts what it consumed
+  // (http::ParseRequestHead).
+  size_t head_bytes_left() const { return head_bytes_left_; }
+  // REQUIRES: n <= head_bytes_left().
+  void ConsumeHeadBytes(size_t n) { head_bytes_left_ -= n; }
+
+  // Bounds the body to `max_bytes`, failing with body_limit beyond: Beast's
+  // body_limit() for a Content-Length (checked once the head is complete),
+  // this parser's own count for a chunked body. Beast subtracts a chunk's
+  // size from its limit before it has parsed the chunk's extensions, and
+  // again each time it parses them anew because more bytes were needed, so
+  // a chunk header split across reads could use up the limit of a small body.
+  void LimitBody(uint64_t max_bytes) {
+    body_limit(max_bytes);
+    chunked_bytes_left_ = max_bytes;
+  }
 
  private:
   using ErrorCode = boost::beast::error_code;
@@ -193,6 +218,8 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
       Refuse("more than one Host header", ec);
     } else if (out_->version >= 11 && hosts_ == 0) {
       Refuse("an HTTP/1.1 request needs a Host header", ec);
+    } else if (transfer_encoding_ && chunked_bytes_left_) {
+      body_limit(boost::none);  // on_chunk_header_impl counts (see LimitBody)
     }
   }
 
@@ -207,8 +234,15 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
     return body.size();
   }
 
-  void on_chunk_header_impl(std::uint64_t /*size*/, StringView /*extensions*/,
-                            ErrorCode& /*ec*/) override {}
+  void on_chunk_header_impl(std::uint64_t size, StringView /*extensions*/, ErrorCode& ec) override {
+    // Called once per chunk, when its header has parsed whole.
+    if (!chunked_bytes_left_) return;
+    if (size > *chunked_bytes_left_) {
+      ec = boost::beast::http::error::body_limit;
+      return;
+    }
+    *chunked_bytes_left_ -= size;
+  }
 
   std::size_t on_chunk_body_impl(std::uint64_t /*remain*/, StringView body,
                                  ErrorCode& /*ec*/) override {
@@ -248,6 +282,8 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
   }
 
   ParsedRequest* const out_;
+  size_t head_bytes_left_;
+  std::optional<uint64_t> chunked_bytes_left_;  // set by LimitBody
   int hosts_ = 0;
   bool content_length_ = false;
   bool transfer_encoding_ = false;

@@ -6,12 +6,11 @@
 #include <string_view>
 
 #include "l2/value_codec.h"
+#include "testing/fuzz_check.h"
 
 namespace {
 
-void Check(bool condition) {
-  if (!condition) __builtin_trap();
-}
+using tempo::testing::FuzzCheck;
 
 const tempo::origin::SliceKey kSlice{{"t", "c", "p"}, "*"};
 
@@ -23,10 +22,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto rows = DecodeSliceValue(input, "ns", 1, kSlice);
   if (rows.ok()) {
     auto again = DecodeSliceValue(EncodeSliceValue("ns", 1, kSlice, *rows), "ns", 1, kSlice);
-    Check(again.ok() && again->size() == rows->size());
+    FuzzCheck(again.ok() && again->size() == rows->size());
     for (size_t i = 0; i < rows->size(); ++i) {
-      Check((*again)[i].id == (*rows)[i].id && (*again)[i].body == (*rows)[i].body &&
-            (*again)[i].version == (*rows)[i].version && (*again)[i].kind == (*rows)[i].kind);
+      FuzzCheck((*again)[i].id == (*rows)[i].id && (*again)[i].body == (*rows)[i].body &&
+                (*again)[i].version == (*rows)[i].version && (*again)[i].kind == (*rows)[i].kind);
     }
   }
   return 0;

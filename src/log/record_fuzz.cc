@@ -7,15 +7,9 @@
 #include <string_view>
 
 #include "log/record.h"
+#include "testing/fuzz_check.h"
 
-namespace {
-
-// A broken invariant: stop with a crash libFuzzer reports and saves.
-void Check(bool condition) {
-  if (!condition) __builtin_trap();
-}
-
-}  // namespace
+using tempo::testing::FuzzCheck;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace tempo::log;
@@ -23,13 +17,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   while (!segment.empty()) {
     ParsedRecord r = ParseRecord(segment);
     if (r.kind != ParsedRecord::Kind::kRecord) break;
-    Check(r.bytes <= segment.size());
+    FuzzCheck(r.bytes <= segment.size());
     tempo::stream::Message m;
     if (DecodePayload(r.payload, &m).ok()) {
       std::string again;
       AppendRecord(&again, m.key, m.value, m.headers);
       SealRecord(again.data(), m.offset);
-      Check(again == segment.substr(0, r.bytes));
+      FuzzCheck(again == segment.substr(0, r.bytes));
     }
     segment.remove_prefix(r.bytes);
   }

@@ -36,7 +36,7 @@ std::optional<OneGet::Answer> OneGet::Get(asio::ssl::context* tls, std::string* 
   const asio::ip::address ip = asio::ip::make_address(address_.host, not_address);
   if (!not_address) {
     endpoints.emplace_back(ip, address_.port);
-  } else if (!Step("resolving " + address_.host, error, [&](auto done) {
+  } else if (resolving_ = true; !Step("resolving " + address_.host, error, [&](auto done) {
                resolver_.async_resolve(
                    address_.host, std::to_string(address_.port),
                    [&endpoints, done](const boost::system::error_code& ec,
@@ -47,6 +47,7 @@ std::optional<OneGet::Answer> OneGet::Get(asio::ssl::context* tls, std::string* 
              })) {
     return std::nullopt;
   }
+  resolving_ = false;
   beast::tcp_stream* tcp_layer;
   if (tls != nullptr) {
     tls_stream_.emplace(io_, *tls);
@@ -114,8 +115,9 @@ bool OneGet::Step(const std::string& what, std::string* error, const Start& star
   io_.restart();
   io_.run_until(deadline_);
   if (!result) {
-    // The pending operation is never resumed (see timed_out()).
-    timed_out_ = true;
+    // The pending operation is never resumed; only a resolution's can block
+    // the destructor (see timed_out()).
+    timed_out_ = resolving_;
     *error = what + ": no answer within the time-out";
     return false;
   }

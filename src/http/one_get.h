@@ -41,10 +41,12 @@ class OneGet final {
   OneGet(const OneGet&) = delete;
   OneGet& operator=(const OneGet&) = delete;
 
-  // True when a step ran out of time. Its operation is still pending then:
-  // destroying the OneGet would wait for a resolver thread stuck in
-  // getaddrinfo(), which cannot be interrupted, so the caller may leave it
-  // undestroyed (it is small) rather than wait past its deadline.
+  // True when resolving the host name ran out of time. Its operation is
+  // still pending then: destroying the OneGet would wait for a resolver
+  // thread stuck in getaddrinfo(), which cannot be interrupted, so the caller
+  // may leave it undestroyed (it is small) rather than wait past its
+  // deadline. Any other step that runs out of time leaves nothing that
+  // blocks: destroying the OneGet then cancels it.
   bool timed_out() const { return timed_out_; }
 
   // Runs the GET over plain TCP (tls == null) or TLS with the context
@@ -66,6 +68,7 @@ class OneGet final {
   boost::asio::io_context io_{1};  // declared first: destroyed after the streams
   boost::asio::ip::tcp::resolver resolver_{io_};
   bool timed_out_ = false;
+  bool resolving_ = false;  // the step under way resolves the host name
   std::optional<boost::beast::tcp_stream> plain_stream_;
   std::optional<boost::beast::ssl_stream<boost::beast::tcp_stream>> tls_stream_;
 };

@@ -525,12 +525,15 @@ std::vector<ErasedResident> ShardedCache::Residents(std::string_view prefix) {
     Graveyard graveyard;
     MutexLock lock(&shard.mu);
     DrainLocked(shard, &graveyard);  // so that `hits` includes the buffered ones
+    std::vector<Node*> listed;
     shard.table.ForEach([&](Node* n) {
-      if (!n->key().starts_with(prefix)) return;
+      if (n->key().starts_with(prefix)) listed.push_back(n);
+    });
+    for (const Node* n : listed) {
       out.push_back({std::string(n->key()), n->value, n->charge, now - n->written_ns, n->hits,
                      shard.policy.EstimateFrequency(n->hash),
                      Classify(n->written_ns, n->ttl_ns, now) == Freshness::kFresh});
-    });
+    }
   }
   return out;
 }

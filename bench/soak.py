@@ -17,8 +17,13 @@ requests and errors of that minute, its p99 and the serve's 5xx. At the end: the
   - p99 flat: no minute after the first above 2 x the median minute's p99
   - zero records lost
 
+The stream (--stream): `updates` (the default) imports a generated store first and then
+publishes new versions of its templates, modules and experiments in a loop, so the store keeps
+its size and RSS can be judged; `new` publishes the rest of a larger generated event file
+(the store grows all run long, as a catalogue being built would).
+
 usage: bench/soak.py TEMPO_BINARY SHARED_DIR [--minutes 30] [--load 0.7] [--events-per-s 100]
-                     [--store rocksdb|pg] [--json FILE]
+                     [--stream updates|new] [--store rocksdb|pg] [--json FILE]
 Exit status 0 when every check passes, 1 otherwise. Everything is stopped at the end.
 """
 import argparse
@@ -41,11 +46,44 @@ TENANTS = 8
 # the 30-minute run (about 182 600 events for 106 064 modules); below it, so the file lasts.
 EVENTS_PER_MODULE = 1.6
 INITIAL_SHARE = 0.1      # of the events, imported before the run
+# The store of the `updates` stream: modules per tenant (about 29 000 records in all).
+UPDATES_MODULES = 2000
 SATURATION_RATE = 200000  # a rate no 2-core box reaches: tempo bench's achieved rate is the cap
 SATURATION_S = 10
 # How far open file descriptors and threads may move and still be "flat": a connection being
 # opened or closed when the sample is taken.
 FLAT_SLACK = 2
+
+
+def updates(events, count):
+    """`count` events that publish new versions of the upserts in `events`, round after round:
+    round r adds r * 10^6 to each record's version (higher version wins, SPEC section 11), so
+    every event replaces a record the store already holds and the store keeps its size."""
+    upserts = []
+    for line in events:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue  # `tempo gen` writes some invalid events on purpose (its DLQ cases)
+        record = event.get("record") if isinstance(event, dict) else None
+        if event.get("op") != "upsert" or not isinstance(record, dict):
+            continue
+        version = record.get("version")
+        at = line.find('"record":')
+        cut = line.find(f'"version":{version}', at) if type(version) is int else -1
+        if at < 0 or cut < 0:  # a version written otherwise (1e2, "3"): invalid, left out
+            continue
+        upserts.append((line[:cut] + '"version":', version,
+                        line[cut + len(f'"version":{version}'):]))
+    out = []
+    round_ = 1
+    while len(out) < count:
+        for head, version, tail in upserts:
+            out.append(f"{head}{version + round_ * 1000000}{tail}")
+            if len(out) == count:
+                break
+        round_ += 1
+    return out
 
 
 def sample(pid):
@@ -61,6 +99,7 @@ def main():
     parser.add_argument("--load", type=float, default=0.7, help="share of the saturation rate")
     parser.add_argument("--rate", type=int, help="requests/s (skips the saturation run)")
     parser.add_argument("--events-per-s", type=int, default=100)
+    parser.add_argument("--stream", choices=["updates", "new"], default="updates")
     parser.add_argument("--store", choices=["rocksdb", "pg"], default="rocksdb")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--json", help="write the figures here")
@@ -68,13 +107,23 @@ def main():
     fault_rig.TEMPO = os.path.abspath(args.tempo)
     result = {"minutes": []}
     with tempfile.TemporaryDirectory(prefix="tempo-soak-") as tmp:
-        needed = args.events_per_s * (args.minutes * 60 + 300) / (1 - INITIAL_SHARE)
+        needed = args.events_per_s * (args.minutes * 60 + 300)
+        if args.stream == "new":
+            needed /= 1 - INITIAL_SHARE
+            modules = int(needed / TENANTS / EVENTS_PER_MODULE) + 1
+        else:
+            modules = UPDATES_MODULES
         events_file, requests = os.path.join(tmp, "events.ndjson"), os.path.join(tmp, "req.log")
-        tempo(["gen", "--seed", "4", "--tenants", str(TENANTS), "--modules",
-               str(int(needed / TENANTS / EVENTS_PER_MODULE) + 1), "--out", events_file,
-               "--requests", "20000", "--requests-out", requests], timeout=600)
+        tempo(["gen", "--seed", "4", "--tenants", str(TENANTS), "--modules", str(modules),
+               "--out", events_file, "--requests", "20000", "--requests-out", requests],
+              timeout=600)
         events = load_events(events_file)
-        initial = int(len(events) * INITIAL_SHARE)
+        if args.stream == "new":
+            initial = int(len(events) * INITIAL_SHARE)
+        else:
+            initial = len(events)
+            events += updates(events, int(needed))
+        result["stream"] = args.stream
         pg = PgCluster() if args.store == "pg" else None
         rig = None
         try:

@@ -133,6 +133,7 @@ PageSource::PageSource(origin::Origin* origin, const PageSourceOptions& options)
   cache_options.ttl = options.l1.ttl;
   cache_options.max_stale = options.l1.max_stale;
   cache_options.stale_grace = options.l1.stale_grace;
+  cache_options.ttl_jitter = options.l1.ttl_jitter;
   cache_options.clock = options.l1.clock;
   cache_options.load_wait_timeout = options.load_wait;
   l1_ = std::make_unique<SliceCache>(cache_options);
@@ -143,6 +144,10 @@ PageSource::PageSource(origin::Origin* origin, const PageSourceOptions& options)
   tenant_options.capacity_bytes = std::max<size_t>(options.l1.capacity_bytes / 64, 64 << 10);
   tenant_options.shards = 16;
   tenant_options.refresh_threads = 1;
+  // An invalidation means a record of the tenant changed: an "unknown" from
+  // before it is likely wrong, and a "known" one is remembered apart
+  // (RememberTenant), so nothing stale stands in for the reload.
+  tenant_options.keep_invalidated = false;
   tenants_ = std::make_unique<TenantCache>(tenant_options);
 }
 

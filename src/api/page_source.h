@@ -101,6 +101,10 @@ struct L1Options {
   // How long past its TTL a slice may still be served while the origin fails.
   // Default: 5 min.
   std::chrono::milliseconds max_stale = cache::CacheOptions().max_stale;
+  // Each slice's TTL is shortened by up to this share, fixed per slice
+  // (cache::CacheOptions::ttl_jitter), so that slices loaded together are not
+  // all refreshed from the origin in the same instant. Default: 0.1.
+  double ttl_jitter = 0.1;
   // The monotonic clock (ns) of TTLs and staleness; tests inject a fake
   // (cache::CacheOptions::clock). Empty: the cache's own.
   std::function<int64_t()> clock;

@@ -89,6 +89,16 @@
 // load that read it.) So with a healthy origin, and no invalidations at all,
 // a returned value was loaded at most ttl + stale_grace ago.
 //
+// An invalidation (a publish changed the key's data) makes the entry
+// expired past its stale grace at once: the next lookup loads it on the
+// request path, and the invalidated value stands in only when that load
+// fails, as any expired value does (within max_stale of the invalidation).
+// So a publish is served as soon as L2 or the origin can give it, and an
+// outage of both right after a publish serves the page as it was a moment
+// before rather than an error. With stale values off (max_stale 0 or no
+// refresh threads), or keep_invalidated off, an invalidation removes the
+// entry.
+//
 // Concurrent misses on one key make one load ("single flight"): the first
 // caller runs its loader, the others wait for that result. An invalidation
 // (or Insert) of a key while its load is in flight makes the cache discard
@@ -143,6 +153,18 @@ struct CacheOptions {
   // Capped at max_stale. Zero: every expired entry is loaded on the request
   // path, stale values serving only when loads fail.
   std::chrono::milliseconds stale_grace{std::chrono::seconds(1)};
+
+  // Shortens each entry's ttl by up to this share, by an amount fixed per
+  // key (a hash of it), so that entries loaded together (a cold start, a
+  // warm-up, a tenant's invalidation) do not all expire, and get refreshed
+  // from the origin, in the same instant every ttl. 0: every entry gets its
+  // ttl exactly. In [0, 1); `tempo serve` uses 0.1.
+  double ttl_jitter = 0;
+
+  // An invalidated entry stays, expired, to stand in if its reload fails
+  // (see the top of this file). false: an invalidation removes it, for
+  // values that an invalidation proves wrong rather than old.
+  bool keep_invalidated = true;
 
   // Independent shards (each with its own lock, table and policy); rounded
   // up to a power of two, at most kMaxShards. More shards mean less lock
@@ -227,7 +249,7 @@ struct CacheStats {
   uint64_t evictions = 0;            // entries removed to respect the capacity
   uint64_t admissions_rejected = 0;  // new entries evicted instead of their victim
   uint64_t expirations = 0;          // entries removed because they were past max_stale
-  uint64_t invalidations = 0;        // entries removed by Invalidate or InvalidatePrefix
+  uint64_t invalidations = 0;        // entries expired by Invalidate or InvalidatePrefix
   size_t bytes = 0;                  // sum of the charges (with overheads) of the resident entries
   size_t entries = 0;                // resident entries
   double window_fraction = 0;        // the admission window's share, averaged over the shards
@@ -381,14 +403,15 @@ class Cache final {
     core_.Insert(key, std::move(value), charge, ttl);
   }
 
-  // Removes `key`, and makes the cache discard the result of a load of `key`
-  // that is in flight. A later lookup loads again.
+  // Expires `key` (see the top of this file: a later lookup loads again, and
+  // the old value stands in only if that load fails), and makes the cache
+  // discard the result of a load of `key` that is in flight.
   void Invalidate(std::string_view key) { core_.Invalidate(key); }
 
   // Invalidates every key that starts with `prefix` (for example all slices
   // of one tenant: include the separator, "acme\x1f", so that "acme2" stays;
   // an empty prefix invalidates everything) and returns how many entries it
-  // removed. Takes time proportional to the number of entries, locking one
+  // invalidated. Takes time proportional to the number of entries, locking one
   // shard at a time.
   size_t InvalidatePrefix(std::string_view prefix) { return core_.InvalidatePrefix(prefix); }
 

@@ -285,7 +285,7 @@ TEST(CacheTest, ReplacedValueStaysValidForItsReader) {
   // later operations on the shard notice (each may advance the epoch once).
   for (int i = 0; i < 3; ++i) cache.Insert("other", MakeSlice("other", i), 100);
   EXPECT_EQ(held.use_count(), 1);  // the cache let go of it
-  EXPECT_EQ(cache.Stats().entries, 1u);
+  EXPECT_EQ(cache.Stats().entries, 2u);  // "other", and "k" expired by the invalidation
 }
 
 // Counts the live values of a test, so a test can see when the cache frees one.
@@ -322,6 +322,7 @@ TEST(CacheTest, PinnedValueOutlivesItsEntryUntilTheScopeEnds) {
   CacheOptions o;
   o.capacity_bytes = 16 * Charged("other", 100);
   o.shards = 1;
+  o.max_stale = std::chrono::milliseconds(0);  // so that Invalidate removes
   CountedCache cache(o);
   cache.Insert("k", std::make_shared<const Counted>(&live), 100);
   {
@@ -548,7 +549,7 @@ TEST(CacheTest, PastMaxStaleAFailingLoadIsAnError) {
   EXPECT_EQ(cache.Get("k"), std::nullopt);
 }
 
-TEST(CacheTest, InvalidateRemovesOneKey) {
+TEST(CacheTest, InvalidateExpiresOneKey) {
   FakeClock clock;
   SliceCache cache(TestOptions(&clock));
   cache.Insert("a", MakeSlice("a", 1), 10);
@@ -559,11 +560,117 @@ TEST(CacheTest, InvalidateRemovesOneKey) {
   EXPECT_NE(cache.Get("b"), std::nullopt);
   const CacheStats s = cache.Stats();
   EXPECT_EQ(s.invalidations, 1u);
-  EXPECT_EQ(s.bytes, Charged("b", 10));
-  EXPECT_EQ(cache.GetOrLoad("a", Returning("a", 2))->source, Source::kLoaded);
+  EXPECT_EQ(s.entries, 2u);  // "a" stays, expired, to stand in for a failed reload
+  EXPECT_EQ(s.bytes, Charged("a", 10) + Charged("b", 10));
+  std::atomic<int> calls{0};
+  auto r = cache.GetOrLoad("a", Returning("a", 2, 10, &calls));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->source, Source::kLoaded);
+  EXPECT_EQ(r->value->version, 2);
+  EXPECT_EQ(calls, 1);
 }
 
-TEST(CacheTest, InvalidatePrefixRemovesEveryKeyWithThePrefixInEveryShard) {
+// A publish invalidated the key, then L2 and the origin both failed: the
+// value from before the publish stands in (kStale) instead of an error, but
+// only after a reload was tried; the first reload that succeeds replaces it.
+TEST(CacheTest, AnInvalidatedValueStandsInOnlyWhenItsReloadFails) {
+  FakeClock clock;
+  SliceCache cache(TestOptions(&clock));
+  ASSERT_TRUE(cache.GetOrLoad("k", Returning("k", 1)).ok());
+  cache.Invalidate("k");
+  std::atomic<int> failures{0};
+  auto failing = [&]() -> Result<SliceCache::Loaded> {
+    ++failures;
+    return Status::Unavailable("origin down");
+  };
+  auto r = cache.GetOrLoad("k", failing);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->source, Source::kStale);
+  EXPECT_EQ(r->value->version, 1);
+  EXPECT_EQ(failures, 1);
+  // Now its loads fail, the stand-in is served at once (as any expired
+  // value's after a failed load); another invalidation (another publish)
+  // makes the next lookup try a reload again first.
+  EXPECT_EQ(cache.GetOrLoad("k", failing)->source, Source::kStale);
+  EXPECT_EQ(failures, 1);
+  cache.Invalidate("k");
+  EXPECT_EQ(cache.GetOrLoad("k", failing)->source, Source::kStale);
+  EXPECT_EQ(failures, 2);
+  cache.Invalidate("k");
+  auto fresh = cache.GetOrLoad("k", Returning("k", 2));
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(fresh->source, Source::kLoaded);
+  EXPECT_EQ(fresh->value->version, 2);
+  // Past max_stale from the invalidation the old value is gone: an error.
+  cache.Invalidate("k");
+  clock.Advance(kMaxStale + milliseconds(1));
+  EXPECT_FALSE(cache.GetOrLoad("k", failing).ok());
+}
+
+// ttl_jitter shortens each key's ttl by a fixed share of up to ttl_jitter:
+// keys stored together expire spread over that share of the ttl.
+TEST(CacheTest, TtlJitterSpreadsExpiriesOverItsShareOfTheTtl) {
+  FakeClock clock;
+  CacheOptions o = TestOptions(&clock);
+  o.ttl = seconds(100);
+  o.ttl_jitter = 0.1;
+  o.max_stale = milliseconds(0);  // an expired entry is a miss
+  SliceCache cache(o);
+  constexpr int kKeys = 1000;
+  for (int i = 0; i < kKeys; ++i) cache.Insert(std::to_string(i), MakeSlice("k", i), 10);
+  auto fresh = [&] {
+    int n = 0;
+    for (int i = 0; i < kKeys; ++i) n += cache.Get(std::to_string(i)).has_value();
+    return n;
+  };
+  clock.Advance(seconds(90));
+  EXPECT_EQ(fresh(), kKeys);  // none shortened by more than 10 %
+  clock.Advance(seconds(5));
+  const int at_95 = fresh();
+  EXPECT_GT(at_95, kKeys / 4);  // about half expire in the first 5 s of the spread
+  EXPECT_LT(at_95, kKeys * 3 / 4);
+  // The share is the key's own: one stored again gets the same ttl.
+  cache.Insert("0", MakeSlice("k", 0), 10);
+  const bool zero_fresh_at_95 = [&] {
+    FakeClock c2;
+    CacheOptions o2 = o;
+    o2.clock = c2.Fn();
+    SliceCache other(o2);
+    other.Insert("0", MakeSlice("k", 0), 10);
+    c2.Advance(seconds(95));
+    return other.Get("0").has_value();
+  }();
+  clock.Advance(seconds(95));
+  EXPECT_EQ(cache.Get("0").has_value(), zero_fresh_at_95);
+  clock.Advance(seconds(6));
+  EXPECT_FALSE(cache.Get("0").has_value());
+}
+
+// With stale values or keep_invalidated off, an invalidated key is removed:
+// nothing stands in.
+TEST(CacheTest, InvalidateRemovesTheKeyWhenStaleValuesOrKeepInvalidatedAreOff) {
+  for (bool stale_off : {true, false}) {
+    FakeClock clock;
+    CacheOptions o = TestOptions(&clock);
+    if (stale_off) {
+      o.max_stale = milliseconds(0);
+    } else {
+      o.keep_invalidated = false;
+    }
+    SliceCache cache(o);
+    cache.Insert("a", MakeSlice("a", 1), 10);
+    cache.Invalidate("a");
+    EXPECT_EQ(cache.Stats().entries, 0u) << stale_off;
+    EXPECT_FALSE(cache
+                     .GetOrLoad("a", []() -> Result<SliceCache::Loaded> {
+                       return Status::Unavailable("x");
+                     })
+                     .ok())
+        << stale_off;
+  }
+}
+
+TEST(CacheTest, InvalidatePrefixExpiresEveryKeyWithThePrefixInEveryShard) {
   FakeClock clock;
   CacheOptions o = TestOptions(&clock);
   o.shards = 8;
@@ -581,7 +688,8 @@ TEST(CacheTest, InvalidatePrefixRemovesEveryKeyWithThePrefixInEveryShard) {
   }
   const CacheStats s = cache.Stats();
   EXPECT_EQ(s.invalidations, 50u);
-  EXPECT_EQ(s.entries, 50u);
+  EXPECT_EQ(s.entries, 100u);  // expired, kept to stand in for failed reloads
+  EXPECT_EQ(cache.InvalidatePrefix(acme), 50u);
 }
 
 TEST(CacheTest, ResidentsListsTheEntriesWithThePrefixAndWhatTheyCost) {
@@ -891,9 +999,10 @@ TEST(CacheTest, AWaitThatTimesOutServesTheExpiredValue) {
   EXPECT_EQ(calls, 1);
 }
 
-// An invalidation during the load made the expired value obsolete: a
-// failed load is then an error, not the old value.
-TEST(CacheTest, NoFallbackToAValueInvalidatedDuringTheLoad) {
+// An invalidation during the load of an expired value: the load's result
+// would be discarded, but when it fails, the old value stands in as for any
+// invalidated value whose reload fails.
+TEST(CacheTest, AFailedLoadFallsBackToAValueInvalidatedDuringIt) {
   FakeClock clock;
   SliceCache cache(TestOptions(&clock));
   ASSERT_TRUE(cache.GetOrLoad("k", Returning("k", 1)).ok());
@@ -905,12 +1014,18 @@ TEST(CacheTest, NoFallbackToAValueInvalidatedDuringTheLoad) {
     release.Wait();
     return Status::Unavailable("origin down");
   };
-  std::thread loading([&] { EXPECT_FALSE(cache.GetOrLoad("k", failing).ok()); });
+  std::thread loading([&] {
+    auto r = cache.GetOrLoad("k", failing);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->source, Source::kStale);
+    EXPECT_EQ(r->value->version, 1);
+  });
   ASSERT_TRUE(Eventually([&] { return calls == 1; }));
   cache.Invalidate("k");
   release.Open();
   loading.join();
-  EXPECT_EQ(cache.Get("k"), std::nullopt);
+  cache.Invalidate("k");  // the publish's next invalidation: a reload is tried again
+  EXPECT_EQ(cache.GetOrLoad("k", Returning("k", 2))->value->version, 2);
 }
 
 // --- TryGet: GetOrLoad's decisions, never blocking -----------------------

@@ -182,9 +182,11 @@ class ShardedCache::Graveyard {
 
 ShardedCache::ShardedCache(const CacheOptions& options)
     : default_ttl_ns_(ToNanos(options.ttl)),
+      ttl_jitter_(options.ttl_jitter > 0 ? std::min(options.ttl_jitter, 0.99) : 0.0),
       max_stale_ns_(ToNanos(options.max_stale)),
       stale_grace_ns_(std::min(ToNanos(options.stale_grace), max_stale_ns_)),
       serve_stale_(options.refresh_threads > 0 && options.max_stale.count() > 0),
+      keep_invalidated_(serve_stale_ && options.keep_invalidated),
       refresh_backoff_ns_(ToNanos(options.refresh_retry_backoff)),
       load_wait_timeout_(options.load_wait_timeout),
       clock_(options.clock),
@@ -219,6 +221,15 @@ ShardedCache::Shard& ShardedCache::ShardFor(uint64_t hash) const {
 }
 
 int64_t ShardedCache::Now() const { return clock_ ? clock_() : CoarseMonotonicNanos(); }
+
+int64_t ShardedCache::JitteredTtl(uint64_t key_hash, int64_t ttl_ns) const {
+  if (ttl_jitter_ <= 0) return ttl_ns;
+  // The key's share in [0, 1): bits of its hash that neither picks the shard
+  // nor the table slot (a multiplier mixes them first).
+  const double share =
+      static_cast<double>((key_hash * 0x9e3779b97f4a7c15ULL) >> 11) * 0x1.0p-53;
+  return ttl_ns - static_cast<int64_t>(static_cast<double>(ttl_ns) * ttl_jitter_ * share);
+}
 
 ShardedCache::Freshness ShardedCache::Classify(int64_t written_ns, int64_t ttl_ns,
                                                int64_t now) const {
@@ -488,7 +499,7 @@ void ShardedCache::Invalidate(std::string_view key) {
   SupersedeFlightLocked(shard, key);
   if (Node* n = shard.table.Find(key, hash)) {
     ++shard.counters.invalidations;
-    RemoveLocked(shard, n);
+    ExpireLocked(shard, n, Now());
   }
 }
 
@@ -503,9 +514,10 @@ size_t ShardedCache::InvalidatePrefix(std::string_view prefix) {
     shard.table.ForEach([&](Node* n) {
       if (n->key().starts_with(prefix)) doomed.push_back(n);
     });
+    const int64_t now = Now();
     for (Node* n : doomed) {
       ++shard.counters.invalidations;
-      RemoveLocked(shard, n);
+      ExpireLocked(shard, n, now);
     }
     removed += doomed.size();
     std::erase_if(shard.flights, [&](const auto& item) {
@@ -578,7 +590,7 @@ void ShardedCache::StoreLocked(Shard& shard, std::string_view key, uint64_t hash
   node->charge = SaturatingAdd(charge, EntryOverheadBytes(key.size()));
   node->value = std::move(value);
   node->written_ns = now;
-  node->ttl_ns = ttl ? ToNanos(*ttl) : default_ttl_ns_;
+  node->ttl_ns = JitteredTtl(hash, ttl ? ToNanos(*ttl) : default_ttl_ns_);
   std::vector<Node*>& evicted = shard.evicted;
   evicted.clear();
   if (Node* old = shard.table.Find(key, hash)) {
@@ -603,6 +615,38 @@ void ShardedCache::StoreLocked(Shard& shard, std::string_view key, uint64_t hash
     RetireLocked(shard, n);
     ++shard.counters.evictions;
   }
+}
+
+void ShardedCache::ExpireLocked(Shard& shard, Node* n, int64_t now) {
+  shard.mu.AssertHeld();
+  if (!keep_invalidated_) {
+    RemoveLocked(shard, n);
+    return;
+  }
+  // Past its stale grace from now on: the next lookup loads it, and this
+  // value stands in only if that load fails. Readers may hold `n`, whose
+  // times are immutable, so a copy with older ones replaces it.
+  const int64_t expired_at = now - n->ttl_ns - stale_grace_ns_ - 1;
+  if (n->written_ns <= expired_at) {  // expired already: its next lookup loads it
+    n->load_failed = false;
+    return;
+  }
+  Node* copy = Node::New(n->key());
+  copy->hash = n->hash;
+  copy->charge = n->charge;
+  copy->value = n->value;
+  copy->ttl_ns = n->ttl_ns;
+  copy->written_ns = expired_at;
+  copy->hits = n->hits;
+  copy->last_access = n->last_access;
+  copy->saturated_generation = n->saturated_generation;
+  std::vector<Node*>& evicted = shard.evicted;
+  evicted.clear();
+  // The same charge: nothing is evicted, nothing is too large.
+  [[maybe_unused]] const bool replaced = shard.policy.Replace(n, copy, &evicted);
+  assert(replaced && evicted.empty());
+  shard.table.Replace(n, copy);
+  RetireLocked(shard, n);
 }
 
 void ShardedCache::RemoveLocked(Shard& shard, Node* n) {

@@ -175,6 +175,11 @@ class ShardedCache {
   void StoreLocked(Shard& shard, std::string_view key, uint64_t hash,
                    std::shared_ptr<const void> value, size_t charge,
                    std::optional<std::chrono::milliseconds> ttl, int64_t now, Graveyard* graveyard);
+  // What an invalidation does to resident `n`: makes it expired (past its
+  // stale grace), so that the next lookup loads it and its value stands in
+  // only when that load fails (cache.h); removes it when stale values or
+  // keep_invalidated are off.
+  void ExpireLocked(Shard& shard, Node* n, int64_t now);
   // Unindexes and unlinks resident `n` and retires it.
   void RemoveLocked(Shard& shard, Node* n);
   // Retires unindexed `n`: freed once no reader can hold it.
@@ -193,10 +198,16 @@ class ShardedCache {
   Result<ErasedEntry> Await(Flight& flight,
                             std::optional<std::chrono::steady_clock::time_point> wait_deadline);
 
+  // The ttl of an entry of `key_hash` given `ttl_ns`: shortened by its share
+  // of ttl_jitter (cache.h).
+  int64_t JitteredTtl(uint64_t key_hash, int64_t ttl_ns) const;
+
   const int64_t default_ttl_ns_;
+  const double ttl_jitter_;  // in [0, 1)
   const int64_t max_stale_ns_;
   const int64_t stale_grace_ns_;  // at most max_stale_ns_
   const bool serve_stale_;
+  const bool keep_invalidated_;  // and serve_stale_
   const int64_t refresh_backoff_ns_;
   const std::chrono::milliseconds load_wait_timeout_;
   const std::function<int64_t()> clock_;

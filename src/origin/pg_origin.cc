@@ -30,6 +30,8 @@ using pg::Connection;
 using pg::ConnectionConfig;
 using pg::ConnectionPool;
 using pg::Params;
+using pg::PgResult;
+using Clock = pg::Clock;
 
 // Rows per FETCH while listing records: bounds memory during export.
 constexpr int kExportBatchRows = 1000;
@@ -77,6 +79,12 @@ class PostgresOrigin final : public Origin {
                                 std::vector<SliceKey>* touched);
   Result<std::vector<Row>> ReadRows(const char* stmt, const PartitionKey& partition,
                                     std::string_view scope);
+  // Runs prepared read `stmt` (no side effects) on a pooled connection. When
+  // it fails on a session opened before this call, because the server had
+  // closed it (a restart, a terminated backend), at once and not after a
+  // wait, runs it once more on a new session, so that the first read after
+  // a database restart is not an error.
+  Result<PgResult> Read(const char* stmt, const Params& params);
 
   ConnectionPool pool_;
 };
@@ -226,9 +234,7 @@ Result<std::vector<Row>> PostgresOrigin::ReadRows(const char* stmt, const Partit
   params.Bytes(partition.channel);
   params.Bytes(partition.page_type);
   params.Bytes(scope);
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  auto result = (*lease)->Prepared(stmt, params, pool_.StatementDeadline());
+  auto result = Read(stmt, params);
   if (!result.ok()) return result.status();
   const PGresult* r = result->get();
   if (PQnfields(r) != 5) return Status::Corruption("origin: read returned an unexpected shape");
@@ -245,6 +251,24 @@ Result<std::vector<Row>> PostgresOrigin::ReadRows(const char* stmt, const Partit
   return rows;
 }
 
+Result<PgResult> PostgresOrigin::Read(const char* stmt, const Params& params) {
+  for (int attempt = 0;; ++attempt) {
+    auto lease = pool_.Acquire();
+    if (!lease.ok()) return lease.status();
+    const Clock::time_point start = Clock::now();
+    const Clock::time_point deadline = pool_.StatementDeadline();
+    Result<PgResult> result = (*lease)->Prepared(stmt, params, deadline);
+    // A lost connection is closed (pg_pool.h); one still open saw an error
+    // from the server itself, which a retry would only repeat. A session
+    // the server had ended fails at once; one that took half the budget to
+    // fail was hung or slow, and waiting as long again helps no one.
+    if (result.ok() || attempt > 0 || !lease->reused() || (*lease)->connected() ||
+        Clock::now() - start >= (deadline - start) / 2) {
+      return result;
+    }
+  }
+}
+
 Result<std::vector<Row>> PostgresOrigin::ReadScope(const PartitionKey& partition,
                                                    std::string_view scope) {
   if (scope.empty()) return std::vector<Row>{};  // "" never has rows (rule 16)
@@ -254,9 +278,7 @@ Result<std::vector<Row>> PostgresOrigin::ReadScope(const PartitionKey& partition
 Result<bool> PostgresOrigin::TenantKnown(std::string_view tenant) {
   Params params;
   params.Bytes(tenant);
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  auto result = (*lease)->Prepared(pg::kTenantKnownStmt, params, pool_.StatementDeadline());
+  auto result = Read(pg::kTenantKnownStmt, params);
   if (!result.ok()) return result.status();
   if (PQntuples(result->get()) != 1) return Status::Corruption("origin: tenant lookup shape");
   bool known = false;

@@ -429,6 +429,49 @@ TEST_F(PostgresOriginTest, Rule7_HungBackendHitsTheClientDeadline) {
   EXPECT_TRUE(again.ok()) << again.status().ToString();
 }
 
+// A backend that the server ends while its connection sits in the pool
+// (pg_terminate_backend; a restart does the same) sends its FATAL message
+// and closes: the pool's health check reads the message and still sees an
+// open session, and the first read on it fails. Reads are retried once on
+// a new session, so neither the read nor the tenant lookup fails.
+TEST_F(PostgresOriginTest, Rule7_AReadOnASessionTheServerEndedIsRetriedOnce) {
+  PostgresOptions options;
+  options.pool_size = 1;
+  std::unique_ptr<Origin> origin = OpenPg(options);
+  ASSERT_NE(origin, nullptr);
+  ASSERT_TRUE(origin->Apply(ModuleEvent("t1", "m1", 1, {"web"})).ok());
+  RawConnection raw(uri_);
+  const auto terminate_the_pooled_session = [&] {
+    std::vector<int> pids;
+    for (int i = 0; i < 100; ++i) {  // an earlier session may still be exiting
+      pids = raw.Ints(
+          "SELECT pid FROM pg_stat_activity WHERE application_name = 'tempo' AND datname = "
+          "current_database()");
+      if (pids.size() <= 1) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_EQ(pids.size(), 1u);
+    const std::string pid = std::to_string(pids[0]);
+    ASSERT_TRUE(raw.Exec("SELECT pg_terminate_backend(" + pid + ")"));
+    for (int i = 0; i < 100; ++i) {  // bounded: until the backend is gone
+      if (raw.Ints("SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid) ==
+          std::vector<int>{0}) {
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    FAIL() << "backend " << pid << " did not exit";
+  };
+  terminate_the_pooled_session();
+  auto rows = origin->ReadScope({"t1", "web", kPageType}, "*");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(Summary(*rows), (std::vector<RowSummary>{{"*", Kind::kModule, "m1", 1}}));
+  terminate_the_pooled_session();
+  auto known = origin->TenantKnown("t1");
+  ASSERT_TRUE(known.ok()) << known.status().ToString();
+  EXPECT_TRUE(*known);
+}
+
 TEST_F(PostgresOriginTest, Rule7_TamperedStoreIsReportedNotFatal) {
   PostgresOptions one_connection;  // so every call below reuses the same connection
   one_connection.pool_size = 1;

@@ -116,6 +116,7 @@ Status Connection::Connect(const ConnectionConfig& config) {
     return Lost("connect", Trimmed(PQerrorMessage(conn_)));
   }
   if (PQsetnonblocking(conn_, 1) != 0) return Lost("connect", Trimmed(PQerrorMessage(conn_)));
+  ++sessions_;
 
   // Session settings: a bounded statement time, asynchronous commit (see
   // "Durability" in pg_origin.h), and no NOTICEs from idempotent DDL on stderr.
@@ -233,8 +234,11 @@ Result<ConnectionPool::Lease> ConnectionPool::Acquire() {
     conn = std::move(free_.back());
     free_.pop_back();
   }
+  const bool was_connected = conn->connected();
+  const uint64_t session = conn->sessions();
   Lease lease(this, std::move(conn));
   if (Status s = lease->Ensure(config_); !s.ok()) return s;
+  lease.reused_ = was_connected && lease->sessions() == session;
   return lease;
 }
 

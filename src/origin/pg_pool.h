@@ -73,6 +73,11 @@ class Connection {
     conn_ = nullptr;
   }
 
+  bool connected() const { return conn_ != nullptr; }
+  // Counts the connections made: unchanged across two calls means the same
+  // server session.
+  uint64_t sessions() const { return sessions_; }
+
  private:
   // Waits until the socket is readable (or writable); false on timeout or error.
   bool WaitSocket(bool for_write, Clock::time_point deadline);
@@ -83,6 +88,7 @@ class Connection {
   Status Lost(std::string_view what, const std::string& why);
 
   PGconn* conn_ = nullptr;
+  uint64_t sessions_ = 0;
 };
 
 // A fixed set of connections lent to one caller at a time. Thread-safe.
@@ -101,10 +107,16 @@ class ConnectionPool {
     }
     Connection* get() { return conn_.get(); }
     Connection* operator->() { return conn_.get(); }
+    // The connection's session was open before this lease: the server may
+    // have closed it since without the health check seeing it (a backend
+    // that sent its FATAL message and then the end of the stream).
+    bool reused() const { return reused_; }
 
    private:
+    friend class ConnectionPool;
     ConnectionPool* pool_;
     std::unique_ptr<Connection> conn_;
+    bool reused_ = false;
   };
 
   // Waits (bounded by the statement budget) for a free connection and makes

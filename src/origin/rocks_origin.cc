@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdarg>
 #include <cstdint>
+#include <atomic>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -180,7 +181,11 @@ class RocksOrigin final : public Origin {
       : db_(std::move(db)), mode_(mode), live_counts_(std::move(counts)) {}
 
   ~RocksOrigin() override {
-    if (mode_ == OpenMode::kPrimary) {
+    // After a failed write RocksDB, as Debian builds it (with assertions),
+    // aborts the process if the WAL writer that saw the failure is synced or
+    // flushed again; what that write held is not committed, so sync reads
+    // it again from Kafka. Close only.
+    if (mode_ == OpenMode::kPrimary && !write_failed_.load(std::memory_order_relaxed)) {
       // Make sync=false writes survive a power loss after a clean shutdown.
       (void)db_->SyncWAL();
       // And leave nothing in the WAL: the next primary then has nothing to
@@ -222,8 +227,17 @@ class RocksOrigin final : public Origin {
                                        : "origin: the store was opened read-only");
   }
 
+  // Records the outcome of a write: a failed one leaves the WAL writer in a
+  // state that must not be synced (~RocksOrigin) until a write succeeds
+  // again (RocksDB recovered onto a new WAL). Returns `s`.
+  rocksdb::Status Written(rocksdb::Status s) {
+    write_failed_.store(!s.ok(), std::memory_order_relaxed);
+    return s;
+  }
+
   std::unique_ptr<rocksdb::DB> db_;
   const OpenMode mode_;
+  std::atomic<bool> write_failed_{false};  // the last write failed (see Written)
   // Serialises Apply's read-modify-write and CatchUp (it guards db_'s
   // contents, not a member).
   Mutex write_mu_;
@@ -367,7 +381,7 @@ Status RocksOrigin::ApplyBatch(std::span<const Event* const> events,
   if (batch.Count() > 0) {
     rocksdb::WriteOptions options;
     options.sync = false;  // see "Durability trade-off" at the top of this file
-    if (rocksdb::Status s = db_->Write(options, &batch); !s.ok())
+    if (rocksdb::Status s = Written(db_->Write(options, &batch)); !s.ok())
       return fail(FromRocks(s, "write"));
   }
   if (!new_counts.empty()) {
@@ -402,12 +416,16 @@ Status RocksOrigin::ClearPendingInvalidations() {
   MutexLock lock(&write_mu_);
   rocksdb::WriteOptions options;
   options.sync = false;  // see "Durability trade-off" at the top of this file
-  rocksdb::Status s = db_->Delete(options, rocksdb::Slice(kOutboxKey.data(), kOutboxKey.size()));
+  rocksdb::Status s =
+      Written(db_->Delete(options, rocksdb::Slice(kOutboxKey.data(), kOutboxKey.size())));
   return s.ok() ? Status::OK() : FromRocks(s, "clear pending invalidations");
 }
 
 Status RocksOrigin::Sync() {
   if (mode_ != OpenMode::kPrimary) return Status::OK();
+  if (write_failed_.load(std::memory_order_relaxed)) {  // see ~RocksOrigin
+    return Status::IOError("origin: sync WAL: the last write failed");
+  }
   rocksdb::Status s = db_->SyncWAL();
   return s.ok() ? Status::OK() : FromRocks(s, "sync WAL");
 }

@@ -34,7 +34,7 @@ void CacheMetrics(const char* cache, const cache::CacheStats& s, admin::MetricsW
                labels);
   out->Counter("tempo_cache_expirations_total", "Entries removed past max-stale", s.expirations,
                labels);
-  out->Counter("tempo_cache_invalidations_total", "Entries removed by invalidations",
+  out->Counter("tempo_cache_invalidations_total", "Entries expired by invalidations",
                s.invalidations, labels);
   out->Gauge("tempo_cache_bytes", "Bytes charged to resident entries", s.bytes, labels);
   out->Gauge("tempo_cache_entries", "Resident entries", s.entries, labels);

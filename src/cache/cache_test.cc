@@ -284,7 +284,7 @@ TEST(CacheTest, ReplacedValueStaysValidForItsReader) {
   // Removed nodes are freed once no lock-free reader can hold them, which
   // later operations on the shard notice (each may advance the epoch once).
   for (int i = 0; i < 3; ++i) cache.Insert("other", MakeSlice("other", i), 100);
-  EXPECT_EQ(held.use_count(), 1);  // the cache let go of it
+  EXPECT_EQ(held.use_count(), 1);        // the cache let go of it
   EXPECT_EQ(cache.Stats().entries, 2u);  // "other", and "k" expired by the invalidation
 }
 
@@ -661,11 +661,10 @@ TEST(CacheTest, InvalidateRemovesTheKeyWhenStaleValuesOrKeepInvalidatedAreOff) {
     cache.Insert("a", MakeSlice("a", 1), 10);
     cache.Invalidate("a");
     EXPECT_EQ(cache.Stats().entries, 0u) << stale_off;
-    EXPECT_FALSE(cache
-                     .GetOrLoad("a", []() -> Result<SliceCache::Loaded> {
-                       return Status::Unavailable("x");
-                     })
-                     .ok())
+    EXPECT_FALSE(
+        cache
+            .GetOrLoad("a", []() -> Result<SliceCache::Loaded> { return Status::Unavailable("x"); })
+            .ok())
         << stale_off;
   }
 }

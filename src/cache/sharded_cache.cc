@@ -226,8 +226,7 @@ int64_t ShardedCache::JitteredTtl(uint64_t key_hash, int64_t ttl_ns) const {
   if (ttl_jitter_ <= 0) return ttl_ns;
   // The key's share in [0, 1): bits of its hash that neither picks the shard
   // nor the table slot (a multiplier mixes them first).
-  const double share =
-      static_cast<double>((key_hash * 0x9e3779b97f4a7c15ULL) >> 11) * 0x1.0p-53;
+  const double share = static_cast<double>((key_hash * 0x9e3779b97f4a7c15ULL) >> 11) * 0x1.0p-53;
   return ttl_ns - static_cast<int64_t>(static_cast<double>(ttl_ns) * ttl_jitter_ * share);
 }
 

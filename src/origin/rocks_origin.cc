@@ -16,10 +16,10 @@
 #include "origin/rocks_origin.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdarg>
 #include <cstdint>
-#include <atomic>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>

@@ -86,6 +86,13 @@ def updates(events, count):
     return out
 
 
+def l1_sample(admin):
+    """L1's slices cache: bytes charged and entries (what RSS should follow)."""
+    m = fault_rig.metrics(admin)
+    return {"bytes": m.get('tempo_cache_bytes{cache="slices"}', 0),
+            "entries": m.get('tempo_cache_entries{cache="slices"}', 0)}
+
+
 def sample(pid):
     rss, threads = rss_kb(pid)
     return {"rss_kb": rss, "threads": threads, "fds": open_fds(pid)}
@@ -155,6 +162,7 @@ def main():
                                       if c.startswith("5")),
                      "rate_limited": now_limited - limited,
                      "serve": sample(rig.serve.pid), "sync": sample(rig.sync.pid),
+                     "l1": l1_sample(rig.admin),
                      "events_published": len(rig.publisher.written)}
                 codes, limited = now, now_limited
                 result["minutes"].append(m)

@@ -144,10 +144,6 @@ PageSource::PageSource(origin::Origin* origin, const PageSourceOptions& options)
   tenant_options.capacity_bytes = std::max<size_t>(options.l1.capacity_bytes / 64, 64 << 10);
   tenant_options.shards = 16;
   tenant_options.refresh_threads = 1;
-  // An invalidation means a record of the tenant changed: an "unknown" from
-  // before it is likely wrong, and a "known" one is remembered apart
-  // (RememberTenant), so nothing stale stands in for the reload.
-  tenant_options.keep_invalidated = false;
   tenants_ = std::make_unique<TenantCache>(tenant_options);
 }
 
@@ -342,8 +338,9 @@ void PageSource::InvalidateSlice(const origin::PartitionKey& partition, std::str
   std::string key;
   SliceKey(partition, scope, &key);
   l1_->Invalidate(key);
-  // A first record makes a tenant known, a last delete unknown.
-  tenants_->Invalidate(partition.tenant);
+  // A first record makes a tenant known, a last delete unknown: an answer
+  // from before is likely wrong ("known" is remembered apart, RememberTenant).
+  tenants_->Invalidate(partition.tenant, cache::Invalidation::kRemove);
 }
 
 void PageSource::InvalidateTenant(std::string_view tenant) {
@@ -351,13 +348,13 @@ void PageSource::InvalidateTenant(std::string_view tenant) {
   std::string prefix(tenant);
   prefix.push_back(kKeySeparator);
   l1_->InvalidatePrefix(prefix);
-  tenants_->Invalidate(tenant);
+  tenants_->Invalidate(tenant, cache::Invalidation::kRemove);
 }
 
 void PageSource::InvalidateAll() {
   if (l1_ == nullptr) return;
   l1_->InvalidatePrefix("");
-  tenants_->InvalidatePrefix("");
+  tenants_->InvalidatePrefix("", cache::Invalidation::kRemove);
 }
 
 namespace {
@@ -413,15 +410,17 @@ size_t PageSource::InvalidateMatching(const SliceFilter& filter,
     std::optional<origin::SliceKey> key = ParseSliceKey(resident.key);
     if (!key.has_value() || !Matches(filter, *key)) continue;
     if (!contiguous || names_one) {
-      l1_->Invalidate(resident.key);
+      l1_->Invalidate(resident.key, cache::Invalidation::kRemove);
       ++removed;
     }
     if (keys != nullptr && !(names_one && *key == exact)) keys->push_back(std::move(*key));
   }
   // A prefix is dropped in one call, which also takes slices loaded since
   // the listing.
-  if (contiguous && !names_one) removed = l1_->InvalidatePrefix(prefix);
-  tenants_->Invalidate(filter.tenant);
+  if (contiguous && !names_one) {
+    removed = l1_->InvalidatePrefix(prefix, cache::Invalidation::kRemove);
+  }
+  tenants_->Invalidate(filter.tenant, cache::Invalidation::kRemove);
   return removed;
 }
 

@@ -162,17 +162,19 @@ class PageSource {
   // As TenantKnown, but never waits: nullopt when the answer needs the origin.
   std::optional<Result<bool>> TenantKnownCached(std::string_view tenant);
 
-  // Drops one cached slice (scope "*" or a pageId) from L1 so the next read
-  // reloads it, and what is remembered about its tenant. L2 is `tempo
-  // sync`'s to rewrite.
+  // A publish changed one slice (scope "*" or a pageId): expires it in L1
+  // so the next read reloads it (the old slice stands in only if L2 and the
+  // origin both fail: cache::Invalidation::kExpire), and forgets what is
+  // remembered about its tenant. L2 is `tempo sync`'s to rewrite.
   void InvalidateSlice(const origin::PartitionKey& partition, std::string_view scope);
-  // Drops every cached slice of a tenant, and what is remembered about it.
+  // The same for every cached slice of a tenant.
   void InvalidateTenant(std::string_view tenant);
-  // Drops everything cached in this process.
+  // The same for everything cached in this process.
   void InvalidateAll();
-  // Drops the L1 slices `filter` names, and what is remembered about its
-  // tenant. Returns how many were dropped and, in `keys` (when not null), the
-  // slices dropped: those it listed before dropping them, plus the slice
+  // Removes the L1 slices `filter` names (an operator's drop: nothing
+  // stands in for them, unlike a publish's invalidation, which expires a
+  // slice), and what is remembered about its tenant. Returns how many were dropped and, in `keys`
+  // (when not null), the slices dropped: those it listed before dropping them, plus the slice
   // itself when the filter names one exactly (for deleting them from L2).
   size_t InvalidateMatching(const SliceFilter& filter, std::vector<origin::SliceKey>* keys);
   // The slices L1 holds for `tenant` (every tenant's for ""), by key (empty

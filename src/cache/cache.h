@@ -37,12 +37,14 @@
 // leaves the window it is admitted to the main region only if a frequency
 // sketch estimates it was requested more often, recently, than the entry it
 // would evict. So a one-hit wonder (or a long scan of them) cannot push out
-// an entry that is requested often. Frequencies age: all counts are halved
-// after about 150 requests per resident entry, so the cache learns slowly
-// that a formerly popular key has gone cold (see sketch_samples_per_entry),
-// unless the hit rate falls suddenly (a shift of the popular keys, not a
-// scan: misses on unseen keys do not count), in which case the shard forgets
-// its counts at once (see src/cache/shift_detector.h).
+// an entry that is requested often. Frequencies
+// age: all counts are halved after about 150 requests per resident entry,
+// so the cache learns slowly that a formerly popular key has gone cold (see
+// sketch_samples_per_entry), unless the hit rate falls suddenly (a shift of
+// the popular keys, not a scan: misses on keys not missed recently do not
+// count), in which case the shard forgets its counts at once (see
+// src/cache/shift_detector.h, whose memory of recent misses takes 4 bytes
+// per entry, at least 16 KiB a shard).
 //
 // The adaptive window. How much of the capacity the LRU window should have
 // depends on the workload: 1 % where frequency predicts the next request
@@ -95,9 +97,10 @@
 // fails, as any expired value does (within max_stale of the invalidation).
 // So a publish is served as soon as L2 or the origin can give it, and an
 // outage of both right after a publish serves the page as it was a moment
-// before rather than an error. With stale values off (max_stale 0 or no
-// refresh threads), or keep_invalidated off, an invalidation removes the
-// entry.
+// before rather than an error. An invalidation of kind kRemove (a value
+// known to be wrong rather than old: an operator's drop) removes the entry,
+// as every invalidation does with stale values off (max_stale 0 or no
+// refresh threads).
 //
 // Concurrent misses on one key make one load ("single flight"): the first
 // caller runs its loader, the others wait for that result. An invalidation
@@ -132,6 +135,12 @@ enum class Source {
   kLoaded,  // this call loaded it, or waited for the concurrent load of the same key
 };
 
+// What an invalidation does to a resident value (see the top of this file).
+enum class Invalidation {
+  kExpire,  // old: expired, it stands in only if its reload fails
+  kRemove,  // wrong: removed, nothing stands in
+};
+
 // How a Cache behaves. The defaults are the recommended settings.
 struct CacheOptions {
   // The most bytes (sum of charges) the cache holds.
@@ -160,11 +169,6 @@ struct CacheOptions {
   // from the origin, in the same instant every ttl. 0: every entry gets its
   // ttl exactly. In [0, 1); `tempo serve` uses 0.1.
   double ttl_jitter = 0;
-
-  // An invalidated entry stays, expired, to stand in if its reload fails
-  // (see the top of this file). false: an invalidation removes it, for
-  // values that an invalidation proves wrong rather than old.
-  bool keep_invalidated = true;
 
   // Independent shards (each with its own lock, table and policy); rounded
   // up to a power of two, at most kMaxShards. More shards mean less lock
@@ -249,11 +253,12 @@ struct CacheStats {
   uint64_t evictions = 0;            // entries removed to respect the capacity
   uint64_t admissions_rejected = 0;  // new entries evicted instead of their victim
   uint64_t expirations = 0;          // entries removed because they were past max_stale
-  uint64_t invalidations = 0;        // entries expired by Invalidate or InvalidatePrefix
+  uint64_t invalidations = 0;        // entries expired or removed by Invalidate(Prefix)
   size_t bytes = 0;                  // sum of the charges (with overheads) of the resident entries
   size_t entries = 0;                // resident entries
   double window_fraction = 0;        // the admission window's share, averaged over the shards
   uint64_t window_moves = 0;         // times a shard's window tuner moved its window
+  uint64_t shifts = 0;               // workload shifts a shard's policy detected and forgot
 };
 
 namespace internal {
@@ -404,16 +409,21 @@ class Cache final {
   }
 
   // Expires `key` (see the top of this file: a later lookup loads again, and
-  // the old value stands in only if that load fails), and makes the cache
-  // discard the result of a load of `key` that is in flight.
-  void Invalidate(std::string_view key) { core_.Invalidate(key); }
+  // the old value stands in only if that load fails), or removes it (`how`
+  // kRemove), and makes the cache discard the result of a load of `key`
+  // that is in flight.
+  void Invalidate(std::string_view key, Invalidation how = Invalidation::kExpire) {
+    core_.Invalidate(key, how);
+  }
 
   // Invalidates every key that starts with `prefix` (for example all slices
   // of one tenant: include the separator, "acme\x1f", so that "acme2" stays;
   // an empty prefix invalidates everything) and returns how many entries it
   // invalidated. Takes time proportional to the number of entries, locking one
   // shard at a time.
-  size_t InvalidatePrefix(std::string_view prefix) { return core_.InvalidatePrefix(prefix); }
+  size_t InvalidatePrefix(std::string_view prefix, Invalidation how = Invalidation::kExpire) {
+    return core_.InvalidatePrefix(prefix, how);
+  }
 
   // One resident entry, as Residents lists it.
   struct Resident {

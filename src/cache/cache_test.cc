@@ -646,20 +646,20 @@ TEST(CacheTest, TtlJitterSpreadsExpiriesOverItsShareOfTheTtl) {
   EXPECT_FALSE(cache.Get("0").has_value());
 }
 
-// With stale values or keep_invalidated off, an invalidated key is removed:
+// kRemove, or any invalidation with stale values off, removes the key:
 // nothing stands in.
-TEST(CacheTest, InvalidateRemovesTheKeyWhenStaleValuesOrKeepInvalidatedAreOff) {
+TEST(CacheTest, InvalidateRemovesTheKeyForKRemoveOrWhenStaleValuesAreOff) {
   for (bool stale_off : {true, false}) {
     FakeClock clock;
     CacheOptions o = TestOptions(&clock);
-    if (stale_off) {
-      o.max_stale = milliseconds(0);
-    } else {
-      o.keep_invalidated = false;
-    }
+    if (stale_off) o.max_stale = milliseconds(0);
     SliceCache cache(o);
     cache.Insert("a", MakeSlice("a", 1), 10);
-    cache.Invalidate("a");
+    cache.Insert("b/1", MakeSlice("b", 1), 10);
+    cache.Invalidate("a", stale_off ? Invalidation::kExpire : Invalidation::kRemove);
+    EXPECT_EQ(
+        cache.InvalidatePrefix("b/", stale_off ? Invalidation::kExpire : Invalidation::kRemove),
+        1u);
     EXPECT_EQ(cache.Stats().entries, 0u) << stale_off;
     EXPECT_FALSE(
         cache

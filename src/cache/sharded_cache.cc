@@ -186,7 +186,6 @@ ShardedCache::ShardedCache(const CacheOptions& options)
       max_stale_ns_(ToNanos(options.max_stale)),
       stale_grace_ns_(std::min(ToNanos(options.stale_grace), max_stale_ns_)),
       serve_stale_(options.refresh_threads > 0 && options.max_stale.count() > 0),
-      keep_invalidated_(serve_stale_ && options.keep_invalidated),
       refresh_backoff_ns_(ToNanos(options.refresh_retry_backoff)),
       load_wait_timeout_(options.load_wait_timeout),
       clock_(options.clock),
@@ -489,7 +488,7 @@ void ShardedCache::Insert(std::string_view key, std::shared_ptr<const void> valu
   StoreLocked(shard, key, hash, std::move(value), charge, ttl, now, &graveyard);
 }
 
-void ShardedCache::Invalidate(std::string_view key) {
+void ShardedCache::Invalidate(std::string_view key, Invalidation how) {
   const uint64_t hash = KeyHash(key);
   Shard& shard = ShardFor(hash);
   Graveyard graveyard;
@@ -498,11 +497,11 @@ void ShardedCache::Invalidate(std::string_view key) {
   SupersedeFlightLocked(shard, key);
   if (Node* n = shard.table.Find(key, hash)) {
     ++shard.counters.invalidations;
-    ExpireLocked(shard, n, Now());
+    InvalidateLocked(shard, n, Now(), how);
   }
 }
 
-size_t ShardedCache::InvalidatePrefix(std::string_view prefix) {
+size_t ShardedCache::InvalidatePrefix(std::string_view prefix, Invalidation how) {
   size_t removed = 0;
   for (auto& shard_ptr : shards_) {
     Shard& shard = *shard_ptr;
@@ -516,7 +515,7 @@ size_t ShardedCache::InvalidatePrefix(std::string_view prefix) {
     const int64_t now = Now();
     for (Node* n : doomed) {
       ++shard.counters.invalidations;
-      ExpireLocked(shard, n, now);
+      InvalidateLocked(shard, n, now, how);
     }
     removed += doomed.size();
     std::erase_if(shard.flights, [&](const auto& item) {
@@ -573,6 +572,7 @@ CacheStats ShardedCache::Stats() const {
     stats.entries += shard.policy.entries();
     stats.window_fraction += shard.policy.window_fraction() / static_cast<double>(shards_.size());
     stats.window_moves += shard.policy.window_moves();
+    stats.shifts += shard.policy.shifts();
   }
   stats.load_timeouts = load_timeouts_.load(std::memory_order_relaxed);
   return stats;
@@ -616,9 +616,9 @@ void ShardedCache::StoreLocked(Shard& shard, std::string_view key, uint64_t hash
   }
 }
 
-void ShardedCache::ExpireLocked(Shard& shard, Node* n, int64_t now) {
+void ShardedCache::InvalidateLocked(Shard& shard, Node* n, int64_t now, Invalidation how) {
   shard.mu.AssertHeld();
-  if (!keep_invalidated_) {
+  if (how == Invalidation::kRemove || !serve_stale_) {
     RemoveLocked(shard, n);
     return;
   }

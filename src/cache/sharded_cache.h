@@ -40,6 +40,7 @@ namespace tempo::cache {
 struct CacheOptions;
 struct CacheStats;
 enum class Source;
+enum class Invalidation;
 
 namespace internal {
 
@@ -111,8 +112,8 @@ class ShardedCache {
   const void* Get(std::string_view key, ReadScope* scope);
   void Insert(std::string_view key, std::shared_ptr<const void> value, size_t charge,
               std::optional<std::chrono::milliseconds> ttl);
-  void Invalidate(std::string_view key);
-  size_t InvalidatePrefix(std::string_view prefix);
+  void Invalidate(std::string_view key, Invalidation how);
+  size_t InvalidatePrefix(std::string_view prefix, Invalidation how);
   std::vector<ErasedResident> Residents(std::string_view prefix);
   CacheStats Stats() const;
 
@@ -177,9 +178,9 @@ class ShardedCache {
                    std::optional<std::chrono::milliseconds> ttl, int64_t now, Graveyard* graveyard);
   // What an invalidation does to resident `n`: makes it expired (past its
   // stale grace), so that the next lookup loads it and its value stands in
-  // only when that load fails (cache.h); removes it when stale values or
-  // keep_invalidated are off.
-  void ExpireLocked(Shard& shard, Node* n, int64_t now);
+  // only when that load fails (cache.h); removes it for kRemove or when
+  // stale values are off.
+  void InvalidateLocked(Shard& shard, Node* n, int64_t now, Invalidation how);
   // Unindexes and unlinks resident `n` and retires it.
   void RemoveLocked(Shard& shard, Node* n);
   // Retires unindexed `n`: freed once no reader can hold it.
@@ -207,7 +208,6 @@ class ShardedCache {
   const int64_t max_stale_ns_;
   const int64_t stale_grace_ns_;  // at most max_stale_ns_
   const bool serve_stale_;
-  const bool keep_invalidated_;  // and serve_stale_
   const int64_t refresh_backoff_ns_;
   const std::chrono::milliseconds load_wait_timeout_;
   const std::function<int64_t()> clock_;

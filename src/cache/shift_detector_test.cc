@@ -63,5 +63,52 @@ TEST(ShiftDetectorTest, SamplesGrowWithTheResidentEntries) {
   EXPECT_TRUE(d.Record(false, kEntries));  // a sample of kEntries requests, not kMinSample
 }
 
+// A well-mixed 64-bit hash of i (the cache's key hashes are).
+uint64_t HashOf(uint64_t i) {
+  i += 0x9e3779b97f4a7c15ULL;
+  i = (i ^ (i >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  i = (i ^ (i >> 27)) * 0x94d049bb133111ebULL;
+  return i ^ (i >> 31);
+}
+
+TEST(ShiftDetectorTest, MissedBeforeRemembersTheRecentMisses) {
+  ShiftDetector d;
+  EXPECT_FALSE(d.MissedBefore(HashOf(1), 0));
+  EXPECT_TRUE(d.MissedBefore(HashOf(1), 0));
+  // Still remembered after a full sample's worth of other misses (it moved
+  // to the previous filter) ...
+  for (uint64_t i = 0; i < ShiftDetector::kMinSample; ++i) d.MissedBefore(HashOf(1000 + i), 0);
+  EXPECT_TRUE(d.MissedBefore(HashOf(1), 0));
+  // ... but not after two more.
+  for (uint64_t i = 0; i < 2 * ShiftDetector::kMinSample + 1; ++i) {
+    d.MissedBefore(HashOf(100000 + i), 0);
+  }
+  EXPECT_FALSE(d.MissedBefore(HashOf(7), 0));
+  EXPECT_FALSE(d.MissedBefore(HashOf(1), 0));
+}
+
+// A scan of never-repeated keys must look like one-offs: few false
+// positives, however long the scan (the filters turn over with the misses).
+TEST(ShiftDetectorTest, AScanLooksLikeOneOffs) {
+  ShiftDetector d;
+  constexpr size_t kEntries = 500;
+  int seen = 0;
+  constexpr int kScan = 50000;
+  for (int i = 0; i < kScan; ++i) seen += d.MissedBefore(HashOf(i), kEntries);
+  EXPECT_LT(seen, kScan / 50);  // under 2 %
+}
+
+TEST(ShiftDetectorTest, TheFiltersGrowWithTheResidentEntries) {
+  ShiftDetector d;
+  constexpr size_t kEntries = 4 * ShiftDetector::kMinSample;
+  EXPECT_FALSE(d.MissedBefore(HashOf(1), kEntries));
+  // 3 x kMinSample other misses: more than a kMinSample filter holds, fewer
+  // than one sized for kEntries.
+  for (uint64_t i = 0; i < 3 * ShiftDetector::kMinSample; ++i) {
+    d.MissedBefore(HashOf(1000 + i), kEntries);
+  }
+  EXPECT_TRUE(d.MissedBefore(HashOf(1), kEntries));
+}
+
 }  // namespace
 }  // namespace tempo::cache::internal

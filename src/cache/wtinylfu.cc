@@ -77,9 +77,9 @@ void WTinyLfu::OnHit(Node* n) {
 
 bool WTinyLfu::Add(Node* n, std::vector<Node*>* evicted) {
   if (n->charge > capacity_) return false;
-  // A miss on a key the sketch has not seen (a scan, a one-off) says
-  // nothing about the popular keys moving: it is left out of the sample.
-  if (sketch_.Estimate(n->hash) > 0) Sample(false);
+  // A miss on a key not missed recently (a scan, a one-off) says nothing
+  // about the popular keys moving: it is left out of the sample.
+  if (shift_detector_.MissedBefore(n->hash, entries_)) Sample(false);
   Tune(n->hash, n->charge);
   n->last_access = ++requests_;
   ++entries_;

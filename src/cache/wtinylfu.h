@@ -58,8 +58,12 @@ class WTinyLfu {
   WTinyLfu& operator=(const WTinyLfu&) = delete;
 
   // Counts one access of `hash` in the frequency sketch without touching
-  // any entry (a request for a key that is not resident and is not added).
-  void RecordAccess(uint64_t hash) { sketch_.Increment(hash); }
+  // any entry (a request for a key that is not resident and is not added),
+  // and remembers it as a recent miss (ShiftDetector::MissedBefore).
+  void RecordAccess(uint64_t hash) {
+    sketch_.Increment(hash);
+    (void)shift_detector_.MissedBefore(hash, entries_);
+  }
 
   // A hit on resident `n`: counts the access and moves `n` up: to the front
   // of its list, or from probation to protected (demoting protected's least

@@ -268,7 +268,7 @@ TEST(WTinyLfuTest, AShiftOfThePopularKeysIsLearnedQuickly) {
 }
 
 // A scan drops the hit rate as much as a shift does, but its misses are on
-// keys the sketch has not seen, which the shift detector leaves out: the
+// keys not missed recently, which the shift detector leaves out: the
 // popular keys stay.
 TEST(WTinyLfuTest, AScanIsNotAShift) {
   constexpr int kEntries = 1000;

@@ -36,6 +36,9 @@ void CacheMetrics(const char* cache, const cache::CacheStats& s, admin::MetricsW
                labels);
   out->Counter("tempo_cache_invalidations_total", "Entries expired by invalidations",
                s.invalidations, labels);
+  out->Counter("tempo_cache_shifts_total",
+               "Workload shifts detected: a shard's policy forgot its frequencies", s.shifts,
+               labels);
   out->Gauge("tempo_cache_bytes", "Bytes charged to resident entries", s.bytes, labels);
   out->Gauge("tempo_cache_entries", "Resident entries", s.entries, labels);
 }
@@ -62,6 +65,7 @@ std::string CacheObject(const cache::CacheStats& s) {
                  {"evictions", s.evictions},
                  {"admissions_rejected", s.admissions_rejected},
                  {"invalidations", s.invalidations},
+                 {"shifts", s.shifts},
                  {"bytes", s.bytes},
                  {"entries", s.entries}});
 }

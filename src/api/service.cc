@@ -168,8 +168,9 @@ void LayoutService::Defer(const http::Request& request, Deadline deadline,
     http::Response answer;
     http::Request copy{method, target, if_none_match, nullptr};
     copy.shadow = shadow;
-    // The serving thread asked the limiter already.
-    const Evaluation evaluation{NowUnixNanos(), options_.allow_preview, /*limit=*/false};
+    // The serving thread asked the limiter already; this thread keeps no memo.
+    const Evaluation evaluation{NowUnixNanos(), options_.allow_preview, /*limit=*/false,
+                                /*counted=*/true, /*memo=*/false};
     try {
       if (std::chrono::steady_clock::now() >= deadline) {
         SetError(kUnavailableError, &answer);
@@ -284,7 +285,7 @@ bool LayoutService::AnswerLayout(const http::Request& request, int api_version,
   // entry knows its tenant and slices. It is used below only if the slices
   // read now are the ones it was made from (answer_memo.h).
   const AnswerMemo::Key memo_key{api_version, evaluation.preview, query};
-  const AnswerMemo::Entry* memo = memo_.Find(memo_key);
+  const AnswerMemo::Entry* memo = evaluation.memo ? memo_.Find(memo_key) : nullptr;
   std::optional<PageRequest> page;
   if (memo == nullptr) {
     auto parsed = ParseLayoutQuery(query, api_version, QueryOptions{evaluation.preview});
@@ -369,7 +370,9 @@ bool LayoutService::AnswerLayout(const http::Request& request, int api_version,
   SetLayout(request, page->tenant, response->body, etag, slices.tier, response);
   // Only answers about a known tenant's records: an empty page's answer
   // also depends on whether the tenant is known, which no slice records.
-  if (slices.HasRecords()) Memoize(memo_key, *page, slices, evaluated_at, response->body, etag);
+  if (evaluation.memo && slices.HasRecords()) {
+    Memoize(memo_key, *page, slices, evaluated_at, response->body, etag);
+  }
   return true;
 }
 

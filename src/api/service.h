@@ -80,8 +80,8 @@ struct ServiceOptions {
   // Per-tenant request limits of the public listener (not of AnswerAt);
   // null: none. LayoutService::SetLimiter replaces it live.
   std::shared_ptr<TenantLimiter> limiter;
-  // Answers of repeated queries kept per serving thread (api/answer_memo.h);
-  // 0: none.
+  // Answers of repeated queries kept per serving thread (api/answer_memo.h;
+  // not on the wait_threads); 0: none.
   size_t answer_memo_entries = 1024;
 };
 
@@ -154,6 +154,13 @@ class LayoutService {
     bool limit = false;
     // Whether a memo hit is counted in Stats (not for AnswerAt).
     bool counted = true;
+    // Whether the answer memo is used: on the serving threads. The
+    // BlockingPool's threads (wait_threads of them) would each fill a
+    // table of their own with answers the serving threads then make and
+    // keep again: 64 tables of up to answer_memo_entries answers each,
+    // which grew tempo serve's RSS by 7 MiB a minute under a publish stream
+    // (docs/reliability.md, "Where the serve's memory goes").
+    bool memo = true;
   };
   bool Answer(const http::Request& request, Evaluation evaluation, Deadline deadline, bool may_wait,
               http::Response* response) const;

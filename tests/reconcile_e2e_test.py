@@ -299,6 +299,20 @@ class ReconcileTest(e2e_test.Base):
         self.assertEqual(report["drift"], 1)
         self.assertIn("more differences", p.stdout.decode())
 
+    def test_a_report_that_cannot_be_written_keeps_the_alert(self):
+        a = self.rocks_store("a")
+        b = self.store("empty")
+        run(["import", "--store", b, self.write("none.ndjson", "")])
+        nowhere = os.path.join(self.tmp, "no-such-dir", "report.json")
+        # Over the threshold: 3 stays (the alert), the failed write is named.
+        p = reconcile(a, b, "--report", nowhere)
+        self.assertEqual(p.returncode, EXIT_OVER, p.stderr.decode())
+        self.assertIn("no-such-dir", p.stderr.decode())
+        # Within it: 1, so the job still fails visibly.
+        p = reconcile(a, self.rocks_store("a2"), "--metrics-out", nowhere)
+        self.assertEqual(p.returncode, EXIT_ERROR, p.stderr.decode())
+        self.assertIn("no-such-dir", p.stderr.decode())
+
     # ---- sides that cannot be read ----------------------------------------------------
 
     def expect_unreadable(self, a, b, side, why):

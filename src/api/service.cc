@@ -34,6 +34,22 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
+// False for the answers that come from this instance's state or policy
+// rather than from the page: unavailable, over the tenant's rate, another
+// group's tenant, preview turned off (see ServiceOptions::observer).
+bool SaysSomethingAboutContent(const http::Response& response) {
+  switch (response.status) {
+    case 503:
+    case 429:
+    case 421:
+      return false;
+    case 400:
+      return !response.body.starts_with(R"({"error":{"code":"preview_disabled")");
+    default:
+      return true;
+  }
+}
+
 }  // namespace
 
 void SetError(const ApiError& error, http::Response* response) {
@@ -148,7 +164,9 @@ void LayoutService::AnswerAt(std::string_view target, UnixNanos at, Deadline dea
 
 void LayoutService::Observe(const http::Request& request, const http::Response& response,
                             UnixNanos at) const {
-  if (!options_.observer || response.status == 503 || request.method != "GET") return;
+  if (!options_.observer || !SaysSomethingAboutContent(response) || request.method != "GET") {
+    return;
+  }
   const std::string_view path = request.target.substr(0, request.target.find('?'));
   if (path != kV1Path && path != kV2Path) return;
   options_.observer(request, response, at);

@@ -533,6 +533,40 @@ TEST_F(ServiceWithStore, AMemoizedAnswerEndsWhereASchedulePasses) {
   EXPECT_EQ(at(start - 10), R"({"modules":[]})") << "a clock that went back";
 }
 
+// A 429, a 421 and a 400 preview_disabled come from this instance's own
+// policy: a candidate evaluating the same request would not give them, so
+// they are not offered for shadowing. Other 4xx are.
+TEST_F(ServiceWithStore, TheObserverLeavesOutTheAnswersOfThisInstancesPolicy) {
+  Publish("module",
+          R"({"id":"a","tenant":"T","channels":["web"],"pageType":"home","zone":"z","version":1})");
+  std::vector<int> seen;
+  cache::testing::FakeClock limiter_clock;
+  TenantLimiterOptions limits;
+  limits.default_limit = {1, 1};
+  limits.clock = limiter_clock.Fn();
+  ServiceOptions options;
+  options.deadline = std::chrono::seconds(5);
+  options.allow_preview = false;
+  options.tenant_groups = GroupFilter(kGroups, "TG2");
+  options.limiter = std::make_shared<TenantLimiter>(limits);
+  options.observer = [&seen](const http::Request&, const http::Response& r, UnixNanos) {
+    seen.push_back(r.status);
+  };
+  const LayoutService observed(pages_.get(), options);
+  EXPECT_EQ(Call(observed, "GET", kPage).status, 200);
+  EXPECT_EQ(Call(observed, "GET", kPage).status, 429);
+  EXPECT_EQ(Call(observed, "GET", "/api/v2/tempo/layouts?tenant=WM_GLASS&channel=web&pageType=home")
+                .status,
+            421);
+  http::Response preview = Call(observed, "GET", std::string(kPage) + "&at=2020-01-01T00:00:00Z");
+  EXPECT_EQ(preview.status, 400);
+  EXPECT_NE(preview.body.find("preview_disabled"), std::string::npos);
+  EXPECT_EQ(
+      Call(observed, "GET", "/api/v2/tempo/layouts?tenant=T&channel=WEB&pageType=home").status,
+      400);
+  EXPECT_EQ(seen, (std::vector<int>{200, 400}));
+}
+
 TEST_F(ServiceWithStore, OverItsRateATenantGets429WithRetryAfter) {
   Publish("module",
           R"({"id":"a","tenant":"T","channels":["web"],"pageType":"home","zone":"z","version":1})");

@@ -19,7 +19,10 @@ namespace {
 
 // The exit statuses of `tempo reconcile`.
 constexpr int kExitWithinThreshold = 0;
-constexpr int kExitError = 1;  // a side cannot be read, or the results cannot be written
+// A side cannot be read; or the results cannot be written and the drift is
+// within the threshold (over it, the alert's 3 wins: a job that alerts on 3
+// must not miss drift because a report file could not be written).
+constexpr int kExitError = 1;
 constexpr int kExitOverThreshold = 3;
 
 struct ReconcileFlags {
@@ -111,13 +114,13 @@ int RunReconcile(const ReconcileFlags& f) {
   std::cout << reconcile::RenderTable(*report, run);
   if (Status s = FlushOutput(std::cout, "stdout"); !s.ok()) {
     std::cerr << "tempo reconcile: " << s.message() << "\n";
-    exit_code = kExitError;
+    if (exit_code == kExitWithinThreshold) exit_code = kExitError;
   }
   if (!f.report.empty()) {
     if (Status s = reconcile::WriteFileAtomically(f.report, reconcile::RenderJson(*report, run));
         !s.ok()) {
       std::cerr << "tempo reconcile: " << s.message() << "\n";
-      exit_code = kExitError;
+      if (exit_code == kExitWithinThreshold) exit_code = kExitError;
     }
   }
   if (!f.metrics_out.empty()) {
@@ -125,7 +128,7 @@ int RunReconcile(const ReconcileFlags& f) {
             reconcile::WriteFileAtomically(f.metrics_out, reconcile::RenderMetrics(*report, run));
         !s.ok()) {
       std::cerr << "tempo reconcile: " << s.message() << "\n";
-      exit_code = kExitError;
+      if (exit_code == kExitWithinThreshold) exit_code = kExitError;
     }
   }
   return exit_code;

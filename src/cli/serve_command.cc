@@ -59,7 +59,8 @@ void AddShadowFlags(CLI::App* cmd, serve::ServeOptions* f) {
                   "Send only these tenants' requests with --shadow-to (comma-separated)")
       ->delimiter(',');
   cmd->add_option("--shadow-timeout-ms", f->shadow_to.timeout_ms,
-                  "Time-out of one post to --shadow-to (connect, send, answer)")
+                  "Time-out of one post to --shadow-to (each of connect and the exchange: a post "
+                  "takes at most twice this)")
       ->capture_default_str()
       ->check(CLI::Range(1, 60'000));
   cmd->add_option("--shadow-connections", f->shadow_to.connections,

@@ -295,9 +295,13 @@ class ReceiverImpl final : public Receiver {
         AppendJsonString(m.tenant, &body);
         body.append(",\"path\":");
         AppendJsonString(m.difference.path, &body);
-        // A side without a value there is left out.
-        if (m.difference.expected) body.append(",\"expected\":").append(*m.difference.expected);
-        if (m.difference.actual) body.append(",\"actual\":").append(*m.difference.actual);
+        // Both keys are always there; a side without a value at `path` (a
+        // member or element only the other side has) is null and named in
+        // `missing`, so it is not mistaken for a JSON null.
+        body.append(",\"expected\":").append(m.difference.expected.value_or("null"));
+        body.append(",\"actual\":").append(m.difference.actual.value_or("null"));
+        if (!m.difference.expected) body.append(",\"missing\":\"expected\"");
+        if (!m.difference.actual) body.append(",\"missing\":\"actual\"");
         body.append(",\"at\":");
         AppendJsonString(FormatRfc3339(m.at), &body);
         body.push_back('}');

@@ -88,8 +88,9 @@ class Receiver {
   // of the first difference in the legacy document's order (json_diff.h);
   // "" with the two statuses as expected/actual when they differ, or with
   // the candidate's body as a JSON string when it is not JSON. Values are
-  // cut at 1 KiB (still valid JSON); a side that has no value at `path` (a
-  // member or element only the other side has) is left out.
+  // cut at 1 KiB (still valid JSON). Both keys are always written: a side
+  // that has no value at `path` (a member or element only the other side
+  // has) is null, and "missing":"expected"|"actual" names it.
   virtual void HandleStatus(http::Response* response) const = 0;
   // POST /admin/shadow/reset: zeroes what GET /admin/shadow shows (counts,
   // tenants, mismatches) and answers 200 {"reset":true}. The /metrics

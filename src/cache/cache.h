@@ -38,8 +38,10 @@
 // sketch estimates it was requested more often, recently, than the entry it
 // would evict. So a one-hit wonder (or a long scan of them) cannot push out
 // an entry that is requested often. Frequencies
-// age: all counts are halved after about 150 requests per resident entry,
-// so the cache learns slowly that a formerly popular key has gone cold (see
+// age: all counts are halved after about 150 requests per resident entry
+// (a miss on a key not missed recently, such as a scan's, counts half, so a
+// scan does not make the popular keys' counts age sooner), so the cache
+// learns slowly that a formerly popular key has gone cold (see
 // sketch_samples_per_entry), unless the hit rate falls suddenly (a shift of
 // the popular keys, not a scan: misses on keys not missed recently do not
 // count), in which case the shard forgets its counts at once (see

@@ -73,7 +73,7 @@ int FrequencySketch::Estimate(uint64_t hash) const {
   return count;
 }
 
-bool FrequencySketch::Increment(uint64_t hash) {
+bool FrequencySketch::Increment(uint64_t hash, Weight weight) {
   const Slots s = Locate(hash);
   int count[4];
   int min = kMaxCount;
@@ -89,6 +89,7 @@ bool FrequencySketch::Increment(uint64_t hash) {
   for (int i = 0; i < 4; ++i) {
     if (count[i] == min) table_[s.word[i]] += uint64_t{1} << s.shift[i];
   }
+  if (weight == Weight::kHalf && (half_pending_ = !half_pending_)) return min + 1 == kMaxCount;
   if (++additions_ >= sample_period_) {
     Halve();
     return false;

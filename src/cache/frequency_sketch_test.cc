@@ -67,6 +67,27 @@ TEST(FrequencySketchTest, SaturatedAccessesCompleteThePeriod) {
   EXPECT_EQ(sketch.Estimate(H("a")), FrequencySketch::kMaxCount / 2);
 }
 
+TEST(FrequencySketchTest, HalfWeightAccessesCountHalfTowardsThePeriod) {
+  FrequencySketch sketch(10);
+  sketch.EnsureCapacity(100);
+  const size_t period = sketch.sample_period();
+  const uint32_t first = sketch.generation();
+  // Two half-weight accesses make one addition; each still counts the key.
+  for (int i = 0; i < 4; ++i) {
+    sketch.Increment(H("once" + std::to_string(i)), FrequencySketch::Weight::kHalf);
+  }
+  EXPECT_EQ(sketch.additions(), 2u);
+  EXPECT_EQ(sketch.Estimate(H("once0")), 1);
+  EXPECT_EQ(sketch.Estimate(H("once3")), 1);
+  // So a period of them takes twice as many accesses to age the counts.
+  size_t accesses = 4;
+  while (sketch.generation() == first) {
+    sketch.Increment(H("k" + std::to_string(accesses++)), FrequencySketch::Weight::kHalf);
+  }
+  EXPECT_EQ(accesses, 2 * period);
+  EXPECT_EQ(sketch.additions(), period / 2);  // the halved count of the period
+}
+
 TEST(FrequencySketchTest, SamplePeriodIsSamplesPerEntryTimesLargestEntryCount) {
   FrequencySketch sketch(10);
   sketch.EnsureCapacity(5000);

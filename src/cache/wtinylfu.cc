@@ -78,13 +78,16 @@ void WTinyLfu::OnHit(Node* n) {
 bool WTinyLfu::Add(Node* n, std::vector<Node*>* evicted) {
   if (n->charge > capacity_) return false;
   // A miss on a key not missed recently (a scan, a one-off) says nothing
-  // about the popular keys moving: it is left out of the sample.
-  if (shift_detector_.MissedBefore(n->hash, entries_)) Sample(false);
+  // about the popular keys moving: it is left out of the sample, and it
+  // counts half towards the sketch's aging (FrequencySketch::Weight).
+  const bool missed_before = shift_detector_.MissedBefore(n->hash, entries_);
+  if (missed_before) Sample(false);
   Tune(n->hash, n->charge);
   n->last_access = ++requests_;
   ++entries_;
   sketch_.EnsureCapacity(entries_);  // sizes the sketch and its aging period
-  sketch_.Increment(n->hash);
+  sketch_.Increment(
+      n->hash, missed_before ? FrequencySketch::Weight::kFull : FrequencySketch::Weight::kHalf);
   window_.PushFront(n);
   n->region = Region::kWindow;
   window_bytes_ += n->charge;

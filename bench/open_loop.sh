@@ -9,7 +9,8 @@
 # usage: bench/open_loop.sh [TEMPO_BINARY] [DURATION_S] [THREADS]
 #   CONNECTIONS (default 64): tempo bench's and wrk's connections, one thread each
 #   ROUNDS (default 3): alternated saturation rounds of tempo bench and wrk (medians reported)
-#   FRACTIONS (default "25 50 75 90"): the shares of the saturation rate measured
+#   FRACTIONS (default "25 50 75 90"): the shares of the saturation rate measured (nginx-own:
+#     nginx at that share of its own saturation, the machine's floor at that load)
 #   EXTRA_SERVE_ARGS: more flags for `tempo serve`
 # Data: `tempo gen --tenants 8 --modules 300` (bench/servers.sh, DATA=gen). Everything listens
 # on 127.0.0.1 only and is stopped at the end.
@@ -97,10 +98,12 @@ echo
 echo "| server, traffic | % of saturation | rate (req/s) | achieved | p50 (ms) | p99 (ms) | p99.9 (ms) | errors |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for fraction in $FRACTIONS; do
-  for case in tempo-hot nginx-hot tempo-rotation nginx-rotation; do
+  for case in tempo-hot nginx-hot nginx-own tempo-rotation nginx-rotation; do
     case $case in
       tempo-hot) args=("$tempo_url$TARGET"); sat=${saturation[tempo-hot]} ;;
       nginx-hot) args=("$nginx_url/layout.json"); sat=${saturation[tempo-hot]} ;;
+      # nginx at the same share of its own saturation: what this machine allows any server
+      nginx-own) args=("$nginx_url/layout.json"); sat=${saturation[nginx-hot]} ;;
       tempo-rotation) args=(--requests "$log" --base "$tempo_url"); sat=${saturation[tempo-rotation]} ;;
       nginx-rotation) args=(--requests "$log" --base "$nginx_url"); sat=${saturation[tempo-rotation]} ;;
     esac
@@ -111,4 +114,6 @@ for fraction in $FRACTIONS; do
   done
 done
 echo
+echo "nginx-hot and nginx-rotation run at tempo's rates; nginx-own at the share of nginx's own"
+echo "saturation (the machine's floor for that share of load)."
 echo "errors: connect + timeout + io + 5xx (the log's lines built to fail answer 4xx by design)"

@@ -75,6 +75,7 @@ using rocks::TenantCountKey;
 // 10 bits per key gives about 1% false positives on record-entry and tenant
 // point lookups (RocksDB's recommended default).
 constexpr double kBloomBitsPerKey = 10;
+constexpr size_t kWriteBufferBytes = size_t{16} << 20;
 
 // The info LOG's size past which an open starts a new one (RocksInfoLog).
 constexpr uintmax_t kMaxInfoLogBytes = 16 << 20;
@@ -656,6 +657,13 @@ rocksdb::Options StoreOptions() {
   // against 42-51 K without, interleaved runs on the idle 2-core VM).
   options.wal_bytes_per_sync = 1 << 20;
   options.bytes_per_sync = 1 << 20;
+  // 16 MiB memtables, not RocksDB's 64: every tempo serve reading the store
+  // as a secondary replays sync's WAL into a memtable of its own until sync
+  // flushes, so this bound is paid by each serve instance, for nothing it
+  // serves faster. At a publish stream of 100 events/s a 64 MiB memtable took
+  // 6-7 minutes to fill and the serve's RSS followed it up and down by about
+  // 60 MiB (docs/reliability.md, "Soak").
+  options.write_buffer_size = kWriteBufferBytes;
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kBloomBitsPerKey));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));

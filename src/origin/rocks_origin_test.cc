@@ -62,6 +62,21 @@ TEST_F(RocksOriginTest, Rule7_SecondOpenOfSameDirectoryFailsClearly) {
   EXPECT_EQ(Apply(ModuleEvent("t1", "m1", 1, {"web"})), ApplyOutcome::kApplied);
 }
 
+// Each serve replays sync's WAL into a memtable of its own until sync
+// flushes: the store's memtables are 16 MiB, not RocksDB's 64 (the options
+// RocksDB records in the store say what it runs with).
+TEST_F(RocksOriginTest, MemtablesAreSixteenMebibytes) {
+  std::string options_file;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path())) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with("OPTIONS-") && name > options_file) options_file = name;
+  }
+  ASSERT_FALSE(options_file.empty());
+  std::ifstream in(std::filesystem::path(dir_.path()) / options_file);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("write_buffer_size=16777216"), std::string::npos) << options_file;
+}
+
 // Writes raw bytes under a tuple key, bypassing the origin (which must be closed).
 void PutRaw(const std::string& path, char tag, const std::vector<std::string>& tuple,
             const std::string& value) {

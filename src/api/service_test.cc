@@ -533,6 +533,15 @@ TEST_F(ServiceWithStore, AMemoizedAnswerEndsWhereASchedulePasses) {
   EXPECT_EQ(at(start - 10), R"({"modules":[]})") << "a clock that went back";
 }
 
+// A limiter that lets each tenant `limit` (rate a second, burst), on `clock`.
+std::shared_ptr<TenantLimiter> LimiterOn(cache::testing::FakeClock& clock,
+                                         config::TenantLimit limit) {
+  TenantLimiterOptions limits;
+  limits.default_limit = limit;
+  limits.clock = clock.Fn();
+  return std::make_shared<TenantLimiter>(limits);
+}
+
 // A 429, a 421 and a 400 preview_disabled come from this instance's own
 // policy: a candidate evaluating the same request would not give them, so
 // they are not offered for shadowing. Other 4xx are.
@@ -541,14 +550,11 @@ TEST_F(ServiceWithStore, TheObserverLeavesOutTheAnswersOfThisInstancesPolicy) {
           R"({"id":"a","tenant":"T","channels":["web"],"pageType":"home","zone":"z","version":1})");
   std::vector<int> seen;
   cache::testing::FakeClock limiter_clock;
-  TenantLimiterOptions limits;
-  limits.default_limit = {1, 1};
-  limits.clock = limiter_clock.Fn();
   ServiceOptions options;
   options.deadline = std::chrono::seconds(5);
   options.allow_preview = false;
   options.tenant_groups = GroupFilter(kGroups, "TG2");
-  options.limiter = std::make_shared<TenantLimiter>(limits);
+  options.limiter = LimiterOn(limiter_clock, {1, 1});
   options.observer = [&seen](const http::Request&, const http::Response& r, UnixNanos) {
     seen.push_back(r.status);
   };
@@ -571,12 +577,9 @@ TEST_F(ServiceWithStore, OverItsRateATenantGets429WithRetryAfter) {
   Publish("module",
           R"({"id":"a","tenant":"T","channels":["web"],"pageType":"home","zone":"z","version":1})");
   cache::testing::FakeClock limiter_clock;
-  TenantLimiterOptions limits;
-  limits.default_limit = {1, 2};  // 1 request a second, bursts of 2
-  limits.clock = limiter_clock.Fn();
   ServiceOptions options;
   options.deadline = std::chrono::seconds(5);
-  options.limiter = std::make_shared<TenantLimiter>(limits);
+  options.limiter = LimiterOn(limiter_clock, {1, 2});  // 1 request a second, bursts of 2
   const LayoutService limited(pages_.get(), options);
   EXPECT_EQ(Call(limited, "GET", kPage).status, 200);
   EXPECT_EQ(Call(limited, "GET", kPage).status, 200);
@@ -609,12 +612,9 @@ TEST_F(ServiceWithStore, ADeferredRequestTakesOneToken) {
   Publish("module",
           R"({"id":"a","tenant":"T","channels":["web"],"pageType":"home","zone":"z","version":1})");
   cache::testing::FakeClock limiter_clock;
-  TenantLimiterOptions limits;
-  limits.default_limit = {1, 1};
-  limits.clock = limiter_clock.Fn();
   ServiceOptions options;
   options.deadline = std::chrono::seconds(5);
-  options.limiter = std::make_shared<TenantLimiter>(limits);
+  options.limiter = LimiterOn(limiter_clock, {1, 1});
   const LayoutService limited(pages_.get(), options);
   RecordingResponder responder;
   http::Response response;

@@ -173,9 +173,10 @@ class PageSource {
   void InvalidateAll();
   // Removes the L1 slices `filter` names (an operator's drop: nothing
   // stands in for them, unlike a publish's invalidation, which expires a
-  // slice), and what is remembered about its tenant. Returns how many were dropped and, in `keys`
-  // (when not null), the slices dropped: those it listed before dropping them, plus the slice
-  // itself when the filter names one exactly (for deleting them from L2).
+  // slice), and what is remembered about its tenant. Returns how many were
+  // dropped and, in `keys` (when not null), the slices dropped: those it
+  // listed before dropping them, plus the slice itself when the filter names
+  // one exactly (for deleting them from L2).
   size_t InvalidateMatching(const SliceFilter& filter, std::vector<origin::SliceKey>* keys);
   // The slices L1 holds for `tenant` (every tenant's for ""), by key (empty
   // when L1 is disabled).

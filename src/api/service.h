@@ -67,15 +67,13 @@ struct ServiceOptions {
   // Deferred requests that may queue for those threads; more get 503 at once.
   size_t max_waiting = 4096;
   // When set, called with every answered GET of a layouts path (200, 304,
-  // 4xx) on the thread that
-  // answered it, after the answer is made: `at` is the instant it was
-  // evaluated at. Answers that say nothing about content are left out: a
-  // 503, and the answers of this instance's own policy (429 rate_limited,
-  // 421 wrong_tenant_group, 400 preview_disabled), which a candidate that
-  // evaluates the same request (shadow/receiver.h) would not give. A 304's
-  // response keeps the body it stands for (it is not
-  // sent). For shadow sending (shadow/sender.h): it must be quick and never
-  // block.
+  // 4xx) on the thread that answered it, after the answer is made: `at` is
+  // the instant it was evaluated at. Answers that say nothing about content
+  // are left out: a 503, and the answers of this instance's own policy (429
+  // rate_limited, 421 wrong_tenant_group, 400 preview_disabled), which a
+  // candidate that evaluates the same request (shadow/receiver.h) would not
+  // give. A 304's response keeps the body it stands for (it is not sent).
+  // For shadow sending (shadow/sender.h): it must be quick and never block.
   std::function<void(const http::Request& request, const http::Response& response, UnixNanos at)>
       observer;
   // The instance's tenant group and which tenants it serves (see the top of

@@ -33,20 +33,19 @@
 //
 // What stays when the cache is full is decided by W-TinyLFU, Caffeine's
 // policy: a new entry enters an LRU window (1 % of the capacity to start
-// with; see "The adaptive window" below); when it
-// leaves the window it is admitted to the main region only if a frequency
-// sketch estimates it was requested more often, recently, than the entry it
-// would evict. So a one-hit wonder (or a long scan of them) cannot push out
-// an entry that is requested often. Frequencies
-// age: all counts are halved after about 150 requests per resident entry
-// (a miss on a key not missed recently, such as a scan's, counts half, so a
-// scan does not make the popular keys' counts age sooner), so the cache
-// learns slowly that a formerly popular key has gone cold (see
-// sketch_samples_per_entry), unless the hit rate falls suddenly (a shift of
-// the popular keys, not a scan: misses on keys not missed recently do not
-// count), in which case the shard forgets its counts at once (see
-// src/cache/shift_detector.h, whose memory of recent misses takes 4 bytes
-// per entry, at least 16 KiB a shard).
+// with; see "The adaptive window" below); when it leaves the window it is
+// admitted to the main region only if a frequency sketch estimates it was
+// requested more often, recently, than the entry it would evict. So a
+// one-hit wonder (or a long scan of them) cannot push out an entry that is
+// requested often. Frequencies age: all counts are halved after about 150
+// requests per resident entry (a miss on a key not missed recently, such as
+// a scan's, counts half, so a scan does not make the popular keys' counts
+// age sooner), so the cache learns slowly that a formerly popular key has
+// gone cold (see sketch_samples_per_entry), unless the hit rate falls
+// suddenly (a shift of the popular keys, not a scan: misses on keys not
+// missed recently do not count), in which case the shard forgets its counts
+// at once (see src/cache/shift_detector.h, whose memory of recent misses
+// takes 4 bytes per entry, at least 16 KiB a shard).
 //
 // The adaptive window. How much of the capacity the LRU window should have
 // depends on the workload: 1 % where frequency predicts the next request
